@@ -1,0 +1,275 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace AutoGrad;
+
+/// <summary>The reverse sweep: gradient slots per node, and the public gradient calls.</summary>
+public sealed partial class Tape
+{
+    /// <summary>Per node: where its output's gradient lives in the arena, or a null array while none has arrived.</summary>
+    private GradientSlot[] _slots = [];
+
+    /// <summary>
+    /// Gradients of a one-element <paramref name="output"/> with respect to each of <paramref name="inputs"/>.
+    /// </summary>
+    /// <param name="output">A tensor with exactly one element (a loss), recorded on this tape.</param>
+    /// <param name="inputs">Tensors this tape tracks (watched, <see cref="Tensor.RequiresGrad"/>, or recorded results).</param>
+    /// <returns>One gradient per input, each with its input's shape and owning its memory; zeros for an input the output does not depend on.</returns>
+    /// <exception cref="InvalidOperationException">The output is not a scalar, an input is not tracked, or gradients were already taken.</exception>
+    public Tensor[] Gradient(Tensor output, params Tensor[] inputs) => Gradient(output, inputs, outputGradient: null, retainGraph: false);
+
+    /// <summary>
+    /// The vector-Jacobian product: gradients with respect to <paramref name="inputs"/> of Σ outputGradient ⊙ output.
+    /// </summary>
+    /// <param name="output">A tensor recorded on this tape.</param>
+    /// <param name="inputs">Tensors this tape tracks.</param>
+    /// <param name="outputGradient">The upstream gradient, with <paramref name="output"/>'s shape and type; null means 1 for a one-element output.</param>
+    /// <param name="retainGraph">Keep the tape usable for another gradient call.</param>
+    /// <returns>One owned gradient per input, zeros for an input the output does not depend on.</returns>
+    public Tensor[] Gradient(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? outputGradient = null, bool retainGraph = false)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var root = PrepareSweep(output, outputGradient, "Gradient");
+        var nodes = new int[inputs.Count];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var input = inputs[i] ?? throw new ArgumentNullException(nameof(inputs), $"Gradient: input {i} is null.");
+            nodes[i] = Track(input, "Gradient");
+            if (nodes[i] < 0)
+            {
+                throw new InvalidOperationException(
+                    $"Gradient: input {i} (a {input.DType.Name()} tensor of shape {input.Shape}) is not tracked by this tape. " +
+                    "Call tape.Watch(x) or set x.RequiresGrad = true before using it.");
+            }
+        }
+
+        Sweep(root, output, outputGradient);
+        var result = new Tensor[nodes.Length];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            result[i] = CopyGradient(nodes[i], inputs[i]);
+        }
+
+        _gradientsTaken = !retainGraph;
+        return result;
+    }
+
+    /// <summary>
+    /// Backpropagates a one-element <paramref name="loss"/> and adds the gradient of every tracked tensor with
+    /// <see cref="Tensor.RequiresGrad"/> to its <see cref="Tensor.Grad"/> (created on first use), as PyTorch's
+    /// <c>loss.backward()</c> does. Accumulation is deliberate: zero the gradients between steps (optimizers do).
+    /// </summary>
+    /// <param name="loss">A one-element tensor recorded on this tape.</param>
+    public void Backward(Tensor loss) => Backward(loss, outputGradient: null, retainGraph: false);
+
+    /// <summary>Like <see cref="Backward(Tensor)"/>, with an upstream gradient and the option to keep the tape usable.</summary>
+    /// <param name="output">A tensor recorded on this tape.</param>
+    /// <param name="outputGradient">The upstream gradient (output's shape and type), or null for a one-element output.</param>
+    /// <param name="retainGraph">Keep the tape usable for another gradient call.</param>
+    public void Backward(Tensor output, Tensor? outputGradient, bool retainGraph)
+    {
+        var root = PrepareSweep(output, outputGradient, "Backward");
+        Sweep(root, output, outputGradient);
+        foreach (var (leaf, node) in _leaves)
+        {
+            if (!leaf.RequiresGrad || _slots[node].Array is null)
+            {
+                continue;
+            }
+
+            leaf.Grad ??= Tensor.ZerosLike(leaf);
+            if (leaf.DType == DType.Float32)
+            {
+                var grad = leaf.Grad.Data<float>();
+                TensorPrimitives.Add(grad, Slot<float>(node, leaf.Length), grad);
+            }
+            else
+            {
+                var grad = leaf.Grad.Data<double>();
+                TensorPrimitives.Add(grad, Slot<double>(node, leaf.Length), grad);
+            }
+        }
+
+        _gradientsTaken = !retainGraph;
+    }
+
+    /// <summary>The gradient of node <paramref name="index"/>'s output, read by its op's backward rule.</summary>
+    internal ReadOnlySpan<T> Upstream<T>(int index)
+        where T : unmanaged => Slot<T>(index, _nodes[index].Output.Length);
+
+    /// <summary>
+    /// Where a backward rule writes the gradient for input node <paramref name="node"/>: the node's own slot when it
+    /// has none yet, else scratch memory that <see cref="Commit{T}"/> adds into the slot (fan-out accumulates).
+    /// </summary>
+    internal GradientTarget<T> BeginGradient<T>(int node)
+        where T : unmanaged
+    {
+        var length = _nodes[node].Output.Length;
+        var segment = _arena.Allocate<T>(length);
+        ref var slot = ref _slots[node];
+        if (slot.Array is null)
+        {
+            slot = new GradientSlot(segment.Array!, segment.Offset);
+            return new GradientTarget<T>(segment.AsSpan(), node, isScratch: false);
+        }
+
+        return new GradientTarget<T>(segment.AsSpan(), node, isScratch: true);
+    }
+
+    /// <summary>Temporary memory for a backward rule, valid until the tape is reset.</summary>
+    internal Span<T> Scratch<T>(int length)
+        where T : unmanaged => _arena.Allocate<T>(length).AsSpan();
+
+    /// <summary>Finishes a gradient started with <see cref="BeginGradient{T}"/>: adds scratch into the slot.</summary>
+    internal void Commit<T>(in GradientTarget<T> target)
+        where T : unmanaged, INumberBase<T>
+    {
+        if (target.IsScratch)
+        {
+            var slot = Slot<T>(target.Node, target.Span.Length);
+            TensorPrimitives.Add(slot, target.Span, slot);
+        }
+    }
+
+    private int PrepareSweep(Tensor output, Tensor? outputGradient, string op)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ThrowIfDisposed(op);
+        if (_gradientsTaken)
+        {
+            throw new InvalidOperationException(
+                $"{op}: gradients were already computed from this tape. Pass retainGraph: true to the first call to compute them " +
+                "again, or Reset() the tape and record the computation anew.");
+        }
+
+        if (outputGradient is null)
+        {
+            if (output.Length != 1)
+            {
+                throw new ShapeMismatchException(
+                    $"{op}: the output has shape {output.Shape}, not one element; pass outputGradient of that shape for a vector-Jacobian product.");
+            }
+        }
+        else
+        {
+            if (outputGradient.Shape != output.Shape)
+            {
+                throw new ShapeMismatchException($"{op}: outputGradient has shape {outputGradient.Shape} but the output has shape {output.Shape}.");
+            }
+
+            if (outputGradient.DType != output.DType)
+            {
+                throw new DTypeMismatchException($"{op}: outputGradient is {outputGradient.DType.Name()} but the output is {output.DType.Name()}.");
+            }
+
+            outputGradient.EnsureAlive(op);
+        }
+
+        return Track(output, op);
+    }
+
+    /// <summary>Seeds the output's slot and runs every node's backward rule, last recorded first.</summary>
+    private void Sweep(int root, Tensor output, Tensor? outputGradient)
+    {
+        if (_slots.Length < _count)
+        {
+            _slots = new GradientSlot[_nodes.Length];
+        }
+        else
+        {
+            Array.Clear(_slots, 0, _count);
+        }
+
+        if (root < 0)
+        {
+            // The output depends on nothing tracked: every gradient is zero.
+            return;
+        }
+
+        if (output.DType == DType.Float32)
+        {
+            Seed<float>(root, outputGradient);
+        }
+        else
+        {
+            Seed<double>(root, outputGradient);
+        }
+
+        for (var i = root; i >= 0; i--)
+        {
+            if (_slots[i].Array is null)
+            {
+                continue;
+            }
+
+            ref readonly var node = ref _nodes[i];
+            node.Op.Backward(this, i, in node);
+        }
+    }
+
+    private void Seed<T>(int root, Tensor? outputGradient)
+        where T : unmanaged, INumberBase<T>
+    {
+        var target = BeginGradient<T>(root);
+        if (outputGradient is null)
+        {
+            target.Span.Fill(T.One);
+        }
+        else
+        {
+            outputGradient.Data<T>().CopyTo(target.Span);
+        }
+    }
+
+    private Tensor CopyGradient(int node, Tensor like)
+    {
+        var result = Tensor.ZerosLike(like);
+        if (_slots[node].Array is null)
+        {
+            return result;
+        }
+
+        if (like.DType == DType.Float32)
+        {
+            Slot<float>(node, like.Length).CopyTo(result.Data<float>());
+        }
+        else
+        {
+            Slot<double>(node, like.Length).CopyTo(result.Data<double>());
+        }
+
+        return result;
+    }
+
+    private Span<T> Slot<T>(int node, int length)
+        where T : unmanaged
+    {
+        var slot = _slots[node];
+        return MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Unsafe.As<T[]>(slot.Array!)), slot.Offset), length);
+    }
+
+    private void ClearGradients() => Array.Clear(_slots);
+
+    private readonly record struct GradientSlot(Array? Array, int Offset);
+}
+
+/// <summary>A gradient buffer being written by a backward rule; see <see cref="Tape.BeginGradient{T}(int)"/>.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal readonly ref struct GradientTarget<T>
+{
+    public GradientTarget(Span<T> span, int node, bool isScratch)
+    {
+        Span = span;
+        Node = node;
+        IsScratch = isScratch;
+    }
+
+    /// <summary>The buffer to overwrite with the gradient.</summary>
+    public Span<T> Span { get; }
+
+    public int Node { get; }
+
+    public bool IsScratch { get; }
+}

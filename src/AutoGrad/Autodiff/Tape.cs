@@ -1,0 +1,209 @@
+namespace AutoGrad;
+
+/// <summary>
+/// Records tensor operations as they run, then computes gradients with one reverse sweep over the record.
+/// </summary>
+/// <remarks>
+/// <para><b>Scope.</b> <c>using var tape = new Tape();</c> makes the tape the current one on this thread until it is
+/// disposed. While it is current, every operation with an input the tape tracks appends a node: tracked inputs are
+/// tensors passed to <see cref="Watch(Tensor)"/>, tensors with <see cref="Tensor.RequiresGrad"/> set, and results of
+/// recorded operations. Operations on nothing tracked still run, unrecorded.</para>
+/// <para><b>Memory.</b> Results of operations while the tape is current, and the gradients of the sweep, live in the
+/// tape's arena. <see cref="Reset"/> recycles them all at once (a training loop resets one tape each step and
+/// allocates nothing once warm); reading such a tensor after a reset or dispose throws.</para>
+/// <para><b>Gradients once.</b> A tape computes gradients once: a second <see cref="Gradient(Tensor, Tensor[])"/> or
+/// <see cref="Backward(Tensor)"/> throws unless the first passed <c>retainGraph: true</c>. <see cref="Reset"/> makes the
+/// tape ready to record anew.</para>
+/// <para><b>Threads.</b> A tape belongs to the thread that created it; tapes on different threads are independent.</para>
+/// </remarks>
+public sealed partial class Tape : IDisposable
+{
+    [ThreadStatic]
+    private static Tape? t_current;
+
+    private readonly Tape? _outer;
+    private readonly Arena? _outerArena;
+    private readonly Arena _arena = new();
+    private readonly Dictionary<Tensor, int> _leaves = new(ReferenceEqualityComparer.Instance);
+    private Node[] _nodes = new Node[64];
+    private int _count;
+    private bool _gradientsTaken;
+    private bool _disposed;
+
+    /// <summary>Creates a tape and makes it the current one on this thread.</summary>
+    public Tape()
+    {
+        _outer = t_current;
+        _outerArena = Arena.Current;
+        t_current = this;
+        Arena.Current = _arena;
+    }
+
+    /// <summary>The tape recording on this thread, or null.</summary>
+    public static Tape? Current => t_current;
+
+    /// <summary>The number of nodes recorded (watched inputs included).</summary>
+    public int NodeCount => _count;
+
+    /// <summary>Bytes of arena memory handed out since the last reset (intermediates and gradients).</summary>
+    public long ArenaBytesInUse => _arena.BytesInUse;
+
+    /// <summary>True once <see cref="Dispose"/> ran.</summary>
+    public bool IsDisposed => _disposed;
+
+    /// <summary>
+    /// Tracks <paramref name="tensor"/> as an input of the graph, so that operations on it are recorded and
+    /// <see cref="Gradient(Tensor, Tensor[])"/> can return its gradient.
+    /// </summary>
+    /// <param name="tensor">A tensor you created, or a result on this tape.</param>
+    /// <returns>The same tensor, for chaining.</returns>
+    public Tensor Watch(Tensor tensor)
+    {
+        ArgumentNullException.ThrowIfNull(tensor);
+        ThrowIfDisposed("Watch");
+        if (Track(tensor, "Watch") < 0)
+        {
+            if (tensor.IsTapeOwned)
+            {
+                tensor.Node = Append(LeafOp.Instance, tensor, null, null, null, -1, -1, -1, default);
+            }
+            else
+            {
+                AddLeaf(tensor);
+            }
+        }
+
+        return tensor;
+    }
+
+    /// <summary>
+    /// Forgets every node and recycles the arena: tensors computed on this tape become unreadable, and the tape
+    /// records anew. Parameters and their <see cref="Tensor.Grad"/> are untouched.
+    /// </summary>
+    public void Reset()
+    {
+        ThrowIfDisposed("Reset");
+        Array.Clear(_nodes, 0, _count);
+        _count = 0;
+        _leaves.Clear();
+        _gradientsTaken = false;
+        ClearGradients();
+        _arena.Reset();
+    }
+
+    /// <summary>Ends the recording scope, restores the tape that was current before, and recycles the arena.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (t_current == this)
+        {
+            t_current = _outer;
+            Arena.Current = _outerArena;
+        }
+
+        Array.Clear(_nodes, 0, _count);
+        _count = 0;
+        _leaves.Clear();
+        ClearGradients();
+        _arena.Dispose();
+    }
+
+    /// <summary>
+    /// Appends a node for <paramref name="op"/> on the current tape when any input is tracked by it; otherwise does
+    /// nothing. Called by every op after its forward computation.
+    /// </summary>
+    internal static void Record(Op op, Tensor output, Tensor? a, Tensor? b = null, Tensor? c = null) =>
+        Record(op, output, a, b, c, default);
+
+    /// <inheritdoc cref="Record(Op, Tensor, Tensor?, Tensor?, Tensor?)"/>
+    internal static void Record(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args)
+    {
+        var tape = t_current;
+        if (tape is null)
+        {
+            return;
+        }
+
+        var ia = tape.Track(a, op.Name);
+        var ib = tape.Track(b, op.Name);
+        var ic = tape.Track(c, op.Name);
+        if ((ia & ib & ic) < 0)
+        {
+            return;
+        }
+
+        output.Node = tape.Append(op, output, a, b, c, ia, ib, ic, args);
+    }
+
+    /// <summary>The node of a tracked tensor on this tape, or -1 when the tape does not track it.</summary>
+    private int Track(Tensor? tensor, string op)
+    {
+        if (tensor is null)
+        {
+            return -1;
+        }
+
+        var arena = tensor.Arena;
+        if (arena == _arena)
+        {
+            tensor.EnsureAlive(op);
+            return tensor.Node;
+        }
+
+        if (arena is not null)
+        {
+            tensor.EnsureAlive(op);
+            throw new InvalidOperationException(
+                $"{op}: the {tensor.DType.Name()} tensor of shape {tensor.Shape} was computed on another tape than the one recording. " +
+                "Tensors from two tapes cannot be mixed; Clone() it to use its value as a constant.");
+        }
+
+        if (_leaves.Count > 0 && _leaves.TryGetValue(tensor, out var node))
+        {
+            return node;
+        }
+
+        return tensor.RequiresGrad ? AddLeaf(tensor) : -1;
+    }
+
+    private int AddLeaf(Tensor tensor)
+    {
+        var node = Append(LeafOp.Instance, tensor, null, null, null, -1, -1, -1, default);
+        _leaves.Add(tensor, node);
+        return node;
+    }
+
+    private int Append(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, int ia, int ib, int ic, in NodeArgs args)
+    {
+        ThrowIfDisposed(op.Name);
+        if (_count == _nodes.Length)
+        {
+            Array.Resize(ref _nodes, _nodes.Length * 2);
+        }
+
+        ref var node = ref _nodes[_count];
+        node.Op = op;
+        node.Output = output;
+        node.A = a;
+        node.B = b;
+        node.C = c;
+        node.InA = ia;
+        node.InB = ib;
+        node.InC = ic;
+        node.Args = args;
+        return _count++;
+    }
+
+    private void ThrowIfDisposed(string op)
+    {
+        if (_disposed)
+        {
+            throw new ObjectDisposedException(nameof(Tape), $"{op}: the tape has been disposed; create a new Tape (or Reset() one instead of disposing it).");
+        }
+    }
+}

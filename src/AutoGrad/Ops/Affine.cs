@@ -1,0 +1,91 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoGrad.Kernels;
+
+namespace AutoGrad;
+
+/// <summary>The fused fully connected layer of "Deep Learning from Scratch", with its hand-written backward rule.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_affine = new Op<AffineRule>("Affine");
+
+    /// <summary>
+    /// y = x·W + b, one GEMM and a row-broadcast add. An input of rank above 2 is flattened to (N, −1) and dx gets its
+    /// shape back. Backward: dx = g·Wᵀ, dW = xᵀ·g, db = Σ rows of g (each computed only when needed).
+    /// </summary>
+    /// <param name="x">The input, (N, D) or (N, …) with D elements after the first axis.</param>
+    /// <param name="weight">The weights, (D, M).</param>
+    /// <param name="bias">The bias, (M,).</param>
+    /// <returns>The output, (N, M).</returns>
+    public static Tensor Affine(Tensor x, Tensor weight, Tensor bias)
+    {
+        Check.NotNull(x, "Affine", nameof(x));
+        Check.NotNull(weight, "Affine", nameof(weight));
+        Check.NotNull(bias, "Affine", nameof(bias));
+        Check.SameType(x, weight, "Affine");
+        Check.SameType(x, bias, "Affine");
+        if (weight.Rank != 2 || bias.Rank != 1 || bias.Length != weight.Shape[1] || x.Rank < 2 || x.Length / Math.Max(1, x.Shape[0]) != weight.Shape[0])
+        {
+            throw new ShapeMismatchException(
+                $"Affine: x {x.Shape}, W {weight.Shape}, b {bias.Shape} do not fit: need x (N, D…) with D elements per row, W (D, M), b (M,).");
+        }
+
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], weight.Shape[1]]));
+        if (x.DType == DType.Float32)
+        {
+            AffineForward<float>(x, weight, bias, y);
+        }
+        else
+        {
+            AffineForward<double>(x, weight, bias, y);
+        }
+
+        Tape.Record(s_affine, y, x, weight, bias);
+        return y;
+    }
+
+    private static void AffineForward<T>(Tensor x, Tensor weight, Tensor bias, Tensor y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = y.Shape[0], d = weight.Shape[0], m = weight.Shape[1];
+        var yv = y.Raw<T>();
+        Gemm.Multiply<T>(false, false, n, m, d, x.Raw<T>(), weight.Raw<T>(), yv, accumulate: false);
+        var b = bias.Raw<T>();
+        for (var i = 0; i < n; i++)
+        {
+            var row = yv.Slice(i * m, m);
+            TensorPrimitives.Add(row, b, row);
+        }
+    }
+
+    private readonly struct AffineRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            Tensor x = node.A!, weight = node.B!;
+            int n = node.Output.Shape[0], d = weight.Shape[0], m = weight.Shape[1];
+            var g = tape.Upstream<T>(index);
+            if (node.InA >= 0)
+            {
+                var dx = tape.BeginGradient<T>(node.InA);
+                Gemm.Multiply(false, true, n, d, m, g, weight.Raw<T>(), dx.Span, accumulate: false);
+                tape.Commit(dx);
+            }
+
+            if (node.InB >= 0)
+            {
+                var dw = tape.BeginGradient<T>(node.InB);
+                Gemm.Multiply(true, false, d, m, n, x.Raw<T>(), g, dw.Span, accumulate: false);
+                tape.Commit(dw);
+            }
+
+            if (node.InC >= 0)
+            {
+                var db = tape.BeginGradient<T>(node.InC);
+                Reduce.Sum(g, 1, n, m, db.Span);
+                tape.Commit(db);
+            }
+        }
+    }
+}

@@ -1,0 +1,340 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoGrad.Kernels;
+
+namespace AutoGrad;
+
+/// <summary>Broadcasting add, subtract, multiply and divide, with their scalar forms and negation.</summary>
+public static partial class Ops
+{
+    /// <summary>a + b with NumPy broadcasting. ∂/∂a = sum_to(g, a.shape), ∂/∂b = sum_to(g, b.shape).</summary>
+    /// <param name="a">The first operand.</param>
+    /// <param name="b">The second operand.</param>
+    /// <returns>The sum, of the broadcast shape.</returns>
+    public static Tensor Add(Tensor a, Tensor b) => Binary(s_add, a, b);
+
+    /// <summary>a − b with broadcasting. ∂/∂a = sum_to(g), ∂/∂b = −sum_to(g).</summary>
+    /// <param name="a">The minuend.</param>
+    /// <param name="b">The subtrahend.</param>
+    /// <returns>The difference, of the broadcast shape.</returns>
+    public static Tensor Subtract(Tensor a, Tensor b) => Binary(s_subtract, a, b);
+
+    /// <summary>a ⊙ b (elementwise) with broadcasting. ∂/∂a = sum_to(g ⊙ b), ∂/∂b = sum_to(g ⊙ a).</summary>
+    /// <param name="a">The first factor.</param>
+    /// <param name="b">The second factor.</param>
+    /// <returns>The product, of the broadcast shape.</returns>
+    public static Tensor Multiply(Tensor a, Tensor b) => Binary(s_multiply, a, b);
+
+    /// <summary>a ⊘ b (elementwise) with broadcasting. ∂/∂a = sum_to(g ⊘ b), ∂/∂b = −sum_to(g ⊙ y ⊘ b).</summary>
+    /// <param name="a">The dividend.</param>
+    /// <param name="b">The divisor.</param>
+    /// <returns>The quotient, of the broadcast shape.</returns>
+    public static Tensor Divide(Tensor a, Tensor b) => Binary(s_divide, a, b);
+
+    /// <summary>x + s. ∂/∂x = g.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="s">The scalar.</param>
+    /// <returns>The sum.</returns>
+    public static Tensor Add(Tensor x, double s) => ScalarOp(ScalarArithmetic.Add, x, s, "Add");
+
+    /// <summary>x − s. ∂/∂x = g.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="s">The scalar.</param>
+    /// <returns>The difference.</returns>
+    public static Tensor Subtract(Tensor x, double s) => ScalarOp(ScalarArithmetic.Add, x, -s, "Subtract");
+
+    /// <summary>s − x. ∂/∂x = −g.</summary>
+    /// <param name="s">The scalar.</param>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The difference.</returns>
+    public static Tensor Subtract(double s, Tensor x) => ScalarOp(ScalarArithmetic.SubtractFrom, x, s, "Subtract");
+
+    /// <summary>x · s. ∂/∂x = s·g.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="s">The scalar.</param>
+    /// <returns>The product.</returns>
+    public static Tensor Multiply(Tensor x, double s) => ScalarOp(ScalarArithmetic.Multiply, x, s, "Multiply");
+
+    /// <summary>x / s. ∂/∂x = g / s.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="s">The scalar divisor.</param>
+    /// <returns>The quotient.</returns>
+    public static Tensor Divide(Tensor x, double s) => ScalarOp(ScalarArithmetic.DivideBy, x, s, "Divide");
+
+    /// <summary>s / x. ∂/∂x = −g ⊙ y ⊘ x.</summary>
+    /// <param name="s">The scalar dividend.</param>
+    /// <param name="x">The tensor divisor.</param>
+    /// <returns>The quotient.</returns>
+    public static Tensor Divide(double s, Tensor x) => ScalarOp(ScalarArithmetic.DivideInto, x, s, "Divide");
+
+    /// <summary>−x. ∂/∂x = −g.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The negation.</returns>
+    public static Tensor Negate(Tensor x) => ScalarOp(ScalarArithmetic.SubtractFrom, x, 0, "Negate");
+
+    private static Tensor Binary(Op op, Tensor a, Tensor b)
+    {
+        Check.NotNull(a, op.Name, nameof(a));
+        Check.NotNull(b, op.Name, nameof(b));
+        Check.SameType(a, b, op.Name);
+        Shape shape;
+        if (a.Shape == b.Shape || b.Length == 1 && a.Rank >= b.Rank)
+        {
+            shape = a.Shape;
+        }
+        else if (a.Length == 1 && b.Rank >= a.Rank)
+        {
+            shape = b.Shape;
+        }
+        else
+        {
+            var dims = Broadcast.ResultDims(a.Shape.Dims, b.Shape.Dims)
+                ?? throw new ShapeMismatchException($"{op.Name}: shapes {a.Shape} and {b.Shape} cannot be broadcast together.");
+            shape = Shape.FromOwned(dims);
+        }
+
+        var y = Tensor.Uninitialized(a.DType, shape);
+        if (a.DType == DType.Float32)
+        {
+            BinaryForward<float>(op, a, b, y);
+        }
+        else
+        {
+            BinaryForward<double>(op, a, b, y);
+        }
+
+        Tape.Record(op, y, a, b);
+        return y;
+    }
+
+    private static void BinaryForward<T>(Op op, Tensor a, Tensor b, Tensor y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<T> x1 = a.Raw<T>(), x2 = b.Raw<T>();
+        var d = y.Raw<T>();
+        ReadOnlySpan<int> da = a.Shape.Dims, db = b.Shape.Dims, dy = y.Shape.Dims;
+        if (op == s_add)
+        {
+            Broadcast.Binary<T, BinaryKernels.Add<T>>(x1, da, x2, db, d, dy);
+        }
+        else if (op == s_subtract)
+        {
+            Broadcast.Binary<T, BinaryKernels.Subtract<T>>(x1, da, x2, db, d, dy);
+        }
+        else if (op == s_multiply)
+        {
+            Broadcast.Binary<T, BinaryKernels.Multiply<T>>(x1, da, x2, db, d, dy);
+        }
+        else
+        {
+            Broadcast.Binary<T, BinaryKernels.Divide<T>>(x1, da, x2, db, d, dy);
+        }
+    }
+
+    private static Tensor ScalarOp(ScalarArithmetic kind, Tensor x, double s, string name)
+    {
+        Check.NotNull(x, name, nameof(x));
+        Check.Finite(s, name, nameof(s));
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        if (x.DType == DType.Float32)
+        {
+            ScalarForward(kind, x.Raw<float>(), (float)s, y.Raw<float>());
+        }
+        else
+        {
+            ScalarForward(kind, x.Raw<double>(), s, y.Raw<double>());
+        }
+
+        Tape.Record(s_scalarArithmetic, y, x, null, null, new NodeArgs { Axis = (int)kind, Scalar = s });
+        return y;
+    }
+
+    private static void ScalarForward<T>(ScalarArithmetic kind, ReadOnlySpan<T> x, T s, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (kind)
+        {
+            case ScalarArithmetic.Add:
+                TensorPrimitives.Add(x, s, y);
+                break;
+            case ScalarArithmetic.SubtractFrom:
+                TensorPrimitives.Subtract(s, x, y);
+                break;
+            case ScalarArithmetic.Multiply:
+                TensorPrimitives.Multiply(x, s, y);
+                break;
+            case ScalarArithmetic.DivideBy:
+                TensorPrimitives.Divide(x, s, y);
+                break;
+            default:
+                TensorPrimitives.Divide(s, x, y);
+                break;
+        }
+    }
+
+    /// <summary>Writes sum_to(f, input shape) as the gradient of input node <paramref name="node"/>, negated when asked.</summary>
+    private static void ReduceInto<T>(Tape tape, int node, ReadOnlySpan<T> full, ReadOnlySpan<int> fullDims, Tensor input, bool negate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var target = tape.BeginGradient<T>(node);
+        Broadcast.SumTo(full, fullDims, target.Span, input.Shape.Dims);
+        if (negate)
+        {
+            TensorPrimitives.Negate(target.Span, target.Span);
+        }
+
+        tape.Commit(target);
+    }
+
+    /// <summary>The gradient g ⊙ other (or g ⊘ other) for input node <paramref name="node"/>, reduced to the input's shape.</summary>
+    private static void ProductInto<T>(Tape tape, int node, ReadOnlySpan<T> g, ReadOnlySpan<int> gDims, Tensor other, Tensor input, bool divide)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var target = tape.BeginGradient<T>(node);
+        var full = input.Length == g.Length ? target.Span : tape.Scratch<T>(g.Length);
+        if (divide)
+        {
+            Broadcast.Binary<T, BinaryKernels.Divide<T>>(g, gDims, other.Raw<T>(), other.Shape.Dims, full, gDims);
+        }
+        else
+        {
+            Broadcast.Binary<T, BinaryKernels.Multiply<T>>(g, gDims, other.Raw<T>(), other.Shape.Dims, full, gDims);
+        }
+
+        if (input.Length != g.Length)
+        {
+            Broadcast.SumTo<T>(full, gDims, target.Span, input.Shape.Dims);
+        }
+
+        tape.Commit(target);
+    }
+
+    private enum ScalarArithmetic
+    {
+        Add,
+        SubtractFrom,
+        Multiply,
+        DivideBy,
+        DivideInto,
+    }
+
+    private static readonly Op s_add = new Op<AddRule>("Add");
+    private static readonly Op s_subtract = new Op<SubtractRule>("Subtract");
+    private static readonly Op s_multiply = new Op<MultiplyRule>("Multiply");
+    private static readonly Op s_divide = new Op<DivideRule>("Divide");
+    private static readonly Op s_scalarArithmetic = new Op<ScalarArithmeticRule>("ScalarArithmetic");
+
+    private readonly struct AddRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var g = tape.Upstream<T>(index);
+            var dims = node.Output.Shape.Dims;
+            if (node.InA >= 0)
+            {
+                ReduceInto(tape, node.InA, g, dims, node.A!);
+            }
+
+            if (node.InB >= 0)
+            {
+                ReduceInto(tape, node.InB, g, dims, node.B!);
+            }
+        }
+    }
+
+    private readonly struct SubtractRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var g = tape.Upstream<T>(index);
+            var dims = node.Output.Shape.Dims;
+            if (node.InA >= 0)
+            {
+                ReduceInto(tape, node.InA, g, dims, node.A!);
+            }
+
+            if (node.InB >= 0)
+            {
+                ReduceInto(tape, node.InB, g, dims, node.B!, negate: true);
+            }
+        }
+    }
+
+    private readonly struct MultiplyRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var g = tape.Upstream<T>(index);
+            var dims = node.Output.Shape.Dims;
+            if (node.InA >= 0)
+            {
+                ProductInto(tape, node.InA, g, dims, node.B!, node.A!, divide: false);
+            }
+
+            if (node.InB >= 0)
+            {
+                ProductInto(tape, node.InB, g, dims, node.A!, node.B!, divide: false);
+            }
+        }
+    }
+
+    private readonly struct DivideRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var g = tape.Upstream<T>(index);
+            var dims = node.Output.Shape.Dims;
+            if (node.InA >= 0)
+            {
+                ProductInto(tape, node.InA, g, dims, node.B!, node.A!, divide: true);
+            }
+
+            if (node.InB >= 0)
+            {
+                // ∂(a/b)/∂b = −a/b² = −y/b, so the gradient is −sum_to(g ⊙ y ⊘ b).
+                var gy = tape.Scratch<T>(g.Length);
+                TensorPrimitives.Multiply(g, node.Output.Raw<T>(), gy);
+                Broadcast.Binary<T, BinaryKernels.Divide<T>>(gy, dims, node.B!.Raw<T>(), node.B.Shape.Dims, gy, dims);
+                ReduceInto<T>(tape, node.InB, gy, dims, node.B, negate: true);
+            }
+        }
+    }
+
+    private readonly struct ScalarArithmeticRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var g = tape.Upstream<T>(index);
+            var target = tape.BeginGradient<T>(node.InA);
+            var s = T.CreateTruncating(node.Args.Scalar);
+            switch ((ScalarArithmetic)node.Args.Axis)
+            {
+                case ScalarArithmetic.Add:
+                    g.CopyTo(target.Span);
+                    break;
+                case ScalarArithmetic.SubtractFrom:
+                    TensorPrimitives.Negate(g, target.Span);
+                    break;
+                case ScalarArithmetic.Multiply:
+                    TensorPrimitives.Multiply(g, s, target.Span);
+                    break;
+                case ScalarArithmetic.DivideBy:
+                    TensorPrimitives.Divide(g, s, target.Span);
+                    break;
+                default:
+                    // ∂(s/x)/∂x = −s/x² = −y/x.
+                    TensorPrimitives.Multiply(g, node.Output.Raw<T>(), target.Span);
+                    TensorPrimitives.Divide(target.Span, node.A!.Raw<T>(), target.Span);
+                    TensorPrimitives.Negate(target.Span, target.Span);
+                    break;
+            }
+
+            tape.Commit(target);
+        }
+    }
+}

@@ -1,0 +1,57 @@
+namespace AutoGrad;
+
+/// <summary>Argument checks shared by the ops; each message names the op and the offending shapes or values.</summary>
+internal static class Check
+{
+    public static void NotNull(Tensor? x, string op, string name)
+    {
+        if (x is null)
+        {
+            throw new ArgumentNullException(name, $"{op}: argument '{name}' is null.");
+        }
+
+        x.EnsureAlive(op);
+    }
+
+    public static void SameType(Tensor a, Tensor b, string op)
+    {
+        if (a.DType != b.DType)
+        {
+            throw new DTypeMismatchException(
+                $"{op}: cannot mix {a.DType.Name()} {a.Shape} with {b.DType.Name()} {b.Shape}; convert one with ToType().");
+        }
+    }
+
+    public static void SameShape(Tensor a, Tensor b, string op)
+    {
+        if (a.Shape != b.Shape)
+        {
+            throw new ShapeMismatchException($"{op}: shapes {a.Shape} and {b.Shape} must be equal.");
+        }
+    }
+
+    public static void Finite(double value, string op, string name)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{op}: '{name}' must be finite, not {value}.");
+        }
+    }
+
+    public static void Labels(ReadOnlySpan<int> labels, int rows, int classes, string op)
+    {
+        if (labels.Length != rows)
+        {
+            throw new ShapeMismatchException($"{op}: {labels.Length} labels given for {rows} rows.");
+        }
+
+        for (var i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(labels), labels[i], $"{op}: label {labels[i]} at row {i} is out of range for {classes} classes.");
+            }
+        }
+    }
+}

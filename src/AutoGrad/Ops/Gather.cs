@@ -1,0 +1,64 @@
+using System.Numerics;
+
+namespace AutoGrad;
+
+/// <summary>Picking one element per row by class index: y[i] = x[i, labels[i]].</summary>
+public static partial class Ops
+{
+    private static readonly Op s_gather = new Op<GatherRule>("Gather");
+
+    /// <summary>y[i] = x[i, labels[i]] for a (rows, classes) tensor. ∂/∂x = g[i] at (i, labels[i]), 0 elsewhere.</summary>
+    /// <param name="x">A rank-2 tensor.</param>
+    /// <param name="labels">One class index per row, each in [0, classes). The tape keeps a reference until reset: do not change it meanwhile.</param>
+    /// <returns>A rank-1 tensor of one value per row.</returns>
+    public static Tensor Gather(Tensor x, ReadOnlyMemory<int> labels)
+    {
+        Check.NotNull(x, "Gather", nameof(x));
+        if (x.Rank != 2)
+        {
+            throw new ShapeMismatchException($"Gather: needs a (rows, classes) tensor, got shape {x.Shape}.");
+        }
+
+        int rows = x.Shape[0], classes = x.Shape[1];
+        Check.Labels(labels.Span, rows, classes, "Gather");
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([rows]));
+        if (x.DType == DType.Float32)
+        {
+            GatherForward<float>(x.Raw<float>(), labels.Span, classes, y.Raw<float>());
+        }
+        else
+        {
+            GatherForward<double>(x.Raw<double>(), labels.Span, classes, y.Raw<double>());
+        }
+
+        Tape.Record(s_gather, y, x, null, null, new NodeArgs { Labels = labels });
+        return y;
+    }
+
+    private static void GatherForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> labels, int classes, Span<T> y)
+    {
+        for (var i = 0; i < labels.Length; i++)
+        {
+            y[i] = x[(i * classes) + labels[i]];
+        }
+    }
+
+    private readonly struct GatherRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var classes = node.A!.Shape[1];
+            var labels = node.Args.Labels.Span;
+            var g = tape.Upstream<T>(index);
+            var target = tape.BeginGradient<T>(node.InA);
+            target.Span.Clear();
+            for (var i = 0; i < labels.Length; i++)
+            {
+                target.Span[(i * classes) + labels[i]] = g[i];
+            }
+
+            tape.Commit(target);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+namespace AutoGrad;
+
+/// <summary>Conventions shared by the loss ops.</summary>
+public static partial class Ops
+{
+    /// <summary>
+    /// The batch size N the losses divide by: rows of a rank-2 (or higher) input, 1 for a rank-1 input (one sample,
+    /// as the book's <c>cross_entropy_error</c> reshapes it).
+    /// </summary>
+    private static int SampleCount(Tensor x) => x.Rank <= 1 ? 1 : x.Shape[0];
+
+    /// <summary>Checks a (N, C) or (C,) score tensor and returns its rows and classes.</summary>
+    private static (int Rows, int Classes) ScoreShape(Tensor x, string op)
+    {
+        if (x.Rank is < 1 or > 2 || x.Shape[-1] == 0)
+        {
+            throw new ShapeMismatchException($"{op}: needs scores of shape (N, C) or (C,) with C ≥ 1, got {x.Shape}.");
+        }
+
+        return (x.Rank == 1 ? 1 : x.Shape[0], x.Shape[-1]);
+    }
+
+    /// <summary>Checks a target tensor against the scores: same shape and element type.</summary>
+    private static void CheckTarget(Tensor x, Tensor target, string op)
+    {
+        Check.NotNull(target, op, nameof(target));
+        Check.SameType(x, target, op);
+        if (target.Shape != x.Shape)
+        {
+            throw new ShapeMismatchException($"{op}: target shape {target.Shape} differs from input shape {x.Shape}; one-hot targets need the input's shape.");
+        }
+    }
+}

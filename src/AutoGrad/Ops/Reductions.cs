@@ -1,0 +1,151 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoGrad.Kernels;
+
+namespace AutoGrad;
+
+/// <summary>Sum, mean and maximum over one axis or over all elements, optionally keeping the reduced axis.</summary>
+public static partial class Ops
+{
+    /// <summary>Marks a reduction over every element in <see cref="NodeArgs.Axis"/>.</summary>
+    private const int AllAxes = -1;
+
+    private static readonly Op s_sum = new Op<SumRule>("Sum");
+    private static readonly Op s_mean = new Op<MeanRule>("Mean");
+    private static readonly Op s_max = new Op<MaxRule>("Max");
+
+    /// <summary>The sum over <paramref name="axis"/>, or over all elements when it is null. ∂/∂x = g broadcast back.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce (negative counts from the end), or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis (all axes, for a full reduction) with size 1.</param>
+    /// <returns>The sums.</returns>
+    public static Tensor Sum(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_sum, x, axis, keepDims);
+
+    /// <summary>The mean over <paramref name="axis"/>, or over all elements when it is null. ∂/∂x = g / n broadcast back.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce, or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis with size 1.</param>
+    /// <returns>The means.</returns>
+    /// <exception cref="ArgumentException">The reduced axis is empty (the mean of nothing is undefined).</exception>
+    public static Tensor Mean(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_mean, x, axis, keepDims);
+
+    /// <summary>
+    /// The maximum over <paramref name="axis"/>, or over all elements when it is null. The gradient goes to the first
+    /// position holding the maximum (as <c>torch.max(dim)</c>); other positions get 0.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce, or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis with size 1.</param>
+    /// <returns>The maxima.</returns>
+    /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
+    public static Tensor Max(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_max, x, axis, keepDims);
+
+    private static Tensor Reduction(Op op, Tensor x, int? axis, bool keepDims)
+    {
+        Check.NotNull(x, op.Name, nameof(x));
+        var a = axis is int given ? x.Shape.NormalizeAxis(given, op.Name) : AllAxes;
+        var (outer, n, inner) = ReductionView(x.Shape, a);
+        if (n == 0 && op != s_sum)
+        {
+            throw new ArgumentException($"{op.Name}: cannot reduce an empty axis of shape {x.Shape}.", nameof(x));
+        }
+
+        var y = Tensor.Uninitialized(x.DType, ReducedShape(x.Shape, a, keepDims));
+        if (x.DType == DType.Float32)
+        {
+            ReduceForward<float>(op, x.Raw<float>(), outer, n, inner, y.Raw<float>());
+        }
+        else
+        {
+            ReduceForward<double>(op, x.Raw<double>(), outer, n, inner, y.Raw<double>());
+        }
+
+        Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a, KeepDims = keepDims });
+        return y;
+    }
+
+    private static void ReduceForward<T>(Op op, ReadOnlySpan<T> x, int outer, int n, int inner, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (op == s_max)
+        {
+            Reduce.Max(x, outer, n, inner, y);
+            return;
+        }
+
+        Reduce.Sum(x, outer, n, inner, y);
+        if (op == s_mean)
+        {
+            TensorPrimitives.Divide(y, T.CreateTruncating(n), y);
+        }
+    }
+
+    /// <summary>The tensor as (outer, n, inner) around the reduced axis; a full reduction is (1, length, 1).</summary>
+    private static (int Outer, int N, int Inner) ReductionView(Shape shape, int axis) => axis == AllAxes
+        ? (1, shape.ElementCount, 1)
+        : (shape.Outer(axis), shape[axis], shape.Inner(axis));
+
+    private static Shape ReducedShape(Shape shape, int axis, bool keepDims)
+    {
+        var dims = shape.Dims;
+        if (axis == AllAxes)
+        {
+            return keepDims ? Shape.FromOwned(Enumerable.Repeat(1, dims.Length).ToArray()) : Shape.Scalar;
+        }
+
+        var result = new List<int>(dims.ToArray());
+        if (keepDims)
+        {
+            result[axis] = 1;
+        }
+        else
+        {
+            result.RemoveAt(axis);
+        }
+
+        return Shape.FromOwned([.. result]);
+    }
+
+    /// <summary>Writes g (of the reduced shape) repeated along the reduced axis, scaled by <paramref name="scale"/>.</summary>
+    private static void ExpandReduced<T>(Tape tape, int index, in Node node, T scale)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (outer, n, inner) = ReductionView(node.A!.Shape, node.Args.Axis);
+        var target = tape.BeginGradient<T>(node.InA);
+        Broadcast.Expand(tape.Upstream<T>(index), [outer, 1, inner], target.Span, [outer, n, inner]);
+        if (scale != T.One)
+        {
+            TensorPrimitives.Multiply(target.Span, scale, target.Span);
+        }
+
+        tape.Commit(target);
+    }
+
+    private readonly struct SumRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T> => ExpandReduced(tape, index, node, T.One);
+    }
+
+    private readonly struct MeanRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var n = ReductionView(node.A!.Shape, node.Args.Axis).N;
+            ExpandReduced(tape, index, node, T.One / T.CreateTruncating(n));
+        }
+    }
+
+    private readonly struct MaxRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (outer, n, inner) = ReductionView(node.A!.Shape, node.Args.Axis);
+            var target = tape.BeginGradient<T>(node.InA);
+            Reduce.MaxBackward<T>(node.A.Raw<T>(), node.Output.Raw<T>(), tape.Upstream<T>(index), outer, n, inner, target.Span);
+            tape.Commit(target);
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System.Numerics;
+using AutoGrad.Kernels;
+
+namespace AutoGrad;
+
+/// <summary>Ops that move elements without changing them: reshape, transpose/permute, broadcast_to, sum_to, slicing.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_reshape = new Op<ReshapeRule>("Reshape");
+    private static readonly Op s_permute = new Op<PermuteRule>("Permute");
+    private static readonly Op s_broadcastTo = new Op<BroadcastToRule>("BroadcastTo");
+    private static readonly Op s_sumTo = new Op<SumToRule>("SumTo");
+    private static readonly Op s_slice = new Op<SliceRule>("Slice");
+
+    /// <summary>The same elements in another shape, without copying; one dimension may be -1 (inferred). ∂/∂x = g reshaped back.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="shape">The new dimensions; their product must equal <c>x.Length</c>.</param>
+    /// <returns>A view of <paramref name="x"/>'s elements.</returns>
+    public static Tensor Reshape(Tensor x, params ReadOnlySpan<int> shape)
+    {
+        Check.NotNull(x, "Reshape", nameof(x));
+        var dims = shape.ToArray();
+        var inferred = -1;
+        var known = 1L;
+        for (var i = 0; i < dims.Length; i++)
+        {
+            if (dims[i] == -1 && inferred < 0)
+            {
+                inferred = i;
+            }
+            else if (dims[i] < 0)
+            {
+                throw new ShapeMismatchException($"Reshape: cannot reshape {x.Shape} to {Shape.Format(dims)}: only one dimension may be -1 and none may be negative.");
+            }
+            else
+            {
+                known *= dims[i];
+            }
+        }
+
+        if (inferred >= 0 && known != 0 && x.Length % known == 0)
+        {
+            dims[inferred] = (int)(x.Length / known);
+        }
+
+        if (dims.Any(d => d < 0) || Shape.Product(dims) != x.Length || known > int.MaxValue)
+        {
+            throw new ShapeMismatchException($"Reshape: cannot reshape {x.Shape} ({x.Length} elements) to {Shape.Format(shape)}.");
+        }
+
+        var y = x.View(Shape.FromOwned(dims));
+        Tape.Record(s_reshape, y, x);
+        return y;
+    }
+
+    /// <summary>Swaps the last two dimensions (a matrix transpose, batched over any leading dimensions).</summary>
+    /// <param name="x">A tensor of rank at least 2.</param>
+    /// <returns>The transposed copy.</returns>
+    public static Tensor Transpose(Tensor x)
+    {
+        Check.NotNull(x, "Transpose", nameof(x));
+        if (x.Rank < 2)
+        {
+            throw new ShapeMismatchException($"Transpose: needs rank 2 or more, got shape {x.Shape}; use Permute or Reshape for vectors.");
+        }
+
+        return Transpose(x, -2, -1);
+    }
+
+    /// <summary>Swaps dimensions <paramref name="axis0"/> and <paramref name="axis1"/>.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis0">One dimension.</param>
+    /// <param name="axis1">The other.</param>
+    /// <returns>The transposed copy.</returns>
+    public static Tensor Transpose(Tensor x, int axis0, int axis1)
+    {
+        Check.NotNull(x, "Transpose", nameof(x));
+        var perm = Enumerable.Range(0, x.Rank).ToArray();
+        var a = x.Shape.NormalizeAxis(axis0, "Transpose");
+        var b = x.Shape.NormalizeAxis(axis1, "Transpose");
+        (perm[a], perm[b]) = (perm[b], perm[a]);
+        return PermuteCore(x, perm);
+    }
+
+    /// <summary>Reorders the dimensions: output dimension i is input dimension <c>perm[i]</c>. ∂/∂x = g permuted by the inverse.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="perm">A permutation of 0 … rank − 1.</param>
+    /// <returns>The permuted copy.</returns>
+    public static Tensor Permute(Tensor x, params ReadOnlySpan<int> perm)
+    {
+        Check.NotNull(x, "Permute", nameof(x));
+        var p = perm.ToArray();
+        var seen = new bool[x.Rank];
+        var valid = p.Length == x.Rank;
+        for (var i = 0; valid && i < p.Length; i++)
+        {
+            var a = p[i] < 0 ? p[i] + x.Rank : p[i];
+            valid = (uint)a < (uint)x.Rank && !seen[a];
+            if (valid)
+            {
+                seen[a] = true;
+                p[i] = a;
+            }
+        }
+
+        if (!valid)
+        {
+            throw new ArgumentException($"Permute: {Shape.Format(perm)} is not a permutation of the {x.Rank} axes of shape {x.Shape}.", nameof(perm));
+        }
+
+        return PermuteCore(x, p);
+    }
+
+    /// <summary>Repeats <paramref name="x"/> along the dimensions where it broadcasts to <paramref name="shape"/>. ∂/∂x = sum_to(g, x.shape).</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="shape">A shape <paramref name="x"/> broadcasts to.</param>
+    /// <returns>The expanded copy.</returns>
+    public static Tensor BroadcastTo(Tensor x, params ReadOnlySpan<int> shape)
+    {
+        Check.NotNull(x, "BroadcastTo", nameof(x));
+        var target = Shape.Create(shape);
+        if (!Broadcast.CanBroadcastTo(x.Shape.Dims, target.Dims))
+        {
+            throw new ShapeMismatchException($"BroadcastTo: shape {x.Shape} cannot be broadcast to {target}.");
+        }
+
+        var y = Tensor.Uninitialized(x.DType, target);
+        if (x.DType == DType.Float32)
+        {
+            Broadcast.Expand<float>(x.Raw<float>(), x.Shape.Dims, y.Raw<float>(), target.Dims);
+        }
+        else
+        {
+            Broadcast.Expand<double>(x.Raw<double>(), x.Shape.Dims, y.Raw<double>(), target.Dims);
+        }
+
+        Tape.Record(s_broadcastTo, y, x);
+        return y;
+    }
+
+    /// <summary>Sums <paramref name="x"/> down to <paramref name="shape"/> (which must broadcast to x's shape): the adjoint of <see cref="BroadcastTo"/>.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="shape">The target shape.</param>
+    /// <returns>The sums.</returns>
+    public static Tensor SumTo(Tensor x, params ReadOnlySpan<int> shape)
+    {
+        Check.NotNull(x, "SumTo", nameof(x));
+        var target = Shape.Create(shape);
+        if (!Broadcast.CanBroadcastTo(target.Dims, x.Shape.Dims))
+        {
+            throw new ShapeMismatchException($"SumTo: shape {x.Shape} cannot be summed to {target} ({target} does not broadcast to {x.Shape}).");
+        }
+
+        var y = Tensor.Uninitialized(x.DType, target);
+        if (x.DType == DType.Float32)
+        {
+            Broadcast.SumTo<float>(x.Raw<float>(), x.Shape.Dims, y.Raw<float>(), target.Dims);
+        }
+        else
+        {
+            Broadcast.SumTo<double>(x.Raw<double>(), x.Shape.Dims, y.Raw<double>(), target.Dims);
+        }
+
+        Tape.Record(s_sumTo, y, x);
+        return y;
+    }
+
+    /// <summary>Rows <paramref name="start"/> … start + length − 1 of the leading axis, without copying. ∂/∂x = g in those rows, 0 elsewhere.</summary>
+    /// <param name="x">A tensor of rank at least 1.</param>
+    /// <param name="start">The first row.</param>
+    /// <param name="length">The number of rows.</param>
+    /// <returns>A view of the rows.</returns>
+    public static Tensor Slice(Tensor x, int start, int length)
+    {
+        Check.NotNull(x, "Slice", nameof(x));
+        if (x.Rank == 0)
+        {
+            throw new ShapeMismatchException("Slice: cannot slice a scalar (shape ()).");
+        }
+
+        var rows = x.Shape[0];
+        if (start < 0 || length < 0 || start > rows - length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(start), $"Slice: rows [{start}, {(long)start + length}) are out of range for shape {x.Shape}.");
+        }
+
+        var dims = x.Shape.Dims.ToArray();
+        dims[0] = length;
+        var rowSize = x.Shape.Inner(0);
+        var y = x.View(Shape.FromOwned(dims), start * rowSize);
+        Tape.Record(s_slice, y, x, null, null, new NodeArgs { Index = start });
+        return y;
+    }
+
+    private static Tensor PermuteCore(Tensor x, int[] perm)
+    {
+        var dims = new int[perm.Length];
+        for (var i = 0; i < perm.Length; i++)
+        {
+            dims[i] = x.Shape.Dims[perm[i]];
+        }
+
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims));
+        if (x.DType == DType.Float32)
+        {
+            Kernels.Permute.Apply<float>(x.Raw<float>(), x.Shape.Dims, perm, y.Raw<float>());
+        }
+        else
+        {
+            Kernels.Permute.Apply<double>(x.Raw<double>(), x.Shape.Dims, perm, y.Raw<double>());
+        }
+
+        Tape.Record(s_permute, y, x, null, null, new NodeArgs { Ints = perm });
+        return y;
+    }
+
+    private readonly struct ReshapeRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            tape.Upstream<T>(index).CopyTo(target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct PermuteRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var perm = node.Args.Ints!;
+            Span<int> inverse = stackalloc int[perm.Length];
+            for (var i = 0; i < perm.Length; i++)
+            {
+                inverse[perm[i]] = i;
+            }
+
+            var target = tape.BeginGradient<T>(node.InA);
+            Kernels.Permute.Apply(tape.Upstream<T>(index), node.Output.Shape.Dims, inverse, target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct BroadcastToRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Broadcast.SumTo(tape.Upstream<T>(index), node.Output.Shape.Dims, target.Span, node.A!.Shape.Dims);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct SumToRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Broadcast.Expand(tape.Upstream<T>(index), node.Output.Shape.Dims, target.Span, node.A!.Shape.Dims);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct SliceRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            target.Span.Clear();
+            var g = tape.Upstream<T>(index);
+            g.CopyTo(target.Span.Slice(node.Args.Index * node.A!.Shape.Inner(0), g.Length));
+            tape.Commit(target);
+        }
+    }
+}

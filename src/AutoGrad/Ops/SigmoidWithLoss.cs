@@ -1,0 +1,81 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace AutoGrad;
+
+/// <summary>Sigmoid followed by binary cross-entropy, fused, with backward (y − t)/N.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_sigmoidWithLoss = new Op<SigmoidWithLossRule>("SigmoidWithLoss");
+
+    /// <summary>
+    /// The binary cross-entropy of sigmoid(x) against targets t in [0, 1], summed and divided by N, the size of the
+    /// first axis (each element of a rank-1 input is one sample, as in the book's word2vec; a scalar is one sample).
+    /// Computed from the logits as max(x, 0) − x·t + log(1 + e^−|x|), so |x| of 1000 is exact.
+    /// ∂/∂x = g·(y − t)/N with y = sigmoid(x); ∂/∂t = −g·x/N.
+    /// </summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="target">Targets of x's shape.</param>
+    /// <returns>The loss, a scalar.</returns>
+    public static Tensor SigmoidWithLoss(Tensor x, Tensor target)
+    {
+        Check.NotNull(x, "SigmoidWithLoss", nameof(x));
+        CheckTarget(x, target, "SigmoidWithLoss");
+        if (x.Length == 0)
+        {
+            throw new ShapeMismatchException($"SigmoidWithLoss: the input of shape {x.Shape} is empty.");
+        }
+
+        var probabilities = Tensor.Uninitialized(x.DType, x.Shape);
+        var loss = Tensor.Uninitialized(x.DType, Shape.Scalar);
+        if (x.DType == DType.Float32)
+        {
+            loss.Raw<float>()[0] = SigmoidWithLossForward<float>(x.Raw<float>(), target.Raw<float>(), probabilities.Raw<float>(), BinarySamples(x));
+        }
+        else
+        {
+            loss.Raw<double>()[0] = SigmoidWithLossForward<double>(x.Raw<double>(), target.Raw<double>(), probabilities.Raw<double>(), BinarySamples(x));
+        }
+
+        Tape.Record(s_sigmoidWithLoss, loss, x, target, null, new NodeArgs { Saved = probabilities });
+        return loss;
+    }
+
+    private static int BinarySamples(Tensor x) => x.Rank == 0 ? 1 : x.Shape[0];
+
+    private static T SigmoidWithLossForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, Span<T> y, int samples)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        TensorPrimitives.Sigmoid(x, y);
+        var total = T.Zero;
+        for (var i = 0; i < x.Length; i++)
+        {
+            total += T.Max(x[i], T.Zero) - (x[i] * t[i]) + T.LogP1(T.Exp(-T.Abs(x[i])));
+        }
+
+        return total / T.CreateTruncating(samples);
+    }
+
+    private readonly struct SigmoidWithLossRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var scale = tape.Upstream<T>(index)[0] / T.CreateTruncating(BinarySamples(node.A!));
+            if (node.InA >= 0)
+            {
+                var dx = tape.BeginGradient<T>(node.InA);
+                TensorPrimitives.Subtract(node.Args.Saved!.Raw<T>(), node.B!.Raw<T>(), dx.Span);
+                TensorPrimitives.Multiply(dx.Span, scale, dx.Span);
+                tape.Commit(dx);
+            }
+
+            if (node.InB >= 0)
+            {
+                var dt = tape.BeginGradient<T>(node.InB);
+                TensorPrimitives.Multiply(node.A!.Raw<T>(), -scale, dt.Span);
+                tape.Commit(dt);
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.Numerics;
+using SoftmaxKernels = AutoGrad.Kernels.Softmax;
+
+namespace AutoGrad;
+
+/// <summary>Softmax and log-softmax along an axis, both shifted by the maximum so large logits cannot overflow.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_softmax = new Op<SoftmaxRule>("Softmax");
+    private static readonly Op s_logSoftmax = new Op<LogSoftmaxRule>("LogSoftmax");
+
+    /// <summary>yᵢ = exp(xᵢ − max) / Σⱼ exp(xⱼ − max) along <paramref name="axis"/>. ∂/∂x = y ⊙ (g − Σ g ⊙ y).</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="axis">The axis that sums to 1; -1 is the last.</param>
+    /// <returns>The probabilities, of <paramref name="x"/>'s shape.</returns>
+    public static Tensor Softmax(Tensor x, int axis = -1) => SoftmaxFamily(s_softmax, x, axis);
+
+    /// <summary>yᵢ = xᵢ − log Σⱼ exp(xⱼ) along <paramref name="axis"/>, by log-sum-exp. ∂/∂x = g − exp(y) ⊙ Σ g.</summary>
+    /// <param name="x">The logits.</param>
+    /// <param name="axis">The normalized axis; -1 is the last.</param>
+    /// <returns>The log-probabilities, of <paramref name="x"/>'s shape.</returns>
+    public static Tensor LogSoftmax(Tensor x, int axis = -1) => SoftmaxFamily(s_logSoftmax, x, axis);
+
+    private static Tensor SoftmaxFamily(Op op, Tensor x, int axis)
+    {
+        Check.NotNull(x, op.Name, nameof(x));
+        var a = x.Shape.NormalizeAxis(axis, op.Name);
+        int outer = x.Shape.Outer(a), n = x.Shape[a], inner = x.Shape.Inner(a);
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        var log = op == s_logSoftmax;
+        if (x.DType == DType.Float32)
+        {
+            SoftmaxForward<float>(x, y, outer, n, inner, log);
+        }
+        else
+        {
+            SoftmaxForward<double>(x, y, outer, n, inner, log);
+        }
+
+        Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a });
+        return y;
+    }
+
+    private static void SoftmaxForward<T>(Tensor x, Tensor y, int outer, int n, int inner, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (log)
+        {
+            SoftmaxKernels.LogForward<T>(x.Raw<T>(), y.Raw<T>(), outer, n, inner);
+        }
+        else
+        {
+            SoftmaxKernels.Forward<T>(x.Raw<T>(), y.Raw<T>(), outer, n, inner);
+        }
+    }
+
+    private readonly struct SoftmaxRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var shape = node.Output.Shape;
+            var a = node.Args.Axis;
+            var target = tape.BeginGradient<T>(node.InA);
+            SoftmaxKernels.Backward<T>(node.Output.Raw<T>(), tape.Upstream<T>(index), target.Span, shape.Outer(a), shape[a], shape.Inner(a));
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct LogSoftmaxRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var shape = node.Output.Shape;
+            var a = node.Args.Axis;
+            var target = tape.BeginGradient<T>(node.InA);
+            SoftmaxKernels.LogBackward<T>(node.Output.Raw<T>(), tape.Upstream<T>(index), target.Span, shape.Outer(a), shape[a], shape.Inner(a));
+            tape.Commit(target);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using SoftmaxKernels = AutoGrad.Kernels.Softmax;
+
+namespace AutoGrad;
+
+/// <summary>Softmax followed by the mean cross-entropy, fused, with the book's backward rule (y − t)/N.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_softmaxWithLoss = new Op<SoftmaxWithLossRule>("SoftmaxWithLoss");
+
+    /// <summary>
+    /// The mean cross-entropy of softmax(x) against class labels: −(1/N) Σᵢ log softmax(x)[i, tᵢ], by log-sum-exp.
+    /// ∂/∂x = g·(y − onehot(t))/N with y = softmax(x).
+    /// </summary>
+    /// <param name="x">Scores (N, C), or (C,) for one sample.</param>
+    /// <param name="labels">N class indices in [0, C). The tape keeps a reference until reset: do not change it meanwhile.</param>
+    /// <returns>The loss, a scalar.</returns>
+    public static Tensor SoftmaxWithLoss(Tensor x, ReadOnlyMemory<int> labels)
+    {
+        Check.NotNull(x, "SoftmaxWithLoss", nameof(x));
+        var (rows, classes) = ScoreShape(x, "SoftmaxWithLoss");
+        Check.Labels(labels.Span, rows, classes, "SoftmaxWithLoss");
+        return SoftmaxWithLossCore(x, null, labels, rows, classes);
+    }
+
+    /// <summary>
+    /// The mean cross-entropy of softmax(x) against target distributions t (one-hot rows, or any rows):
+    /// −(1/N) Σ t ⊙ log softmax(x). ∂/∂x = g·(y ⊙ Σₖ tₖ − t)/N, which is g·(y − t)/N for rows that sum to 1;
+    /// ∂/∂t = −g·log softmax(x)/N.
+    /// </summary>
+    /// <param name="x">Scores (N, C), or (C,) for one sample.</param>
+    /// <param name="target">Targets of x's shape.</param>
+    /// <returns>The loss, a scalar.</returns>
+    public static Tensor SoftmaxWithLoss(Tensor x, Tensor target)
+    {
+        Check.NotNull(x, "SoftmaxWithLoss", nameof(x));
+        var (rows, classes) = ScoreShape(x, "SoftmaxWithLoss");
+        CheckTarget(x, target, "SoftmaxWithLoss");
+        return SoftmaxWithLossCore(x, target, default, rows, classes);
+    }
+
+    private static Tensor SoftmaxWithLossCore(Tensor x, Tensor? target, ReadOnlyMemory<int> labels, int rows, int classes)
+    {
+        var probabilities = Tensor.Uninitialized(x.DType, x.Shape);
+        var loss = Tensor.Uninitialized(x.DType, Shape.Scalar);
+        if (x.DType == DType.Float32)
+        {
+            loss.Raw<float>()[0] = SoftmaxWithLossForward<float>(x, target, labels.Span, rows, classes, probabilities.Raw<float>());
+        }
+        else
+        {
+            loss.Raw<double>()[0] = SoftmaxWithLossForward<double>(x, target, labels.Span, rows, classes, probabilities.Raw<double>());
+        }
+
+        Tape.Record(s_softmaxWithLoss, loss, x, target, null, new NodeArgs { Saved = probabilities, Labels = labels });
+        return loss;
+    }
+
+    private static T SoftmaxWithLossForward<T>(Tensor x, Tensor? target, ReadOnlySpan<int> labels, int rows, int classes, Span<T> probabilities)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var xs = x.Raw<T>();
+        var total = T.Zero;
+        for (var i = 0; i < rows; i++)
+        {
+            var row = xs.Slice(i * classes, classes);
+            var logSumExp = SoftmaxKernels.LogSumExp(row);
+            var p = probabilities.Slice(i * classes, classes);
+            TensorPrimitives.Subtract(row, logSumExp, p);
+            if (target is null)
+            {
+                total -= p[labels[i]];
+            }
+            else
+            {
+                total -= TensorPrimitives.Dot(target.Raw<T>().Slice(i * classes, classes), p);
+            }
+
+            TensorPrimitives.Exp(p, p);
+        }
+
+        return total / T.CreateTruncating(rows);
+    }
+
+    private readonly struct SoftmaxWithLossRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var x = node.A!;
+            var classes = x.Shape[-1];
+            var rows = x.Length / classes;
+            var scale = tape.Upstream<T>(index)[0] / T.CreateTruncating(rows);
+            var y = node.Args.Saved!.Raw<T>();
+            if (node.InA >= 0)
+            {
+                var dx = tape.BeginGradient<T>(node.InA);
+                if (node.B is null)
+                {
+                    y.CopyTo(dx.Span);
+                    var labels = node.Args.Labels.Span;
+                    for (var i = 0; i < rows; i++)
+                    {
+                        dx.Span[(i * classes) + labels[i]] -= T.One;
+                    }
+                }
+                else
+                {
+                    var t = node.B.Raw<T>();
+                    for (var i = 0; i < rows; i++)
+                    {
+                        var tr = t.Slice(i * classes, classes);
+                        TensorPrimitives.Multiply(y.Slice(i * classes, classes), TensorPrimitives.Sum(tr), dx.Span.Slice(i * classes, classes));
+                    }
+
+                    TensorPrimitives.Subtract(dx.Span, t, dx.Span);
+                }
+
+                TensorPrimitives.Multiply(dx.Span, scale, dx.Span);
+                tape.Commit(dx);
+            }
+
+            if (node.InB >= 0)
+            {
+                // ∂/∂t = −g·log softmax(x)/N, recomputed from x (log y would lose the tiny probabilities).
+                var dt = tape.BeginGradient<T>(node.InB);
+                SoftmaxKernels.LogForward<T>(x.Raw<T>(), dt.Span, rows, classes, 1);
+                TensorPrimitives.Multiply(dt.Span, -scale, dt.Span);
+                tape.Commit(dt);
+            }
+        }
+    }
+}

@@ -1,0 +1,191 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using AutoGrad.Kernels;
+
+namespace AutoGrad;
+
+/// <summary>Elementwise functions of one tensor: exp, log, pow, sqrt, abs, relu, sigmoid, tanh.</summary>
+public static unsafe partial class Ops
+{
+    private static readonly Op s_exp = new Op<ExpRule>("Exp");
+    private static readonly Op s_log = new Op<LogRule>("Log");
+    private static readonly Op s_pow = new Op<PowRule>("Pow");
+    private static readonly Op s_sqrt = new Op<SqrtRule>("Sqrt");
+    private static readonly Op s_abs = new Op<AbsRule>("Abs");
+    private static readonly Op s_relu = new Op<ReluRule>("Relu");
+    private static readonly Op s_sigmoid = new Op<SigmoidRule>("Sigmoid");
+    private static readonly Op s_tanh = new Op<TanhRule>("Tanh");
+
+    /// <summary>eˣ. ∂/∂x = g ⊙ y.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The exponential.</returns>
+    public static Tensor Exp(Tensor x) => Unary(s_exp, x, &TensorPrimitives.Exp<float>, &TensorPrimitives.Exp<double>);
+
+    /// <summary>ln x. ∂/∂x = g ⊘ x.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The natural logarithm (NaN below 0, −∞ at 0, as IEEE 754 says).</returns>
+    public static Tensor Log(Tensor x) => Unary(s_log, x, &TensorPrimitives.Log<float>, &TensorPrimitives.Log<double>);
+
+    /// <summary>√x. ∂/∂x = g ⊘ (2y).</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The square root.</returns>
+    public static Tensor Sqrt(Tensor x) => Unary(s_sqrt, x, &TensorPrimitives.Sqrt<float>, &TensorPrimitives.Sqrt<double>);
+
+    /// <summary>|x|. ∂/∂x = g ⊙ sign(x), with sign(0) = 0.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The absolute value.</returns>
+    public static Tensor Abs(Tensor x) => Unary(s_abs, x, &TensorPrimitives.Abs<float>, &TensorPrimitives.Abs<double>);
+
+    /// <summary>max(x, 0). ∂/∂x = g where x &gt; 0, else 0: the gradient at exactly 0 is 0, as in PyTorch.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The rectified tensor.</returns>
+    public static Tensor Relu(Tensor x) => Unary(s_relu, x, &ReluForward<float>, &ReluForward<double>);
+
+    /// <summary>1 / (1 + e⁻ˣ), exact to 0 and 1 at the extremes (no overflow for |x| of 1000). ∂/∂x = g ⊙ y ⊙ (1 − y).</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The logistic sigmoid.</returns>
+    public static Tensor Sigmoid(Tensor x) => Unary(s_sigmoid, x, &TensorPrimitives.Sigmoid<float>, &TensorPrimitives.Sigmoid<double>);
+
+    /// <summary>tanh x. ∂/∂x = g ⊙ (1 − y²).</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The hyperbolic tangent.</returns>
+    public static Tensor Tanh(Tensor x) => Unary(s_tanh, x, &TensorPrimitives.Tanh<float>, &TensorPrimitives.Tanh<double>);
+
+    /// <summary>xᵖ for a scalar exponent. ∂/∂x = g ⊙ p·xᵖ⁻¹.</summary>
+    /// <param name="x">The base.</param>
+    /// <param name="exponent">The exponent, finite.</param>
+    /// <returns>The power.</returns>
+    public static Tensor Pow(Tensor x, double exponent)
+    {
+        Check.NotNull(x, "Pow", nameof(x));
+        Check.Finite(exponent, "Pow", nameof(exponent));
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        if (x.DType == DType.Float32)
+        {
+            TensorPrimitives.Pow(x.Raw<float>(), (float)exponent, y.Raw<float>());
+        }
+        else
+        {
+            TensorPrimitives.Pow(x.Raw<double>(), exponent, y.Raw<double>());
+        }
+
+        Tape.Record(s_pow, y, x, null, null, new NodeArgs { Scalar = exponent });
+        return y;
+    }
+
+    private static Tensor Unary(
+        Op op,
+        Tensor x,
+        delegate*<ReadOnlySpan<float>, Span<float>, void> forward32,
+        delegate*<ReadOnlySpan<double>, Span<double>, void> forward64)
+    {
+        Check.NotNull(x, op.Name, nameof(x));
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        if (x.DType == DType.Float32)
+        {
+            forward32(x.Raw<float>(), y.Raw<float>());
+        }
+        else
+        {
+            forward64(x.Raw<double>(), y.Raw<double>());
+        }
+
+        Tape.Record(op, y, x);
+        return y;
+    }
+
+    private static void ReluForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, T.Zero, y);
+
+    private readonly struct ExpRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Multiply(tape.Upstream<T>(index), node.Output.Raw<T>(), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct LogRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Divide(tape.Upstream<T>(index), node.A!.Raw<T>(), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct SqrtRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Divide(tape.Upstream<T>(index), node.Output.Raw<T>(), target.Span);
+            TensorPrimitives.Multiply(target.Span, T.CreateTruncating(0.5), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct AbsRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Elementwise.AbsBackward<T>(node.A!.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct ReluRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Elementwise.ReluBackward<T>(node.A!.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct SigmoidRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Elementwise.SigmoidBackward<T>(node.Output.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct TanhRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Elementwise.TanhBackward<T>(node.Output.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct PowRule : IBackwardRule
+    {
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var p = node.Args.Scalar;
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Pow(node.A!.Raw<T>(), T.CreateTruncating(p - 1), target.Span);
+            TensorPrimitives.Multiply(target.Span, T.CreateTruncating(p), target.Span);
+            TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
+            tape.Commit(target);
+        }
+    }
+}

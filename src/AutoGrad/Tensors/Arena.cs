@@ -1,0 +1,143 @@
+using System.Runtime.CompilerServices;
+
+namespace AutoGrad;
+
+/// <summary>
+/// A bump allocator for the intermediate tensors and gradients of one tape. Allocation is an offset increment;
+/// <see cref="Reset"/> recycles everything at once and starts a new generation, so a tensor from an older
+/// generation can tell that its memory has been recycled (see <see cref="Tensor"/>'s liveness check).
+/// </summary>
+/// <remarks>
+/// After a reset the chunks are coalesced into one chunk big enough for everything the last generation used,
+/// so a training loop that records the same graph every step reaches a state where allocation never touches the GC.
+/// </remarks>
+internal sealed class Arena : IDisposable
+{
+    /// <summary>The smallest chunk, in elements: small enough for a tiny model, big enough to avoid churn.</summary>
+    private const int MinChunk = 1 << 14;
+
+    [ThreadStatic]
+    private static Arena? t_current;
+
+    private readonly ChunkList<float> _floats = new();
+    private readonly ChunkList<double> _doubles = new();
+
+    /// <summary>The arena new tensors on this thread are allocated from, or null for owned memory.</summary>
+    internal static Arena? Current
+    {
+        get => t_current;
+        set => t_current = value;
+    }
+
+    /// <summary>Starts at 1 so that a default (0) generation never matches.</summary>
+    public int Generation { get; private set; } = 1;
+
+    public bool IsDisposed { get; private set; }
+
+    /// <summary>Elements handed out in the current generation, both element types counted in bytes.</summary>
+    public long BytesInUse => (_floats.Used * sizeof(float)) + (_doubles.Used * sizeof(double));
+
+    /// <summary>Returns <paramref name="length"/> uninitialized elements that stay valid until the next reset.</summary>
+    public ArraySegment<T> Allocate<T>(int length)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return Chunks<T>().Allocate(length);
+    }
+
+    // The type test folds away when the JIT specializes for float or double, leaving a field load.
+    private ChunkList<T> Chunks<T>() => typeof(T) == typeof(float)
+        ? Unsafe.As<ChunkList<T>>(_floats)
+        : Unsafe.As<ChunkList<T>>(_doubles);
+
+    /// <summary>Recycles all memory and starts a new generation.</summary>
+    public void Reset()
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        Generation++;
+        _floats.Reset();
+        _doubles.Reset();
+    }
+
+    public void Dispose()
+    {
+        if (IsDisposed)
+        {
+            return;
+        }
+
+        Generation++;
+        IsDisposed = true;
+        _floats.Release();
+        _doubles.Release();
+    }
+
+    private sealed class ChunkList<T>
+    {
+        private readonly List<T[]> _chunks = [];
+        private int _chunk;
+        private int _offset;
+        private long _usedBefore;
+
+        public long Used => _usedBefore + _offset;
+
+        public ArraySegment<T> Allocate(int length)
+        {
+            if (_chunks.Count == 0 || _offset + length > _chunks[_chunk].Length)
+            {
+                Advance(length);
+            }
+
+            var segment = new ArraySegment<T>(_chunks[_chunk], _offset, length);
+
+            // Round offsets up to 16 elements so two small tensors never share a cache line.
+            _offset += (length + 15) & ~15;
+            return segment;
+        }
+
+        private void Advance(int length)
+        {
+            if (_chunks.Count > 0)
+            {
+                _usedBefore += _offset;
+                _chunk++;
+            }
+
+            _offset = 0;
+            while (_chunk < _chunks.Count && _chunks[_chunk].Length < length)
+            {
+                _chunk++;
+            }
+
+            if (_chunk >= _chunks.Count)
+            {
+                var last = _chunks.Count == 0 ? 0 : _chunks[^1].Length;
+                var size = Math.Max(Math.Max(MinChunk, length), (int)Math.Min(Array.MaxLength, 2L * last));
+                _chunks.Add(GC.AllocateUninitializedArray<T>(size, pinned: false));
+                _chunk = _chunks.Count - 1;
+            }
+        }
+
+        public void Reset()
+        {
+            if (_chunks.Count > 1)
+            {
+                // Coalesce: one chunk holding what the last generation needed, so the next one allocates nothing.
+                var needed = _chunks.Sum(c => (long)c.Length);
+                _chunks.Clear();
+                _chunks.Add(GC.AllocateUninitializedArray<T>((int)Math.Min(Array.MaxLength, needed), pinned: false));
+            }
+
+            _chunk = 0;
+            _offset = 0;
+            _usedBefore = 0;
+        }
+
+        public void Release()
+        {
+            _chunks.Clear();
+            _chunk = 0;
+            _offset = 0;
+            _usedBefore = 0;
+        }
+    }
+}

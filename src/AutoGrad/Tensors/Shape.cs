@@ -1,0 +1,159 @@
+using System.Runtime.CompilerServices;
+
+namespace AutoGrad;
+
+/// <summary>
+/// The dimensions of a dense row-major tensor. Immutable; a rank-0 shape is a scalar with one element.
+/// </summary>
+[CollectionBuilder(typeof(Shape), nameof(Create))]
+public readonly struct Shape : IEquatable<Shape>
+{
+    private static readonly int[] s_empty = [];
+    private readonly int[]? _dims;
+
+    private Shape(int[] dims, int elementCount)
+    {
+        _dims = dims;
+        ElementCount = elementCount;
+    }
+
+    /// <summary>The shape of a scalar: rank 0, one element.</summary>
+    public static Shape Scalar => new(s_empty, 1);
+
+    /// <summary>The number of dimensions.</summary>
+    public int Rank => _dims?.Length ?? 0;
+
+    /// <summary>The number of elements: the product of the dimensions (1 for a scalar).</summary>
+    public int ElementCount { get; }
+
+    /// <summary>The dimensions as a span.</summary>
+    public ReadOnlySpan<int> Dims => _dims;
+
+    /// <summary>The size of dimension <paramref name="axis"/>; a negative axis counts from the end.</summary>
+    /// <param name="axis">The dimension, from <c>-Rank</c> to <c>Rank - 1</c>.</param>
+    public int this[int axis] => Dims[NormalizeAxis(axis, "Shape")];
+
+    /// <summary>Creates a shape, checking that no dimension is negative and the element count fits in an <see cref="int"/>.</summary>
+    /// <param name="dims">The dimensions, outermost first.</param>
+    /// <returns>The shape.</returns>
+    /// <exception cref="ArgumentException">A dimension is negative or the element count overflows.</exception>
+    public static Shape Create(ReadOnlySpan<int> dims)
+    {
+        if (dims.Length == 0)
+        {
+            return Scalar;
+        }
+
+        long count = 1;
+        foreach (var d in dims)
+        {
+            if (d < 0)
+            {
+                throw new ArgumentException($"Shape {Format(dims)} has a negative dimension.", nameof(dims));
+            }
+
+            count *= d;
+            if (count > Array.MaxLength)
+            {
+                throw new ArgumentException($"Shape {Format(dims)} has more than {Array.MaxLength} elements.", nameof(dims));
+            }
+        }
+
+        return new Shape(dims.ToArray(), (int)count);
+    }
+
+    /// <summary>Turns a possibly negative axis into one in <c>[0, Rank)</c>, or throws naming <paramref name="op"/>.</summary>
+    /// <param name="axis">The axis; -1 is the last.</param>
+    /// <param name="op">The operation to name in the exception.</param>
+    /// <returns>The axis in <c>[0, Rank)</c>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The axis is out of range for this shape.</exception>
+    public int NormalizeAxis(int axis, string op)
+    {
+        var a = axis < 0 ? axis + Rank : axis;
+        if ((uint)a >= (uint)Rank)
+        {
+            throw new ArgumentOutOfRangeException(nameof(axis), axis, $"{op}: axis {axis} is out of range for shape {this} (rank {Rank}).");
+        }
+
+        return a;
+    }
+
+    /// <summary>The product of the dimensions before <paramref name="axis"/>.</summary>
+    internal int Outer(int axis) => Product(Dims[..axis]);
+
+    /// <summary>The product of the dimensions after <paramref name="axis"/>.</summary>
+    internal int Inner(int axis) => Product(Dims[(axis + 1)..]);
+
+    internal static int Product(ReadOnlySpan<int> dims)
+    {
+        var p = 1;
+        foreach (var d in dims)
+        {
+            p *= d;
+        }
+
+        return p;
+    }
+
+    /// <summary>Wraps an array the caller promises never to change.</summary>
+    internal static Shape FromOwned(int[] dims) => dims.Length == 0 ? Scalar : new Shape(dims, Product(dims));
+
+    /// <summary>Row-major strides in elements.</summary>
+    internal int[] Strides()
+    {
+        var strides = new int[Rank];
+        var s = 1;
+        for (var i = Rank - 1; i >= 0; i--)
+        {
+            strides[i] = s;
+            s *= Dims[i];
+        }
+
+        return strides;
+    }
+
+    /// <summary>Enumerates the dimensions (what lets <c>Shape s = [2, 3];</c> and <c>foreach</c> work).</summary>
+    /// <returns>An enumerator over <see cref="Dims"/>.</returns>
+    public ReadOnlySpan<int>.Enumerator GetEnumerator() => Dims.GetEnumerator();
+
+    /// <inheritdoc/>
+    public bool Equals(Shape other) => Dims.SequenceEqual(other.Dims);
+
+    /// <inheritdoc/>
+    public override bool Equals(object? obj) => obj is Shape s && Equals(s);
+
+    /// <inheritdoc/>
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        foreach (var d in Dims)
+        {
+            h.Add(d);
+        }
+
+        return h.ToHashCode();
+    }
+
+    /// <summary>Compares two shapes dimension by dimension.</summary>
+    /// <param name="left">The first shape.</param>
+    /// <param name="right">The second shape.</param>
+    /// <returns><see langword="true"/> when the dimensions are equal.</returns>
+    public static bool operator ==(Shape left, Shape right) => left.Equals(right);
+
+    /// <summary>Compares two shapes dimension by dimension.</summary>
+    /// <param name="left">The first shape.</param>
+    /// <param name="right">The second shape.</param>
+    /// <returns><see langword="true"/> when the dimensions differ.</returns>
+    public static bool operator !=(Shape left, Shape right) => !left.Equals(right);
+
+    /// <summary>Formats as NumPy does: <c>()</c>, <c>(5,)</c>, <c>(2, 3)</c>.</summary>
+    /// <returns>The formatted shape.</returns>
+    public override string ToString() => Format(Dims);
+
+    internal static string Format(ReadOnlySpan<int> dims) => dims.Length switch
+    {
+        0 => "()",
+        1 => $"({dims[0]},)",
+        _ => "(" + string.Join(", ", dims.ToArray()) + ")",
+    };
+}

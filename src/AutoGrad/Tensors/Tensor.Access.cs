@@ -1,0 +1,153 @@
+using System.Numerics.Tensors;
+
+namespace AutoGrad;
+
+/// <summary>Reading elements back, and copies.</summary>
+public sealed partial class Tensor
+{
+    /// <summary>Reads one element, converted to <see cref="double"/>; negative indices count from the end.</summary>
+    /// <param name="indices">One index per dimension (none for a scalar).</param>
+    /// <returns>The element.</returns>
+    /// <exception cref="ArgumentException">The number of indices differs from <see cref="Rank"/>.</exception>
+    public double this[params ReadOnlySpan<int> indices]
+    {
+        get
+        {
+            var flat = FlatIndex(indices);
+            return DType == DType.Float32 ? Data<float>()[flat] : Data<double>()[flat];
+        }
+    }
+
+    /// <summary>The value of a one-element tensor (any rank), like PyTorch's <c>item()</c>.</summary>
+    /// <returns>The value, converted to <see cref="double"/>.</returns>
+    /// <exception cref="InvalidOperationException">The tensor has more or fewer than one element.</exception>
+    public double ToScalar()
+    {
+        if (Length != 1)
+        {
+            throw new InvalidOperationException($"ToScalar: the tensor of shape {Shape} has {Length} elements; ToScalar() needs exactly one.");
+        }
+
+        return DType == DType.Float32 ? Data<float>()[0] : Data<double>()[0];
+    }
+
+    /// <summary>The elements as a read-only span, without copying.</summary>
+    /// <typeparam name="T"><see cref="float"/> for a float32 tensor, <see cref="double"/> for float64.</typeparam>
+    /// <returns>The row-major elements.</returns>
+    /// <exception cref="InvalidOperationException"><typeparamref name="T"/> is not the element type, or the tape that owned the memory was reset.</exception>
+    public ReadOnlySpan<T> AsReadOnlySpan<T>()
+        where T : unmanaged => Data<T>();
+
+    /// <summary>
+    /// The elements as a writable span, for tensors that own their memory (parameters, data buffers).
+    /// Writing changes the values every later operation sees; tapes that already recorded the tensor are not told.
+    /// </summary>
+    /// <typeparam name="T"><see cref="float"/> for a float32 tensor, <see cref="double"/> for float64.</typeparam>
+    /// <returns>The row-major elements.</returns>
+    /// <exception cref="InvalidOperationException">The tensor lives in a tape's arena (results of operations are read-only), or the type is wrong.</exception>
+    public Span<T> AsSpan<T>()
+        where T : unmanaged
+    {
+        if (IsTapeOwned)
+        {
+            throw new InvalidOperationException(
+                $"AsSpan: the tensor of shape {Shape} is the result of an operation on a tape and is read-only; writing would corrupt its gradient. Clone() it first.");
+        }
+
+        return Data<T>();
+    }
+
+    /// <summary>Copies the elements into a new flat row-major array.</summary>
+    /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>; converted when it is not the element type.</typeparam>
+    /// <returns>The array.</returns>
+    public T[] ToArray<T>()
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return (T[])(object)ToFloatArray();
+        }
+
+        if (typeof(T) == typeof(double))
+        {
+            return (T[])(object)ToDoubleArray();
+        }
+
+        throw new NotSupportedException($"ToArray: element type {typeof(T).Name} is not supported; use float or double.");
+    }
+
+    /// <summary>Copies the elements into a new float array, rounding float64 values.</summary>
+    /// <returns>The array.</returns>
+    public float[] ToFloatArray()
+    {
+        if (DType == DType.Float32)
+        {
+            return Data<float>().ToArray();
+        }
+
+        var result = new float[Length];
+        TensorPrimitives.ConvertTruncating<double, float>(Data<double>(), result);
+        return result;
+    }
+
+    /// <summary>Copies the elements into a new double array, widening float32 values exactly.</summary>
+    /// <returns>The array.</returns>
+    public double[] ToDoubleArray()
+    {
+        if (DType == DType.Float64)
+        {
+            return Data<double>().ToArray();
+        }
+
+        var result = new double[Length];
+        TensorPrimitives.ConvertChecked<float, double>(Data<float>(), result);
+        return result;
+    }
+
+    /// <summary>An owned copy that no tape tracks (it survives tape resets; gradients do not flow through the copy).</summary>
+    /// <returns>The copy.</returns>
+    public Tensor Clone()
+    {
+        var copy = Owned(DType, Shape);
+        if (DType == DType.Float32)
+        {
+            Data<float>().CopyTo(copy.Raw<float>());
+        }
+        else
+        {
+            Data<double>().CopyTo(copy.Raw<double>());
+        }
+
+        return copy;
+    }
+
+    /// <summary>An owned copy converted to <paramref name="dtype"/> (no tape tracks it).</summary>
+    /// <param name="dtype">The element type of the copy.</param>
+    /// <returns>The copy, or a plain <see cref="Clone"/> when the type is already <paramref name="dtype"/>.</returns>
+    public Tensor ToType(DType dtype) => dtype == DType
+        ? Clone()
+        : dtype == DType.Float32 ? Wrap(ToFloatArray(), Shape) : Wrap(ToDoubleArray(), Shape);
+
+    private int FlatIndex(ReadOnlySpan<int> indices)
+    {
+        if (indices.Length != Rank)
+        {
+            throw new ArgumentException($"Indexer: {indices.Length} indices given for a tensor of shape {Shape} (rank {Rank}).", nameof(indices));
+        }
+
+        var flat = 0;
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var dim = Shape.Dims[i];
+            var index = indices[i] < 0 ? indices[i] + dim : indices[i];
+            if ((uint)index >= (uint)dim)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Indexer: index {indices[i]} is out of range for dimension {i} of shape {Shape}.");
+            }
+
+            flat = (flat * dim) + index;
+        }
+
+        return flat;
+    }
+}

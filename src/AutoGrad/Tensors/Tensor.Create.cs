@@ -1,0 +1,201 @@
+namespace AutoGrad;
+
+/// <summary>Factories: every tensor made here owns its memory.</summary>
+public sealed partial class Tensor
+{
+    /// <summary>Copies a flat row-major array into a new tensor of the given shape.</summary>
+    /// <param name="data">The elements, row-major.</param>
+    /// <param name="shape">The dimensions; their product must equal <c>data.Length</c>. Empty for a 1-D tensor of <c>data.Length</c>.</param>
+    /// <returns>A float32 tensor.</returns>
+    public static Tensor FromArray(float[] data, params ReadOnlySpan<int> shape) => FromSpan<float>(data, shape, "FromArray");
+
+    /// <summary>Copies a flat row-major array into a new tensor of the given shape.</summary>
+    /// <param name="data">The elements, row-major.</param>
+    /// <param name="shape">The dimensions; their product must equal <c>data.Length</c>. Empty for a 1-D tensor of <c>data.Length</c>.</param>
+    /// <returns>A float64 tensor.</returns>
+    public static Tensor FromArray(double[] data, params ReadOnlySpan<int> shape) => FromSpan<double>(data, shape, "FromArray");
+
+    /// <summary>Copies a 2-D array into a new tensor of shape (rows, columns).</summary>
+    /// <param name="data">The elements.</param>
+    /// <returns>A float32 tensor.</returns>
+    public static Tensor FromArray(float[,] data) => FromMultiDim<float>(data);
+
+    /// <summary>Copies a 2-D array into a new tensor of shape (rows, columns).</summary>
+    /// <param name="data">The elements.</param>
+    /// <returns>A float64 tensor.</returns>
+    public static Tensor FromArray(double[,] data) => FromMultiDim<double>(data);
+
+    /// <summary>Copies a 3-D array into a new tensor.</summary>
+    /// <param name="data">The elements.</param>
+    /// <returns>A float32 tensor.</returns>
+    public static Tensor FromArray(float[,,] data) => FromMultiDim<float>(data);
+
+    /// <summary>Copies a 3-D array into a new tensor.</summary>
+    /// <param name="data">The elements.</param>
+    /// <returns>A float64 tensor.</returns>
+    public static Tensor FromArray(double[,,] data) => FromMultiDim<double>(data);
+
+    /// <summary>Creates a rank-0 tensor holding one value.</summary>
+    /// <param name="value">The value.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>The scalar tensor.</returns>
+    public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full(value, [], dtype);
+
+    /// <summary>Creates a tensor of zeros.</summary>
+    /// <param name="shape">The dimensions.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>The tensor.</returns>
+    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Owned(dtype, Shape.Create(shape));
+
+    /// <summary>Creates a tensor of ones.</summary>
+    /// <param name="shape">The dimensions.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>The tensor.</returns>
+    public static Tensor Ones(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Full(1, shape, dtype);
+
+    /// <summary>Creates a tensor with every element set to <paramref name="value"/>.</summary>
+    /// <param name="value">The value (rounded to float32 for a float32 tensor).</param>
+    /// <param name="shape">The dimensions.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>The tensor.</returns>
+    public static Tensor Full(double value, ReadOnlySpan<int> shape, DType dtype = DType.Float32)
+    {
+        var t = Owned(dtype, Shape.Create(shape));
+        if (dtype == DType.Float32)
+        {
+            t.Raw<float>().Fill((float)value);
+        }
+        else
+        {
+            t.Raw<double>().Fill(value);
+        }
+
+        return t;
+    }
+
+    /// <summary>Creates a tensor of zeros with the shape and element type of <paramref name="like"/>.</summary>
+    /// <param name="like">The tensor whose shape and element type to copy.</param>
+    /// <returns>The tensor.</returns>
+    public static Tensor ZerosLike(Tensor like)
+    {
+        ArgumentNullException.ThrowIfNull(like);
+        return Owned(like.DType, like.Shape);
+    }
+
+    /// <summary>The values start, start + step, ... up to but excluding stop, as a 1-D tensor (like <c>numpy.arange</c>).</summary>
+    /// <param name="start">The first value.</param>
+    /// <param name="stop">The bound, excluded.</param>
+    /// <param name="step">The increment, not zero.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>The tensor.</returns>
+    /// <exception cref="ArgumentException">The step is zero or not finite.</exception>
+    public static Tensor Arange(double start, double stop, double step = 1, DType dtype = DType.Float32)
+    {
+        if (step == 0 || !double.IsFinite(step) || !double.IsFinite(start) || !double.IsFinite(stop))
+        {
+            throw new ArgumentException($"Arange: start {start}, stop {stop} and step {step} must be finite and step non-zero.", nameof(step));
+        }
+
+        var count = (int)Math.Max(0, Math.Ceiling((stop - start) / step));
+        var t = Owned(dtype, Shape.Create([count]));
+        for (var i = 0; i < count; i++)
+        {
+            t.SetRaw(i, start + (i * step));
+        }
+
+        return t;
+    }
+
+    /// <summary>Samples from a normal distribution with a fixed seed (the same seed gives the same values on every run).</summary>
+    /// <param name="shape">The dimensions.</param>
+    /// <param name="seed">The random seed.</param>
+    /// <param name="mean">The mean.</param>
+    /// <param name="std">The standard deviation, not negative.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>The tensor.</returns>
+    public static Tensor RandomNormal(ReadOnlySpan<int> shape, int seed, double mean = 0, double std = 1, DType dtype = DType.Float32)
+    {
+        if (!(std >= 0) || !double.IsFinite(std) || !double.IsFinite(mean))
+        {
+            throw new ArgumentException($"RandomNormal: mean {mean} must be finite and std {std} finite and not negative.", nameof(std));
+        }
+
+        var t = Owned(dtype, Shape.Create(shape));
+        var random = new SeededRandom(seed);
+        for (var i = 0; i < t.Length; i++)
+        {
+            t.SetRaw(i, mean + (std * random.NextNormal()));
+        }
+
+        return t;
+    }
+
+    /// <summary>Samples uniformly from [low, high) with a fixed seed.</summary>
+    /// <param name="shape">The dimensions.</param>
+    /// <param name="seed">The random seed.</param>
+    /// <param name="low">The inclusive lower bound.</param>
+    /// <param name="high">The exclusive upper bound, above <paramref name="low"/>.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <returns>The tensor.</returns>
+    public static Tensor RandomUniform(ReadOnlySpan<int> shape, int seed, double low = 0, double high = 1, DType dtype = DType.Float32)
+    {
+        if (!(high > low) || !double.IsFinite(low) || !double.IsFinite(high))
+        {
+            throw new ArgumentException($"RandomUniform: the bounds [{low}, {high}) must be finite with low < high.", nameof(high));
+        }
+
+        var t = Owned(dtype, Shape.Create(shape));
+        var random = new SeededRandom(seed);
+        for (var i = 0; i < t.Length; i++)
+        {
+            t.SetRaw(i, low + ((high - low) * random.NextDouble()));
+        }
+
+        return t;
+    }
+
+    private static Tensor FromSpan<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, string op)
+        where T : unmanaged
+    {
+        var s = shape.Length == 0 ? Shape.Create([data.Length]) : Shape.Create(shape);
+        if (s.ElementCount != data.Length)
+        {
+            throw new ArgumentException($"{op}: {data.Length} values do not fill shape {s} ({s.ElementCount} elements).", nameof(shape));
+        }
+
+        var array = data.ToArray();
+        return Wrap(array, s);
+    }
+
+    private static Tensor FromMultiDim<T>(Array data)
+        where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var dims = new int[data.Rank];
+        for (var i = 0; i < dims.Length; i++)
+        {
+            dims[i] = data.GetLength(i);
+        }
+
+        var flat = new T[data.Length];
+        var k = 0;
+        foreach (T v in data)
+        {
+            flat[k++] = v;
+        }
+
+        return Wrap(flat, Shape.FromOwned(dims));
+    }
+
+    private void SetRaw(int index, double value)
+    {
+        if (DType == DType.Float32)
+        {
+            Raw<float>()[index] = (float)value;
+        }
+        else
+        {
+            Raw<double>()[index] = value;
+        }
+    }
+}

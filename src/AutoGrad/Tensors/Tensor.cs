@@ -1,0 +1,145 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace AutoGrad;
+
+/// <summary>
+/// A dense, row-major, n-dimensional array of <see cref="float"/> or <see cref="double"/> values that operations
+/// can be recorded on for reverse-mode differentiation.
+/// </summary>
+/// <remarks>
+/// <para>Tensors are immutable values as far as the operations are concerned: every operation returns a new tensor.</para>
+/// <para>Memory: a tensor you create (<see cref="Zeros(ReadOnlySpan{int}, DType)"/>, <see cref="FromArray(float[], ReadOnlySpan{int})"/>, ...)
+/// owns its memory. A tensor returned by an operation while a <see cref="Tape"/> is active lives in that tape's
+/// arena and is recycled when the tape is reset or disposed; reading it afterwards throws
+/// <see cref="InvalidOperationException"/> rather than returning recycled data. <see cref="Clone"/> makes an owned copy.</para>
+/// </remarks>
+public sealed partial class Tensor
+{
+    private readonly Array _array;
+    private readonly int _offset;
+    private readonly Arena? _arena;
+    private readonly int _generation;
+
+    private Tensor(Array array, int offset, Shape shape, DType dtype, Arena? arena)
+    {
+        _array = array;
+        _offset = offset;
+        Shape = shape;
+        DType = dtype;
+        _arena = arena;
+        _generation = arena?.Generation ?? 0;
+    }
+
+    /// <summary>The dimensions.</summary>
+    public Shape Shape { get; }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The number of dimensions (0 for a scalar).</summary>
+    public int Rank => Shape.Rank;
+
+    /// <summary>The number of elements.</summary>
+    public int Length => Shape.ElementCount;
+
+    /// <summary>
+    /// Marks a tensor you created (a parameter) as one whose gradient is wanted: every tape records the operations
+    /// that use it, and <see cref="Tape.Backward(Tensor)"/> accumulates its gradient into <see cref="Grad"/>.
+    /// </summary>
+    public bool RequiresGrad { get; set; }
+
+    /// <summary>The gradient accumulated by <see cref="Tape.Backward(Tensor)"/>, owned by this tensor; null until then.</summary>
+    public Tensor? Grad { get; set; }
+
+    /// <summary>True when this tensor's memory belongs to a tape's arena rather than to the tensor.</summary>
+    public bool IsTapeOwned => _arena is not null;
+
+    /// <summary>True while the memory can be read: always for owned tensors; for arena tensors, until the tape is reset or disposed.</summary>
+    public bool IsAlive => _arena is null || (_arena.Generation == _generation && !_arena.IsDisposed);
+
+    /// <summary>The index of the node that produced this tensor on its tape, or -1 when no tape recorded it.</summary>
+    internal int Node { get; set; } = -1;
+
+    internal Arena? Arena => _arena;
+
+    internal int Generation => _generation;
+
+    /// <summary>Creates an uninitialized tensor: in the current tape's arena when one is active, else owning its memory.</summary>
+    internal static Tensor Uninitialized(DType dtype, Shape shape)
+    {
+        var arena = Arena.Current;
+        return dtype == DType.Float32 ? Allocate<float>(shape, arena) : Allocate<double>(shape, arena);
+    }
+
+    /// <summary>Creates a tensor that owns a fresh, zeroed array.</summary>
+    internal static Tensor Owned(DType dtype, Shape shape) => dtype == DType.Float32
+        ? new Tensor(new float[shape.ElementCount], 0, shape, dtype, null)
+        : new Tensor(new double[shape.ElementCount], 0, shape, dtype, null);
+
+    /// <summary>Wraps an array without copying; the tensor owns it from now on.</summary>
+    internal static Tensor Wrap<T>(T[] data, Shape shape)
+        where T : unmanaged => new(data, 0, shape, DTypeExtensions.Of<T>(), null);
+
+    private static Tensor Allocate<T>(Shape shape, Arena? arena)
+        where T : unmanaged
+    {
+        if (arena is null)
+        {
+            return new Tensor(GC.AllocateUninitializedArray<T>(shape.ElementCount), 0, shape, DTypeExtensions.Of<T>(), null);
+        }
+
+        var segment = arena.Allocate<T>(shape.ElementCount);
+        return new Tensor(segment.Array!, segment.Offset, shape, DTypeExtensions.Of<T>(), arena);
+    }
+
+    /// <summary>
+    /// A tensor sharing this one's memory with another shape, starting <paramref name="elementOffset"/> in. While a
+    /// tape is current the view belongs to it like any other result (it is recorded there and expires with it).
+    /// </summary>
+    internal Tensor View(Shape shape, int elementOffset = 0)
+    {
+        EnsureAlive("View");
+        var owner = Arena.Current ?? _arena;
+        return new Tensor(_array, _offset + elementOffset, shape, DType, owner);
+    }
+
+    /// <summary>The elements as a span, after checking liveness and element type.</summary>
+    internal Span<T> Data<T>()
+        where T : unmanaged
+    {
+        EnsureAlive("Read");
+        if (typeof(T) != (DType == DType.Float32 ? typeof(float) : typeof(double)))
+        {
+            ThrowWrongType(typeof(T));
+        }
+
+        return new Span<T>(Unsafe.As<T[]>(_array), _offset, Length);
+    }
+
+    /// <summary>The elements without the element-type check, for kernels that already dispatched on <see cref="DType"/>.</summary>
+    internal Span<T> Raw<T>()
+        where T : unmanaged
+    {
+        EnsureAlive("Read");
+        return MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Unsafe.As<T[]>(_array)), _offset), Length);
+    }
+
+    /// <summary>Throws when the memory has been recycled by a tape reset or dispose.</summary>
+    internal void EnsureAlive(string op)
+    {
+        if (_arena is not null && (_arena.Generation != _generation || _arena.IsDisposed))
+        {
+            ThrowRecycled(op);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowRecycled(string op) => throw new InvalidOperationException(
+        $"{op}: this {DType.Name()} tensor of shape {Shape} was computed on a tape that has since been reset or disposed, " +
+        "so its memory has been recycled. Keep results past a tape with Clone(), or compute them before the tape.");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowWrongType(Type requested) => throw new InvalidOperationException(
+        $"The tensor of shape {Shape} holds {DType.Name()} elements, not {requested.Name}.");
+}
