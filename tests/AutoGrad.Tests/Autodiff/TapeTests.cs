@@ -1,0 +1,193 @@
+namespace AutoGrad.Tests.Autodiff;
+
+public class TapeTests
+{
+    [Fact]
+    public void Fan_out_accumulates_gradients()
+    {
+        // y = x·x + x  →  dy/dx = 2x + 1
+        var x = Tensor.FromArray([3.0, -2.0]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.Sum((x * x) + x);
+        var g = tape.Gradient(y, x)[0];
+        Assert.Equal([7.0, -3.0], g.ToDoubleArray());
+    }
+
+    [Fact]
+    public void Inputs_that_do_not_influence_the_output_get_zero_gradients()
+    {
+        var x = Tensor.FromArray([1.0, 2.0]);
+        var unused = Tensor.FromArray([5.0, 6.0, 7.0]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        tape.Watch(unused);
+        var y = Ops.Sum(x * 3);
+        var g = tape.Gradient(y, x, unused);
+        Assert.Equal([3.0, 3.0], g[0].ToDoubleArray());
+        Assert.Equal(unused.Shape, g[1].Shape);
+        Assert.Equal([0.0, 0.0, 0.0], g[1].ToDoubleArray());
+    }
+
+    [Fact]
+    public void Untracked_inputs_are_reported_not_silently_zeroed()
+    {
+        var x = Tensor.FromArray([1.0]);
+        var constant = Tensor.FromArray([2.0]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.Sum(x * constant);
+        var e = Assert.Throws<InvalidOperationException>(() => tape.Gradient(y, constant));
+        Assert.Contains("not tracked", e.Message);
+        Assert.Contains("Watch", e.Message);
+    }
+
+    [Fact]
+    public void Non_scalar_outputs_take_an_explicit_upstream_gradient()
+    {
+        var x = Tensor.FromArray([1.0, 2.0, 3.0]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = x * x;
+        var e = Assert.Throws<ShapeMismatchException>(() => tape.Gradient(y, x));
+        Assert.Contains("(3,)", e.Message);
+        var v = Tensor.FromArray([1.0, 10.0, 100.0]);
+        var g = tape.Gradient(y, [x], v)[0];
+        Assert.Equal([2.0, 40.0, 600.0], g.ToDoubleArray());
+    }
+
+    [Fact]
+    public void Gradients_are_computed_once_unless_the_graph_is_retained()
+    {
+        var x = Tensor.FromArray([2.0]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.Sum(x * x * x);
+        var first = tape.Gradient(y, [x], retainGraph: true)[0];
+        var second = tape.Gradient(y, x)[0];
+        Assert.Equal(12.0, first[0]);
+        Assert.Equal(12.0, second[0]);
+        var e = Assert.Throws<InvalidOperationException>(() => tape.Gradient(y, x));
+        Assert.Contains("retainGraph", e.Message);
+
+        tape.Reset();
+        var z = Ops.Sum(x * 5);
+        Assert.Throws<InvalidOperationException>(() => tape.Gradient(z, x)); // Reset forgot the watch
+        tape.Watch(x);
+        Assert.Equal(5.0, tape.Gradient(Ops.Sum(x * 5), x)[0][0]);
+    }
+
+    [Fact]
+    public void Backward_accumulates_into_Grad_of_parameters()
+    {
+        var w = Tensor.FromArray([1.0, -1.0]);
+        w.RequiresGrad = true;
+        var x = Tensor.FromArray([3.0, 4.0]);
+        using var tape = new Tape();
+        for (var step = 0; step < 2; step++)
+        {
+            tape.Reset();
+            var loss = Ops.Sum(w * x);
+            tape.Backward(loss);
+        }
+
+        Assert.Equal([6.0, 8.0], w.Grad!.ToDoubleArray());
+        Assert.False(w.Grad.IsTapeOwned);
+    }
+
+    [Fact]
+    public void Returned_gradients_outlive_the_tape()
+    {
+        var x = Tensor.FromArray([1.0, 2.0]);
+        Tensor g;
+        using (var tape = new Tape())
+        {
+            tape.Watch(x);
+            g = tape.Gradient(Ops.Sum(Ops.Exp(x)), x)[0];
+        }
+
+        Assert.Equal(Math.Exp(2), g[1], 12);
+    }
+
+    [Fact]
+    public void A_disposed_tape_refuses_work_with_a_clear_message()
+    {
+        var x = Tensor.FromArray([1.0]);
+        var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.Sum(x * 2);
+        tape.Dispose();
+        Assert.Null(Tape.Current);
+        var e = Assert.Throws<ObjectDisposedException>(() => tape.Gradient(y, x));
+        Assert.Contains("disposed", e.Message);
+        Assert.Throws<ObjectDisposedException>(() => tape.Watch(x));
+    }
+
+    [Fact]
+    public void Tensors_of_two_live_tapes_cannot_be_mixed()
+    {
+        var x = Tensor.FromArray([1.0]);
+        using var outer = new Tape();
+        outer.Watch(x);
+        var fromOuter = x * 2;
+        using var inner = new Tape();
+        Assert.Same(inner, Tape.Current);
+        var e = Assert.Throws<InvalidOperationException>(() => fromOuter + 1);
+        Assert.Contains("another tape", e.Message);
+        Assert.Contains("ScalarArithmetic", e.Message);
+    }
+
+    [Fact]
+    public void Nested_tapes_restore_the_outer_one_on_dispose()
+    {
+        using var outer = new Tape();
+        using (var inner = new Tape())
+        {
+            Assert.Same(inner, Tape.Current);
+        }
+
+        Assert.Same(outer, Tape.Current);
+    }
+
+    [Fact]
+    public void Nothing_is_recorded_for_untracked_computations()
+    {
+        var a = Tensor.FromArray([1.0, 2.0]);
+        using var tape = new Tape();
+        _ = Ops.Exp(a) * 3;
+        Assert.Equal(0, tape.NodeCount);
+        tape.Watch(a);
+        _ = Ops.Exp(a) * 3;
+        Assert.Equal(3, tape.NodeCount); // the watched input, Exp, the scalar multiply
+    }
+
+    [Fact]
+    public void Backward_forms_no_gradient_for_inputs_that_need_none()
+    {
+        // A data batch is not tracked, so Affine's dx = g·Wᵀ is never computed: the arena holds only what is needed.
+        var x = TestData.Normal(1, 100, 784);
+        var w = TestData.Normal(2, 784, 50);
+        var b = TestData.Normal(3, 50);
+        w.RequiresGrad = b.RequiresGrad = true;
+        using var tape = new Tape();
+        var loss = Ops.Sum(Ops.Affine(x, w, b));
+        var before = tape.ArenaBytesInUse;
+        tape.Backward(loss);
+        var used = tape.ArenaBytesInUse - before;
+        var needed = (1 + (100 * 50) + (784 * 50) + 50) * sizeof(double);
+        Assert.InRange(used, needed, needed + 4096);
+    }
+
+    [Fact]
+    public void Gradient_with_respect_to_an_intermediate_result()
+    {
+        var x = Tensor.FromArray([0.5, 1.5]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var h = x * x;
+        var y = Ops.Sum(Ops.Exp(h));
+        var g = tape.Gradient(y, h, x);
+        Assert.Equal(Math.Exp(0.25), g[0][0], 12);
+        Assert.Equal(2 * 1.5 * Math.Exp(2.25), g[1][1], 12);
+    }
+}

@@ -1,0 +1,61 @@
+using static AutoGrad.Tests.TestData;
+
+namespace AutoGrad.Tests.OpFamilies;
+
+public class ReductionTests
+{
+    public static TheoryData<int[], int?, bool> Cases => new()
+    {
+        { [], null, false },
+        { [5], null, false },
+        { [5], 0, true },
+        { [3, 4], 0, false },
+        { [3, 4], 1, true },
+        { [3, 4], null, true },
+        { [2, 3, 4], 1, false },
+        { [2, 3, 4], -1, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Sum_mean_max_gradients_match(int[] shape, int? axis, bool keepDims)
+    {
+        AssertGradientsMatch(v => Ops.Sum(v[0], axis, keepDims), Normal(1, shape));
+        AssertGradientsMatch(v => Ops.Mean(v[0], axis, keepDims), Normal(2, shape));
+        AssertGradientsMatch(v => Ops.Max(v[0], axis, keepDims), Normal(3, shape)); // random: no ties
+    }
+
+    [Fact]
+    public void Shapes_and_values_follow_numpy()
+    {
+        var x = Tensor.FromArray([1.0, 5, 3, 4, 2, 6], 2, 3);
+        var s0 = Ops.Sum(x, 0);
+        Assert.Equal(Shape.Create([3]), s0.Shape);
+        Assert.Equal([5.0, 7, 9], s0.ToDoubleArray());
+        var m1 = Ops.Max(x, 1, keepDims: true);
+        Assert.Equal(Shape.Create([2, 1]), m1.Shape);
+        Assert.Equal([5.0, 6], m1.ToDoubleArray());
+        Assert.Equal(Shape.Scalar, Ops.Mean(x).Shape);
+        Assert.Equal(3.5, Ops.Mean(x).ToScalar());
+        Assert.Equal(Shape.Create([1, 1]), Ops.Sum(x, keepDims: true).Shape);
+    }
+
+    [Fact]
+    public void Max_routes_the_gradient_to_the_first_maximum()
+    {
+        var x = Tensor.FromArray([2.0, 7, 7, 1]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var g = tape.Gradient(Ops.Max(x), x)[0];
+        Assert.Equal([0.0, 1, 0, 0], g.ToDoubleArray());
+    }
+
+    [Fact]
+    public void Reductions_over_an_empty_axis()
+    {
+        var empty = Tensor.Zeros([2, 0], DType.Float64);
+        Assert.Equal([0.0, 0.0], Ops.Sum(empty, 1).ToDoubleArray());
+        Assert.Contains("empty axis", Assert.Throws<ArgumentException>(() => Ops.Mean(empty, 1)).Message);
+        Assert.Contains("Max", Assert.Throws<ArgumentException>(() => Ops.Max(empty, 1)).Message);
+    }
+}
