@@ -19,7 +19,7 @@ namespace AutoGrad;
 public sealed partial class Tape : IDisposable
 {
     [ThreadStatic]
-    private static Tape? t_current;
+    private static Tape? s_current;
 
     private readonly Tape? _outer;
     private readonly Arena? _outerArena;
@@ -33,14 +33,14 @@ public sealed partial class Tape : IDisposable
     /// <summary>Creates a tape and makes it the current one on this thread.</summary>
     public Tape()
     {
-        _outer = t_current;
+        _outer = s_current;
         _outerArena = Arena.Current;
-        t_current = this;
+        s_current = this;
         Arena.Current = _arena;
     }
 
     /// <summary>The tape recording on this thread, or null.</summary>
-    public static Tape? Current => t_current;
+    public static Tape? Current => s_current;
 
     /// <summary>The number of nodes recorded (watched inputs included).</summary>
     public int NodeCount => _count;
@@ -100,9 +100,9 @@ public sealed partial class Tape : IDisposable
         }
 
         _disposed = true;
-        if (t_current == this)
+        if (s_current == this)
         {
-            t_current = _outer;
+            s_current = _outer;
             Arena.Current = _outerArena;
         }
 
@@ -123,7 +123,7 @@ public sealed partial class Tape : IDisposable
     /// <inheritdoc cref="Record(Op, Tensor, Tensor?, Tensor?, Tensor?)"/>
     internal static void Record(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args)
     {
-        var tape = t_current;
+        var tape = s_current;
         if (tape is null)
         {
             return;

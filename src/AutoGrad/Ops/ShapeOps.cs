@@ -1,4 +1,5 @@
 using System.Numerics;
+
 using AutoGrad.Kernels;
 
 namespace AutoGrad;

@@ -1,4 +1,5 @@
 using System.Numerics;
+
 using SoftmaxKernels = AutoGrad.Kernels.Softmax;
 
 namespace AutoGrad;

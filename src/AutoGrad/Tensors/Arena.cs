@@ -17,7 +17,7 @@ internal sealed class Arena : IDisposable
     private const int MinChunk = 1 << 14;
 
     [ThreadStatic]
-    private static Arena? t_current;
+    private static Arena? s_current;
 
     private readonly ChunkList<float> _floats = new();
     private readonly ChunkList<double> _doubles = new();
@@ -25,8 +25,8 @@ internal sealed class Arena : IDisposable
     /// <summary>The arena new tensors on this thread are allocated from, or null for owned memory.</summary>
     internal static Arena? Current
     {
-        get => t_current;
-        set => t_current = value;
+        get => s_current;
+        set => s_current = value;
     }
 
     /// <summary>Starts at 1 so that a default (0) generation never matches.</summary>

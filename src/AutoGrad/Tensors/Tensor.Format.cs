@@ -57,10 +57,11 @@ public sealed partial class Tensor
 
     private void AppendNumber(StringBuilder text, double value)
     {
-        // Shortest round-trip form: float32 values print as the float they are, not as a widened double.
+        // float32 prints its shortest round-trip form (the float it is, not a widened double); float64 prints
+        // 10 significant digits, enough to compare by eye without 17-digit noise. ToDoubleArray() gives every bit.
         var s = DType == DType.Float32
             ? ((float)value).ToString(CultureInfo.InvariantCulture)
-            : value.ToString(CultureInfo.InvariantCulture);
+            : value.ToString("G10", CultureInfo.InvariantCulture);
         text.Append(s);
     }
 }
