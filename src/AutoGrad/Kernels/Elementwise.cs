@@ -3,88 +3,89 @@ using System.Runtime.InteropServices;
 
 namespace AutoGrad.Kernels;
 
+/// <summary>An elementwise backward formula dx = f(v, g), in a vector and a scalar form.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+internal interface IGradientFormula<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    static abstract Vector<T> Apply(Vector<T> value, Vector<T> gradient);
+
+    static abstract T Apply(T value, T gradient);
+}
+
 /// <summary>Elementwise backward formulas that TensorPrimitives has no single call for, vectorized with <see cref="Vector{T}"/>.</summary>
 internal static class Elementwise
 {
     /// <summary>dx = g where x &gt; 0, else 0 (the gradient at exactly 0 is 0).</summary>
     public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(g);
-            var vd = MemoryMarshal.Cast<T, Vector<T>>(dx);
-            for (var v = 0; v < vx.Length; v++)
-            {
-                vd[v] = Vector.ConditionalSelect(Vector.GreaterThan(vx[v], Vector<T>.Zero), vg[v], Vector<T>.Zero);
-            }
-
-            i = vx.Length * Vector<T>.Count;
-        }
-
-        for (; i < x.Length; i++)
-        {
-            dx[i] = x[i] > T.Zero ? g[i] : T.Zero;
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Relu<T>>(x, g, dx);
 
     /// <summary>dx = g ⊙ sign(x), with sign(0) = 0 (the subgradient PyTorch uses for |x|).</summary>
     public static void AbsBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (var i = 0; i < x.Length; i++)
-        {
-            dx[i] = x[i] > T.Zero ? g[i] : x[i] < T.Zero ? -g[i] : T.Zero;
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Abs<T>>(x, g, dx);
 
     /// <summary>dx = g ⊙ y ⊙ (1 − y), the sigmoid's derivative from its output.</summary>
     public static void SigmoidBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-        {
-            var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
-            var vg = MemoryMarshal.Cast<T, Vector<T>>(g);
-            var vd = MemoryMarshal.Cast<T, Vector<T>>(dx);
-            for (var v = 0; v < vy.Length; v++)
-            {
-                vd[v] = vg[v] * vy[v] * (Vector<T>.One - vy[v]);
-            }
-
-            i = vy.Length * Vector<T>.Count;
-        }
-
-        for (; i < y.Length; i++)
-        {
-            dx[i] = g[i] * y[i] * (T.One - y[i]);
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Sigmoid<T>>(y, g, dx);
 
     /// <summary>dx = g ⊙ (1 − y²), tanh's derivative from its output.</summary>
     public static void TanhBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Tanh<T>>(y, g, dx);
+
+    private static void Map<T, TFormula>(ReadOnlySpan<T> value, ReadOnlySpan<T> g, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TFormula : IGradientFormula<T>
     {
         var i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
-            var vy = MemoryMarshal.Cast<T, Vector<T>>(y);
+            var vv = MemoryMarshal.Cast<T, Vector<T>>(value);
             var vg = MemoryMarshal.Cast<T, Vector<T>>(g);
             var vd = MemoryMarshal.Cast<T, Vector<T>>(dx);
-            for (var v = 0; v < vy.Length; v++)
+            for (var v = 0; v < vv.Length; v++)
             {
-                vd[v] = vg[v] * (Vector<T>.One - (vy[v] * vy[v]));
+                vd[v] = TFormula.Apply(vv[v], vg[v]);
             }
 
-            i = vy.Length * Vector<T>.Count;
+            i = vv.Length * Vector<T>.Count;
         }
 
-        for (; i < y.Length; i++)
+        for (; i < value.Length; i++)
         {
-            dx[i] = g[i] * (T.One - (y[i] * y[i]));
+            dx[i] = TFormula.Apply(value[i], g[i]);
         }
+    }
+
+    private readonly struct Relu<T> : IGradientFormula<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static Vector<T> Apply(Vector<T> x, Vector<T> g) => Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), g, Vector<T>.Zero);
+
+        public static T Apply(T x, T g) => x > T.Zero ? g : T.Zero;
+    }
+
+    private readonly struct Abs<T> : IGradientFormula<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static Vector<T> Apply(Vector<T> x, Vector<T> g) =>
+            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), g, Vector.ConditionalSelect(Vector.LessThan(x, Vector<T>.Zero), -g, Vector<T>.Zero));
+
+        public static T Apply(T x, T g) => x > T.Zero ? g : x < T.Zero ? -g : T.Zero;
+    }
+
+    private readonly struct Sigmoid<T> : IGradientFormula<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static Vector<T> Apply(Vector<T> y, Vector<T> g) => g * y * (Vector<T>.One - y);
+
+        public static T Apply(T y, T g) => g * y * (T.One - y);
+    }
+
+    private readonly struct Tanh<T> : IGradientFormula<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static Vector<T> Apply(Vector<T> y, Vector<T> g) => g * (Vector<T>.One - (y * y));
+
+        public static T Apply(T y, T g) => g * (T.One - (y * y));
     }
 }

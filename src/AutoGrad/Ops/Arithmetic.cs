@@ -220,11 +220,12 @@ public static partial class Ops
     }
 
     private static readonly Op s_add = new Op<AddRule>("Add");
-    private static readonly Op s_subtract = new Op<SubtractRule>("Subtract");
+    private static readonly Op s_subtract = new Op<AddRule>("Subtract");
     private static readonly Op s_multiply = new Op<MultiplyRule>("Multiply");
     private static readonly Op s_divide = new Op<DivideRule>("Divide");
     private static readonly Op s_scalarArithmetic = new Op<ScalarArithmeticRule>("ScalarArithmetic");
 
+    /// <summary>Add and Subtract: the gradient reduced to each input's shape, negated for a subtrahend.</summary>
     private readonly struct AddRule : IBackwardRule
     {
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -239,26 +240,7 @@ public static partial class Ops
 
             if (node.InB >= 0)
             {
-                ReduceInto(tape, node.InB, g, dims, node.B!);
-            }
-        }
-    }
-
-    private readonly struct SubtractRule : IBackwardRule
-    {
-        public static void Backward<T>(Tape tape, int index, in Node node)
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            var g = tape.Upstream<T>(index);
-            var dims = node.Output.Shape.Dims;
-            if (node.InA >= 0)
-            {
-                ReduceInto(tape, node.InA, g, dims, node.A!);
-            }
-
-            if (node.InB >= 0)
-            {
-                ReduceInto(tape, node.InB, g, dims, node.B!, negate: true);
+                ReduceInto(tape, node.InB, g, dims, node.B!, negate: node.Op == s_subtract);
             }
         }
     }
