@@ -57,6 +57,21 @@ public sealed partial class Tensor
         return Data<T>();
     }
 
+    /// <summary>Sets every element to <paramref name="value"/>, for tensors that own their memory (gradients, buffers).</summary>
+    /// <param name="value">The value (rounded to float32 for a float32 tensor).</param>
+    /// <exception cref="InvalidOperationException">The tensor lives in a tape's arena.</exception>
+    public void Fill(double value)
+    {
+        if (DType == DType.Float32)
+        {
+            AsSpan<float>().Fill((float)value);
+        }
+        else
+        {
+            AsSpan<double>().Fill(value);
+        }
+    }
+
     /// <summary>Copies the elements into a new flat row-major array.</summary>
     /// <typeparam name="T"><see cref="float"/> or <see cref="double"/>; converted when it is not the element type.</typeparam>
     /// <returns>The array.</returns>

@@ -1,0 +1,114 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace AutoGrad.Optimizers;
+
+/// <summary>AdaGrad: h ← h + g²; p ← p − η·g / (√h + ε), ε = 1e-7 as in the book.</summary>
+/// <param name="parameters">The parameters.</param>
+/// <param name="learningRate">η.</param>
+/// <param name="weightDecay">L2 penalty λ.</param>
+/// <param name="epsilon">ε.</param>
+public sealed class AdaGrad(IEnumerable<Tensor> parameters, double learningRate = 0.01, double weightDecay = 0, double epsilon = 1e-7)
+    : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
+{
+    /// <inheritdoc/>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    {
+        ApplyWeightDecay<T>(parameter, gradient);
+        var h = State<T>(0, index);
+        TensorPrimitives.MultiplyAdd(gradient, gradient, h, h);
+        ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(epsilon));
+    }
+
+    /// <summary>p ← p − η·g / (√h + ε), using g as scratch.</summary>
+    internal static void ScaledStep<T>(Span<T> parameter, Span<T> gradient, ReadOnlySpan<T> h, T learningRate, T epsilon)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var i = 0; i < parameter.Length; i++)
+        {
+            parameter[i] -= learningRate * gradient[i] / (T.Sqrt(h[i]) + epsilon);
+        }
+    }
+}
+
+/// <summary>RMSprop (the book's form): h ← ρ·h + (1 − ρ)·g²; p ← p − η·g / (√h + ε).</summary>
+/// <param name="parameters">The parameters.</param>
+/// <param name="learningRate">η.</param>
+/// <param name="decay">ρ.</param>
+/// <param name="weightDecay">L2 penalty λ.</param>
+/// <param name="epsilon">ε.</param>
+public sealed class RmsProp(IEnumerable<Tensor> parameters, double learningRate = 0.01, double decay = 0.99, double weightDecay = 0, double epsilon = 1e-7)
+    : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
+{
+    /// <inheritdoc/>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    {
+        ApplyWeightDecay<T>(parameter, gradient);
+        var h = State<T>(0, index);
+        var rho = T.CreateTruncating(decay);
+        for (var i = 0; i < h.Length; i++)
+        {
+            h[i] = (rho * h[i]) + ((T.One - rho) * gradient[i] * gradient[i]);
+        }
+
+        AdaGrad.ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(epsilon));
+    }
+}
+
+/// <summary>
+/// Adam as PyTorch defines it: m ← β₁m + (1 − β₁)g; v ← β₂v + (1 − β₂)g²; p ← p − η·m̂ / (√v̂ + ε) with the
+/// bias corrections m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). With <paramref name="decoupledWeightDecay"/> it is AdamW:
+/// p ← p − η·λ·p before the step, instead of adding λ·p to the gradient.
+/// </summary>
+/// <param name="parameters">The parameters.</param>
+/// <param name="learningRate">η.</param>
+/// <param name="beta1">β₁.</param>
+/// <param name="beta2">β₂.</param>
+/// <param name="epsilon">ε.</param>
+/// <param name="weightDecay">λ.</param>
+/// <param name="decoupledWeightDecay">Use AdamW's decoupled decay.</param>
+public class Adam(
+    IEnumerable<Tensor> parameters,
+    double learningRate = 0.001,
+    double beta1 = 0.9,
+    double beta2 = 0.999,
+    double epsilon = 1e-8,
+    double weightDecay = 0,
+    bool decoupledWeightDecay = false)
+    : Optimizer(parameters, learningRate, decoupledWeightDecay ? 0 : weightDecay, stateSlots: 2)
+{
+    /// <inheritdoc/>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    {
+        if (decoupledWeightDecay && weightDecay > 0)
+        {
+            TensorPrimitives.Multiply(parameter, T.CreateTruncating(1 - (LearningRate * weightDecay)), parameter);
+        }
+
+        ApplyWeightDecay<T>(parameter, gradient);
+        var m = State<T>(0, index);
+        var v = State<T>(1, index);
+        T b1 = T.CreateTruncating(beta1), b2 = T.CreateTruncating(beta2);
+        var correction1 = T.One - T.CreateTruncating(Math.Pow(beta1, Steps));
+        var correction2 = T.One - T.CreateTruncating(Math.Pow(beta2, Steps));
+        var lr = T.CreateTruncating(LearningRate);
+        var eps = T.CreateTruncating(epsilon);
+        for (var i = 0; i < parameter.Length; i++)
+        {
+            var g = gradient[i];
+            m[i] = (b1 * m[i]) + ((T.One - b1) * g);
+            v[i] = (b2 * v[i]) + ((T.One - b2) * g * g);
+            parameter[i] -= lr * (m[i] / correction1) / (T.Sqrt(v[i] / correction2) + eps);
+        }
+    }
+}
+
+/// <summary>AdamW: Adam with decoupled weight decay (Loshchilov and Hutter), PyTorch's default λ = 0.01.</summary>
+/// <param name="parameters">The parameters.</param>
+/// <param name="learningRate">η.</param>
+/// <param name="weightDecay">λ.</param>
+/// <param name="beta1">β₁.</param>
+/// <param name="beta2">β₂.</param>
+/// <param name="epsilon">ε.</param>
+public sealed class AdamW(IEnumerable<Tensor> parameters, double learningRate = 0.001, double weightDecay = 0.01, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    : Adam(parameters, learningRate, beta1, beta2, epsilon, weightDecay, decoupledWeightDecay: true);

@@ -1,0 +1,57 @@
+using System.Numerics.Tensors;
+
+namespace AutoGrad.Optimizers;
+
+/// <summary>Gradient clipping by global norm, as <c>torch.nn.utils.clip_grad_norm_</c>.</summary>
+public static class GradientClipping
+{
+    /// <summary>
+    /// Scales every gradient by min(1, maxNorm / ‖g‖), where ‖g‖ is the L2 norm of all gradients together.
+    /// </summary>
+    /// <param name="parameters">The parameters whose <see cref="Tensor.Grad"/> to clip (those without one are skipped).</param>
+    /// <param name="maxNorm">The largest allowed global norm, positive.</param>
+    /// <returns>The global norm before clipping.</returns>
+    public static double ClipByGlobalNorm(IReadOnlyList<Tensor> parameters, double maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        if (!(maxNorm > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxNorm), maxNorm, "ClipByGlobalNorm: the maximum norm must be positive.");
+        }
+
+        var squares = 0.0;
+        foreach (var p in parameters)
+        {
+            if (p.Grad is not null)
+            {
+                squares += p.DType == DType.Float32
+                    ? TensorPrimitives.SumOfSquares<float>(p.Grad.AsReadOnlySpan<float>())
+                    : TensorPrimitives.SumOfSquares<double>(p.Grad.AsReadOnlySpan<double>());
+            }
+        }
+
+        var norm = Math.Sqrt(squares);
+        if (norm > maxNorm)
+        {
+            var scale = maxNorm / (norm + 1e-6);
+            foreach (var p in parameters)
+            {
+                if (p.Grad is null)
+                {
+                    continue;
+                }
+
+                if (p.DType == DType.Float32)
+                {
+                    TensorPrimitives.Multiply(p.Grad.AsSpan<float>(), (float)scale, p.Grad.AsSpan<float>());
+                }
+                else
+                {
+                    TensorPrimitives.Multiply(p.Grad.AsSpan<double>(), scale, p.Grad.AsSpan<double>());
+                }
+            }
+        }
+
+        return norm;
+    }
+}
