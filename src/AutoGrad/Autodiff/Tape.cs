@@ -39,6 +39,19 @@ public sealed partial class Tape : IDisposable
         Arena.Current = _arena;
     }
 
+    /// <summary>
+    /// Suspends recording on this thread until the returned scope is disposed: ops run without tape overhead and
+    /// their results own their memory (for evaluation inside a training loop, say).
+    /// </summary>
+    /// <returns>The scope; dispose it (<c>using</c>) to resume.</returns>
+    public static NoGradScope NoGrad()
+    {
+        var scope = new NoGradScope(s_current, Arena.Current);
+        s_current = null;
+        Arena.Current = null;
+        return scope;
+    }
+
     /// <summary>The tape recording on this thread, or null.</summary>
     public static Tape? Current => s_current;
 
@@ -111,6 +124,13 @@ public sealed partial class Tape : IDisposable
         _leaves.Clear();
         ClearGradients();
         _arena.Dispose();
+    }
+
+    /// <summary>Makes <paramref name="tape"/> current again (the end of a <see cref="NoGradScope"/>).</summary>
+    internal static void Restore(Tape? tape, Arena? arena)
+    {
+        s_current = tape is { IsDisposed: false } ? tape : null;
+        Arena.Current = tape is { IsDisposed: false } ? arena : null;
     }
 
     /// <summary>

@@ -1,0 +1,135 @@
+namespace AutoGrad.Data;
+
+/// <summary>
+/// A labelled classification data set held in memory: N samples of D features (float32, row-major) and N class
+/// labels in [0, classes).
+/// </summary>
+public sealed partial class Dataset
+{
+    /// <summary>Creates a data set, checking that sizes and labels agree.</summary>
+    /// <param name="name">A name for messages and reports.</param>
+    /// <param name="features">N × D values, row-major; not copied.</param>
+    /// <param name="labels">N labels; not copied.</param>
+    /// <param name="featureCount">D.</param>
+    /// <param name="classCount">The number of classes.</param>
+    public Dataset(string name, float[] features, int[] labels, int featureCount, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(featureCount);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        if ((long)labels.Length * featureCount != features.Length)
+        {
+            throw new ArgumentException($"Dataset {name}: {features.Length} feature values do not make {labels.Length} samples of {featureCount}.", nameof(features));
+        }
+
+        for (var i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classCount)
+            {
+                throw new ArgumentException($"Dataset {name}: label {labels[i]} of sample {i} is outside [0, {classCount}).", nameof(labels));
+            }
+        }
+
+        Name = name;
+        Features = features;
+        Labels = labels;
+        FeatureCount = featureCount;
+        ClassCount = classCount;
+    }
+
+    /// <summary>The name.</summary>
+    public string Name { get; }
+
+    /// <summary>N × D feature values, row-major.</summary>
+    public float[] Features { get; }
+
+    /// <summary>The N labels.</summary>
+    public int[] Labels { get; }
+
+    /// <summary>N.</summary>
+    public int Count => Labels.Length;
+
+    /// <summary>D.</summary>
+    public int FeatureCount { get; }
+
+    /// <summary>The number of classes.</summary>
+    public int ClassCount { get; }
+
+    /// <summary>The samples at <paramref name="indices"/>, copied, in that order.</summary>
+    /// <param name="indices">Sample indices.</param>
+    /// <param name="name">The subset's name.</param>
+    /// <returns>The subset.</returns>
+    public Dataset Subset(ReadOnlySpan<int> indices, string? name = null)
+    {
+        var features = new float[indices.Length * FeatureCount];
+        var labels = new int[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            Features.AsSpan(indices[i] * FeatureCount, FeatureCount).CopyTo(features.AsSpan(i * FeatureCount));
+            labels[i] = Labels[indices[i]];
+        }
+
+        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount);
+    }
+
+    /// <summary>A seeded shuffle split into a training part and a test part.</summary>
+    /// <param name="trainFraction">The training share, in (0, 1).</param>
+    /// <param name="seed">The shuffle seed.</param>
+    /// <returns>The two parts.</returns>
+    public (Dataset Train, Dataset Test) Split(double trainFraction, int seed)
+    {
+        if (!(trainFraction > 0 && trainFraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(trainFraction), trainFraction, "Split: the training fraction must be in (0, 1).");
+        }
+
+        var order = Enumerable.Range(0, Count).ToArray();
+        new SeededRandom(seed).Shuffle<int>(order);
+        var trainCount = (int)Math.Round(Count * trainFraction);
+        return (Subset(order.AsSpan(0, trainCount), Name + "-train"), Subset(order.AsSpan(trainCount), Name + "-test"));
+    }
+
+    /// <summary>
+    /// Per-feature standardization, (x − mean) / std, with statistics from <paramref name="statistics"/> (this set
+    /// when null: pass the training set when standardizing a test set). Constant features keep std 1.
+    /// </summary>
+    /// <param name="statistics">The set to compute mean and std from.</param>
+    /// <returns>A standardized copy.</returns>
+    public Dataset Standardize(Dataset? statistics = null)
+    {
+        var source = statistics ?? this;
+        if (source.FeatureCount != FeatureCount)
+        {
+            throw new ArgumentException($"Standardize: statistics from {source.FeatureCount} features cannot apply to {FeatureCount}.", nameof(statistics));
+        }
+
+        var mean = new double[FeatureCount];
+        var square = new double[FeatureCount];
+        for (var i = 0; i < source.Count; i++)
+        {
+            for (var j = 0; j < FeatureCount; j++)
+            {
+                double v = source.Features[(i * FeatureCount) + j];
+                mean[j] += v;
+                square[j] += v * v;
+            }
+        }
+
+        var features = new float[Features.Length];
+        for (var j = 0; j < FeatureCount; j++)
+        {
+            mean[j] /= source.Count;
+            var std = Math.Sqrt(Math.Max(0, (square[j] / source.Count) - (mean[j] * mean[j])));
+            square[j] = std < 1e-8 ? 1 : std;
+        }
+
+        for (var i = 0; i < Features.Length; i++)
+        {
+            var j = i % FeatureCount;
+            features[i] = (float)((Features[i] - mean[j]) / square[j]);
+        }
+
+        return new Dataset(Name, features, (int[])Labels.Clone(), FeatureCount, ClassCount);
+    }
+}

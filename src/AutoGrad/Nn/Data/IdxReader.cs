@@ -1,0 +1,162 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace AutoGrad.Data;
+
+/// <summary>The contents of an IDX file: its dimensions and its unsigned bytes, row-major.</summary>
+/// <param name="Dims">The dimensions, outermost first.</param>
+/// <param name="Data">The elements.</param>
+public sealed record IdxArray(int[] Dims, byte[] Data);
+
+/// <summary>Thrown for an IDX file that is truncated, corrupt or not IDX at all.</summary>
+public sealed class IdxFormatException : IOException
+{
+    /// <summary>Creates the exception.</summary>
+    public IdxFormatException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    /// <param name="message">What is wrong, naming the file.</param>
+    public IdxFormatException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and a cause.</summary>
+    /// <param name="message">What is wrong.</param>
+    /// <param name="innerException">The cause.</param>
+    public IdxFormatException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// Reads the IDX format of MNIST and Fashion-MNIST (gzipped or not): two zero bytes, a type byte (0x08 for
+/// unsigned bytes, the only type those sets use), a dimension count, big-endian 32-bit dimensions, then the data.
+/// </summary>
+public static class IdxReader
+{
+    private const byte UnsignedByte = 0x08;
+    private const int MaxDimensions = 8;
+
+    /// <summary>Reads a file, decompressing it when it is gzipped (detected by content, not by name).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The array.</returns>
+    /// <exception cref="IdxFormatException">The file is not valid IDX of unsigned bytes.</exception>
+    public static IdxArray Read(string path)
+    {
+        using var file = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[2];
+        var gzipped = file.Read(head) == 2 && head[0] == 0x1F && head[1] == 0x8B;
+        file.Position = 0;
+        try
+        {
+            using Stream stream = gzipped ? new GZipStream(file, CompressionMode.Decompress) : file;
+            return Read(stream, path, gzipped ? null : file.Length);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new IdxFormatException($"IDX: {path} is not a valid gzip stream: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads IDX from a stream.</summary>
+    /// <param name="stream">The stream, positioned at the magic number.</param>
+    /// <param name="name">The name to use in messages.</param>
+    /// <param name="length">The stream's length when known, to reject impossible sizes before allocating.</param>
+    /// <returns>The array.</returns>
+    public static IdxArray Read(Stream stream, string name, long? length = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> magic = stackalloc byte[4];
+        ReadExactly(stream, magic, name, "the magic number");
+        if (magic[0] != 0 || magic[1] != 0)
+        {
+            throw new IdxFormatException($"IDX: {name} does not start with the IDX magic number (00 00 type rank), found {Convert.ToHexString(magic)}.");
+        }
+
+        if (magic[2] != UnsignedByte)
+        {
+            throw new IdxFormatException($"IDX: {name} holds element type 0x{magic[2]:X2}; only unsigned bytes (0x08) are supported.");
+        }
+
+        int rank = magic[3];
+        if (rank is 0 or > MaxDimensions)
+        {
+            throw new IdxFormatException($"IDX: {name} declares {rank} dimensions; expected 1 to {MaxDimensions}.");
+        }
+
+        var dims = new int[rank];
+        Span<byte> dim = stackalloc byte[4];
+        long count = 1;
+        for (var i = 0; i < rank; i++)
+        {
+            ReadExactly(stream, dim, name, $"dimension {i}");
+            var size = BinaryPrimitives.ReadInt32BigEndian(dim);
+            if (size < 0)
+            {
+                throw new IdxFormatException($"IDX: {name} declares a negative dimension {size}.");
+            }
+
+            dims[i] = size;
+            count *= size;
+            if (count > Array.MaxLength)
+            {
+                throw new IdxFormatException($"IDX: {name} declares {Shape.Format(dims.AsSpan(0, i + 1))}, more elements than an array can hold.");
+            }
+        }
+
+        var header = 4 + (4 * rank);
+        if (length is long known && known - header != count)
+        {
+            throw new IdxFormatException($"IDX: {name} declares {Shape.Format(dims)} ({count} bytes) but holds {known - header} bytes of data.");
+        }
+
+        var data = ReadData(stream, (int)count, name, dims);
+        if (stream.ReadByte() >= 0)
+        {
+            throw new IdxFormatException($"IDX: {name} has data beyond the {count} bytes that {Shape.Format(dims)} declares.");
+        }
+
+        return new IdxArray(dims, data);
+    }
+
+    /// <summary>Reads in chunks, so a file that claims more than it holds fails at its end without a huge allocation first.</summary>
+    private static byte[] ReadData(Stream stream, int count, string name, int[] dims)
+    {
+        const int chunk = 1 << 20;
+        var data = new byte[Math.Min(count, chunk)];
+        var filled = 0;
+        while (filled < count)
+        {
+            if (filled == data.Length)
+            {
+                Array.Resize(ref data, (int)Math.Min(count, 2L * data.Length));
+            }
+
+            var read = stream.Read(data, filled, data.Length - filled);
+            if (read == 0)
+            {
+                throw new IdxFormatException($"IDX: {name} is truncated: {Shape.Format(dims)} needs {count} bytes of data, found {filled}.");
+            }
+
+            filled += read;
+        }
+
+        return data;
+    }
+
+    private static void ReadExactly(Stream stream, Span<byte> buffer, string name, string what)
+    {
+        try
+        {
+            stream.ReadExactly(buffer);
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new IdxFormatException($"IDX: {name} ends before {what}.", e);
+        }
+    }
+}

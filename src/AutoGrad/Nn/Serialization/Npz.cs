@@ -1,0 +1,87 @@
+using System.IO.Compression;
+
+namespace AutoGrad.Serialization;
+
+/// <summary>
+/// NumPy's <c>.npz</c>: a zip archive with one <c>NAME.npy</c> per array, as <c>numpy.savez</c> writes it (and as the
+/// book's and DeZero's <c>save_weights</c> produce). Reads stored and deflated archives; writes deflated ones.
+/// </summary>
+public static class Npz
+{
+    /// <summary>Writes tensors to <paramref name="path"/> atomically.</summary>
+    /// <param name="path">The file.</param>
+    /// <param name="tensors">Named tensors; names must be unique.</param>
+    public static void Save(string path, IEnumerable<(string Name, Tensor Tensor)> tensors)
+    {
+        var list = tensors.ToList();
+        AtomicFile.Write(path, stream => Write(stream, list));
+    }
+
+    /// <summary>Writes tensors as an <c>.npz</c> archive to a stream.</summary>
+    /// <param name="stream">The destination.</param>
+    /// <param name="tensors">Named tensors.</param>
+    public static void Write(Stream stream, IReadOnlyList<(string Name, Tensor Tensor)> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (tensors.Select(t => t.Name).Distinct().Count() != tensors.Count)
+        {
+            throw new ArgumentException("npz: tensor names must be unique.", nameof(tensors));
+        }
+
+        using var archive = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+        foreach (var (name, tensor) in tensors)
+        {
+            var entry = archive.CreateEntry(name + ".npy", CompressionLevel.Optimal);
+            entry.LastWriteTime = new DateTimeOffset(1980, 1, 1, 0, 0, 0, TimeSpan.Zero); // reproducible bytes
+            using var output = entry.Open();
+            Npy.Write(output, tensor);
+        }
+    }
+
+    /// <summary>Reads every array of an <c>.npz</c> file, in archive order.</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The named tensors (names without <c>.npy</c>).</returns>
+    /// <exception cref="CheckpointFormatException">The archive or an array in it is corrupt or unsupported.</exception>
+    public static IReadOnlyList<(string Name, Tensor Tensor)> Load(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Read(stream, path);
+    }
+
+    /// <summary>Reads an <c>.npz</c> archive from a seekable stream.</summary>
+    /// <param name="stream">The stream.</param>
+    /// <param name="name">The name for messages.</param>
+    /// <returns>The named tensors.</returns>
+    public static IReadOnlyList<(string Name, Tensor Tensor)> Read(Stream stream, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        try
+        {
+            using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            var result = new List<(string, Tensor)>();
+            var names = new HashSet<string>();
+            foreach (var entry in archive.Entries)
+            {
+                if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal))
+                {
+                    throw new CheckpointFormatException($"npz: {name} contains '{entry.FullName}', which is not an .npy array.");
+                }
+
+                var arrayName = entry.FullName[..^4];
+                if (!names.Add(arrayName))
+                {
+                    throw new CheckpointFormatException($"npz: {name} contains '{arrayName}' twice.");
+                }
+
+                using var input = entry.Open();
+                result.Add((arrayName, Npy.Read(input, $"{name}:{entry.FullName}", entry.Length)));
+            }
+
+            return result;
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CheckpointFormatException($"npz: {name} is not a valid zip archive: {e.Message}", e);
+        }
+    }
+}

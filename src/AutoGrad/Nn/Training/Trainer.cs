@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using AutoGrad.Data;
+using AutoGrad.Nn;
+using AutoGrad.Optimizers;
+
+namespace AutoGrad.Training;
+
+/// <summary>How long and how to train.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Samples per step.</summary>
+    public int BatchSize { get; init; } = 100;
+
+    /// <summary>Total steps. When null, <see cref="Epochs"/> × batches per epoch.</summary>
+    public int? Iterations { get; init; }
+
+    /// <summary>Passes over the training set, used when <see cref="Iterations"/> is null.</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>The shuffle seed.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>The element type of the batches (the model's parameters must match).</summary>
+    public DType DType { get; init; } = DType.Float32;
+
+    /// <summary>Measure test accuracy at the end of every epoch (it does not count toward <see cref="TrainingResult.TrainingSeconds"/>).</summary>
+    public bool EvaluateEachEpoch { get; init; } = true;
+}
+
+/// <summary>The state after a step, for progress reports.</summary>
+/// <param name="Iteration">Steps done.</param>
+/// <param name="TotalIterations">Steps planned.</param>
+/// <param name="Epoch">The current epoch (from 1).</param>
+/// <param name="Loss">The mean loss of the epoch so far.</param>
+/// <param name="BatchAccuracy">The accuracy on the epoch's training batches so far, measured during the steps.</param>
+/// <param name="TestAccuracy">The test accuracy at the last evaluation, if any.</param>
+public sealed record TrainingProgress(int Iteration, int TotalIterations, int Epoch, double Loss, double BatchAccuracy, double? TestAccuracy);
+
+/// <summary>The outcome of <see cref="Trainer.Fit"/>.</summary>
+/// <param name="TrainAccuracy">Accuracy on the whole training set at the end.</param>
+/// <param name="TestAccuracy">Accuracy on the test set at the end.</param>
+/// <param name="FinalLoss">The loss of the last step.</param>
+/// <param name="Iterations">Steps taken.</param>
+/// <param name="TrainingSeconds">Wall time of the steps alone (no evaluation).</param>
+/// <param name="TotalSeconds">Wall time including evaluations.</param>
+/// <param name="Epochs">One progress record per completed epoch (and one for a final partial epoch).</param>
+/// <param name="Losses">The loss of every step, for reproducibility checks and plots.</param>
+public sealed record TrainingResult(
+    double TrainAccuracy,
+    double TestAccuracy,
+    double FinalLoss,
+    int Iterations,
+    double TrainingSeconds,
+    double TotalSeconds,
+    IReadOnlyList<TrainingProgress> Epochs,
+    IReadOnlyList<double> Losses);
+
+/// <summary>The classification training loop: SoftmaxWithLoss, one tape reset every step, an optimizer.</summary>
+public static class Trainer
+{
+    /// <summary>Trains <paramref name="model"/> on <paramref name="train"/> and measures it on <paramref name="test"/>.</summary>
+    /// <param name="model">The model; its outputs are class scores.</param>
+    /// <param name="optimizer">The optimizer over the model's parameters.</param>
+    /// <param name="train">The training set.</param>
+    /// <param name="test">The test set.</param>
+    /// <param name="options">Batch size, length, seed, element type.</param>
+    /// <param name="progress">Called after every step (keep it cheap).</param>
+    /// <returns>Accuracies, losses and timings.</returns>
+    public static TrainingResult Fit(Module model, Optimizer optimizer, Dataset train, Dataset test, TrainingOptions options, Action<TrainingProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(test);
+        ArgumentNullException.ThrowIfNull(options);
+        var loader = new DataLoader(train, options.BatchSize, shuffle: true, options.Seed, dropLast: false, options.DType);
+        var total = options.Iterations ?? (options.Epochs * loader.BatchesPerEpoch);
+        if (total <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), total, "Fit: the number of iterations must be positive.");
+        }
+
+        var losses = new List<double>(total);
+        var epochs = new List<TrainingProgress>();
+        var stepClock = new Stopwatch();
+        var totalClock = Stopwatch.StartNew();
+        double epochLoss = 0, epochCorrect = 0;
+        int epochSamples = 0, epochSteps = 0;
+        double? testAccuracy = null;
+        model.Train();
+        using var tape = new Tape();
+        for (var iteration = 1; iteration <= total; iteration++)
+        {
+            stepClock.Start();
+            tape.Reset();
+            var batch = loader.Next();
+            var scores = model.Forward(batch.Features);
+            var loss = Ops.SoftmaxWithLoss(scores, batch.Labels);
+            optimizer.ZeroGrad();
+            tape.Backward(loss);
+            optimizer.Step();
+            var lossValue = loss.ToScalar();
+            stepClock.Stop();
+
+            losses.Add(lossValue);
+            epochLoss += lossValue;
+            epochSteps++;
+            epochCorrect += CountCorrect(scores, batch.Labels.Span);
+            epochSamples += batch.Size;
+            var endOfEpoch = iteration % loader.BatchesPerEpoch == 0 || iteration == total;
+            if (endOfEpoch && (options.EvaluateEachEpoch || iteration == total))
+            {
+                testAccuracy = Accuracy(model, test, options.DType);
+            }
+
+            var report = new TrainingProgress(iteration, total, loader.Epoch + 1, epochLoss / epochSteps, epochCorrect / epochSamples, testAccuracy);
+            progress?.Invoke(report);
+            if (endOfEpoch)
+            {
+                epochs.Add(report);
+                epochLoss = epochCorrect = 0;
+                epochSamples = epochSteps = 0;
+            }
+        }
+
+        var trainAccuracy = Accuracy(model, train, options.DType);
+        testAccuracy = Accuracy(model, test, options.DType);
+        return new TrainingResult(trainAccuracy, testAccuracy.Value, losses[^1], total, stepClock.Elapsed.TotalSeconds, totalClock.Elapsed.TotalSeconds, epochs, losses);
+    }
+
+    /// <summary>The share of samples whose highest score is their label, computed in evaluation mode without recording.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="data">The data set.</param>
+    /// <param name="dtype">The element type of the model.</param>
+    /// <param name="batchSize">Samples per forward pass.</param>
+    /// <returns>The accuracy in [0, 1].</returns>
+    public static double Accuracy(Module model, Dataset data, DType dtype, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(data);
+        var wasTraining = model.IsTraining;
+        model.Eval();
+        using var noGrad = Tape.NoGrad();
+        var loader = new DataLoader(data, Math.Min(batchSize, data.Count), shuffle: false, dtype: dtype);
+        var correct = 0;
+        foreach (var batch in loader.NextEpoch())
+        {
+            correct += CountCorrect(model.Forward(batch.Features), batch.Labels.Span);
+        }
+
+        model.Train(wasTraining);
+        return (double)correct / data.Count;
+    }
+
+    private static int CountCorrect(Tensor scores, ReadOnlySpan<int> labels)
+    {
+        var classes = scores.Shape[-1];
+        var correct = 0;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var best = 0;
+            var bestScore = scores[i, 0];
+            for (var c = 1; c < classes; c++)
+            {
+                var s = scores[i, c];
+                if (s > bestScore)
+                {
+                    best = c;
+                    bestScore = s;
+                }
+            }
+
+            correct += best == labels[i] ? 1 : 0;
+        }
+
+        return correct;
+    }
+}

@@ -1,0 +1,45 @@
+using AutoGrad.Data;
+using AutoGrad.Nn;
+using AutoGrad.Optimizers;
+using AutoGrad.Training;
+
+namespace AutoGrad.Tests.Nn.Training;
+
+public class TrainerTests
+{
+    [Fact]
+    public void A_two_layer_net_learns_the_digits()
+    {
+        var (train, test) = Dataset.Digits().Split(0.8, seed: 42);
+        var model = new TwoLayerNet(64, 100, 10, WeightInit.He, seed: 42);
+        var result = Trainer.Fit(model, new Adam(model.Parameters(), 0.001), train, test, new TrainingOptions { BatchSize = 32, Epochs = 30, Seed = 42, EvaluateEachEpoch = false });
+        Assert.True(result.TestAccuracy >= 0.96, $"test accuracy {result.TestAccuracy:P2}");
+        Assert.True(result.TrainAccuracy >= 0.98, $"train accuracy {result.TrainAccuracy:P2}");
+        Assert.True(result.Losses[^1] < result.Losses[0] / 5, $"loss {result.Losses[0]} → {result.Losses[^1]}");
+        Assert.Equal(30, result.Epochs.Count);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_losses_bit_for_bit()
+    {
+        var (train, test) = Dataset.Digits().Split(0.8, seed: 1);
+        double[] Run()
+        {
+            var model = new MultiLayerNet(64, [32, 32], 10, seed: 5, dropout: 0.1);
+            return [.. Trainer.Fit(model, new Momentum(model.Parameters(), 0.05), train, test, new TrainingOptions { BatchSize = 50, Iterations = 60, Seed = 9, EvaluateEachEpoch = false }).Losses];
+        }
+
+        var first = Run();
+        var second = Run();
+        Assert.Equal(first.Select(BitConverter.DoubleToInt64Bits), second.Select(BitConverter.DoubleToInt64Bits));
+    }
+
+    [Fact]
+    public void Training_in_float64_works_too()
+    {
+        var (train, test) = Dataset.Digits().Split(0.8, seed: 2);
+        var model = new TwoLayerNet(64, 50, 10, WeightInit.He, seed: 1, dtype: DType.Float64);
+        var result = Trainer.Fit(model, new Sgd(model.Parameters(), 0.1), train, test, new TrainingOptions { BatchSize = 32, Epochs = 10, DType = DType.Float64, EvaluateEachEpoch = false });
+        Assert.True(result.TestAccuracy >= 0.9, $"test accuracy {result.TestAccuracy:P2}");
+    }
+}
