@@ -3,6 +3,7 @@ using System.Reflection;
 
 namespace AutoGrad.Tests.Integration;
 
+[Collection(nameof(ConsoleCapture))]
 public class ReadmeExampleTests
 {
     [Fact]
@@ -21,9 +22,15 @@ public class ReadmeExampleTests
         Assert.Contains($"[{db0.ToString("G10", CultureInfo.InvariantCulture)}, {db1.ToString("G10", CultureInfo.InvariantCulture)}]", printed);
     }
 
-    private static string RunQuickStart()
+    private static string RunQuickStart() => SampleRunner.Run("QuickStart");
+}
+
+/// <summary>Runs a sample's entry point in-process and returns what it printed.</summary>
+internal static class SampleRunner
+{
+    public static string Run(string assembly)
     {
-        var entry = Assembly.Load("QuickStart").EntryPoint!;
+        var entry = Assembly.Load(assembly).EntryPoint!;
         var original = Console.Out;
         using var output = new StringWriter { NewLine = "\n" };
         Console.SetOut(output);

@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using AutoGrad.Cli.Output;
+using AutoGrad.Nn;
+using AutoGrad.Serialization;
+using AutoGrad.Training;
+using Spectre.Console;
+
+namespace AutoGrad.Cli.Commands;
+
+/// <summary><c>autograd train</c>: the main job. With no options, a two-layer net on the embedded digits.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(IAnsiConsole console, TextWriter stdout)
+    {
+        var dataset = new Option<string>("--dataset") { Description = "The data set: digits (embedded) or fashion-mnist.", DefaultValueFactory = _ => "digits" };
+        dataset.AcceptOnlyFromAmong("digits", "fashion-mnist");
+        var data = new Option<string?>("--data") { Description = "A folder of MNIST-format IDX files to use instead (train-images-idx3-ubyte[.gz], …)." };
+        var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated: 100 or 256,256.", DefaultValueFactory = _ => "100" };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "adam" };
+        optimizer.AcceptOnlyFromAmong(TrainSettings.Optimizers);
+        var lr = new Option<double?>("--lr") { Description = "Learning rate (default 0.001 for adam, adamw, rmsprop; 0.1 otherwise)." };
+        var batch = new Option<int?>("--batch") { Description = "Batch size (default 32 for digits, 100 otherwise)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training set (default 30 for digits, 10 otherwise)." };
+        var iterations = new Option<int?>("--iterations") { Description = "Training steps, instead of --epochs." };
+        var seed = new Option<int>("--seed") { Description = "Seed for weights, shuffling and the digits split.", DefaultValueFactory = _ => 42 };
+        var init = new Option<string>("--init") { Description = "Weight initialization: he, xavier, or a standard deviation such as 0.01.", DefaultValueFactory = _ => "he" };
+        var useDouble = new Option<bool>("--double") { Description = "Train in float64 instead of float32." };
+        var save = new Option<string?>("--save") { Description = "Write the trained parameters to FILE (.safetensors or .npz)." };
+        var load = new Option<string?>("--load") { Description = "Start from the parameters in FILE (.safetensors or .npz)." };
+        var plot = new Option<string?>("--plot") { Description = "Write the loss and accuracy curves to FILE (SVG); default next to --save, else ./autograd-DATASET.svg." };
+        var json = new Option<bool>("--json") { Description = "Print the final metrics as one JSON object instead of the table." };
+
+        var command = new Command("train", "Train a classifier and report its accuracy.")
+        {
+            dataset, data, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, json,
+        };
+
+        command.SetAction(result =>
+        {
+            var datasetName = result.GetValue(dataset)!;
+            var isDigits = datasetName == "digits" && result.GetValue(data) is null;
+            var optimizerName = result.GetValue(optimizer)!;
+            var savePath = result.GetValue(save);
+            if (result.GetValue(epochs) is not null && result.GetValue(iterations) is not null)
+            {
+                throw new OptionException("--epochs and --iterations cannot be combined; give one.");
+            }
+
+            var settings = new TrainSettings
+            {
+                Dataset = datasetName,
+                DataDirectory = result.GetValue(data),
+                Hidden = TrainSettings.ParseHidden(result.GetValue(hidden)!),
+                Optimizer = optimizerName,
+                LearningRate = Positive(result.GetValue(lr) ?? TrainSettings.DefaultLearningRate(optimizerName), "--lr"),
+                BatchSize = (int)Positive(result.GetValue(batch) ?? (isDigits ? 32 : 100), "--batch"),
+                Epochs = result.GetValue(epochs) is int e ? (int)Positive(e, "--epochs") : result.GetValue(iterations) is null ? (isDigits ? 30 : 10) : null,
+                Iterations = result.GetValue(iterations) is int i ? (int)Positive(i, "--iterations") : null,
+                Seed = result.GetValue(seed),
+                Init = ParseInit(result.GetValue(init)!),
+                Double = result.GetValue(useDouble),
+                SavePath = savePath,
+                LoadPath = result.GetValue(load),
+                PlotPath = result.GetValue(plot) ?? (savePath is not null ? Path.ChangeExtension(savePath, ".svg") : $"autograd-{datasetName}.svg"),
+                Json = result.GetValue(json),
+            };
+            return Run(settings, console, stdout);
+        });
+        return command;
+    }
+
+    private static int Run(TrainSettings settings, IAnsiConsole console, TextWriter stdout)
+    {
+        var (train, test) = settings.LoadData();
+        var model = settings.CreateModel(train.FeatureCount, train.ClassCount);
+        if (settings.LoadPath is not null)
+        {
+            Checkpoint.Load(model, settings.LoadPath);
+        }
+
+        var optimizer = settings.CreateOptimizer(model);
+        var options = new TrainingOptions
+        {
+            BatchSize = Math.Min(settings.BatchSize, train.Count),
+            Epochs = settings.Epochs ?? 1,
+            Iterations = settings.Iterations,
+            Seed = settings.Seed,
+            DType = settings.DType,
+        };
+
+        var result = settings.Json ? Trainer.Fit(model, optimizer, train, test, options) : TrainWithProgress(console, model, optimizer, train, test, options);
+        if (settings.SavePath is not null)
+        {
+            Checkpoint.Save(model, settings.SavePath);
+        }
+
+        File.WriteAllText(settings.PlotPath, TrainingPlot.Render(result, $"{train.Name} {settings.ModelDescription(train.FeatureCount, train.ClassCount)} {settings.Optimizer}"));
+        if (settings.Json)
+        {
+            stdout.WriteLine(JsonSerializer.Serialize(new
+            {
+                dataset = settings.Dataset,
+                trainAccuracy = result.TrainAccuracy,
+                testAccuracy = result.TestAccuracy,
+                seconds = result.TrainingSeconds,
+                iterations = result.Iterations,
+                finalLoss = result.FinalLoss,
+            }));
+        }
+        else
+        {
+            Report(console, settings, train.FeatureCount, train.ClassCount, result);
+        }
+
+        return 0;
+    }
+
+    private static TrainingResult TrainWithProgress(IAnsiConsole console, Module model, AutoGrad.Optimizers.Optimizer optimizer, AutoGrad.Data.Dataset train, AutoGrad.Data.Dataset test, TrainingOptions options)
+    {
+        TrainingResult? result = null;
+        console.Progress()
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("training", maxValue: 1);
+                result = Trainer.Fit(model, optimizer, train, test, options, p =>
+                {
+                    // Redraw at most a few hundred times per run, so the display never slows the loop.
+                    if (p.Iteration % Math.Max(1, p.TotalIterations / 200) == 0 || p.Iteration == p.TotalIterations)
+                    {
+                        var accuracy = p.TestAccuracy is double t ? $" test {t:P1}" : string.Empty;
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch} loss {p.Loss:F4} acc {p.BatchAccuracy:P1}{accuracy}");
+                        task.Value = (double)p.Iteration / p.TotalIterations;
+                    }
+                });
+            });
+        return result!;
+    }
+
+    private static void Report(IAnsiConsole console, TrainSettings settings, int inputs, int classes, TrainingResult result)
+    {
+        var table = new Table().AddColumns("", "");
+        table.HideHeaders();
+        table.AddRow("data set", settings.Dataset);
+        table.AddRow("model", $"{settings.ModelDescription(inputs, classes)}, {settings.Init} init, {settings.DType.Name()}");
+        table.AddRow("optimizer", string.Create(CultureInfo.InvariantCulture, $"{settings.Optimizer}, lr {settings.LearningRate}, batch {settings.BatchSize}"));
+        table.AddRow("iterations", result.Iterations.ToString(CultureInfo.InvariantCulture));
+        table.AddRow("final loss", result.FinalLoss.ToString("F4", CultureInfo.InvariantCulture));
+        table.AddRow("train accuracy", result.TrainAccuracy.ToString("P2", CultureInfo.InvariantCulture));
+        table.AddRow("test accuracy", result.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture));
+        table.AddRow("training time", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingSeconds:F2} s ({result.TotalSeconds:F2} s with evaluation)"));
+        table.AddRow("curves", Markup.Escape(settings.PlotPath));
+        if (settings.SavePath is not null)
+        {
+            table.AddRow("parameters", Markup.Escape(settings.SavePath));
+        }
+
+        console.Write(table);
+    }
+
+    private static double Positive(double value, string option) => value > 0 && double.IsFinite(value)
+        ? value
+        : throw new OptionException($"{option}: {value.ToString(CultureInfo.InvariantCulture)} must be positive.");
+
+    private static WeightInit ParseInit(string text)
+    {
+        try
+        {
+            return WeightInit.Parse(text);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
+        {
+            throw new OptionException($"--init: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using AutoGrad.Data;
+using AutoGrad.Nn;
+using AutoGrad.Optimizers;
+
+namespace AutoGrad.Cli.Commands;
+
+/// <summary>The validated settings of one <c>autograd train</c> run, and the objects they describe.</summary>
+internal sealed record TrainSettings
+{
+    public static readonly string[] Optimizers = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"];
+
+    public required string Dataset { get; init; }
+
+    public string? DataDirectory { get; init; }
+
+    public required IReadOnlyList<int> Hidden { get; init; }
+
+    public required string Optimizer { get; init; }
+
+    public required double LearningRate { get; init; }
+
+    public required int BatchSize { get; init; }
+
+    public int? Epochs { get; init; }
+
+    public int? Iterations { get; init; }
+
+    public required int Seed { get; init; }
+
+    public required WeightInit Init { get; init; }
+
+    public bool Double { get; init; }
+
+    public string? SavePath { get; init; }
+
+    public string? LoadPath { get; init; }
+
+    public required string PlotPath { get; init; }
+
+    public bool Json { get; init; }
+
+    public DType DType => Double ? DType.Float64 : DType.Float32;
+
+    /// <summary>The learning rate each optimizer starts from when none is given.</summary>
+    public static double DefaultLearningRate(string optimizer) => optimizer switch
+    {
+        "adam" or "adamw" => 0.001,
+        "rmsprop" => 0.001,
+        _ => 0.1,
+    };
+
+    public static IReadOnlyList<int> ParseHidden(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var sizes = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var size) || size <= 0)
+            {
+                throw new OptionException($"--hidden: '{text}' is not a comma-separated list of positive layer widths (for example 100 or 256,256).");
+            }
+
+            sizes.Add(size);
+        }
+
+        return sizes.Count > 0 ? sizes : throw new OptionException("--hidden: give at least one layer width.");
+    }
+
+    public (Dataset Train, Dataset Test) LoadData()
+    {
+        if (DataDirectory is not null)
+        {
+            return AutoGrad.Data.Dataset.FromIdxDirectory(DataDirectory, Dataset);
+        }
+
+        return Dataset switch
+        {
+            "digits" => AutoGrad.Data.Dataset.Digits().Split(0.8, Seed),
+            _ => AutoGrad.Data.Dataset.FashionMnist(),
+        };
+    }
+
+    public Module CreateModel(int inputs, int classes) => Hidden.Count == 1
+        ? new TwoLayerNet(inputs, Hidden[0], classes, Init, Seed, DType)
+        : new MultiLayerNet(inputs, Hidden, classes, init: Init, seed: Seed, dtype: DType);
+
+    public Optimizer CreateOptimizer(Module model) => Optimizer switch
+    {
+        "sgd" => new Sgd(model.Parameters(), LearningRate),
+        "momentum" => new Momentum(model.Parameters(), LearningRate),
+        "nesterov" => new Nesterov(model.Parameters(), LearningRate),
+        "adagrad" => new AdaGrad(model.Parameters(), LearningRate),
+        "rmsprop" => new RmsProp(model.Parameters(), LearningRate),
+        "adam" => new Adam(model.Parameters(), LearningRate),
+        _ => new AdamW(model.Parameters(), LearningRate),
+    };
+
+    public string ModelDescription(int inputs, int classes) => $"{inputs}-{string.Join('-', Hidden)}-{classes}";
+}

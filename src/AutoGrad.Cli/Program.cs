@@ -1,0 +1,3 @@
+using AutoGrad.Cli;
+
+return App.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using System.Xml.Linq;
+
+namespace AutoGrad.Cli.Tests.Commands;
+
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("autograd-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void The_default_run_reaches_96_percent_on_the_digits_and_prints_json()
+    {
+        var plot = Path.Combine(_folder, "curve.svg");
+        var (code, output, error) = CliRunner.Run("train", "--json", "--plot", plot);
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal("digits", root.GetProperty("dataset").GetString());
+        Assert.True(root.GetProperty("testAccuracy").GetDouble() >= 0.96, output);
+        Assert.True(root.GetProperty("trainAccuracy").GetDouble() >= 0.98, output);
+        Assert.Equal(1350, root.GetProperty("iterations").GetInt32()); // 30 epochs of 45 batches of 32
+        Assert.InRange(root.GetProperty("finalLoss").GetDouble(), 0, 0.5);
+        Assert.InRange(root.GetProperty("seconds").GetDouble(), 0, 60);
+
+        var svg = XDocument.Load(plot);
+        Assert.Equal("svg", svg.Root!.Name.LocalName);
+        Assert.Equal(3, svg.Descendants().Count(e => e.Name.LocalName == "polyline"));
+    }
+
+    [Fact]
+    public void The_table_reports_accuracy_and_time()
+    {
+        var (code, output, error) = CliRunner.Run("train", "--epochs", "2", "--plot", Path.Combine(_folder, "p.svg"));
+        Assert.True(code == 0, error);
+        Assert.Contains("test accuracy", output);
+        Assert.Contains("training time", output);
+        Assert.Contains("64-100-10", output);
+    }
+
+    [Fact]
+    public void Parameters_saved_by_one_run_load_into_the_next()
+    {
+        var weights = Path.Combine(_folder, "w.safetensors");
+        var first = CliRunner.Run("train", "--epochs", "3", "--save", weights, "--json");
+        Assert.Equal(0, first.ExitCode);
+        Assert.True(File.Exists(weights));
+        Assert.True(File.Exists(Path.ChangeExtension(weights, ".svg"))); // the plot goes next to the saved run
+        var resumed = CliRunner.Run("train", "--iterations", "1", "--load", weights, "--json", "--plot", Path.Combine(_folder, "q.svg"), "--lr", "1e-9");
+        Assert.Equal(0, resumed.ExitCode);
+        var before = JsonDocument.Parse(first.Out).RootElement.GetProperty("testAccuracy").GetDouble();
+        var after = JsonDocument.Parse(resumed.Out).RootElement.GetProperty("testAccuracy").GetDouble();
+        Assert.Equal(before, after, 2); // one tiny step leaves the loaded model as it was
+    }
+
+    [Theory]
+    [InlineData(2, "--optimizer", "sgdx")]
+    [InlineData(2, "--hidden", "10,0")]
+    [InlineData(2, "--batch", "-5")]
+    [InlineData(2, "--lr", "abc")]
+    [InlineData(2, "--epochs", "2", "--iterations", "5")]
+    [InlineData(2, "--init", "gauss")]
+    [InlineData(2, "--no-such-option")]
+    [InlineData(1, "--data", "/nonexistent/folder")]
+    [InlineData(1, "--load", "/nonexistent/w.safetensors")]
+    public void Bad_input_gets_one_line_and_a_non_zero_exit(int expected, params string[] options)
+    {
+        var (code, _, error) = CliRunner.Run(["train", "--plot", Path.Combine(_folder, "x.svg"), .. options]);
+        Assert.Equal(expected, code);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.DoesNotContain("   at ", error);
+    }
+
+    [Fact]
+    public void A_corrupt_checkpoint_is_reported_in_one_line()
+    {
+        var bad = Path.Combine(_folder, "bad.npz");
+        File.WriteAllBytes(bad, [1, 2, 3, 4]);
+        var (code, _, error) = CliRunner.Run("train", "--load", bad, "--plot", Path.Combine(_folder, "x.svg"));
+        Assert.Equal(1, code);
+        Assert.Contains("npz", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void A_folder_of_corrupt_idx_files_is_reported_in_one_line()
+    {
+        foreach (var name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" })
+        {
+            File.WriteAllBytes(Path.Combine(_folder, name), [0, 0, 8, 1, 0, 0, 0, 9, 1]);
+        }
+
+        var (code, _, error) = CliRunner.Run("train", "--data", _folder, "--plot", Path.Combine(_folder, "x.svg"));
+        Assert.Equal(1, code);
+        Assert.Contains("IDX", error);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace AutoGrad.Tests.Integration;
+
+[Collection(nameof(ConsoleCapture))]
+public class SampleTests
+{
+    [Fact]
+    public void TwoLayerNet_passes_its_gradient_check_and_learns_the_digits()
+    {
+        var output = SampleRunner.Run("TwoLayerNet");
+        var differences = Regex.Matches(output, @"mean \|backprop − numerical\| = (\S+)").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(4, differences.Count);
+        Assert.All(differences, d => Assert.InRange(d, 0, 1e-8));
+        var last = Regex.Matches(output, @"test accuracy (\S+) %").Last();
+        Assert.True(double.Parse(last.Groups[1].Value, CultureInfo.InvariantCulture) >= 94, output);
+    }
+
+    [Fact]
+    public void Spiral_separates_the_three_arms()
+    {
+        var output = SampleRunner.Run("Spiral");
+        var accuracy = Regex.Match(output, @"accuracy (\S+) %");
+        Assert.True(double.Parse(accuracy.Groups[1].Value, CultureInfo.InvariantCulture) >= 90, output);
+    }
+}
+
+/// <summary>Tests that redirect <see cref="Console.Out"/> must not run at the same time.</summary>
+[CollectionDefinition(nameof(ConsoleCapture))]
+public class ConsoleCapture;
