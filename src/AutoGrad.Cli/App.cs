@@ -1,5 +1,7 @@
 using System.CommandLine;
+
 using AutoGrad.Cli.Commands;
+
 using Spectre.Console;
 
 namespace AutoGrad.Cli;

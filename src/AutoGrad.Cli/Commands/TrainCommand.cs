@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+
 using AutoGrad.Cli.Output;
 using AutoGrad.Nn;
 using AutoGrad.Serialization;
 using AutoGrad.Training;
+
 using Spectre.Console;
 
 namespace AutoGrad.Cli.Commands;

@@ -1,4 +1,5 @@
 using System.Globalization;
+
 using AutoGrad.Data;
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;

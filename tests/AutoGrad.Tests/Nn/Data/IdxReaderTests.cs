@@ -1,4 +1,5 @@
 using System.IO.Compression;
+
 using AutoGrad.Data;
 
 namespace AutoGrad.Tests.Nn.Data;

@@ -1,4 +1,5 @@
 using AutoGrad.Nn;
+
 using static AutoGrad.Tests.TestData;
 
 namespace AutoGrad.Tests.Nn.Modules;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+
 using AutoGrad.Nn;
 using AutoGrad.Serialization;
 
