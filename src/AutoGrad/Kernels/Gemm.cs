@@ -1,103 +1,374 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace AutoGrad.Kernels;
 
 /// <summary>
-/// General matrix multiply on dense row-major buffers: C = op(A)·op(B) (or C += ...), where op transposes in place
-/// by reading with swapped strides, so backward never materializes a transpose.
+/// General matrix multiply on dense row-major buffers: C = op(A)·op(B), or C += op(A)·op(B), where op may transpose.
 /// </summary>
 /// <remarks>
-/// This is the straightforward cache-blocked SIMD version: rows of C are updated with vectorized
-/// multiply-adds over rows of B, and the A·Bᵀ case becomes dot products of contiguous rows.
+/// <para>The structure is GotoBLAS/BLIS: for each block of B (<see cref="DepthBlock"/> deep, <see cref="ColumnBlock"/>
+/// wide) the block is packed into panels <c>Columns</c> wide and all of op(A) into panels 6 rows high; then a 6 × Columns
+/// register-blocked micro-kernel (<see cref="GemmMicroKernel"/>) runs over every tile. Packing reads A or B with
+/// whichever strides the transpose implies, so no transpose is ever materialized.</para>
+/// <para>Both the packing and the tiles are shared among threads by <see cref="WorkerPool"/>. Each element of C is
+/// computed by one thread, always summing the depth blocks in the same order, so the result is bit-identical for
+/// any thread count.</para>
 /// </remarks>
-internal static class Gemm
+internal static unsafe class Gemm
 {
-    /// <summary>Columns of C updated per pass, so a row of C stays in L1 across the k loop.</summary>
-    private const int ColumnBlock = 1024;
+    /// <summary>Depth of a packed block: a B panel (DepthBlock × 32 floats = 32 KB) stays in L1 while the tiles beside it run.</summary>
+    public const int DepthBlock = 256;
 
-    /// <summary>Depth of one pass, so the rows of B it touches stay in L2.</summary>
-    private const int DepthBlock = 256;
+    /// <summary>Columns of B packed at once (DepthBlock × ColumnBlock floats = 4 MB, within L3).</summary>
+    public const int ColumnBlock = 4096;
+
+    /// <summary>Rows of A one work item covers (a multiple of 6; 96 × 256 floats = 96 KB stays in L2).</summary>
+    public const int RowBlock = 96;
+
+    /// <summary>B panels one work item covers, so items are large enough to amortize scheduling.</summary>
+    private const int PanelsPerItem = 4;
 
     /// <summary>
-    /// C (m×n) = op(A)·op(B), or C += op(A)·op(B) when <paramref name="accumulate"/> is set.
-    /// A is m×k (k×m when <paramref name="transposeA"/>), B is k×n (n×k when <paramref name="transposeB"/>), all contiguous row-major.
+    /// Pack A only when each packed panel serves at least this many B panels; below that the kernel reads A in place
+    /// (six strided streams) and packing would cost more than it saves.
+    /// </summary>
+    private const int PackAFromPanels = 8;
+
+    /// <summary>Below this many multiply-adds packing costs more than it saves.</summary>
+    private const long SmallWork = 16 * 16 * 16;
+
+    /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
+    private const long ParallelWork = 1 << 19;
+
+    /// <summary>
+    /// When all of op(B)'s depth fits in this many packed elements (2 MB of floats) and A is not packed, B is packed
+    /// once for every depth block and each work item walks the whole depth: one packing and one compute phase in all.
+    /// </summary>
+    private const int WholeDepthLimit = 1 << 19;
+
+    /// <summary>
+    /// C (m×n) = op(A)·op(B), or C += op(A)·op(B) when <paramref name="accumulate"/> is set. A is m×k (k×m when
+    /// <paramref name="transposeA"/>), B is k×n (n×k when <paramref name="transposeB"/>), all contiguous row-major.
     /// </summary>
     public static void Multiply<T>(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
-        where T : IFloatingPointIeee754<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0)
+        {
+            if (!accumulate)
+            {
+                c[..(m * n)].Clear();
+            }
+
+            return;
+        }
+
+        if ((long)m * n * k < SmallWork || !Vector256.IsHardwareAccelerated)
+        {
+            Direct(transposeA, transposeB, m, n, k, a, b, c, accumulate);
+            return;
+        }
+
+        fixed (T* pa = a, pb = b, pc = c)
+        {
+            var job = GemmJob<T>.ForThisThread();
+            job.Run(transposeA, transposeB, m, n, k, pa, pb, pc, accumulate);
+        }
+    }
+
+    /// <summary>The unpacked loops, for tiny products and machines without 256-bit vectors.</summary>
+    internal static void Direct<T>(bool transposeA, bool transposeB, int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!accumulate)
         {
             c[..(m * n)].Clear();
         }
 
-        if (m == 0 || n == 0 || k == 0)
+        for (var i = 0; i < m; i++)
         {
-            return;
-        }
-
-        if (transposeB)
-        {
-            if (transposeA)
+            var row = c.Slice(i * n, n);
+            for (var p = 0; p < k; p++)
             {
-                MultiplyTransposedBoth(m, n, k, a, b, c);
-            }
-            else
-            {
-                MultiplyTransposedB(m, n, k, a, b, c);
-            }
-
-            return;
-        }
-
-        // A (or Aᵀ) times B: C[i, j..] += A[i, p] * B[p, j..], vectorized along the row of B.
-        var strideRow = transposeA ? 1 : k;
-        var strideDepth = transposeA ? m : 1;
-        for (var j0 = 0; j0 < n; j0 += ColumnBlock)
-        {
-            var width = Math.Min(ColumnBlock, n - j0);
-            for (var p0 = 0; p0 < k; p0 += DepthBlock)
-            {
-                var depth = Math.Min(DepthBlock, k - p0);
-                for (var i = 0; i < m; i++)
+                var scale = transposeA ? a[(p * m) + i] : a[(i * k) + p];
+                if (transposeB)
                 {
-                    var row = c.Slice((i * n) + j0, width);
-                    for (var p = p0; p < p0 + depth; p++)
+                    for (var j = 0; j < n; j++)
                     {
-                        var scale = a[(i * strideRow) + (p * strideDepth)];
-                        TensorPrimitives.MultiplyAdd(b.Slice((p * n) + j0, width), scale, row, row);
+                        row[j] += scale * b[(j * k) + p];
                     }
+                }
+                else
+                {
+                    TensorPrimitives.MultiplyAdd(b.Slice(p * n, n), scale, row, row);
                 }
             }
         }
     }
 
-    /// <summary>C += A·Bᵀ: each element is a dot product of two contiguous rows.</summary>
-    private static void MultiplyTransposedB<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)
-        where T : IFloatingPointIeee754<T>
+    /// <summary>One GEMM call's state, reused by the thread that owns it so calls allocate nothing once warm.</summary>
+    private sealed class GemmJob<T> : IParallelWork
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (var i = 0; i < m; i++)
+        [ThreadStatic]
+        private static GemmJob<T>? t_job;
+
+        private readonly int _columns = GemmMicroKernel.Columns<T>();
+        private T[] _packedA = [];
+        private T[] _packedB = [];
+        private T* _a, _b, _c, _pa, _pb;
+        private bool _transposeA, _transposeB, _add, _packing, _packA;
+        private int _m, _n, _k, _pc, _kc, _jc, _nc, _panelsA, _panelsB, _itemsN, _rowChunk, _depthBlocks;
+        private bool _wholeDepth, _accumulate;
+
+        public static GemmJob<T> ForThisThread() => t_job ??= new GemmJob<T>();
+
+        public void Run(bool transposeA, bool transposeB, int m, int n, int k, T* a, T* b, T* c, bool accumulate)
         {
-            var rowA = a.Slice(i * k, k);
-            var rowC = c.Slice(i * n, n);
-            for (var j = 0; j < n; j++)
+            (_transposeA, _transposeB, _m, _n, _k, _accumulate) = (transposeA, transposeB, m, n, k, accumulate);
+            _a = a;
+            _b = b;
+            _c = c;
+            var threads = (long)m * n * k >= ParallelWork ? Parallelism.MaxThreads : 1;
+            _panelsA = (m + GemmMicroKernel.Rows - 1) / GemmMicroKernel.Rows;
+            _depthBlocks = (k + DepthBlock - 1) / DepthBlock;
+
+            // Rows per work item: at most RowBlock (A's share of L2), and split evenly enough to keep every thread busy.
+            var perThread = (m + threads - 1) / threads;
+            _rowChunk = Math.Clamp((perThread + GemmMicroKernel.Rows - 1) / GemmMicroKernel.Rows * GemmMicroKernel.Rows, GemmMicroKernel.Rows, RowBlock);
+
+            var panelsAll = (Math.Min(n, ColumnBlock) + _columns - 1) / _columns;
+            _packA = panelsAll >= PackAFromPanels;
+            _wholeDepth = !_packA && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
+            Reserve(ref _packedA, _packA ? _panelsA * GemmMicroKernel.Rows * Math.Min(k, DepthBlock) : 0);
+            Reserve(ref _packedB, (Math.Min(n, ColumnBlock) + _columns) * (_wholeDepth ? _depthBlocks * DepthBlock : Math.Min(k, DepthBlock)));
+            fixed (T* pa = _packedA, pb = _packedB)
             {
-                rowC[j] += TensorPrimitives.Dot(rowA, b.Slice(j * k, k));
+                _pa = pa;
+                _pb = pb;
+                for (_jc = 0; _jc < n; _jc += ColumnBlock)
+                {
+                    _nc = Math.Min(ColumnBlock, n - _jc);
+                    _panelsB = (_nc + _columns - 1) / _columns;
+                    _itemsN = (_panelsB + PanelsPerItem - 1) / PanelsPerItem;
+                    var rowItems = (m + _rowChunk - 1) / _rowChunk;
+                    if (_wholeDepth)
+                    {
+                        _packing = true;
+                        WorkerPool.Run(this, _panelsB * _depthBlocks, threads);
+                        _packing = false;
+                        WorkerPool.Run(this, rowItems * _itemsN, threads);
+                        continue;
+                    }
+
+                    for (_pc = 0; _pc < k; _pc += DepthBlock)
+                    {
+                        _kc = Math.Min(DepthBlock, k - _pc);
+                        _add = accumulate || _pc > 0;
+                        _packing = true;
+                        WorkerPool.Run(this, _panelsB + (_packA ? _panelsA : 0), threads);
+                        _packing = false;
+                        WorkerPool.Run(this, rowItems * _itemsN, threads);
+                    }
+                }
+            }
+
+            _a = _b = _c = _pa = _pb = null;
+        }
+
+        public void Execute(int item)
+        {
+            if (_packing && _wholeDepth)
+            {
+                // Item = (depth block, panel); each depth block's panels sit in their own region of the buffer.
+                var block = item / _panelsB;
+                var pc = block * DepthBlock;
+                PackB(item % _panelsB, pc, Math.Min(DepthBlock, _k - pc), _pb + ((nint)block * _panelsB * _columns * DepthBlock));
+            }
+            else if (_packing)
+            {
+                if (item < _panelsB)
+                {
+                    PackB(item, _pc, _kc, _pb);
+                }
+                else
+                {
+                    PackA(item - _panelsB);
+                }
+            }
+            else if (_wholeDepth)
+            {
+                for (var block = 0; block < _depthBlocks; block++)
+                {
+                    var pc = block * DepthBlock;
+                    Tiles(item / _itemsN, item % _itemsN, pc, Math.Min(DepthBlock, _k - pc), _accumulate || block > 0, _pb + ((nint)block * _panelsB * _columns * DepthBlock));
+                }
+            }
+            else
+            {
+                Tiles(item / _itemsN, item % _itemsN, _pc, _kc, _add, _pb);
             }
         }
-    }
 
-    /// <summary>C += Aᵀ·Bᵀ = (B·A)ᵀ: rare in backward, done as B·A into scratch and a transposed add.</summary>
-    private static void MultiplyTransposedBoth<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> c)
-        where T : IFloatingPointIeee754<T>
-    {
-        var scratch = new T[n * m];
-        Multiply(false, false, n, m, k, b, a, scratch, accumulate: false);
-        for (var i = 0; i < m; i++)
+        private static void Reserve(ref T[] buffer, int length)
         {
-            for (var j = 0; j < n; j++)
+            if (buffer.Length < length)
             {
-                c[(i * n) + j] += scratch[(j * m) + i];
+                // Pinned, so the raw pointers the workers hold stay valid without a fixed block on their side.
+                buffer = GC.AllocateUninitializedArray<T>(length, pinned: true);
+            }
+        }
+
+        /// <summary>Rows i0 … i0+5 of op(A), depth _pc … _pc+_kc, as 6 values per depth step (zeros past m).</summary>
+        private void PackA(int panel) => PackA(panel, _pa + ((nint)panel * GemmMicroKernel.Rows * _kc), _pc, _kc);
+
+        private void PackA(int panel, T* dst, int pc, int kc)
+        {
+            const int mr = GemmMicroKernel.Rows;
+            var i0 = panel * mr;
+            var rows = Math.Min(mr, _m - i0);
+            if (_transposeA)
+            {
+                for (var p = 0; p < kc; p++)
+                {
+                    var src = _a + ((nint)(pc + p) * _m) + i0;
+                    var d = dst + (p * mr);
+                    for (var r = 0; r < mr; r++)
+                    {
+                        d[r] = r < rows ? src[r] : T.Zero;
+                    }
+                }
+
+                return;
+            }
+
+            for (var r = 0; r < mr; r++)
+            {
+                var d = dst + r;
+                if (r >= rows)
+                {
+                    for (var p = 0; p < kc; p++)
+                    {
+                        d[p * mr] = T.Zero;
+                    }
+
+                    continue;
+                }
+
+                var src = _a + ((nint)(i0 + r) * _k) + pc;
+                for (var p = 0; p < kc; p++)
+                {
+                    d[p * mr] = src[p];
+                }
+            }
+        }
+
+        /// <summary>Columns j0 … j0+Columns−1 of op(B), depth _pc … _pc+_kc, as Columns values per depth step (zeros past n).</summary>
+        private void PackB(int panel, int pc, int kc, T* block)
+        {
+            var nr = _columns;
+            var j0 = _jc + (panel * nr);
+            var cols = Math.Min(nr, _n - j0);
+            var dst = block + ((nint)panel * nr * kc);
+            if (_transposeB)
+            {
+                for (var j = 0; j < nr; j++)
+                {
+                    var src = _b + ((nint)(j0 + j) * _k) + pc;
+                    for (var p = 0; p < kc; p++)
+                    {
+                        dst[(p * nr) + j] = j < cols ? src[p] : T.Zero;
+                    }
+                }
+
+                return;
+            }
+
+            for (var p = 0; p < kc; p++)
+            {
+                var src = new ReadOnlySpan<T>(_b + ((nint)(pc + p) * _n) + j0, cols);
+                var d = new Span<T>(dst + (p * nr), nr);
+                src.CopyTo(d);
+                d[cols..].Clear();
+            }
+        }
+
+        /// <summary>Every 6 × Columns tile of one row block and one group of B panels.</summary>
+        private void Tiles(int rowBlock, int panelGroup, int pc, int kc, bool add, T* packedB)
+        {
+            const int mr = GemmMicroKernel.Rows;
+            var nr = _columns;
+            var iEnd = Math.Min(_m, (rowBlock + 1) * _rowChunk);
+            var panelEnd = Math.Min(_panelsB, (panelGroup + 1) * PanelsPerItem);
+            var edge = stackalloc T[mr * 32];
+            var edgeA = stackalloc T[mr * DepthBlock];
+            for (var panel = panelGroup * PanelsPerItem; panel < panelEnd; panel++)
+            {
+                var j = _jc + (panel * nr);
+                var cols = Math.Min(nr, _n - j);
+                var b = packedB + ((nint)panel * nr * kc);
+                for (var i = rowBlock * _rowChunk; i < iEnd; i += mr)
+                {
+                    var rows = Math.Min(mr, _m - i);
+                    T* a;
+                    nint rowStride, depthStride;
+                    if (_packA)
+                    {
+                        a = _pa + ((nint)(i / mr) * mr * kc);
+                        rowStride = 1;
+                        depthStride = mr;
+                    }
+                    else if (rows < mr)
+                    {
+                        // The last rows of an unpacked A: pack just this panel, so the kernel reads nothing past m.
+                        PackA(i / mr, edgeA, pc, kc);
+                        a = edgeA;
+                        rowStride = 1;
+                        depthStride = mr;
+                    }
+                    else if (_transposeA)
+                    {
+                        a = _a + ((nint)pc * _m) + i;
+                        rowStride = 1;
+                        depthStride = _m;
+                    }
+                    else
+                    {
+                        a = _a + ((nint)i * _k) + pc;
+                        rowStride = _k;
+                        depthStride = 1;
+                    }
+
+                    var c = _c + ((nint)i * _n) + j;
+                    if (rows == mr && cols == nr)
+                    {
+                        GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, c, _n, add);
+                        continue;
+                    }
+
+                    // An edge tile: compute the full tile into scratch, then add or copy the part inside C.
+                    GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, edge, nr, add: false);
+                    for (var r = 0; r < rows; r++)
+                    {
+                        var source = new ReadOnlySpan<T>(edge + (r * nr), cols);
+                        var target = new Span<T>(c + ((nint)r * _n), cols);
+                        if (add)
+                        {
+                            TensorPrimitives.Add(target, source, target);
+                        }
+                        else
+                        {
+                            source.CopyTo(target);
+                        }
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,175 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace AutoGrad.Kernels;
+
+/// <summary>
+/// The register-blocked inner kernels of <see cref="Gemm"/>: a 6-row by 2-vector tile of C kept in 12 vector
+/// registers while the packed panels of A (6 values per step) and B (2 vectors per step) stream through.
+/// With AVX-512 the tile is 6×32 floats (6×16 doubles); with AVX2 it is 6×16 floats.
+/// </summary>
+internal static unsafe class GemmMicroKernel
+{
+    /// <summary>Rows of the C tile (the height of a packed A panel).</summary>
+    public const int Rows = 6;
+
+    /// <summary>True when the 512-bit kernel runs on this machine.</summary>
+    public static bool Uses512 => Vector512.IsHardwareAccelerated;
+
+    /// <summary>Columns of the C tile (the width of a packed B panel) for element type <typeparamref name="T"/>.</summary>
+    public static int Columns<T>() => 2 * (Uses512 ? Vector512<T>.Count : Vector256<T>.Count);
+
+    /// <summary>
+    /// C[6×Columns] (+)= A·Bpanel over <paramref name="depth"/> steps. Element (r, p) of A is at
+    /// a[r·<paramref name="rowStride"/> + p·<paramref name="depthStride"/>], so the kernel reads a packed panel
+    /// (strides 1 and 6), a row-major A (k and 1) or a transposed one (1 and m) alike. C rows are <paramref name="ldc"/> apart.
+    /// </summary>
+    public static void Run<T>(int depth, T* a, nint rowStride, nint depthStride, T* b, T* c, nint ldc, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        if (Uses512)
+        {
+            Run512(depth, a, rowStride, depthStride, b, c, ldc, add);
+        }
+        else
+        {
+            Run256(depth, a, rowStride, depthStride, b, c, ldc, add);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run512<T>(int depth, T* a, nint rs, nint ds, T* b, T* c, nint ldc, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        var w = Vector512<T>.Count;
+        nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector512<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (var p = 0; p < depth; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + w);
+            var x = Vector512.Create(a[0]);
+            c00 = Fma(x, b0, c00);
+            c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[rs]);
+            c10 = Fma(x, b0, c10);
+            c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[r2]);
+            c20 = Fma(x, b0, c20);
+            c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[r3]);
+            c30 = Fma(x, b0, c30);
+            c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[r4]);
+            c40 = Fma(x, b0, c40);
+            c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[r5]);
+            c50 = Fma(x, b0, c50);
+            c51 = Fma(x, b1, c51);
+            a += ds;
+            b += 2 * w;
+        }
+
+        Store(c, w, c00, c01, add);
+        Store(c + ldc, w, c10, c11, add);
+        Store(c + (2 * ldc), w, c20, c21, add);
+        Store(c + (3 * ldc), w, c30, c31, add);
+        Store(c + (4 * ldc), w, c40, c41, add);
+        Store(c + (5 * ldc), w, c50, c51, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run256<T>(int depth, T* a, nint rs, nint ds, T* b, T* c, nint ldc, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        var w = Vector256<T>.Count;
+        nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
+        Vector256<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        for (var p = 0; p < depth; p++)
+        {
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + w);
+            var x = Vector256.Create(a[0]);
+            c00 = Fma(x, b0, c00);
+            c01 = Fma(x, b1, c01);
+            x = Vector256.Create(a[rs]);
+            c10 = Fma(x, b0, c10);
+            c11 = Fma(x, b1, c11);
+            x = Vector256.Create(a[r2]);
+            c20 = Fma(x, b0, c20);
+            c21 = Fma(x, b1, c21);
+            x = Vector256.Create(a[r3]);
+            c30 = Fma(x, b0, c30);
+            c31 = Fma(x, b1, c31);
+            x = Vector256.Create(a[r4]);
+            c40 = Fma(x, b0, c40);
+            c41 = Fma(x, b1, c41);
+            x = Vector256.Create(a[r5]);
+            c50 = Fma(x, b0, c50);
+            c51 = Fma(x, b1, c51);
+            a += ds;
+            b += 2 * w;
+        }
+
+        Store(c, w, c00, c01, add);
+        Store(c + ldc, w, c10, c11, add);
+        Store(c + (2 * ldc), w, c20, c21, add);
+        Store(c + (3 * ldc), w, c30, c31, add);
+        Store(c + (4 * ldc), w, c40, c41, add);
+        Store(c + (5 * ldc), w, c50, c51, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(T* row, int w, Vector512<T> left, Vector512<T> right, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        if (add)
+        {
+            left += Vector512.Load(row);
+            right += Vector512.Load(row + w);
+        }
+
+        left.Store(row);
+        right.Store(row + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<T>(T* row, int w, Vector256<T> left, Vector256<T> right, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        if (add)
+        {
+            left += Vector256.Load(row);
+            right += Vector256.Load(row + w);
+        }
+
+        left.Store(row);
+        right.Store(row + w);
+    }
+
+    /// <summary>x·y + z in one rounding; the type test folds away when the JIT specializes for float or double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
+        }
+
+        return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Fma<T>(Vector256<T> x, Vector256<T> y, Vector256<T> z)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
+        }
+
+        return Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+    }
+}
