@@ -118,7 +118,7 @@ internal static unsafe class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         [ThreadStatic]
-        private static GemmJob<T>? t_job;
+        private static GemmJob<T>? s_job;
 
         private readonly int _columns = GemmMicroKernel.Columns<T>();
         private T[] _packedA = [];
@@ -128,7 +128,7 @@ internal static unsafe class Gemm
         private int _m, _n, _k, _pc, _kc, _jc, _nc, _panelsA, _panelsB, _itemsN, _rowChunk, _depthBlocks;
         private bool _wholeDepth, _accumulate;
 
-        public static GemmJob<T> ForThisThread() => t_job ??= new GemmJob<T>();
+        public static GemmJob<T> ForThisThread() => s_job ??= new GemmJob<T>();
 
         public void Run(bool transposeA, bool transposeB, int m, int n, int k, T* a, T* b, T* c, bool accumulate)
         {

@@ -33,4 +33,40 @@ public class GemmTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(false, false, 100, 784, 50)]
+    [InlineData(true, false, 784, 100, 50)]
+    [InlineData(false, true, 100, 50, 784)]
+    [InlineData(false, false, 130, 300, 700)]
+    public void Results_are_bit_identical_for_any_thread_count(bool transposeA, bool transposeB, int m, int k, int n)
+    {
+        var random = new SeededRandom(9);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextNormal()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextNormal()).ToArray();
+        var single = new float[m * n];
+        var parallel = new float[m * n];
+        var before = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = 1;
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, single, accumulate: false);
+            Parallelism.MaxThreads = 2;
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, parallel, accumulate: false);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = before;
+        }
+
+        Assert.Equal(single.Select(BitConverter.SingleToInt32Bits), parallel.Select(BitConverter.SingleToInt32Bits));
+
+        // And the packed float32 kernel agrees with a float64 reference to float32 accuracy.
+        var reference = new double[m * n];
+        Gemm.Direct<double>(transposeA, transposeB, m, n, k, a.Select(v => (double)v).ToArray(), b.Select(v => (double)v).ToArray(), reference, accumulate: false);
+        for (var i = 0; i < reference.Length; i += 37)
+        {
+            Assert.Equal(reference[i], single[i], Math.Max(1e-3, Math.Abs(reference[i]) * 1e-5));
+        }
+    }
 }
