@@ -12,13 +12,7 @@ public sealed class AdaGrad(IEnumerable<Tensor> parameters, double learningRate 
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> parameter, Span<float> gradient) => Update<float>(index, parameter, gradient);
-
-    /// <inheritdoc/>
-    protected override void Update(int index, Span<double> parameter, Span<double> gradient) => Update<double>(index, parameter, gradient);
-
-    private void Update<T>(int index, Span<T> parameter, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var h = State<T>(0, index);
@@ -47,13 +41,7 @@ public sealed class RmsProp(IEnumerable<Tensor> parameters, double learningRate 
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> parameter, Span<float> gradient) => Update<float>(index, parameter, gradient);
-
-    /// <inheritdoc/>
-    protected override void Update(int index, Span<double> parameter, Span<double> gradient) => Update<double>(index, parameter, gradient);
-
-    private void Update<T>(int index, Span<T> parameter, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var h = State<T>(0, index);
@@ -90,13 +78,7 @@ public class Adam(
     : Optimizer(parameters, learningRate, decoupledWeightDecay ? 0 : weightDecay, stateSlots: 2)
 {
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> parameter, Span<float> gradient) => Update<float>(index, parameter, gradient);
-
-    /// <inheritdoc/>
-    protected override void Update(int index, Span<double> parameter, Span<double> gradient) => Update<double>(index, parameter, gradient);
-
-    private void Update<T>(int index, Span<T> parameter, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         if (decoupledWeightDecay && weightDecay > 0)
         {

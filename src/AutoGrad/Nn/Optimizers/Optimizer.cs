@@ -99,18 +99,13 @@ public abstract class Optimizer
         }
     }
 
-    /// <summary>
-    /// Updates a float32 parameter in place. Implementations forward to one generic method for both types; the two
-    /// overloads exist because code reached through a generic virtual method is never re-jitted by tiered
-    /// compilation, and stays about five times slower.
-    /// </summary>
+    /// <summary>Updates parameter <paramref name="index"/> in place. The gradient span may be used as scratch.</summary>
+    /// <typeparam name="T">The element type.</typeparam>
     /// <param name="index">The parameter's position, for its state.</param>
     /// <param name="parameter">The values.</param>
     /// <param name="gradient">The gradient; writable so weight decay can be folded in without a copy.</param>
-    protected abstract void Update(int index, Span<float> parameter, Span<float> gradient);
-
-    /// <inheritdoc cref="Update(int, Span{float}, Span{float})"/>
-    protected abstract void Update(int index, Span<double> parameter, Span<double> gradient);
+    protected abstract void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>g += λ·p when weight decay is on (the L2 form, as in PyTorch's SGD and Adam).</summary>
     /// <typeparam name="T">The element type.</typeparam>

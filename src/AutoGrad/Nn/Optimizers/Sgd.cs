@@ -11,13 +11,7 @@ public sealed class Sgd(IEnumerable<Tensor> parameters, double learningRate = 0.
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 0)
 {
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> parameter, Span<float> gradient) => Update<float>(index, parameter, gradient);
-
-    /// <inheritdoc/>
-    protected override void Update(int index, Span<double> parameter, Span<double> gradient) => Update<double>(index, parameter, gradient);
-
-    private void Update<T>(int index, Span<T> parameter, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         TensorPrimitives.MultiplyAdd(gradient, T.CreateTruncating(-LearningRate), parameter, parameter);
@@ -33,13 +27,7 @@ public sealed class Momentum(IEnumerable<Tensor> parameters, double learningRate
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> parameter, Span<float> gradient) => Update<float>(index, parameter, gradient);
-
-    /// <inheritdoc/>
-    protected override void Update(int index, Span<double> parameter, Span<double> gradient) => Update<double>(index, parameter, gradient);
-
-    private void Update<T>(int index, Span<T> parameter, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var v = State<T>(0, index);
@@ -61,13 +49,7 @@ public sealed class Nesterov(IEnumerable<Tensor> parameters, double learningRate
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
     /// <inheritdoc/>
-    protected override void Update(int index, Span<float> parameter, Span<float> gradient) => Update<float>(index, parameter, gradient);
-
-    /// <inheritdoc/>
-    protected override void Update(int index, Span<double> parameter, Span<double> gradient) => Update<double>(index, parameter, gradient);
-
-    private void Update<T>(int index, Span<T> parameter, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var v = State<T>(0, index);
