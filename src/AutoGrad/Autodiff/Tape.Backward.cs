@@ -11,6 +11,9 @@ public sealed partial class Tape
     /// <summary>Per node: where its output's gradient lives in the arena, or a null array while none has arrived.</summary>
     private GradientSlot[] _slots = [];
 
+    /// <summary>Per node, during <see cref="Backward(Tensor, Tensor?, bool)"/>: a parameter gradient to write in place.</summary>
+    private Tensor?[] _overwrite = [];
+
     /// <summary>
     /// Gradients of a one-element <paramref name="output"/> with respect to each of <paramref name="inputs"/>.
     /// </summary>
@@ -71,11 +74,42 @@ public sealed partial class Tape
     public void Backward(Tensor output, Tensor? outputGradient, bool retainGraph)
     {
         var root = PrepareSweep(output, outputGradient, "Backward");
-        Sweep(root, output, outputGradient);
+
+        // Parameters whose gradient was zeroed get their slot pointed at that gradient's memory, so the backward
+        // rules write it in place: no zero fill, no arena copy, no adding pass.
+        if (_overwrite.Length < _nodes.Length)
+        {
+            _overwrite = new Tensor?[_nodes.Length];
+        }
+
         foreach (var (leaf, node) in _leaves)
         {
-            if (!leaf.RequiresGrad || _slots[node].Array is null)
+            _overwrite[node] = leaf.RequiresGrad ? leaf.GradientToOverwrite() : null;
+        }
+
+        try
+        {
+            Sweep(root, output, outputGradient);
+        }
+        finally
+        {
+            foreach (var (_, node) in _leaves)
             {
+                _overwrite[node] = null;
+            }
+        }
+
+        foreach (var (leaf, node) in _leaves)
+        {
+            var slot = _slots[node];
+            if (!leaf.RequiresGrad || slot.Array is null)
+            {
+                continue;
+            }
+
+            if (leaf.GradBuffer is { } buffer && ReferenceEquals(slot.Array, buffer.Storage) && slot.Offset == buffer.StorageOffset)
+            {
+                leaf.GradientWritten();
                 continue;
             }
 
@@ -107,8 +141,14 @@ public sealed partial class Tape
         where T : unmanaged
     {
         var length = _nodes[node].Output.Length;
-        var segment = _arena.Allocate<T>(length);
         ref var slot = ref _slots[node];
+        if (slot.Array is null && node < _overwrite.Length && _overwrite[node] is { } gradient)
+        {
+            slot = new GradientSlot(gradient.Storage, gradient.StorageOffset);
+            return new GradientTarget<T>(gradient.Raw<T>(), node, isScratch: false);
+        }
+
+        var segment = _arena.Allocate<T>(length);
         if (slot.Array is null)
         {
             slot = new GradientSlot(segment.Array!, segment.Offset);

@@ -20,6 +20,13 @@ public sealed partial class Tensor
     private readonly int _offset;
     private readonly Arena? _arena;
     private readonly int _generation;
+    private Tensor? _grad;
+
+    /// <summary>
+    /// Set by <see cref="ZeroGrad"/>: the gradient's memory holds old values that count as zero. The next backward pass
+    /// writes the new gradient straight into it instead of adding, and a read first clears it.
+    /// </summary>
+    private bool _gradIsStale;
 
     private Tensor(Array array, int offset, Shape shape, DType dtype, Arena? arena)
     {
@@ -49,8 +56,35 @@ public sealed partial class Tensor
     /// </summary>
     public bool RequiresGrad { get; set; }
 
-    /// <summary>The gradient accumulated by <see cref="Tape.Backward(Tensor)"/>, owned by this tensor; null until then.</summary>
-    public Tensor? Grad { get; set; }
+    /// <summary>
+    /// The gradient accumulated by <see cref="Tape.Backward(Tensor)"/>, owned by this tensor; null until then.
+    /// After <see cref="ZeroGrad"/> it reads as zeros.
+    /// </summary>
+    public Tensor? Grad
+    {
+        get
+        {
+            if (_gradIsStale)
+            {
+                _grad!.Fill(0);
+                _gradIsStale = false;
+            }
+
+            return _grad;
+        }
+
+        set
+        {
+            _grad = value;
+            _gradIsStale = false;
+        }
+    }
+
+    /// <summary>
+    /// Resets the accumulated gradient to zero without touching its memory: the next <see cref="Tape.Backward(Tensor)"/>
+    /// overwrites it in place (no zero fill, no extra pass), and reading <see cref="Grad"/> before then gives zeros.
+    /// </summary>
+    public void ZeroGrad() => _gradIsStale = _grad is not null;
 
     /// <summary>True when this tensor's memory belongs to a tape's arena rather than to the tensor.</summary>
     public bool IsTapeOwned => _arena is not null;
@@ -62,6 +96,33 @@ public sealed partial class Tensor
     internal int Node { get; set; } = -1;
 
     internal Arena? Arena => _arena;
+
+    /// <summary>The array behind the elements, for the tape's gradient slots.</summary>
+    internal Array Storage => _array;
+
+    /// <summary>Where the elements start in <see cref="Storage"/>.</summary>
+    internal int StorageOffset => _offset;
+
+    /// <summary>
+    /// For the backward pass: the gradient buffer to overwrite in place, when the gradient is stale or absent (it is
+    /// created then), or null when the pass must add to a gradient that is still live.
+    /// </summary>
+    internal Tensor? GradientToOverwrite()
+    {
+        if (_grad is null)
+        {
+            _grad = Owned(DType, Shape);
+            _gradIsStale = true;
+        }
+
+        return _gradIsStale ? _grad : null;
+    }
+
+    /// <summary>The gradient buffer as it is, without clearing a stale one (the tape's view).</summary>
+    internal Tensor? GradBuffer => _grad;
+
+    /// <summary>Marks the gradient as holding real values after the backward pass wrote it.</summary>
+    internal void GradientWritten() => _gradIsStale = false;
 
     internal int Generation => _generation;
 

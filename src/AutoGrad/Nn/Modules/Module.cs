@@ -57,12 +57,12 @@ public abstract class Module
     /// <returns>The children.</returns>
     public IReadOnlyList<(string Name, Module Module)> Children() => _children;
 
-    /// <summary>Clears the accumulated gradient of every parameter (sets <see cref="Tensor.Grad"/> to zeros, keeping its memory).</summary>
+    /// <summary>Clears the accumulated gradient of every parameter (see <see cref="Tensor.ZeroGrad"/>).</summary>
     public void ZeroGrad()
     {
         foreach (var p in Parameters())
         {
-            p.Grad?.Fill(0);
+            p.ZeroGrad();
         }
     }
 

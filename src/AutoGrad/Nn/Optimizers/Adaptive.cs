@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace AutoGrad.Optimizers;
 
@@ -24,9 +25,55 @@ public sealed class AdaGrad(IEnumerable<Tensor> parameters, double learningRate 
     internal static void ScaledStep<T>(Span<T> parameter, Span<T> gradient, ReadOnlySpan<T> h, T learningRate, T epsilon)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (var i = 0; i < parameter.Length; i++)
+        TensorPrimitives.Multiply(gradient, learningRate, gradient);
+        DivideBySqrtPlus<T>(gradient, h, epsilon);
+        TensorPrimitives.Subtract(parameter, gradient, parameter);
+    }
+
+    /// <summary>h ← h + s·g², vectorized.</summary>
+    internal static void MultiplyAddSquare<T>(ReadOnlySpan<T> g, T s, Span<T> h)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
-            parameter[i] -= learningRate * gradient[i] / (T.Sqrt(h[i]) + epsilon);
+            var vg = MemoryMarshal.Cast<T, Vector<T>>(g);
+            var vh = MemoryMarshal.Cast<T, Vector<T>>(h);
+            for (var v = 0; v < vh.Length; v++)
+            {
+                vh[v] += vg[v] * vg[v] * s;
+            }
+
+            i = vh.Length * Vector<T>.Count;
+        }
+
+        for (; i < h.Length; i++)
+        {
+            h[i] += s * g[i] * g[i];
+        }
+    }
+
+    /// <summary>x ← x / (√h + ε), vectorized.</summary>
+    internal static void DivideBySqrtPlus<T>(Span<T> x, ReadOnlySpan<T> h, T epsilon)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var vx = MemoryMarshal.Cast<T, Vector<T>>(x);
+            var vh = MemoryMarshal.Cast<T, Vector<T>>(h);
+            var e = new Vector<T>(epsilon);
+            for (var v = 0; v < vx.Length; v++)
+            {
+                vx[v] /= Vector.SquareRoot(vh[v]) + e;
+            }
+
+            i = vx.Length * Vector<T>.Count;
+        }
+
+        for (; i < x.Length; i++)
+        {
+            x[i] /= T.Sqrt(h[i]) + epsilon;
         }
     }
 }
@@ -46,10 +93,8 @@ public sealed class RmsProp(IEnumerable<Tensor> parameters, double learningRate 
         ApplyWeightDecay<T>(parameter, gradient);
         var h = State<T>(0, index);
         var rho = T.CreateTruncating(decay);
-        for (var i = 0; i < h.Length; i++)
-        {
-            h[i] = (rho * h[i]) + ((T.One - rho) * gradient[i] * gradient[i]);
-        }
+        TensorPrimitives.Multiply(h, rho, h);
+        AdaGrad.MultiplyAddSquare<T>(gradient, T.One - rho, h);
 
         AdaGrad.ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(epsilon));
     }
@@ -93,12 +138,30 @@ public class Adam(
         var correction2 = T.One - T.CreateTruncating(Math.Pow(beta2, Steps));
         var lr = T.CreateTruncating(LearningRate);
         var eps = T.CreateTruncating(epsilon);
-        for (var i = 0; i < parameter.Length; i++)
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var vp = MemoryMarshal.Cast<T, Vector<T>>(parameter);
+            var vg = MemoryMarshal.Cast<T, Vector<T>>(gradient);
+            var vm = MemoryMarshal.Cast<T, Vector<T>>(m);
+            var vv = MemoryMarshal.Cast<T, Vector<T>>(v);
+            for (var k = 0; k < vp.Length; k++)
+            {
+                var g = vg[k];
+                vm[k] = (vm[k] * b1) + (g * (T.One - b1));
+                vv[k] = (vv[k] * b2) + (g * g * (T.One - b2));
+                vp[k] -= vm[k] / correction1 * lr / (Vector.SquareRoot(vv[k] / correction2) + new Vector<T>(eps));
+            }
+
+            i = vp.Length * Vector<T>.Count;
+        }
+
+        for (; i < parameter.Length; i++)
         {
             var g = gradient[i];
             m[i] = (b1 * m[i]) + ((T.One - b1) * g);
             v[i] = (b2 * v[i]) + ((T.One - b2) * g * g);
-            parameter[i] -= lr * (m[i] / correction1) / (T.Sqrt(v[i] / correction2) + eps);
+            parameter[i] -= m[i] / correction1 * lr / (T.Sqrt(v[i] / correction2) + eps);
         }
     }
 }

@@ -90,12 +90,12 @@ public abstract class Optimizer
         }
     }
 
-    /// <summary>Sets every parameter's gradient to zero (keeping its memory).</summary>
+    /// <summary>Sets every parameter's gradient to zero (see <see cref="Tensor.ZeroGrad"/>: no memory is touched until the next backward pass).</summary>
     public void ZeroGrad()
     {
         foreach (var p in _parameters)
         {
-            p.Grad?.Fill(0);
+            p.ZeroGrad();
         }
     }
 

@@ -83,6 +83,30 @@ public class OptimizerTests
         Assert.Contains("(2,)", Assert.Throws<InvalidOperationException>(() => new Sgd([p], 0.1).Step()).Message);
     }
 
+    [Fact]
+    public void Adaptive_updates_match_the_formulas_on_long_parameters()
+    {
+        // 1,003 elements: the vector lanes and the scalar tail must both follow the formulas above.
+        const int n = 1003;
+        double[] p0 = [.. Enumerable.Range(0, n).Select(i => Math.Sin(i))];
+        double[] g = [.. Enumerable.Range(0, n).Select(i => Math.Cos(i * 0.7) + 0.1)];
+        double Adam(int i) => p0[i] - (0.001 * g[i] / (Math.Sqrt(g[i] * g[i]) + 1e-8));
+        double Rms(int i) => p0[i] - (0.01 * g[i] / (Math.Sqrt(0.01 * g[i] * g[i]) + 1e-7));
+        double Ada(int i) => p0[i] - (0.1 * g[i] / (Math.Sqrt(g[i] * g[i]) + 1e-7));
+        foreach (var (create, formula) in new (Func<Tensor[], Optimizer>, Func<int, double>)[]
+        {
+            (p => new Adam(p, 0.001), Adam),
+            (p => new RmsProp(p, 0.01), Rms),
+            (p => new AdaGrad(p, 0.1), Ada),
+        })
+        {
+            var p = Tensor.FromArray(p0);
+            p.Grad = Tensor.FromArray(g);
+            create([p]).Step();
+            TestData.AssertClose(Enumerable.Range(0, n).Select(formula).ToArray(), p.ToDoubleArray(), 1e-13, 1e-15);
+        }
+    }
+
     private static void AssertStep(Func<Tensor[], Optimizer> create, double[] expected, int steps = 1, double tolerance = 1e-15)
     {
         var p = Tensor.FromArray([1.0, -2.0]);
