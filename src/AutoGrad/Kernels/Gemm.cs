@@ -36,6 +36,12 @@ internal static unsafe class Gemm
     /// </summary>
     private const int PackAFromPanels = 8;
 
+    /// <summary>
+    /// A row-major B is read in place (no packing) when op(A) has at most this many 6-row panels: each B panel then
+    /// serves so few tiles that copying it costs more than the strided reads. Only a ragged last panel is packed.
+    /// </summary>
+    private const int BInPlaceUpToPanelsA = 32;
+
     /// <summary>Below this many multiply-adds packing costs more than it saves.</summary>
     private const long SmallWork = 16 * 16 * 16;
 
@@ -126,9 +132,15 @@ internal static unsafe class Gemm
         private T* _a, _b, _c, _pa, _pb;
         private bool _transposeA, _transposeB, _add, _packing, _packA;
         private int _m, _n, _k, _pc, _kc, _jc, _nc, _panelsA, _panelsB, _itemsN, _rowChunk, _depthBlocks;
-        private bool _wholeDepth, _accumulate;
+        private bool _wholeDepth, _accumulate, _bInPlace;
 
         public static GemmJob<T> ForThisThread() => s_job ??= new GemmJob<T>();
+
+        /// <summary>B panels that need packing: all of them, or with B read in place only a ragged last one.</summary>
+        private int PackedPanelsB => !_bInPlace ? _panelsB : _nc % _columns == 0 ? 0 : 1;
+
+        /// <summary>The panel index packing item <paramref name="item"/> refers to.</summary>
+        private int PackedPanel(int item) => _bInPlace ? _panelsB - 1 : item;
 
         public void Run(bool transposeA, bool transposeB, int m, int n, int k, T* a, T* b, T* c, bool accumulate)
         {
@@ -146,6 +158,7 @@ internal static unsafe class Gemm
 
             var panelsAll = (Math.Min(n, ColumnBlock) + _columns - 1) / _columns;
             _packA = panelsAll >= PackAFromPanels;
+            _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
             _wholeDepth = !_packA && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
             Reserve(ref _packedA, _packA ? _panelsA * GemmMicroKernel.Rows * Math.Min(k, DepthBlock) : 0);
             Reserve(ref _packedB, (Math.Min(n, ColumnBlock) + _columns) * (_wholeDepth ? _depthBlocks * DepthBlock : Math.Min(k, DepthBlock)));
@@ -162,7 +175,7 @@ internal static unsafe class Gemm
                     if (_wholeDepth)
                     {
                         _packing = true;
-                        WorkerPool.Run(this, _panelsB * _depthBlocks, threads);
+                        WorkerPool.Run(this, PackedPanelsB * _depthBlocks, threads);
                         _packing = false;
                         WorkerPool.Run(this, rowItems * _itemsN, threads);
                         continue;
@@ -173,7 +186,7 @@ internal static unsafe class Gemm
                         _kc = Math.Min(DepthBlock, k - _pc);
                         _add = accumulate || _pc > 0;
                         _packing = true;
-                        WorkerPool.Run(this, _panelsB + (_packA ? _panelsA : 0), threads);
+                        WorkerPool.Run(this, PackedPanelsB + (_packA ? _panelsA : 0), threads);
                         _packing = false;
                         WorkerPool.Run(this, rowItems * _itemsN, threads);
                     }
@@ -188,19 +201,20 @@ internal static unsafe class Gemm
             if (_packing && _wholeDepth)
             {
                 // Item = (depth block, panel); each depth block's panels sit in their own region of the buffer.
-                var block = item / _panelsB;
+                var packed = PackedPanelsB;
+                var block = item / packed;
                 var pc = block * DepthBlock;
-                PackB(item % _panelsB, pc, Math.Min(DepthBlock, _k - pc), _pb + ((nint)block * _panelsB * _columns * DepthBlock));
+                PackB(PackedPanel(item % packed), pc, Math.Min(DepthBlock, _k - pc), _pb + ((nint)block * _panelsB * _columns * DepthBlock));
             }
             else if (_packing)
             {
-                if (item < _panelsB)
+                if (item < PackedPanelsB)
                 {
-                    PackB(item, _pc, _kc, _pb);
+                    PackB(PackedPanel(item), _pc, _kc, _pb);
                 }
                 else
                 {
-                    PackA(item - _panelsB);
+                    PackA(item - PackedPanelsB);
                 }
             }
             else if (_wholeDepth)
@@ -313,7 +327,9 @@ internal static unsafe class Gemm
             {
                 var j = _jc + (panel * nr);
                 var cols = Math.Min(nr, _n - j);
-                var b = packedB + ((nint)panel * nr * kc);
+                var inPlace = _bInPlace && cols == nr;
+                var b = inPlace ? _b + ((nint)pc * _n) + j : packedB + ((nint)panel * nr * kc);
+                var bStride = inPlace ? _n : nr;
                 for (var i = rowBlock * _rowChunk; i < iEnd; i += mr)
                 {
                     var rows = Math.Min(mr, _m - i);
@@ -349,12 +365,12 @@ internal static unsafe class Gemm
                     var c = _c + ((nint)i * _n) + j;
                     if (rows == mr && cols == nr)
                     {
-                        GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, c, _n, add);
+                        GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, c, _n, add);
                         continue;
                     }
 
                     // An edge tile: compute the full tile into scratch, then add or copy the part inside C.
-                    GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, edge, nr, add: false);
+                    GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, edge, nr, add: false);
                     for (var r = 0; r < rows; r++)
                     {
                         var source = new ReadOnlySpan<T>(edge + (r * nr), cols);

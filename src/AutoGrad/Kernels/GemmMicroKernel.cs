@@ -21,25 +21,27 @@ internal static unsafe class GemmMicroKernel
     public static int Columns<T>() => 2 * (Uses512 ? Vector512<T>.Count : Vector256<T>.Count);
 
     /// <summary>
-    /// C[6×Columns] (+)= A·Bpanel over <paramref name="depth"/> steps. Element (r, p) of A is at
+    /// C[6×Columns] (+)= A·B over <paramref name="depth"/> steps. Element (r, p) of A is at
     /// a[r·<paramref name="rowStride"/> + p·<paramref name="depthStride"/>], so the kernel reads a packed panel
-    /// (strides 1 and 6), a row-major A (k and 1) or a transposed one (1 and m) alike. C rows are <paramref name="ldc"/> apart.
+    /// (strides 1 and 6), a row-major A (k and 1) or a transposed one (1 and m) alike. Each depth step's Columns
+    /// values of B are contiguous and <paramref name="bStride"/> apart: Columns for a packed panel, n for a row-major B
+    /// read in place. C rows are <paramref name="ldc"/> apart.
     /// </summary>
-    public static void Run<T>(int depth, T* a, nint rowStride, nint depthStride, T* b, T* c, nint ldc, bool add)
+    public static void Run<T>(int depth, T* a, nint rowStride, nint depthStride, T* b, nint bStride, T* c, nint ldc, bool add)
         where T : unmanaged, INumber<T>
     {
         if (Uses512)
         {
-            Run512(depth, a, rowStride, depthStride, b, c, ldc, add);
+            Run512(depth, a, rowStride, depthStride, b, bStride, c, ldc, add);
         }
         else
         {
-            Run256(depth, a, rowStride, depthStride, b, c, ldc, add);
+            Run256(depth, a, rowStride, depthStride, b, bStride, c, ldc, add);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run512<T>(int depth, T* a, nint rs, nint ds, T* b, T* c, nint ldc, bool add)
+    private static void Run512<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add)
         where T : unmanaged, INumber<T>
     {
         var w = Vector512<T>.Count;
@@ -69,7 +71,7 @@ internal static unsafe class GemmMicroKernel
             c50 = Fma(x, b0, c50);
             c51 = Fma(x, b1, c51);
             a += ds;
-            b += 2 * w;
+            b += bs;
         }
 
         Store(c, w, c00, c01, add);
@@ -81,7 +83,7 @@ internal static unsafe class GemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run256<T>(int depth, T* a, nint rs, nint ds, T* b, T* c, nint ldc, bool add)
+    private static void Run256<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add)
         where T : unmanaged, INumber<T>
     {
         var w = Vector256<T>.Count;
@@ -111,7 +113,7 @@ internal static unsafe class GemmMicroKernel
             c50 = Fma(x, b0, c50);
             c51 = Fma(x, b1, c51);
             a += ds;
-            b += 2 * w;
+            b += bs;
         }
 
         Store(c, w, c00, c01, add);
