@@ -1,5 +1,6 @@
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
+
 using BenchmarkDotNet.Attributes;
 
 namespace AutoGrad.Benchmarks;
