@@ -24,6 +24,7 @@ internal static class App
         var root = new RootCommand("AutoGrad: reverse-mode automatic differentiation for .NET.")
         {
             TrainCommand.Create(console, stdout),
+            BenchCommand.Create(console, stdout),
         };
 
         var parsed = root.Parse(args);

@@ -1,0 +1,190 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+using AutoGrad.Nn;
+using AutoGrad.Optimizers;
+
+using Spectre.Console;
+
+namespace AutoGrad.Cli.Commands;
+
+/// <summary>
+/// <c>autograd bench</c>: the headline figures in under a minute, for a user deciding whether AutoGrad is fast on their
+/// machine. Stopwatch medians after warm-up; BenchmarkDotNet (benchmarks/) gives the careful numbers.
+/// </summary>
+internal static class BenchCommand
+{
+    private static readonly (int M, int K, int N)[] s_gemmShapes = [(1024, 1024, 1024), (256, 256, 256), (100, 784, 50)];
+    private static readonly string[] s_models = ["784-50-10 SGD", "784-100-10 SGD", "784-1000-1000-10 Adam"];
+
+    public static Command Create(IAnsiConsole console, TextWriter stdout)
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (gemmGflops, tapeNsPerOp, stepMicroseconds) instead of tables." };
+        var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a few seconds, noisier)." };
+        var command = new Command("bench", "Measure matrix products, tape overhead and training steps on this machine.") { json, quick };
+        command.SetAction(result =>
+        {
+            var rounds = result.GetValue(quick) ? 3 : 15;
+            var report = Measure(rounds);
+            if (result.GetValue(json))
+            {
+                stdout.WriteLine(JsonSerializer.Serialize(report));
+            }
+            else
+            {
+                Print(console, report);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static BenchReport Measure(int rounds)
+    {
+        var threads = new SortedSet<int> { 1, Environment.ProcessorCount };
+        var saved = Parallelism.MaxThreads;
+        var gemm = new Dictionary<string, Dictionary<string, double>>();
+        try
+        {
+            foreach (var (m, k, n) in s_gemmShapes)
+            {
+                var byThreads = gemm[$"{m}x{k}x{n}"] = [];
+                foreach (var t in threads)
+                {
+                    Parallelism.MaxThreads = t;
+                    byThreads[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(MatMulGflops(m, k, n, rounds), 1);
+                }
+            }
+
+            Parallelism.MaxThreads = saved;
+            var steps = s_models.ToDictionary(model => model, model => Math.Round(StepMicroseconds(model, rounds), 1));
+            return new BenchReport(Environment.ProcessorCount, System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256, gemm, Math.Round(TapeNanosecondsPerOp(rounds), 1), steps);
+        }
+        finally
+        {
+            Parallelism.MaxThreads = saved;
+        }
+    }
+
+    private static double MatMulGflops(int m, int k, int n, int rounds)
+    {
+        var a = Tensor.RandomNormal([m, k], seed: 1);
+        var b = Tensor.RandomNormal([k, n], seed: 2);
+        using var tape = new Tape(); // results land in the arena: no allocation per call
+        var calls = Math.Max(1, (int)(2e8 / (2.0 * m * n * k)));
+        var seconds = Median(rounds, () =>
+        {
+            for (var i = 0; i < calls; i++)
+            {
+                tape.Reset();
+                _ = Ops.MatMul(a, b);
+            }
+        }) / calls;
+        return 2.0 * m * n * k / seconds / 1e9;
+    }
+
+    private static double TapeNanosecondsPerOp(int rounds)
+    {
+        const int links = 25, ops = (4 * links) + 1, chains = 2000;
+        var x = Tensor.RandomNormal([4, 4], seed: 1);
+        var w = Tensor.RandomNormal([4, 4], seed: 2);
+        var bias = Tensor.RandomNormal([4, 4], seed: 3);
+        w.RequiresGrad = bias.RequiresGrad = true;
+        using var tape = new Tape();
+        var seconds = Median(rounds, () =>
+        {
+            for (var c = 0; c < chains; c++)
+            {
+                tape.Reset();
+                var h = x;
+                for (var i = 0; i < links; i++)
+                {
+                    h = Ops.Sigmoid(Ops.Relu((h * w) + bias));
+                }
+
+                tape.Backward(Ops.Sum(h));
+            }
+        });
+        return seconds / chains / ops * 1e9;
+    }
+
+    private static double StepMicroseconds(string name, int rounds)
+    {
+        var sizes = name.Split(' ')[0].Split('-').Select(int.Parse).ToArray();
+        Module model = sizes.Length == 3 ? new TwoLayerNet(sizes[0], sizes[1], sizes[2], seed: 1) : new MultiLayerNet(sizes[0], sizes[1..^1], sizes[^1], seed: 1);
+        Optimizer optimizer = name.EndsWith("Adam", StringComparison.Ordinal) ? new Adam(model.Parameters(), 0.001) : new Sgd(model.Parameters(), 0.1);
+        var batch = Tensor.RandomUniform([100, sizes[0]], seed: 2);
+        var labels = Enumerable.Range(0, 100).Select(i => i % sizes[^1]).ToArray();
+        var steps = sizes.Length == 3 ? 200 : 5;
+        using var tape = new Tape();
+        var seconds = Median(rounds, () =>
+        {
+            for (var i = 0; i < steps; i++)
+            {
+                tape.Reset();
+                var loss = Ops.SoftmaxWithLoss(model.Forward(batch), labels);
+                optimizer.ZeroGrad();
+                tape.Backward(loss);
+                optimizer.Step();
+            }
+        });
+        return seconds / steps * 1e6;
+    }
+
+    /// <summary>The median wall time of <paramref name="rounds"/> runs, after two warm-up runs.</summary>
+    private static double Median(int rounds, Action run)
+    {
+        run();
+        run();
+        var times = new double[rounds];
+        for (var i = 0; i < rounds; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            run();
+            times[i] = clock.Elapsed.TotalSeconds;
+        }
+
+        Array.Sort(times);
+        return times[rounds / 2];
+    }
+
+    private static void Print(IAnsiConsole console, BenchReport report)
+    {
+        var gemm = new Table().Title($"float32 matrix product, GFLOP/s ({report.Cores} cores, {report.VectorBits}-bit vectors)").AddColumn("m×k×n");
+        var threadCounts = report.GemmGflops.First().Value.Keys.ToList();
+        foreach (var t in threadCounts)
+        {
+            gemm.AddColumn(new TableColumn($"{t} thread{(t == "1" ? string.Empty : "s")}").RightAligned());
+        }
+
+        foreach (var (shape, byThreads) in report.GemmGflops)
+        {
+            gemm.AddRow([shape, .. threadCounts.Select(t => byThreads[t].ToString("F1", CultureInfo.InvariantCulture))]);
+        }
+
+        console.Write(gemm);
+        var other = new Table().AddColumns("measure", "AutoGrad", "PyTorch 1.13 on the reference machine");
+        other.Columns[1].RightAligned();
+        other.Columns[2].RightAligned();
+        other.AddRow("tape: forward + backward per tiny op", $"{report.TapeNsPerOp.ToString("F1", CultureInfo.InvariantCulture)} ns", "4,395 ns");
+        string[] peer = ["354 µs", "505 µs", "33,468 µs"];
+        var row = 0;
+        foreach (var (model, micros) in report.StepMicroseconds)
+        {
+            other.AddRow($"training step {model}, batch 100", $"{micros.ToString("F1", CultureInfo.InvariantCulture)} µs", peer[row++]);
+        }
+
+        console.Write(other);
+    }
+
+    /// <summary>The JSON shape of <c>autograd bench --json</c>.</summary>
+    internal sealed record BenchReport(
+        [property: System.Text.Json.Serialization.JsonPropertyName("cores")] int Cores,
+        [property: System.Text.Json.Serialization.JsonPropertyName("vectorBits")] int VectorBits,
+        [property: System.Text.Json.Serialization.JsonPropertyName("gemmGflops")] Dictionary<string, Dictionary<string, double>> GemmGflops,
+        [property: System.Text.Json.Serialization.JsonPropertyName("tapeNsPerOp")] double TapeNsPerOp,
+        [property: System.Text.Json.Serialization.JsonPropertyName("stepMicroseconds")] Dictionary<string, double> StepMicroseconds);
+}

@@ -1,0 +1,28 @@
+using System.Text.Json;
+
+namespace AutoGrad.Cli.Tests.Commands;
+
+public class BenchCommandTests
+{
+    [Fact]
+    public void Json_reports_gemm_tape_and_step_figures()
+    {
+        var (code, output, error) = CliRunner.Run("bench", "--json", "--quick");
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        var gemm = root.GetProperty("gemmGflops");
+        Assert.Equal(["1024x1024x1024", "256x256x256", "100x784x50"], gemm.EnumerateObject().Select(p => p.Name));
+        foreach (var shape in gemm.EnumerateObject())
+        {
+            Assert.Contains("1", shape.Value.EnumerateObject().Select(p => p.Name));
+            Assert.All(shape.Value.EnumerateObject(), t => Assert.InRange(t.Value.GetDouble(), 1, 10_000));
+        }
+
+        Assert.InRange(root.GetProperty("tapeNsPerOp").GetDouble(), 1, 100_000);
+        var steps = root.GetProperty("stepMicroseconds");
+        Assert.Equal(3, steps.EnumerateObject().Count());
+        Assert.All(steps.EnumerateObject(), s => Assert.InRange(s.Value.GetDouble(), 1, 10_000_000));
+        Assert.True(steps.GetProperty("784-1000-1000-10 Adam").GetDouble() > steps.GetProperty("784-50-10 SGD").GetDouble());
+    }
+}
