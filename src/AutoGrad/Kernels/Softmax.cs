@@ -60,7 +60,8 @@ internal static class Softmax
             for (var o = 0; o < outer; o++)
             {
                 var src = x.Slice(o * n, n);
-                TensorPrimitives.Subtract(src, LogSumExp(src), y.Slice(o * n, n));
+                var dst = y.Slice(o * n, n);
+                TensorPrimitives.Subtract(src, LogSumExp(src, dst), dst);
             }
 
             return;
@@ -91,24 +92,24 @@ internal static class Softmax
         }
     }
 
-    /// <summary>log Σ exp(x), computed as max + log Σ exp(x − max).</summary>
-    public static T LogSumExp<T>(ReadOnlySpan<T> x)
+    /// <summary>
+    /// log Σ exp(x), computed as max + log Σ exp(x − max) with vectorized exponentials. <paramref name="scratch"/>
+    /// (x's length) receives exp(x − max), which callers that also want softmax(x) can reuse.
+    /// </summary>
+    public static T LogSumExp<T>(ReadOnlySpan<T> x, Span<T> scratch)
         where T : IFloatingPointIeee754<T>
     {
         var max = TensorPrimitives.Max(x);
         if (T.IsInfinity(max))
         {
             // All −∞ (or a +∞ present): the shift would make ∞ − ∞ = NaN; the answer is max itself.
+            scratch.Fill(T.IsNegativeInfinity(max) ? T.Zero : T.NaN);
             return max;
         }
 
-        var sum = T.Zero;
-        foreach (var v in x)
-        {
-            sum += T.Exp(v - max);
-        }
-
-        return max + T.Log(sum);
+        TensorPrimitives.Subtract(x, max, scratch);
+        TensorPrimitives.Exp(scratch, scratch);
+        return max + T.Log(TensorPrimitives.Sum<T>(scratch));
     }
 
     /// <summary>dx = y ⊙ (dy − Σₐ dy ⊙ y), the vector-Jacobian product of softmax.</summary>
@@ -156,6 +157,20 @@ internal static class Softmax
     public static void LogBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx, int outer, int n, int inner)
         where T : IFloatingPointIeee754<T>
     {
+        if (inner == 1)
+        {
+            for (var o = 0; o < outer; o++)
+            {
+                var dxr = dx.Slice(o * n, n);
+                var dyr = dy.Slice(o * n, n);
+                TensorPrimitives.Exp(y.Slice(o * n, n), dxr);
+                TensorPrimitives.Multiply(dxr, -TensorPrimitives.Sum(dyr), dxr);
+                TensorPrimitives.Add(dxr, dyr, dxr);
+            }
+
+            return;
+        }
+
         using var scratch = SpanOwner<T>.Allocate(inner);
         var sum = scratch.Span;
         for (var o = 0; o < outer; o++)

@@ -65,20 +65,21 @@ public static partial class Ops
         var total = T.Zero;
         for (var i = 0; i < rows; i++)
         {
+            // p holds exp(x − max) after the log-sum-exp; log softmax(x) = x − lse is formed only where the loss needs it.
             var row = xs.Slice(i * classes, classes);
-            var logSumExp = SoftmaxKernels.LogSumExp(row);
             var p = probabilities.Slice(i * classes, classes);
-            TensorPrimitives.Subtract(row, logSumExp, p);
+            var logSumExp = SoftmaxKernels.LogSumExp(row, p);
             if (target is null)
             {
-                total -= p[labels[i]];
+                total -= row[labels[i]] - logSumExp;
             }
             else
             {
-                total -= TensorPrimitives.Dot(target.Raw<T>().Slice(i * classes, classes), p);
+                var t = target.Raw<T>().Slice(i * classes, classes);
+                total -= TensorPrimitives.Dot(t, row) - (logSumExp * TensorPrimitives.Sum(t));
             }
 
-            TensorPrimitives.Exp(p, p);
+            TensorPrimitives.Divide(p, TensorPrimitives.Sum<T>(p), p);
         }
 
         return total / T.CreateTruncating(rows);
