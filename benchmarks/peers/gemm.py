@@ -15,6 +15,7 @@ import numpy as np
 
 SHAPES = [  # (m, k, n, transpose A, transpose B), as "m x k x n" of op(A)·op(B)
     (1024, 1024, 1024, False, False),
+    (256, 256, 256, False, False),
     (100, 784, 50, False, False),
     (784, 100, 50, True, False),
     (100, 50, 784, False, True),
