@@ -20,9 +20,24 @@ internal abstract class Op
     /// <param name="node">The node.</param>
     public abstract void Backward(Tape tape, int index, in Node node);
 
+    /// <summary>
+    /// The same rule written with ops, so that a sweep that records (<c>createGraph: true</c>) makes the gradients
+    /// differentiable again. Returns the gradients of the inputs that need one (null for the others).
+    /// </summary>
+    /// <param name="node">The node.</param>
+    /// <param name="upstream">The gradient of the node's output, a tensor on the recording tape.</param>
+    /// <returns>The inputs' gradients.</returns>
+    public abstract InputGradients Differentiate(in Node node, Tensor upstream);
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }
+
+/// <summary>The gradients a differentiable backward rule returns for a node's inputs (null where none is needed).</summary>
+/// <param name="A">The first input's gradient.</param>
+/// <param name="B">The second input's gradient.</param>
+/// <param name="C">The third input's gradient.</param>
+internal readonly record struct InputGradients(Tensor? A, Tensor? B = null, Tensor? C = null);
 
 /// <summary>A watched input: a leaf of the graph, whose gradient the sweep collects and passes on to nobody.</summary>
 internal sealed class LeafOp : Op
@@ -37,6 +52,8 @@ internal sealed class LeafOp : Op
     public override void Backward(Tape tape, int index, in Node node)
     {
     }
+
+    public override InputGradients Differentiate(in Node node, Tensor upstream) => default;
 }
 
 /// <summary>A backward rule written once for both element types; see <see cref="Op{TRule}"/>.</summary>
@@ -45,6 +62,9 @@ internal interface IBackwardRule
     /// <summary>The rule for element type <typeparamref name="T"/>: read the upstream gradient, write the inputs' gradients.</summary>
     static abstract void Backward<T>(Tape tape, int index, in Node node)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>;
+
+    /// <summary>The same rule written with ops, for gradients that are differentiated again (see <see cref="Op.Differentiate"/>).</summary>
+    static abstract InputGradients Differentiate(in Node node, Tensor upstream);
 }
 
 /// <summary>
@@ -71,4 +91,6 @@ internal sealed class Op<TRule> : Op
             TRule.Backward<double>(tape, index, node);
         }
     }
+
+    public override InputGradients Differentiate(in Node node, Tensor upstream) => TRule.Differentiate(node, upstream);
 }

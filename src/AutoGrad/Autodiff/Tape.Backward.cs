@@ -31,7 +31,11 @@ public sealed partial class Tape
     /// <param name="outputGradient">The upstream gradient, with <paramref name="output"/>'s shape and type; null means 1 for a one-element output.</param>
     /// <param name="retainGraph">Keep the tape usable for another gradient call.</param>
     /// <returns>One owned gradient per input, zeros for an input the output does not depend on.</returns>
-    public Tensor[] Gradient(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? outputGradient = null, bool retainGraph = false)
+    /// <param name="createGraph">
+    /// Record the backward computation itself on this tape, so the returned gradients are tensors on it that can be
+    /// differentiated again (second and higher derivatives). Implies <paramref name="retainGraph"/>.
+    /// </param>
+    public Tensor[] Gradient(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? outputGradient = null, bool retainGraph = false, bool createGraph = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var root = PrepareSweep(output, outputGradient, "Gradient");
@@ -48,6 +52,12 @@ public sealed partial class Tape
             }
         }
 
+        if (createGraph)
+        {
+            var recorded = RecordedSweep(root, output, outputGradient);
+            return [.. nodes.Select((node, i) => node < recorded.Length && recorded[node] is { } g ? g : Tensor.ZerosLike(inputs[i]))];
+        }
+
         Sweep(root, output, outputGradient);
         var result = new Tensor[nodes.Length];
         for (var i = 0; i < nodes.Length; i++)
@@ -57,6 +67,56 @@ public sealed partial class Tape
 
         _gradientsTaken = !retainGraph;
         return result;
+    }
+
+    /// <summary>
+    /// The reverse sweep with every rule written in ops (<see cref="Op.Differentiate"/>) while this tape records, so
+    /// the gradients are themselves nodes on the tape. Nodes the sweep appends lie past the root and are not visited.
+    /// </summary>
+    private Tensor?[] RecordedSweep(int root, Tensor output, Tensor? outputGradient)
+    {
+        var gradients = new Tensor?[_count];
+        if (root < 0)
+        {
+            return gradients;
+        }
+
+        var (previousTape, previousArena) = (s_current, Arena.Current);
+        s_current = this;
+        Arena.Current = _arena;
+        try
+        {
+            gradients[root] = outputGradient ?? Tensor.Full(1, output.Shape.Dims, output.DType);
+            for (var i = root; i >= 0; i--)
+            {
+                if (gradients[i] is not { } upstream)
+                {
+                    continue;
+                }
+
+                // A copy, not a reference: the ops below append nodes and may reallocate the array.
+                var node = _nodes[i];
+                var (a, b, c) = node.Op.Differentiate(node, upstream);
+                Accumulate(gradients, node.InA, a);
+                Accumulate(gradients, node.InB, b);
+                Accumulate(gradients, node.InC, c);
+            }
+        }
+        finally
+        {
+            s_current = previousTape;
+            Arena.Current = previousArena;
+        }
+
+        return gradients;
+    }
+
+    private static void Accumulate(Tensor?[] gradients, int node, Tensor? gradient)
+    {
+        if (node >= 0 && gradient is not null)
+        {
+            gradients[node] = gradients[node] is { } existing ? existing + gradient : gradient;
+        }
     }
 
     /// <summary>

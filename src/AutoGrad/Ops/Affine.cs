@@ -61,6 +61,15 @@ public static partial class Ops
 
     private readonly struct AffineRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            Tensor x = node.A!, weight = node.B!;
+            return new(
+                node.InA >= 0 ? Reshape(MatMul(upstream, Transpose(weight)), x.Shape.Dims) : null,
+                node.InB >= 0 ? MatMul(Transpose(Reshape(x, x.Shape[0], -1)), upstream) : null,
+                node.InC >= 0 ? Sum(upstream, 0) : null);
+        }
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -228,6 +228,10 @@ public static partial class Ops
     /// <summary>Add and Subtract: the gradient reduced to each input's shape, negated for a subtrahend.</summary>
     private readonly struct AddRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
+            node.InA >= 0 ? ReduceTo(upstream, node.A!) : null,
+            node.InB >= 0 ? (node.Op == s_subtract ? -ReduceTo(upstream, node.B!) : ReduceTo(upstream, node.B!)) : null);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -247,6 +251,10 @@ public static partial class Ops
 
     private readonly struct MultiplyRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
+            node.InA >= 0 ? ReduceTo(upstream * node.B!, node.A!) : null,
+            node.InB >= 0 ? ReduceTo(upstream * node.A!, node.B!) : null);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -266,6 +274,10 @@ public static partial class Ops
 
     private readonly struct DivideRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
+            node.InA >= 0 ? ReduceTo(upstream / node.B!, node.A!) : null,
+            node.InB >= 0 ? -ReduceTo(upstream * node.A! / (node.B! * node.B!), node.B!) : null);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -289,6 +301,15 @@ public static partial class Ops
 
     private readonly struct ScalarArithmeticRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new((ScalarArithmetic)node.Args.Axis switch
+        {
+            ScalarArithmetic.Add => upstream,
+            ScalarArithmetic.SubtractFrom => -upstream,
+            ScalarArithmetic.Multiply => upstream * node.Args.Scalar,
+            ScalarArithmetic.DivideBy => upstream / node.Args.Scalar,
+            _ => -(upstream * node.Args.Scalar) / (node.A! * node.A!),
+        });
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -86,6 +86,16 @@ public static partial class Ops
 
     private readonly struct CrossEntropyErrorRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var y = node.A!;
+            var scale = upstream / SampleCount(y);
+            var t = node.B ?? OneHot(y, node.Args.Labels.Span);
+            return new(
+                node.InA >= 0 ? -(t / (y + CrossEntropyDelta)) * scale : null,
+                node.InB >= 0 ? -Log(y + CrossEntropyDelta) * scale : null);
+        }
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

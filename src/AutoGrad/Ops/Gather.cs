@@ -45,6 +45,8 @@ public static partial class Ops
 
     private readonly struct GatherRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ScatterLabels(upstream, node.Args.Labels, node.A!.Shape[1]));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -124,6 +124,10 @@ public static partial class Ops
 
     private readonly struct MatMulRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
+            node.InA >= 0 ? ReduceTo(MatMul(upstream, Transpose(node.B!)), node.A!) : null,
+            node.InB >= 0 ? ReduceTo(MatMul(Transpose(node.A!), upstream), node.B!) : null);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -44,6 +44,12 @@ public static partial class Ops
 
     private readonly struct MeanSquaredErrorRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var scaled = (node.A! - node.B!) * (upstream / SampleCount(node.A!));
+            return new(node.InA >= 0 ? scaled : null, node.InB >= 0 ? -scaled : null);
+        }
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

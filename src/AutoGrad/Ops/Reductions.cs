@@ -124,12 +124,16 @@ public static partial class Ops
 
     private readonly struct SumRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T> => ExpandReduced(tape, index, node, T.One);
     }
 
     private readonly struct MeanRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node) / ReductionView(node.A!.Shape, node.Args.Axis).N);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -140,6 +144,8 @@ public static partial class Ops
 
     private readonly struct MaxRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node) * MaxMask(node));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

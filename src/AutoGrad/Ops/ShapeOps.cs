@@ -217,6 +217,8 @@ public static partial class Ops
 
     private readonly struct ReshapeRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Reshape(upstream, node.A!.Shape.Dims));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -228,6 +230,8 @@ public static partial class Ops
 
     private readonly struct PermuteRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Permute(upstream, InversePermutation(node.Args.Ints!)));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -246,6 +250,8 @@ public static partial class Ops
 
     private readonly struct BroadcastToRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(SumTo(upstream, node.A!.Shape.Dims));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -257,6 +263,8 @@ public static partial class Ops
 
     private readonly struct SumToRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(BroadcastTo(upstream, node.A!.Shape.Dims));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -268,6 +276,8 @@ public static partial class Ops
 
     private readonly struct SliceRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(PadRows(upstream, node.Args.Index, node.A!.Shape[0]));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

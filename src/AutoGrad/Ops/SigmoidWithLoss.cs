@@ -58,6 +58,14 @@ public static partial class Ops
 
     private readonly struct SigmoidWithLossRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var scale = upstream / BinarySamples(node.A!);
+            return new(
+                node.InA >= 0 ? (Sigmoid(node.A!) - node.B!) * scale : null,
+                node.InB >= 0 ? -node.A! * scale : null);
+        }
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -57,6 +57,8 @@ public static partial class Ops
 
     private readonly struct SoftmaxRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(node.Output * (upstream - Sum(upstream * node.Output, node.Args.Axis, keepDims: true)));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -70,6 +72,8 @@ public static partial class Ops
 
     private readonly struct LogSoftmaxRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream - (Exp(node.Output) * Sum(upstream, node.Args.Axis, keepDims: true)));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -87,6 +87,21 @@ public static partial class Ops
 
     private readonly struct SoftmaxWithLossRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var x = node.A!;
+            var scale = upstream / (x.Length / x.Shape[-1]);
+            if (node.B is null)
+            {
+                return new(node.InA >= 0 ? (Softmax(x) - OneHot(x, node.Args.Labels.Span)) * scale : null);
+            }
+
+            var t = node.B;
+            return new(
+                node.InA >= 0 ? ((Softmax(x) * Sum(t, -1, keepDims: true)) - t) * scale : null,
+                node.InB >= 0 ? -LogSoftmax(x) * scale : null);
+        }
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

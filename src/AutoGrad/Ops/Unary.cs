@@ -100,6 +100,8 @@ public static unsafe partial class Ops
 
     private readonly struct ExpRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -111,6 +113,8 @@ public static unsafe partial class Ops
 
     private readonly struct LogRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / node.A!);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -122,6 +126,8 @@ public static unsafe partial class Ops
 
     private readonly struct SqrtRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 0.5 / node.Output);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -134,6 +140,8 @@ public static unsafe partial class Ops
 
     private readonly struct AbsRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => Math.Sign(v)));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -145,6 +153,8 @@ public static unsafe partial class Ops
 
     private readonly struct ReluRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => v > 0 ? 1 : 0));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -156,6 +166,8 @@ public static unsafe partial class Ops
 
     private readonly struct SigmoidRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output * (1 - node.Output));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -167,6 +179,8 @@ public static unsafe partial class Ops
 
     private readonly struct TanhRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (1 - (node.Output * node.Output)));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -178,6 +192,8 @@ public static unsafe partial class Ops
 
     private readonly struct PowRule : IBackwardRule
     {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Args.Scalar * Pow(node.A!, node.Args.Scalar - 1));
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -119,6 +119,17 @@ public sealed partial class Tensor
         return result;
     }
 
+    /// <summary>
+    /// The same values, sharing memory, as a tensor no tape tracks: gradients stop here (JAX's stop_gradient,
+    /// PyTorch's detach). A result on a tape stays valid only as long as that tape's memory.
+    /// </summary>
+    /// <returns>The detached view.</returns>
+    public Tensor Detach()
+    {
+        EnsureAlive("Detach");
+        return new Tensor(_array, _offset, Shape, DType, Arena);
+    }
+
     /// <summary>An owned copy that no tape tracks (it survives tape resets; gradients do not flow through the copy).</summary>
     /// <returns>The copy.</returns>
     public Tensor Clone()

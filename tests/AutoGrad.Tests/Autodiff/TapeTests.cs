@@ -249,4 +249,29 @@ public class TapeTests
         tape.Backward(Ops.Sum((w * w) + (w * 3))); // d/dw = 2w + 3 = 7, from three uses of w
         Assert.Equal(7.0, w.Grad![0]);
     }
+
+    [Fact]
+    public void Detach_stops_the_gradient_and_NoGrad_records_nothing()
+    {
+        var x = Tensor.FromArray([3.0]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.Sum(x * x.Detach());
+        Assert.Equal(3.0, tape.Gradient(y, x)[0][0]); // x·c with c = x held constant, not 2x
+
+        tape.Reset();
+        tape.Watch(x);
+        var before = tape.NodeCount;
+        Tensor z;
+        using (Tape.NoGrad())
+        {
+            z = Ops.Exp(x) * 2;
+            Assert.Null(Tape.Current);
+        }
+
+        Assert.Same(tape, Tape.Current);
+        Assert.Equal(before, tape.NodeCount);
+        Assert.False(z.IsTapeOwned); // results under NoGrad own their memory
+        Assert.Equal(2 * Math.Exp(3), z[0], 12);
+    }
 }
