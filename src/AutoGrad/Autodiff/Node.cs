@@ -45,4 +45,10 @@ internal struct NodeArgs
 
     /// <summary>An integer list (a permutation).</summary>
     public int[]? Ints;
+
+    /// <summary>All inputs of an op with any number of them (a <see cref="CustomOp"/>); A, B, C stay unused.</summary>
+    public Tensor[]? Inputs;
+
+    /// <summary>The nodes of <see cref="Inputs"/> (−1 for inputs that need no gradient).</summary>
+    public int[]? InputNodes;
 }

@@ -37,7 +37,8 @@ internal abstract class Op
 /// <param name="A">The first input's gradient.</param>
 /// <param name="B">The second input's gradient.</param>
 /// <param name="C">The third input's gradient.</param>
-internal readonly record struct InputGradients(Tensor? A, Tensor? B = null, Tensor? C = null);
+/// <param name="Many">For ops with any number of inputs (<see cref="NodeArgs.Inputs"/>): one gradient per input.</param>
+internal readonly record struct InputGradients(Tensor? A, Tensor? B = null, Tensor? C = null, IReadOnlyList<Tensor?>? Many = null);
 
 /// <summary>A watched input: a leaf of the graph, whose gradient the sweep collects and passes on to nobody.</summary>
 internal sealed class LeafOp : Op

@@ -96,10 +96,14 @@ public sealed partial class Tape
 
                 // A copy, not a reference: the ops below append nodes and may reallocate the array.
                 var node = _nodes[i];
-                var (a, b, c) = node.Op.Differentiate(node, upstream);
+                var (a, b, c, many) = node.Op.Differentiate(node, upstream);
                 Accumulate(gradients, node.InA, a);
                 Accumulate(gradients, node.InB, b);
                 Accumulate(gradients, node.InC, c);
+                for (var k = 0; many is not null && k < many.Count; k++)
+                {
+                    Accumulate(gradients, node.Args.InputNodes![k], many[k]);
+                }
             }
         }
         finally
@@ -216,6 +220,14 @@ public sealed partial class Tape
         }
 
         return new GradientTarget<T>(segment.AsSpan(), node, isScratch: true);
+    }
+
+    /// <summary>The gradient of node <paramref name="index"/>'s output as a tensor over the slot's memory (no tape tracks it).</summary>
+    internal Tensor UpstreamTensor(int index)
+    {
+        var slot = _slots[index];
+        var output = _nodes[index].Output;
+        return Tensor.OverStorage(slot.Array!, slot.Offset, output.Shape, output.DType, _arena);
     }
 
     /// <summary>Temporary memory for a backward rule, valid until the tape is reset.</summary>

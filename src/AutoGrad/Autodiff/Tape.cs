@@ -52,6 +52,17 @@ public sealed partial class Tape : IDisposable
         return scope;
     }
 
+    /// <summary>
+    /// Stops recording on this thread until the scope is disposed, but keeps allocating results in the current tape's
+    /// arena (for a custom op's forward pass, whose inner ops must not become nodes).
+    /// </summary>
+    internal static NoGradScope SuspendRecording()
+    {
+        var scope = new NoGradScope(s_current, Arena.Current);
+        s_current = null;
+        return scope;
+    }
+
     /// <summary>The tape recording on this thread, or null.</summary>
     public static Tape? Current => s_current;
 
@@ -158,6 +169,29 @@ public sealed partial class Tape : IDisposable
         }
 
         output.Node = tape.Append(op, output, a, b, c, ia, ib, ic, args);
+    }
+
+    /// <summary>Records an op with any number of inputs (a custom op), when any input is tracked.</summary>
+    internal static void RecordMany(Op op, Tensor output, Tensor[] inputs)
+    {
+        var tape = s_current;
+        if (tape is null)
+        {
+            return;
+        }
+
+        var nodes = new int[inputs.Length];
+        var any = false;
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            nodes[i] = tape.Track(inputs[i], op.Name);
+            any |= nodes[i] >= 0;
+        }
+
+        if (any)
+        {
+            output.Node = tape.Append(op, output, null, null, null, -1, -1, -1, new NodeArgs { Inputs = inputs, InputNodes = nodes });
+        }
     }
 
     /// <summary>The node of a tracked tensor on this tape, or -1 when the tape does not track it.</summary>

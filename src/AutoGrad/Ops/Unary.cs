@@ -16,6 +16,7 @@ public static unsafe partial class Ops
     private static readonly Op s_relu = new Op<ReluRule>("Relu");
     private static readonly Op s_sigmoid = new Op<SigmoidRule>("Sigmoid");
     private static readonly Op s_tanh = new Op<TanhRule>("Tanh");
+    private static readonly Op s_sign = new Op<SignRule>("Sign");
 
     /// <summary>eˣ. ∂/∂x = g ⊙ y.</summary>
     /// <param name="x">The tensor.</param>
@@ -51,6 +52,11 @@ public static unsafe partial class Ops
     /// <param name="x">The tensor.</param>
     /// <returns>The hyperbolic tangent.</returns>
     public static Tensor Tanh(Tensor x) => Unary(s_tanh, x, &TensorPrimitives.Tanh<float>, &TensorPrimitives.Tanh<double>);
+
+    /// <summary>−1, 0 or 1 by the sign of x (NaN stays NaN). ∂/∂x = 0: a step carries no gradient, so it builds masks.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The signs.</returns>
+    public static Tensor Sign(Tensor x) => Unary(s_sign, x, &SignForward<float>, &SignForward<double>);
 
     /// <summary>xᵖ for a scalar exponent. ∂/∂x = g ⊙ p·xᵖ⁻¹.</summary>
     /// <param name="x">The base.</param>
@@ -95,8 +101,28 @@ public static unsafe partial class Ops
         return y;
     }
 
+    private static void SignForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var i = 0; i < x.Length; i++)
+        {
+            y[i] = T.IsNaN(x[i]) ? x[i] : T.CreateTruncating(T.Sign(x[i]));
+        }
+    }
+
     private static void ReluForward<T>(ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, T.Zero, y);
+
+    /// <summary>The derivative of a step is 0 almost everywhere: no gradient flows, so the input's slot stays empty (zero).</summary>
+    private readonly struct SignRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => default;
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+        }
+    }
 
     private readonly struct ExpRule : IBackwardRule
     {

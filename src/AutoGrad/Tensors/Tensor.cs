@@ -133,6 +133,9 @@ public sealed partial class Tensor
         return dtype == DType.Float32 ? Allocate<float>(shape, arena) : Allocate<double>(shape, arena);
     }
 
+    /// <summary>A tensor over memory someone else manages (a gradient slot), tagged with that memory's arena.</summary>
+    internal static Tensor OverStorage(Array array, int offset, Shape shape, DType dtype, Arena? arena) => new(array, offset, shape, dtype, arena);
+
     /// <summary>Creates a tensor that owns a fresh, zeroed array.</summary>
     internal static Tensor Owned(DType dtype, Shape shape) => dtype == DType.Float32
         ? new Tensor(new float[shape.ElementCount], 0, shape, dtype, null)

@@ -24,6 +24,7 @@ public class HigherOrderTests
         ["Abs"] = (v => Ops.Abs(v[0]), [AwayFromZero(7, 2, 3)]),
         ["Pow"] = (v => Ops.Pow(v[0], 3), [Normal(8, 2, 3)]),
         ["Relu"] = (v => Ops.Relu(v[0]), [AwayFromZero(9, 2, 3)]),
+        ["Sign"] = (v => Ops.Sign(v[0]) * v[0], [AwayFromZero(38, 2, 3)]),
         ["Sigmoid"] = (v => Ops.Sigmoid(v[0]), [Normal(10, 2, 3)]),
         ["Tanh"] = (v => Ops.Tanh(v[0]), [Normal(11, 2, 3)]),
         ["Softmax"] = (v => Ops.Softmax(v[0], 1), [Normal(12, 2, 3, 4)]),

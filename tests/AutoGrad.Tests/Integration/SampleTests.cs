@@ -18,6 +18,16 @@ public class SampleTests
     }
 
     [Fact]
+    public void CustomOp_passes_its_gradient_check_and_differentiates_twice()
+    {
+        var output = SampleRunner.Run("CustomOp");
+        Assert.Contains("passed", output);
+        var values = Regex.Matches(output, @"= (-?\d+\.\d+) \([^=]+= (-?\d+\.\d+)\)");
+        Assert.Equal(2, values.Count);
+        Assert.All(values, m => Assert.Equal(m.Groups[2].Value, m.Groups[1].Value));
+    }
+
+    [Fact]
     public void Spiral_separates_the_three_arms()
     {
         var output = SampleRunner.Run("Spiral");

@@ -56,6 +56,16 @@ public class UnaryTests
     }
 
     [Fact]
+    public void Sign_gives_signs_and_no_gradient()
+    {
+        var x = Tensor.FromArray([-2.5, 0.0, 3.0, double.NaN]);
+        var s = Ops.Sign(x).ToDoubleArray();
+        Assert.Equal([-1.0, 0.0, 1.0], s[..3]);
+        Assert.True(double.IsNaN(s[3]));
+        AssertGradientsMatch(v => Ops.Sign(v[0]) * v[0], AwayFromZero(3, 2, 2)); // |x| through sign(x)·x: ∂ = sign(x)
+    }
+
+    [Fact]
     public void Relu_gradient_at_exactly_zero_is_zero()
     {
         var x = Tensor.FromArray([-1.0, 0.0, 1.0]);
