@@ -25,6 +25,7 @@ internal static class App
         {
             TrainCommand.Create(console, stdout),
             BenchCommand.Create(console, stdout),
+            GraphCommand.Create(stdout),
         };
 
         var parsed = root.Parse(args);
