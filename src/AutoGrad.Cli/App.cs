@@ -26,6 +26,7 @@ internal static class App
             TrainCommand.Create(console, stdout),
             BenchCommand.Create(console, stdout),
             GraphCommand.Create(stdout),
+            CheckCommand.Create(console, stdout),
         };
 
         var parsed = root.Parse(args);

@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+
+using Spectre.Console;
+
+namespace AutoGrad.Cli.Commands;
+
+/// <summary>
+/// <c>autograd check</c>: verifies every op's gradient against central differences in float64 and every fused op against
+/// its composition of primitives, and reports the worst errors. Exits 1 when any row fails.
+/// </summary>
+internal static class CheckCommand
+{
+    /// <summary>Fused and composed gradients must agree this closely (relative to the composed value) in float64.</summary>
+    private const double FusedTolerance = 1e-12;
+
+    public static Command Create(IAnsiConsole console, TextWriter stdout)
+    {
+        var op = new Option<string?>("--op") { Description = "Check only the op with this name (for example SoftmaxWithLoss)." };
+        var json = new Option<bool>("--json") { Description = "Print the rows and a summary as one JSON object." };
+        var command = new Command("check", "Verify every op's gradient (finite differences) and every fused op against its composition.") { op, json };
+        command.SetAction(result =>
+        {
+            var name = result.GetValue(op);
+            var cases = CheckCatalog.All.Where(c => name is null || c.Op.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (cases.Count == 0)
+            {
+                throw new OptionException($"--op: no op named '{name}'; known ops: {string.Join(", ", CheckCatalog.All.Select(c => c.Op).Distinct())}.");
+            }
+
+            var rows = cases.Select(Run).ToList();
+            var failed = rows.Count(r => !r.Passed);
+            if (result.GetValue(json))
+            {
+                stdout.WriteLine(JsonSerializer.Serialize(new { rows, summary = new { checks = rows.Count, passed = rows.Count - failed, failed } }));
+            }
+            else
+            {
+                var table = new Table().AddColumns("op", "shapes", "max abs error", "max rel error", "");
+                foreach (var r in rows)
+                {
+                    table.AddRow(
+                        r.Op,
+                        Markup.Escape(r.Shapes),
+                        r.MaxAbsError.ToString("0.00E+00", CultureInfo.InvariantCulture),
+                        r.MaxRelError.ToString("0.00E+00", CultureInfo.InvariantCulture),
+                        r.Passed ? "[green]pass[/]" : "[red]FAIL[/]");
+                }
+
+                console.Write(table);
+                console.WriteLine($"{rows.Count - failed} of {rows.Count} checks passed.");
+            }
+
+            return failed == 0 ? 0 : App.RunError;
+        });
+        return command;
+    }
+
+    internal static CheckRow Run(CheckCase c)
+    {
+        if (c.Composed is null)
+        {
+            var result = GradientChecker.Check(c.Function, c.Inputs());
+            return new CheckRow(c.Op, c.Shapes, result.Inputs.Max(i => i.MaxAbsoluteError), result.Inputs.Max(i => i.MaxRelativeError), result.Passed);
+        }
+
+        var fused = Gradients(c.Function, c.Inputs());
+        var composed = Gradients(c.Composed, c.Inputs());
+        double worstAbs = 0, worstRel = 0;
+        var passed = true;
+        for (var i = 0; i < fused.Length; i++)
+        {
+            for (var k = 0; k < fused[i].Length; k++)
+            {
+                var error = Math.Abs(fused[i][k] - composed[i][k]);
+                worstAbs = Math.Max(worstAbs, error);
+                worstRel = Math.Max(worstRel, error / Math.Max(Math.Abs(composed[i][k]), double.Epsilon));
+                passed &= error <= (FusedTolerance * Math.Abs(composed[i][k])) + 1e-15;
+            }
+        }
+
+        return new CheckRow(c.Op, c.Shapes, worstAbs, worstRel, passed);
+    }
+
+    private static double[][] Gradients(Func<Tensor[], Tensor> f, Tensor[] inputs)
+    {
+        using var tape = new Tape();
+        foreach (var x in inputs)
+        {
+            tape.Watch(x);
+        }
+
+        // A non-scalar output is reduced with the same fixed weights on both sides (a vector-Jacobian product).
+        var y = f(inputs);
+        var upstream = y.Length == 1 ? null : Tensor.RandomUniform(y.Shape.Dims, seed: 7, low: 0.5, high: 1.5, dtype: y.DType);
+        return [.. tape.Gradient(y, inputs, upstream).Select(g => g.ToDoubleArray())];
+    }
+
+    /// <summary>One row of the report (and of <c>--json</c>).</summary>
+    internal sealed record CheckRow(
+        [property: System.Text.Json.Serialization.JsonPropertyName("op")] string Op,
+        [property: System.Text.Json.Serialization.JsonPropertyName("shapes")] string Shapes,
+        [property: System.Text.Json.Serialization.JsonPropertyName("maxAbsError")] double MaxAbsError,
+        [property: System.Text.Json.Serialization.JsonPropertyName("maxRelError")] double MaxRelError,
+        [property: System.Text.Json.Serialization.JsonPropertyName("passed")] bool Passed);
+}
