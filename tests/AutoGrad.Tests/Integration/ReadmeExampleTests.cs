@@ -28,7 +28,7 @@ public class ReadmeExampleTests
 /// <summary>Runs a sample's entry point in-process and returns what it printed.</summary>
 internal static class SampleRunner
 {
-    public static string Run(string assembly)
+    public static string Run(string assembly, params string[] args)
     {
         var entry = Assembly.Load(assembly).EntryPoint!;
         var original = Console.Out;
@@ -36,7 +36,7 @@ internal static class SampleRunner
         Console.SetOut(output);
         try
         {
-            entry.Invoke(null, entry.GetParameters().Length == 0 ? null : [Array.Empty<string>()]);
+            entry.Invoke(null, entry.GetParameters().Length == 0 ? null : [args]);
         }
         finally
         {

@@ -28,6 +28,23 @@ public class SampleTests
     }
 
     [Fact]
+    public void TanhDerivatives_plots_four_derivatives_with_the_right_values_at_zero()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tanh-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var output = SampleRunner.Run("TanhDerivatives", path);
+            Assert.Contains("d1 1.000000, d2 0.000000, d3 -2.000000, d4 0.000000", output);
+            var svg = System.Xml.Linq.XDocument.Load(path);
+            Assert.Equal(5, svg.Descendants().Count(e => e.Name.LocalName == "polyline"));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Spiral_separates_the_three_arms()
     {
         var output = SampleRunner.Run("Spiral");
