@@ -44,6 +44,8 @@ internal static class CheckCatalog
             Gradient("Relu", v => Ops.Relu(v[0]), Away(17, shape));
             Gradient("Sigmoid", v => Ops.Sigmoid(v[0]), N(18, shape));
             Gradient("Tanh", v => Ops.Tanh(v[0]), N(19, shape));
+            Gradient("Sin", v => Ops.Sin(v[0]), N(54, shape));
+            Gradient("Cos", v => Ops.Cos(v[0]), N(55, shape));
         }
 
         foreach (var (shape, axis) in new[] { (new[] { 5 }, 0), ([3, 4], -1), ([3, 4], 0), ([2, 3, 4], 1) })

@@ -17,6 +17,8 @@ public static unsafe partial class Ops
     private static readonly Op s_sigmoid = new Op<SigmoidRule>("Sigmoid");
     private static readonly Op s_tanh = new Op<TanhRule>("Tanh");
     private static readonly Op s_sign = new Op<SignRule>("Sign");
+    private static readonly Op s_sin = new Op<SinRule>("Sin");
+    private static readonly Op s_cos = new Op<CosRule>("Cos");
 
     /// <summary>eˣ. ∂/∂x = g ⊙ y.</summary>
     /// <param name="x">The tensor.</param>
@@ -52,6 +54,16 @@ public static unsafe partial class Ops
     /// <param name="x">The tensor.</param>
     /// <returns>The hyperbolic tangent.</returns>
     public static Tensor Tanh(Tensor x) => Unary(s_tanh, x, &TensorPrimitives.Tanh<float>, &TensorPrimitives.Tanh<double>);
+
+    /// <summary>sin x. ∂/∂x = g ⊙ cos x.</summary>
+    /// <param name="x">The tensor, in radians.</param>
+    /// <returns>The sine.</returns>
+    public static Tensor Sin(Tensor x) => Unary(s_sin, x, &TensorPrimitives.Sin<float>, &TensorPrimitives.Sin<double>);
+
+    /// <summary>cos x. ∂/∂x = −g ⊙ sin x.</summary>
+    /// <param name="x">The tensor, in radians.</param>
+    /// <returns>The cosine.</returns>
+    public static Tensor Cos(Tensor x) => Unary(s_cos, x, &TensorPrimitives.Cos<float>, &TensorPrimitives.Cos<double>);
 
     /// <summary>−1, 0 or 1 by the sign of x (NaN stays NaN). ∂/∂x = 0: a step carries no gradient, so it builds masks.</summary>
     /// <param name="x">The tensor.</param>
@@ -121,6 +133,35 @@ public static unsafe partial class Ops
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
+        }
+    }
+
+    private readonly struct SinRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Cos(node.A!));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Cos(node.A!.Raw<T>(), target.Span);
+            TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct CosRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * Sin(node.A!)));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Sin(node.A!.Raw<T>(), target.Span);
+            TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
+            TensorPrimitives.Negate(target.Span, target.Span);
+            tape.Commit(target);
         }
     }
 

@@ -27,6 +27,8 @@ public class HigherOrderTests
         ["Sign"] = (v => Ops.Sign(v[0]) * v[0], [AwayFromZero(38, 2, 3)]),
         ["Sigmoid"] = (v => Ops.Sigmoid(v[0]), [Normal(10, 2, 3)]),
         ["Tanh"] = (v => Ops.Tanh(v[0]), [Normal(11, 2, 3)]),
+        ["Sin"] = (v => Ops.Sin(v[0]), [Normal(41, 2, 3)]),
+        ["Cos"] = (v => Ops.Cos(v[0]), [Normal(42, 2, 3)]),
         ["Softmax"] = (v => Ops.Softmax(v[0], 1), [Normal(12, 2, 3, 4)]),
         ["LogSoftmax"] = (v => Ops.LogSoftmax(v[0]), [Normal(13, 3, 4)]),
         ["Sum"] = (v => Ops.Sum(v[0], 1), [Normal(14, 2, 3, 4)]),
@@ -88,6 +90,27 @@ public class HigherOrderTests
             Assert.Equal(1 - (t * t), d1[i], 12);
             Assert.Equal(-2 * t * (1 - (t * t)), d2[i], 12);
             Assert.Equal(-2 * (1 - (t * t)) * (1 - (3 * t * t)), d3[i], 12);
+        }
+    }
+
+    [Fact]
+    public void Derivatives_of_sin_cycle_through_cos_minus_sin_minus_cos_and_sin()
+    {
+        // DeZero's step 34: sin, cos, −sin, −cos, sin, … each from differentiating the last on the tape.
+        double[] points = [-2.0, 0.3, 1.0, 2.5];
+        var x = Tensor.FromArray(points);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var ones = Tensor.Ones([4], DType.Float64);
+        var y = Ops.Sin(x);
+        Func<double, double>[] expected = [Math.Cos, v => -Math.Sin(v), v => -Math.Cos(v), Math.Sin];
+        foreach (var derivative in expected)
+        {
+            y = tape.Gradient(y, [x], ones, createGraph: true)[0];
+            for (var i = 0; i < points.Length; i++)
+            {
+                Assert.Equal(derivative(points[i]), y[i], 12);
+            }
         }
     }
 

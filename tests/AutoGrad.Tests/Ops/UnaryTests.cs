@@ -26,6 +26,8 @@ public class UnaryTests
         AssertGradientsMatch(v => Ops.Abs(v[0]), AwayFromZero(5, shape));
         AssertGradientsMatch(v => Ops.Sigmoid(v[0]), Normal(6, shape));
         AssertGradientsMatch(v => Ops.Tanh(v[0]), Normal(7, shape));
+        AssertGradientsMatch(v => Ops.Sin(v[0]), Normal(12, shape));
+        AssertGradientsMatch(v => Ops.Cos(v[0]), Normal(13, shape));
     }
 
     [Fact]
@@ -35,6 +37,8 @@ public class UnaryTests
         var x = Tensor.FromArray(values);
         AssertClose(values.Select(Math.Exp).ToArray(), Ops.Exp(x).ToDoubleArray(), 1e-15);
         AssertClose(values.Select(Math.Tanh).ToArray(), Ops.Tanh(x).ToDoubleArray(), 1e-15);
+        AssertClose(values.Select(Math.Sin).ToArray(), Ops.Sin(x).ToDoubleArray(), 1e-15);
+        AssertClose(values.Select(Math.Cos).ToArray(), Ops.Cos(x).ToDoubleArray(), 1e-15);
         AssertClose(values.Select(v => 1 / (1 + Math.Exp(-v))).ToArray(), Ops.Sigmoid(x).ToDoubleArray(), 1e-15);
         AssertClose(values.Select(v => Math.Max(v, 0)).ToArray(), Ops.Relu(x).ToDoubleArray(), 0);
         AssertClose(values.Select(Math.Abs).ToArray(), Ops.Abs(x).ToDoubleArray(), 0);
