@@ -16,14 +16,19 @@ public class TapeOverheadBenchmarks
     /// <summary>Ops per invocation: four per link plus the final sum.</summary>
     public const int OpsPerChain = (4 * Links) + 1;
 
-    private readonly Tape _tape = new();
+    private Tape _tape = null!;
     private Tensor _x = null!;
     private Tensor _w = null!;
     private Tensor _b = null!;
 
+    /// <summary>Anomaly mode checks every output and gradient; off, it must cost nothing measurable.</summary>
+    [Params(false, true)]
+    public bool DetectAnomalies { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
+        _tape = new Tape { DetectAnomalies = DetectAnomalies };
         _x = Tensor.RandomNormal([4, 4], seed: 1);
         _w = Tensor.RandomNormal([4, 4], seed: 2);
         _b = Tensor.RandomNormal([4, 4], seed: 3);

@@ -318,6 +318,10 @@ public sealed partial class Tape
 
             ref readonly var node = ref _nodes[i];
             node.Op.Backward(this, i, in node);
+            if (DetectAnomalies)
+            {
+                CheckBackward(i);
+            }
         }
     }
 

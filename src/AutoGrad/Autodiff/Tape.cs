@@ -72,6 +72,13 @@ public sealed partial class Tape : IDisposable
     /// <summary>Bytes of arena memory handed out since the last reset (intermediates and gradients).</summary>
     public long ArenaBytesInUse => _arena.BytesInUse;
 
+    /// <summary>
+    /// Anomaly mode, as PyTorch's <c>detect_anomaly</c>: every recorded op's output, and every gradient the backward
+    /// sweep forms, is checked for NaN and infinity, and the first one throws <see cref="AnomalyException"/> naming the
+    /// op and its node. Off by default; when off it costs one flag test per node.
+    /// </summary>
+    public bool DetectAnomalies { get; set; }
+
     /// <summary>True once <see cref="Dispose"/> ran.</summary>
     public bool IsDisposed => _disposed;
 
@@ -169,6 +176,10 @@ public sealed partial class Tape : IDisposable
         }
 
         output.Node = tape.Append(op, output, a, b, c, ia, ib, ic, args);
+        if (tape.DetectAnomalies)
+        {
+            tape.CheckForward(output);
+        }
     }
 
     /// <summary>Records an op with any number of inputs (a custom op), when any input is tracked.</summary>
@@ -191,6 +202,10 @@ public sealed partial class Tape : IDisposable
         if (any)
         {
             output.Node = tape.Append(op, output, null, null, null, -1, -1, -1, new NodeArgs { Inputs = inputs, InputNodes = nodes });
+            if (tape.DetectAnomalies)
+            {
+                tape.CheckForward(output);
+            }
         }
     }
 
