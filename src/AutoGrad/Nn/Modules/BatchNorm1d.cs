@@ -76,10 +76,11 @@ public sealed class BatchNorm1d : Module
 
     private void UpdateRunning(Tensor running, Tensor batch, double correction)
     {
-        var values = batch.ToDoubleArray();
+        // Read the batch statistics in place (no copy), so a training step with batch norm allocates nothing extra.
         if (running.DType == DType.Float32)
         {
             var r = running.AsSpan<float>();
+            var values = batch.AsReadOnlySpan<float>();
             for (var i = 0; i < r.Length; i++)
             {
                 r[i] = (float)(((1 - Momentum) * r[i]) + (Momentum * correction * values[i]));
@@ -88,6 +89,7 @@ public sealed class BatchNorm1d : Module
         else
         {
             var r = running.AsSpan<double>();
+            var values = batch.AsReadOnlySpan<double>();
             for (var i = 0; i < r.Length; i++)
             {
                 r[i] = ((1 - Momentum) * r[i]) + (Momentum * correction * values[i]);
