@@ -73,8 +73,11 @@ public static class Npz
                     throw new CheckpointFormatException($"npz: {name} contains '{arrayName}' twice.");
                 }
 
+                // An entry's declared sizes come from the archive and may lie; deflate expands at most ~1032x, so the
+                // array can be no larger than that times the bytes the archive really has.
+                var available = Math.Min(entry.Length, (Math.Min(entry.CompressedLength, stream.Length) * 1032) + 1024);
                 using var input = entry.Open();
-                result.Add((arrayName, Npy.Read(input, $"{name}:{entry.FullName}", entry.Length)));
+                result.Add((arrayName, Npy.Read(input, $"{name}:{entry.FullName}", available)));
             }
 
             return result;
