@@ -70,6 +70,19 @@ public static class IdxReader
     public static IdxArray Read(Stream stream, string name, long? length = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        try
+        {
+            return ReadCore(stream, name, length);
+        }
+        catch (InvalidDataException e)
+        {
+            // A corrupt compressed stream (a GZipStream the caller passed in) surfaces as the reader's own error.
+            throw new IdxFormatException($"IDX: {name} is not a valid compressed stream: {e.Message}", e);
+        }
+    }
+
+    private static IdxArray ReadCore(Stream stream, string name, long? length)
+    {
         Span<byte> magic = stackalloc byte[4];
         ReadExactly(stream, magic, name, "the magic number");
         if (magic[0] != 0 || magic[1] != 0)

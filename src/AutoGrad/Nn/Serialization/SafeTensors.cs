@@ -166,19 +166,27 @@ public static class SafeTensors
 
             var entries = new List<Entry>();
             var names = new HashSet<string>();
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (property.Name == "__metadata__")
+                foreach (var property in document.RootElement.EnumerateObject())
                 {
-                    continue;
-                }
+                    if (property.Name == "__metadata__")
+                    {
+                        continue;
+                    }
 
-                if (!names.Add(property.Name))
-                {
-                    throw new CheckpointFormatException($"safetensors: {file} names '{property.Name}' twice.");
-                }
+                    if (!names.Add(property.Name))
+                    {
+                        throw new CheckpointFormatException($"safetensors: {file} names '{property.Name}' twice.");
+                    }
 
-                entries.Add(ParseEntry(property, file, dataLength));
+                    entries.Add(ParseEntry(property, file, dataLength));
+                }
+            }
+            catch (InvalidOperationException e)
+            {
+                // JsonDocument validates structure, not the UTF-8 of names; a corrupt name fails when it is read.
+                throw new CheckpointFormatException($"safetensors: the header of {file} holds text that is not valid UTF-8: {e.Message}", e);
             }
 
             // Ranges must not overlap: sorted by start, each must end before the next begins.
