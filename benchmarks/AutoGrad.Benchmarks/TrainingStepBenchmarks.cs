@@ -1,5 +1,6 @@
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
+using AutoGrad.Training;
 
 using BenchmarkDotNet.Attributes;
 
@@ -43,12 +44,5 @@ public class TrainingStepBenchmarks
     public void Cleanup() => _tape.Dispose();
 
     [Benchmark]
-    public void Step()
-    {
-        _tape.Reset();
-        var loss = Ops.SoftmaxWithLoss(_model.Forward(_batch), _labels);
-        _optimizer.ZeroGrad();
-        _tape.Backward(loss);
-        _optimizer.Step();
-    }
+    public void Step() => Trainer.Step(_model, _optimizer, _tape, _batch, _labels);
 }

@@ -5,6 +5,7 @@ using System.Text.Json;
 
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
+using AutoGrad.Training;
 
 using Spectre.Console;
 
@@ -124,11 +125,7 @@ internal static class BenchCommand
         {
             for (var i = 0; i < steps; i++)
             {
-                tape.Reset();
-                var loss = Ops.SoftmaxWithLoss(model.Forward(batch), labels);
-                optimizer.ZeroGrad();
-                tape.Backward(loss);
-                optimizer.Step();
+                Trainer.Step(model, optimizer, tape, batch, labels);
             }
         });
         return seconds / steps * 1e6;

@@ -98,20 +98,6 @@ public readonly struct Shape : IEquatable<Shape>
     /// <summary>Wraps an array the caller promises never to change.</summary>
     internal static Shape FromOwned(int[] dims) => dims.Length == 0 ? Scalar : new Shape(dims, Product(dims));
 
-    /// <summary>Row-major strides in elements.</summary>
-    internal int[] Strides()
-    {
-        var strides = new int[Rank];
-        var s = 1;
-        for (var i = Rank - 1; i >= 0; i--)
-        {
-            strides[i] = s;
-            s *= Dims[i];
-        }
-
-        return strides;
-    }
-
     /// <summary>Enumerates the dimensions (what lets <c>Shape s = [2, 3];</c> and <c>foreach</c> work).</summary>
     /// <returns>An enumerator over <see cref="Dims"/>.</returns>
     public ReadOnlySpan<int>.Enumerator GetEnumerator() => Dims.GetEnumerator();

@@ -124,8 +124,6 @@ public sealed partial class Tensor
     /// <summary>Marks the gradient as holding real values after the backward pass wrote it.</summary>
     internal void GradientWritten() => _gradIsStale = false;
 
-    internal int Generation => _generation;
-
     /// <summary>Creates an uninitialized tensor: in the current tape's arena when one is active, else owning its memory.</summary>
     internal static Tensor Uninitialized(DType dtype, Shape shape)
     {

@@ -1,6 +1,7 @@
 using AutoGrad.Data;
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
+using AutoGrad.Training;
 
 namespace AutoGrad.Tests.Integration;
 
@@ -35,13 +36,8 @@ public class ConcurrencyTests
         using var tape = new Tape();
         for (var step = 0; step < losses.Length; step++)
         {
-            tape.Reset();
             var batch = loader.Next();
-            var loss = Ops.SoftmaxWithLoss(model.Forward(batch.Features), batch.Labels);
-            optimizer.ZeroGrad();
-            tape.Backward(loss);
-            optimizer.Step();
-            losses[step] = loss.ToScalar();
+            losses[step] = Trainer.Step(model, optimizer, tape, batch.Features, batch.Labels).Loss.ToScalar();
         }
 
         return losses;

@@ -1,6 +1,7 @@
 using AutoGrad.Data;
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
+using AutoGrad.Training;
 
 namespace AutoGrad.Tests.Integration;
 
@@ -20,12 +21,8 @@ public class SteadyStateMemoryTests
         using var tape = new Tape();
         void Step()
         {
-            tape.Reset();
             var batch = loader.Next();
-            var loss = Ops.SoftmaxWithLoss(model.Forward(batch.Features), batch.Labels);
-            optimizer.ZeroGrad();
-            tape.Backward(loss);
-            optimizer.Step();
+            Trainer.Step(model, optimizer, tape, batch.Features, batch.Labels);
         }
 
         for (var i = 0; i < 200; i++)

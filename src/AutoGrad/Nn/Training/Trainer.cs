@@ -93,13 +93,8 @@ public static class Trainer
         for (var iteration = 1; iteration <= total; iteration++)
         {
             stepClock.Start();
-            tape.Reset();
             var batch = loader.Next();
-            var scores = model.Forward(batch.Features);
-            var loss = Ops.SoftmaxWithLoss(scores, batch.Labels);
-            optimizer.ZeroGrad();
-            tape.Backward(loss);
-            optimizer.Step();
+            var (loss, scores) = Step(model, optimizer, tape, batch.Features, batch.Labels);
             var lossValue = loss.ToScalar();
             stepClock.Stop();
 
@@ -127,6 +122,30 @@ public static class Trainer
         var trainAccuracy = Accuracy(model, train, options.DType);
         testAccuracy = Accuracy(model, test, options.DType);
         return new TrainingResult(trainAccuracy, testAccuracy.Value, losses[^1], total, stepClock.Elapsed.TotalSeconds, totalClock.Elapsed.TotalSeconds, epochs, losses);
+    }
+
+    /// <summary>
+    /// One training step on one batch: reset the tape, forward, SoftmaxWithLoss, zero the gradients, backward, update.
+    /// The returned tensors live in the tape's arena until its next reset.
+    /// </summary>
+    /// <param name="model">The model; its outputs are class scores.</param>
+    /// <param name="optimizer">The optimizer over the model's parameters.</param>
+    /// <param name="tape">The tape to record on; it is reset first, so one tape serves every step.</param>
+    /// <param name="features">The batch's inputs.</param>
+    /// <param name="labels">The batch's class labels.</param>
+    /// <returns>The loss and the scores.</returns>
+    public static (Tensor Loss, Tensor Scores) Step(Module model, Optimizer optimizer, Tape tape, Tensor features, ReadOnlyMemory<int> labels)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizer);
+        ArgumentNullException.ThrowIfNull(tape);
+        tape.Reset();
+        var scores = model.Forward(features);
+        var loss = Ops.SoftmaxWithLoss(scores, labels);
+        optimizer.ZeroGrad();
+        tape.Backward(loss);
+        optimizer.Step();
+        return (loss, scores);
     }
 
     /// <summary>The share of samples whose highest score is their label, computed in evaluation mode without recording.</summary>
