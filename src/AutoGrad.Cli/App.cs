@@ -47,7 +47,7 @@ internal static class App
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidOperationException or OptionException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidOperationException or OptionException or ArithmeticException)
         {
             stderr.WriteLine($"error: {e.Message}");
             return e is OptionException ? UsageError : RunError;

@@ -277,6 +277,14 @@ public sealed partial class Tape
             }
 
             outputGradient.EnsureAlive(op);
+            var bad = outputGradient.DType == DType.Float32
+                ? FirstNonFinite<float>(outputGradient.Raw<float>())
+                : FirstNonFinite<double>(outputGradient.Raw<double>());
+            if (bad is { } value)
+            {
+                // A non-finite seed turns every gradient into NaN or infinity; refuse it rather than return them.
+                throw new ArgumentException($"{op}: outputGradient holds {Describe(value)}, not a finite number.", nameof(outputGradient));
+            }
         }
 
         return Track(output, op);

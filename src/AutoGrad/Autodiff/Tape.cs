@@ -90,7 +90,11 @@ public sealed partial class Tape : IDisposable
     /// <returns>The same tensor, for chaining.</returns>
     public Tensor Watch(Tensor tensor)
     {
-        ArgumentNullException.ThrowIfNull(tensor);
+        if (tensor is null)
+        {
+            throw new ArgumentNullException(nameof(tensor), "Watch: the tensor to watch is null.");
+        }
+
         ThrowIfDisposed("Watch");
         if (Track(tensor, "Watch") < 0)
         {

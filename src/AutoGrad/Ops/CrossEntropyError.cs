@@ -63,13 +63,13 @@ public static partial class Ops
     {
         var ys = y.Raw<T>();
         var delta = T.CreateTruncating(CrossEntropyDelta);
-        var total = T.Zero;
+        var total = 0.0; // float64, so a large float32 batch does not drift
         if (target is null)
         {
             var classes = y.Shape[-1];
             for (var i = 0; i < labels.Length; i++)
             {
-                total -= T.Log(ys[(i * classes) + labels[i]] + delta);
+                total -= double.CreateTruncating(T.Log(ys[(i * classes) + labels[i]] + delta));
             }
         }
         else
@@ -77,11 +77,11 @@ public static partial class Ops
             var t = target.Raw<T>();
             for (var i = 0; i < ys.Length; i++)
             {
-                total -= t[i] * T.Log(ys[i] + delta);
+                total -= double.CreateTruncating(t[i] * T.Log(ys[i] + delta));
             }
         }
 
-        return total / T.CreateTruncating(SampleCount(y));
+        return T.CreateTruncating(total / SampleCount(y));
     }
 
     private readonly struct CrossEntropyErrorRule : IBackwardRule

@@ -17,7 +17,19 @@ public static partial class Ops
             throw new ShapeMismatchException($"{op}: needs scores of shape (N, C) or (C,) with C ≥ 1, got {x.Shape}.");
         }
 
+        RequireSamples(x, op);
         return (x.Rank == 1 ? 1 : x.Shape[0], x.Shape[-1]);
+    }
+
+    /// <summary>
+    /// Rejects an empty batch: a loss is a mean over samples, and the mean of none would be a silent NaN.
+    /// </summary>
+    private static void RequireSamples(Tensor x, string op)
+    {
+        if (x.Length == 0)
+        {
+            throw new ShapeMismatchException($"{op}: got an empty batch of shape {x.Shape}; a loss averages over samples and needs at least one.");
+        }
     }
 
     /// <summary>Checks a target tensor against the scores: same shape and element type.</summary>
@@ -25,6 +37,7 @@ public static partial class Ops
     {
         Check.NotNull(target, op, nameof(target));
         Check.SameType(x, target, op);
+        RequireSamples(x, op);
         if (target.Shape != x.Shape)
         {
             throw new ShapeMismatchException($"{op}: target shape {target.Shape} differs from input shape {x.Shape}; one-hot targets need the input's shape.");

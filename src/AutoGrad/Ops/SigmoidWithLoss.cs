@@ -47,13 +47,13 @@ public static partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         TensorPrimitives.Sigmoid(x, y);
-        var total = T.Zero;
+        var total = 0.0; // float64, so a large float32 batch does not drift
         for (var i = 0; i < x.Length; i++)
         {
-            total += T.Max(x[i], T.Zero) - (x[i] * t[i]) + T.LogP1(T.Exp(-T.Abs(x[i])));
+            total += double.CreateTruncating(T.Max(x[i], T.Zero) - (x[i] * t[i]) + T.LogP1(T.Exp(-T.Abs(x[i]))));
         }
 
-        return total / T.CreateTruncating(samples);
+        return T.CreateTruncating(total / samples);
     }
 
     private readonly struct SigmoidWithLossRule : IBackwardRule

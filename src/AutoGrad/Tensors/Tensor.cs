@@ -203,5 +203,6 @@ public sealed partial class Tensor
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowWrongType(Type requested) => throw new InvalidOperationException(
-        $"The tensor of shape {Shape} holds {DType.Name()} elements, not {requested.Name}.");
+        $"The tensor of shape {Shape} holds {DType.Name()} elements, not " +
+        (requested == typeof(float) ? "float32; convert it with ToType(DType.Float32)." : requested == typeof(double) ? "float64; convert it with ToType(DType.Float64)." : $"{requested.Name}."));
 }

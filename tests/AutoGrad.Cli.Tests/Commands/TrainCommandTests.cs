@@ -97,4 +97,13 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Contains("IDX", error);
     }
+
+    [Fact]
+    public void A_diverging_run_stops_with_one_line()
+    {
+        var (code, _, error) = CliRunner.Run("train", "--optimizer", "sgd", "--lr", "1e38", "--iterations", "30", "--plot", Path.Combine(_folder, "x.svg"));
+        Assert.Equal(1, code);
+        Assert.Contains("diverged", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
 }

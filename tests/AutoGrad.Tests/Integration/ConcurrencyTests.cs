@@ -26,6 +26,43 @@ public class ConcurrencyTests
         }
     }
 
+    [Fact]
+    public void A_model_in_eval_mode_serves_many_threads_at_once()
+    {
+        // Batch norm and dropout are the modules with state; in eval mode they only read it.
+        var (train, test) = Dataset.Digits().Split(0.8, seed: 1);
+        var model = new MultiLayerNet(64, [128, 128], 10, seed: 1, batchNorm: true, dropout: 0.2);
+        var optimizer = new Adam(model.Parameters(), 0.001);
+        var loader = new DataLoader(train, 100, seed: 1);
+        using (var tape = new Tape())
+        {
+            for (var step = 0; step < 30; step++)
+            {
+                var batch = loader.Next();
+                Trainer.Step(model, optimizer, tape, batch.Features, batch.Labels);
+            }
+        }
+
+        model.Eval();
+        var inputs = Tensor.FromArray(test.Features, test.Count, test.FeatureCount);
+        float[] Infer()
+        {
+            // Each thread records on its own tape: eval-mode forward passes share parameters but nothing they write.
+            using var tape = new Tape();
+            var result = Ops.Softmax(model.Forward(inputs));
+            return result.ToFloatArray();
+        }
+
+        var expected = Infer();
+        var results = new float[8][];
+        var threads = Enumerable.Range(0, results.Length).Select(i => new Thread(() => results[i] = Infer())).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.All(results, r => Assert.Equal(expected, r));
+        Assert.True(Trainer.Accuracy(model, test, DType.Float32) > 0.8);
+    }
+
     /// <summary>60 steps of a net wide enough for its GEMMs to use the worker pool when they get it.</summary>
     private static double[] Train(Dataset train, int seed)
     {

@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace AutoGrad.Tests.OpFamilies;
 
 /// <summary>Bad input throws an exception whose message names the op and the offending shapes or values.</summary>
@@ -8,6 +10,7 @@ public class BadInputTests
     private static readonly Tensor s_v3 = Tensor.Zeros([3], DType.Float64);
     private static readonly Tensor s_v2 = Tensor.Zeros([2], DType.Float64);
     private static readonly Tensor s_f23 = Tensor.Zeros([2, 3]);
+    private static readonly Tensor s_empty = Tensor.Zeros([0, 3], DType.Float64);
 
     public static TheoryData<string, Type, Func<object>, string[]> Cases => new()
     {
@@ -44,7 +47,65 @@ public class BadInputTests
         { "pow infinite", typeof(ArgumentOutOfRangeException), () => Ops.Pow(s_m23, double.PositiveInfinity), ["Pow", "exponent"] },
         { "null", typeof(ArgumentNullException), () => Ops.Exp(null!), ["Exp", "'x'"] },
         { "from array", typeof(ArgumentException), () => Tensor.FromArray([1f, 2f, 3f], 2, 2), ["FromArray", "3 values", "(2, 2)"] },
+
+        // Every other public op, so that the walk covers them all (see Every_public_op_has_a_case).
+        { "abs null", typeof(ArgumentNullException), () => Ops.Abs(null!), ["Abs", "'x'"] },
+        { "cos null", typeof(ArgumentNullException), () => Ops.Cos(null!), ["Cos", "'x'"] },
+        { "log null", typeof(ArgumentNullException), () => Ops.Log(null!), ["Log", "'x'"] },
+        { "relu null", typeof(ArgumentNullException), () => Ops.Relu(null!), ["Relu", "'x'"] },
+        { "sigmoid null", typeof(ArgumentNullException), () => Ops.Sigmoid(null!), ["Sigmoid", "'x'"] },
+        { "sign null", typeof(ArgumentNullException), () => Ops.Sign(null!), ["Sign", "'x'"] },
+        { "sin null", typeof(ArgumentNullException), () => Ops.Sin(null!), ["Sin", "'x'"] },
+        { "sqrt null", typeof(ArgumentNullException), () => Ops.Sqrt(null!), ["Sqrt", "'x'"] },
+        { "tanh null", typeof(ArgumentNullException), () => Ops.Tanh(null!), ["Tanh", "'x'"] },
+        { "negate null", typeof(ArgumentNullException), () => Ops.Negate(null!), ["Negate", "'x'"] },
+        { "add scalar nan", typeof(ArgumentOutOfRangeException), () => s_m23 + double.NaN, ["Add", "NaN"] },
+        { "subtract types", typeof(DTypeMismatchException), () => s_f23 - s_m23, ["Subtract", "float32", "float64"] },
+        { "divide shapes", typeof(ShapeMismatchException), () => s_m32 / s_v3, ["Divide", "(3, 2)", "(3,)"] },
+        { "divide scalar infinite", typeof(ArgumentOutOfRangeException), () => double.NegativeInfinity / s_m23, ["Divide", "-Infinity"] },
+        { "pow nan", typeof(ArgumentOutOfRangeException), () => Ops.Pow(s_m23, double.NaN), ["Pow", "NaN"] },
+        { "mean axis", typeof(ArgumentOutOfRangeException), () => Ops.Mean(s_m23, -3), ["Mean", "axis -3", "(2, 3)"] },
+        { "mean empty", typeof(ArgumentException), () => Ops.Mean(s_empty), ["Mean", "empty", "(0, 3)"] },
+        { "max empty", typeof(ArgumentException), () => Ops.Max(s_empty, 0), ["Max", "empty", "(0, 3)"] },
+        { "transpose axes", typeof(ArgumentOutOfRangeException), () => Ops.Transpose(s_m23, 0, 2), ["Transpose", "2", "(2, 3)"] },
+        { "permute length", typeof(ArgumentException), () => Ops.Permute(s_m23, 0), ["Permute", "(0,)", "(2, 3)"] },
+        { "gather label count", typeof(ShapeMismatchException), () => Ops.Gather(s_m23, new[] { 0 }), ["Gather", "1 labels", "2 rows"] },
+        { "cross entropy target", typeof(ShapeMismatchException), () => Ops.CrossEntropyError(s_m23, s_m32), ["CrossEntropyError", "(3, 2)", "(2, 3)"] },
+        { "softmax loss empty", typeof(ShapeMismatchException), () => Ops.SoftmaxWithLoss(s_empty, Array.Empty<int>()), ["SoftmaxWithLoss", "empty", "(0, 3)"] },
+        { "cross entropy empty", typeof(ShapeMismatchException), () => Ops.CrossEntropyError(s_empty, Array.Empty<int>()), ["CrossEntropyError", "empty", "(0, 3)"] },
+        { "mse empty", typeof(ShapeMismatchException), () => Ops.MeanSquaredError(s_empty, s_empty), ["MeanSquaredError", "empty", "(0, 3)"] },
+        { "sigmoid loss empty", typeof(ShapeMismatchException), () => Ops.SigmoidWithLoss(s_empty, s_empty), ["SigmoidWithLoss", "empty", "(0, 3)"] },
+
+        // Tensors.
+        { "negative dimension", typeof(ArgumentException), () => Tensor.Zeros([2, -1]), ["(2, -1)", "negative"] },
+        { "random std", typeof(ArgumentException), () => Tensor.RandomNormal([2], 1, std: double.NaN), ["RandomNormal", "std NaN"] },
+        { "random range", typeof(ArgumentException), () => Tensor.RandomUniform([2], 1, low: 1, high: 1), ["RandomUniform", "1"] },
+        { "arange step", typeof(ArgumentException), () => Tensor.Arange(0, 1, 0), ["Arange", "step 0"] },
+        { "scalar of matrix", typeof(InvalidOperationException), () => s_m23.ToScalar(), ["ToScalar", "(2, 3)"] },
+        { "span type", typeof(InvalidOperationException), () => s_m23.ToFloatArray().Length + s_m23.AsSpan<float>().Length, ["float64", "float32"] },
+
+        // The tape (the README's "How the tape behaves" documents each of these).
+        { "watch null", typeof(ArgumentNullException), () => TapeCall(static (tape, _) => tape.Watch(null!)), ["Watch", "null"] },
+        { "gradient of a vector", typeof(ShapeMismatchException), () => TapeCall(static (tape, x) => tape.Gradient(Ops.Exp(x), x)), ["Gradient", "(2,)", "outputGradient"] },
+        { "gradient seed shape", typeof(ShapeMismatchException), () => TapeCall(static (tape, x) => tape.Gradient(Ops.Exp(x), [x], Tensor.Zeros([3], DType.Float64))), ["Gradient", "(3,)", "(2,)"] },
+        { "gradient seed nan", typeof(ArgumentException), () => TapeCall(static (tape, x) => tape.Gradient(Ops.Exp(x), [x], Tensor.FromArray([1, double.NaN]))), ["Gradient", "outputGradient", "NaN"] },
+        { "gradient of untracked input", typeof(InvalidOperationException), () => TapeCall(static (tape, x) => tape.Gradient(Ops.Sum(Ops.Exp(x)), s_v2)), ["Gradient", "not tracked", "Watch"] },
+        { "gradient twice", typeof(InvalidOperationException), () => TapeCall(static (tape, x) => { var y = Ops.Sum(x); tape.Gradient(y, x); return tape.Gradient(y, x); }), ["Gradient", "already", "retainGraph"] },
+        { "backward twice", typeof(InvalidOperationException), () => TapeCall(static (tape, x) => { var y = Ops.Sum(x); tape.Backward(y); tape.Backward(y); return y; }), ["Backward", "already", "retainGraph"] },
+        { "two tapes", typeof(InvalidOperationException), () => TwoTapes(), ["Add", "tape"] },
+        { "after reset", typeof(InvalidOperationException), () => TapeCall(static (tape, x) => { var y = Ops.Exp(x); tape.Reset(); return Ops.Log(y); }), ["Log", "reset"] },
     };
+
+    /// <summary>The public op names of <see cref="Ops"/> (operators excluded: they forward to named ops).</summary>
+    public static TheoryData<string> PublicOps => [.. typeof(Ops).GetMethods(BindingFlags.Public | BindingFlags.Static).Select(m => m.Name).Distinct().Order()];
+
+    [Theory]
+    [MemberData(nameof(PublicOps))]
+    public void Every_public_op_has_a_case(string op)
+    {
+        var named = Cases.Select(row => ((string[])row[3])[0]).ToHashSet();
+        Assert.Contains(op, named);
+    }
 
     [Theory]
     [MemberData(nameof(Cases))]
@@ -55,6 +116,22 @@ public class BadInputTests
         {
             Assert.True(e.Message.Contains(fragment, StringComparison.Ordinal), $"{name}: '{fragment}' missing from: {e.Message}");
         }
+    }
+
+    private static object TapeCall(Func<Tape, Tensor, object> body)
+    {
+        using var tape = new Tape();
+        return body(tape, tape.Watch(Tensor.FromArray([1.0, 2.0])));
+    }
+
+    private static object TwoTapes()
+    {
+        using var outer = new Tape();
+        var a = outer.Watch(Tensor.FromArray([1.0, 2.0]));
+        var fromOuter = Ops.Exp(a);
+        using var inner = new Tape();
+        var b = inner.Watch(Tensor.FromArray([1.0, 2.0]));
+        return fromOuter + Ops.Exp(b);
     }
 
     [Fact]

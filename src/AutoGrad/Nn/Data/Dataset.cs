@@ -16,8 +16,13 @@ public sealed partial class Dataset
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(featureCount);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classCount);
+        if (featureCount <= 0 || classCount <= 0)
+        {
+            throw new ArgumentOutOfRangeException(
+                featureCount <= 0 ? nameof(featureCount) : nameof(classCount),
+                $"Dataset {name}: needs at least one feature and one class, got {featureCount} features and {classCount} classes.");
+        }
+
         if ((long)labels.Length * featureCount != features.Length)
         {
             throw new ArgumentException($"Dataset {name}: {features.Length} feature values do not make {labels.Length} samples of {featureCount}.", nameof(features));
@@ -29,6 +34,14 @@ public sealed partial class Dataset
             {
                 throw new ArgumentException($"Dataset {name}: label {labels[i]} of sample {i} is outside [0, {classCount}).", nameof(labels));
             }
+        }
+
+        // One vectorized pass: the largest magnitude is finite only if every value is.
+        if (features.Length > 0 && !float.IsFinite(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(features)))
+        {
+            var at = Array.FindIndex(features, static v => !float.IsFinite(v));
+            throw new ArgumentException(
+                $"Dataset {name}: feature {at % featureCount} of sample {at / featureCount} is {features[at]}; features must be finite.", nameof(features));
         }
 
         Name = name;
@@ -66,6 +79,11 @@ public sealed partial class Dataset
         var labels = new int[indices.Length];
         for (var i = 0; i < indices.Length; i++)
         {
+            if ((uint)indices[i] >= (uint)Count)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Subset: index {indices[i]} at position {i} is outside the {Count} samples of {Name}.");
+            }
+
             Features.AsSpan(indices[i] * FeatureCount, FeatureCount).CopyTo(features.AsSpan(i * FeatureCount));
             labels[i] = Labels[indices[i]];
         }

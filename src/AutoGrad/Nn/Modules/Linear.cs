@@ -11,8 +11,7 @@ public sealed class Linear : Module
     /// <param name="dtype">The element type of the parameters.</param>
     public Linear(int inFeatures, int outFeatures, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inFeatures);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outFeatures);
+        RequireSizes(nameof(Linear), inFeatures, outFeatures);
         var std = (init ?? WeightInit.Default).StdFor(inFeatures);
         Weight = RegisterParameter("weight", Tensor.RandomNormal([inFeatures, outFeatures], seed, std: std, dtype: dtype));
         Bias = RegisterParameter("bias", Tensor.Zeros([outFeatures], dtype));

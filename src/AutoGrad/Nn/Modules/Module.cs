@@ -111,6 +111,19 @@ public abstract class Module
         return module;
     }
 
+    /// <summary>Checks that every layer size of a module is positive, naming the module and the first bad size.</summary>
+    internal static void RequireSizes(string module, params ReadOnlySpan<int> sizes)
+    {
+        for (var i = 0; i < sizes.Length; i++)
+        {
+            if (sizes[i] <= 0)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(sizes), sizes[i], $"{module}: layer sizes ({string.Join(", ", sizes.ToArray())}) must all be positive; size {i} is {sizes[i]}.");
+            }
+        }
+    }
+
     private IEnumerable<(string Name, Tensor Tensor)> Walk(Func<Module, List<(string Name, Tensor Tensor)>> select)
     {
         foreach (var entry in select(this))

@@ -29,6 +29,8 @@ public sealed class MultiLayerNet : Module
         double dropout = 0)
     {
         ArgumentNullException.ThrowIfNull(hiddenSizes);
+        ArgumentNullException.ThrowIfNull(activation);
+        RequireSizes(nameof(MultiLayerNet), [inputSize, .. hiddenSizes, outputSize]);
         var weights = init ?? (activation.Equals("relu", StringComparison.OrdinalIgnoreCase) ? WeightInit.He : WeightInit.Xavier);
         var layers = new List<Module>();
         var width = inputSize;

@@ -9,7 +9,17 @@ public sealed class Sequential : Module
     /// <param name="layers">The modules, first applied first.</param>
     public Sequential(params Module[] layers)
     {
-        ArgumentNullException.ThrowIfNull(layers);
+        if (layers is null)
+        {
+            throw new ArgumentNullException(nameof(layers), "Sequential: the list of layers is null.");
+        }
+
+        var missing = Array.IndexOf(layers, null);
+        if (missing >= 0)
+        {
+            throw new ArgumentNullException(nameof(layers), $"Sequential: layer {missing} is null.");
+        }
+
         _layers = layers;
         for (var i = 0; i < layers.Length; i++)
         {

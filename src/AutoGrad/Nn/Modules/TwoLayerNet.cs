@@ -12,6 +12,7 @@ public sealed class TwoLayerNet : Module
     /// <param name="dtype">The element type.</param>
     public TwoLayerNet(int inputSize, int hiddenSize, int outputSize, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
     {
+        RequireSizes(nameof(TwoLayerNet), inputSize, hiddenSize, outputSize);
         Affine1 = RegisterModule("affine1", new Linear(inputSize, hiddenSize, init, seed, dtype));
         Affine2 = RegisterModule("affine2", new Linear(hiddenSize, outputSize, init, seed + 1, dtype));
     }

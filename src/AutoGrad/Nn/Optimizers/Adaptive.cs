@@ -12,13 +12,15 @@ namespace AutoGrad.Optimizers;
 public sealed class AdaGrad(IEnumerable<Tensor> parameters, double learningRate = 0.01, double weightDecay = 0, double epsilon = 1e-7)
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
+    private readonly double _epsilon = RequirePositive(epsilon, nameof(AdaGrad), nameof(epsilon));
+
     /// <inheritdoc/>
     protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var h = State<T>(0, index);
         TensorPrimitives.MultiplyAdd(gradient, gradient, h, h);
-        ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(epsilon));
+        ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(_epsilon));
     }
 
     /// <summary>p ← p − η·g / (√h + ε), using g as scratch.</summary>
@@ -87,16 +89,19 @@ public sealed class AdaGrad(IEnumerable<Tensor> parameters, double learningRate 
 public sealed class RmsProp(IEnumerable<Tensor> parameters, double learningRate = 0.01, double decay = 0.99, double weightDecay = 0, double epsilon = 1e-7)
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
+    private readonly double _decay = RequireFraction(decay, nameof(RmsProp), nameof(decay));
+    private readonly double _epsilon = RequirePositive(epsilon, nameof(RmsProp), nameof(epsilon));
+
     /// <inheritdoc/>
     protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var h = State<T>(0, index);
-        var rho = T.CreateTruncating(decay);
+        var rho = T.CreateTruncating(_decay);
         TensorPrimitives.Multiply(h, rho, h);
         AdaGrad.MultiplyAddSquare<T>(gradient, T.One - rho, h);
 
-        AdaGrad.ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(epsilon));
+        AdaGrad.ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(_epsilon));
     }
 }
 
@@ -122,22 +127,29 @@ public class Adam(
     bool decoupledWeightDecay = false)
     : Optimizer(parameters, learningRate, decoupledWeightDecay ? 0 : weightDecay, stateSlots: 2)
 {
+    private readonly double _beta1 = RequireFraction(beta1, nameof(Adam), nameof(beta1));
+    private readonly double _beta2 = RequireFraction(beta2, nameof(Adam), nameof(beta2));
+    private readonly double _epsilon = RequirePositive(epsilon, nameof(Adam), nameof(epsilon));
+
+    // The decoupled (AdamW) decay; the L2 form goes to the base class instead, which checks it there.
+    private readonly double _decoupledDecay = decoupledWeightDecay ? RequireNonNegative(weightDecay, nameof(AdamW), nameof(weightDecay)) : 0;
+
     /// <inheritdoc/>
     protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
-        if (decoupledWeightDecay && weightDecay > 0)
+        if (_decoupledDecay > 0)
         {
-            TensorPrimitives.Multiply(parameter, T.CreateTruncating(1 - (LearningRate * weightDecay)), parameter);
+            TensorPrimitives.Multiply(parameter, T.CreateTruncating(1 - (LearningRate * _decoupledDecay)), parameter);
         }
 
         ApplyWeightDecay<T>(parameter, gradient);
         var m = State<T>(0, index);
         var v = State<T>(1, index);
-        T b1 = T.CreateTruncating(beta1), b2 = T.CreateTruncating(beta2);
-        var correction1 = T.One - T.CreateTruncating(Math.Pow(beta1, Steps));
-        var correction2 = T.One - T.CreateTruncating(Math.Pow(beta2, Steps));
+        T b1 = T.CreateTruncating(_beta1), b2 = T.CreateTruncating(_beta2);
+        var correction1 = T.One - T.CreateTruncating(Math.Pow(_beta1, Steps));
+        var correction2 = T.One - T.CreateTruncating(Math.Pow(_beta2, Steps));
         var lr = T.CreateTruncating(LearningRate);
-        var eps = T.CreateTruncating(epsilon);
+        var eps = T.CreateTruncating(_epsilon);
         var i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {

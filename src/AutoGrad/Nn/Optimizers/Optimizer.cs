@@ -26,23 +26,17 @@ public abstract class Optimizer
             throw new ArgumentException($"{GetType().Name}: no parameters to optimize.", nameof(parameters));
         }
 
-        if (!(learningRate > 0) || !double.IsFinite(learningRate))
-        {
-            throw new ArgumentOutOfRangeException(nameof(learningRate), learningRate, $"{GetType().Name}: the learning rate must be positive and finite.");
-        }
-
-        if (!(weightDecay >= 0) || !double.IsFinite(weightDecay))
-        {
-            throw new ArgumentOutOfRangeException(nameof(weightDecay), weightDecay, $"{GetType().Name}: the weight decay must be ≥ 0 and finite.");
-        }
-
         LearningRate = learningRate;
-        WeightDecay = weightDecay;
+        WeightDecay = RequireNonNegative(weightDecay, GetType().Name, nameof(weightDecay));
         _state = new Array?[stateSlots, _parameters.Length];
     }
 
-    /// <summary>The step size; may be changed between steps (a schedule).</summary>
-    public double LearningRate { get; set; }
+    /// <summary>The step size, positive and finite; may be changed between steps (a schedule).</summary>
+    public double LearningRate
+    {
+        get;
+        set => field = RequirePositive(value, GetType().Name, "learningRate");
+    }
 
     /// <summary>The L2 penalty coefficient.</summary>
     public double WeightDecay { get; }
@@ -119,6 +113,33 @@ public abstract class Optimizer
             TensorPrimitives.MultiplyAdd(parameter, T.CreateTruncating(WeightDecay), gradient, gradient);
         }
     }
+
+    /// <summary>Checks that a hyperparameter (a momentum, decay or β) lies in [0, 1).</summary>
+    /// <param name="value">The value.</param>
+    /// <param name="optimizer">The optimizer's name, for the message.</param>
+    /// <param name="name">The parameter's name.</param>
+    /// <returns><paramref name="value"/>.</returns>
+    protected static double RequireFraction(double value, string optimizer, string name) => value is >= 0 and < 1
+        ? value
+        : throw new ArgumentOutOfRangeException(name, value, $"{optimizer}: {name} must be in [0, 1).");
+
+    /// <summary>Checks that a hyperparameter (a learning rate or ε) is positive and finite.</summary>
+    /// <param name="value">The value.</param>
+    /// <param name="optimizer">The optimizer's name, for the message.</param>
+    /// <param name="name">The parameter's name.</param>
+    /// <returns><paramref name="value"/>.</returns>
+    protected static double RequirePositive(double value, string optimizer, string name) => value > 0 && double.IsFinite(value)
+        ? value
+        : throw new ArgumentOutOfRangeException(name, value, $"{optimizer}: {name} must be positive and finite.");
+
+    /// <summary>Checks that a hyperparameter (a weight decay) is zero or positive and finite.</summary>
+    /// <param name="value">The value.</param>
+    /// <param name="optimizer">The optimizer's name, for the message.</param>
+    /// <param name="name">The parameter's name.</param>
+    /// <returns><paramref name="value"/>.</returns>
+    protected static double RequireNonNegative(double value, string optimizer, string name) => value >= 0 && double.IsFinite(value)
+        ? value
+        : throw new ArgumentOutOfRangeException(name, value, $"{optimizer}: {name} must be ≥ 0 and finite.");
 
     /// <summary>State buffer <paramref name="slot"/> of parameter <paramref name="index"/>, zero on first use.</summary>
     /// <typeparam name="T">The element type.</typeparam>

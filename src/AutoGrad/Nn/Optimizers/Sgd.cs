@@ -26,12 +26,14 @@ public sealed class Sgd(IEnumerable<Tensor> parameters, double learningRate = 0.
 public sealed class Momentum(IEnumerable<Tensor> parameters, double learningRate = 0.01, double momentum = 0.9, double weightDecay = 0)
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
+    private readonly double _momentum = RequireFraction(momentum, nameof(Momentum), nameof(momentum));
+
     /// <inheritdoc/>
     protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var v = State<T>(0, index);
-        TensorPrimitives.Multiply(v, T.CreateTruncating(momentum), v);
+        TensorPrimitives.Multiply(v, T.CreateTruncating(_momentum), v);
         TensorPrimitives.MultiplyAdd(gradient, T.CreateTruncating(-LearningRate), v, v);
         TensorPrimitives.Add(parameter, v, parameter);
     }
@@ -48,12 +50,14 @@ public sealed class Momentum(IEnumerable<Tensor> parameters, double learningRate
 public sealed class Nesterov(IEnumerable<Tensor> parameters, double learningRate = 0.01, double momentum = 0.9, double weightDecay = 0)
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 1)
 {
+    private readonly double _momentum = RequireFraction(momentum, nameof(Nesterov), nameof(momentum));
+
     /// <inheritdoc/>
     protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         var v = State<T>(0, index);
-        var mu = T.CreateTruncating(momentum);
+        var mu = T.CreateTruncating(_momentum);
         var lr = T.CreateTruncating(LearningRate);
         TensorPrimitives.Multiply(v, mu, v);
         TensorPrimitives.MultiplyAdd(gradient, -lr, v, v);

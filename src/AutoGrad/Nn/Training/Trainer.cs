@@ -74,6 +74,13 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(test);
         ArgumentNullException.ThrowIfNull(options);
+        if (train.FeatureCount != test.FeatureCount || train.ClassCount != test.ClassCount)
+        {
+            throw new ArgumentException(
+                $"Fit: the training set {train.Name} has {train.FeatureCount} features and {train.ClassCount} classes but the test set " +
+                $"{test.Name} has {test.FeatureCount} and {test.ClassCount}.", nameof(test));
+        }
+
         var loader = new DataLoader(train, options.BatchSize, shuffle: true, options.Seed, dropLast: false, options.DType);
         var total = options.Iterations ?? (options.Epochs * loader.BatchesPerEpoch);
         if (total <= 0)
@@ -134,6 +141,7 @@ public static class Trainer
     /// <param name="features">The batch's inputs.</param>
     /// <param name="labels">The batch's class labels.</param>
     /// <returns>The loss and the scores.</returns>
+    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite; nothing was updated.</exception>
     public static (Tensor Loss, Tensor Scores) Step(Module model, Optimizer optimizer, Tape tape, Tensor features, ReadOnlyMemory<int> labels)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -142,6 +150,18 @@ public static class Trainer
         tape.Reset();
         var scores = model.Forward(features);
         var loss = Ops.SoftmaxWithLoss(scores, labels);
+        var value = loss.ToScalar();
+        if (!double.IsFinite(value))
+        {
+            // Stop before backward: an update from this loss would overwrite every parameter with NaN.
+            throw new TrainingDivergedException(
+                $"Step: the loss is {value} (learning rate {optimizer.LearningRate}); training diverged. The parameters keep their " +
+                "values from the last good step. Lower the learning rate, set MaxGradientNorm, or set DetectAnomalies on the tape to find the op.")
+            {
+                Loss = value,
+            };
+        }
+
         optimizer.ZeroGrad();
         tape.Backward(loss);
         optimizer.Step();

@@ -61,4 +61,20 @@ public class TrainerTests
         var result = Trainer.Fit(model, new Adam(model.Parameters(), 0.001), train, test, new TrainingOptions { BatchSize = 100, Epochs = 10, Seed = 42, EvaluateEachEpoch = false });
         Assert.True(result.TestAccuracy >= 0.88, $"test accuracy {result.TestAccuracy:P2}");
     }
+
+    [Fact]
+    public void A_diverging_run_stops_before_the_update_that_would_ruin_the_parameters()
+    {
+        var (train, test) = Dataset.Digits().Split(0.8, seed: 1);
+        var model = new TwoLayerNet(64, 16, 10, seed: 3);
+        var optimizer = new Sgd(model.Parameters(), learningRate: 1e38);
+
+        var e = Assert.Throws<TrainingDivergedException>(
+            () => Trainer.Fit(model, optimizer, train, test, new TrainingOptions { BatchSize = 32, Iterations = 50, Seed = 2 }));
+
+        Assert.False(double.IsFinite(e.Loss));
+        Assert.Contains("diverged", e.Message);
+        Assert.InRange(optimizer.Steps, 1, 49);
+        Assert.All(model.Parameters(), p => Assert.True(p.ToFloatArray().All(float.IsFinite), "a parameter holds a non-finite value"));
+    }
 }
