@@ -2,6 +2,7 @@ using AutoGrad.Data;
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
 using AutoGrad.Training;
+
 using Xunit.Abstractions;
 
 namespace AutoGrad.Tests.Integration;

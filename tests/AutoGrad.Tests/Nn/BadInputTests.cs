@@ -1,10 +1,12 @@
 using System.Reflection;
-using Module = AutoGrad.Nn.Module;
+
 using AutoGrad.Data;
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
 using AutoGrad.Serialization;
 using AutoGrad.Training;
+
+using Module = AutoGrad.Nn.Module;
 
 namespace AutoGrad.Tests.Nn;
 
