@@ -67,7 +67,7 @@ public readonly struct Shape : IEquatable<Shape>
     /// <param name="op">The operation to name in the exception.</param>
     /// <returns>The axis in <c>[0, Rank)</c>.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The axis is out of range for this shape.</exception>
-    public int NormalizeAxis(int axis, string op)
+    internal int NormalizeAxis(int axis, string op)
     {
         var a = axis < 0 ? axis + Rank : axis;
         if ((uint)a >= (uint)Rank)
