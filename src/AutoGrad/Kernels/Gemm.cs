@@ -159,7 +159,7 @@ internal static unsafe class Gemm
             var panelsAll = (Math.Min(n, ColumnBlock) + _columns - 1) / _columns;
             _packA = panelsAll >= PackAFromPanels;
             _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
-            _wholeDepth = !_packA && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
+            _wholeDepth = !_packA && m >= GemmMicroKernel.Rows && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
             Reserve(ref _packedA, _packA ? _panelsA * GemmMicroKernel.Rows * Math.Min(k, DepthBlock) : 0);
             Reserve(ref _packedB, (Math.Min(n, ColumnBlock) + _columns) * (_wholeDepth ? _depthBlocks * DepthBlock : Math.Min(k, DepthBlock)));
             fixed (T* pa = _packedA, pb = _packedB)
@@ -200,17 +200,20 @@ internal static unsafe class Gemm
         {
             if (_packing && _wholeDepth)
             {
-                // Item = (depth block, panel); each depth block's panels sit in their own region of the buffer.
+                // Item = (depth block, panel); each panel holds its whole depth contiguously, so one kernel call per
+                // tile walks all of k (the sums stay in registers instead of going through C once per depth block).
                 var packed = PackedPanelsB;
                 var block = item / packed;
                 var pc = block * DepthBlock;
-                PackB(PackedPanel(item % packed), pc, Math.Min(DepthBlock, _k - pc), _pb + ((nint)block * _panelsB * _columns * DepthBlock));
+                var panel = PackedPanel(item % packed);
+                PackB(panel, pc, Math.Min(DepthBlock, _k - pc), _pb + ((nint)panel * _columns * _k) + ((nint)pc * _columns));
             }
             else if (_packing)
             {
                 if (item < PackedPanelsB)
                 {
-                    PackB(PackedPanel(item), _pc, _kc, _pb);
+                    var panel = PackedPanel(item);
+                    PackB(panel, _pc, _kc, _pb + ((nint)panel * _columns * _kc));
                 }
                 else
                 {
@@ -219,11 +222,7 @@ internal static unsafe class Gemm
             }
             else if (_wholeDepth)
             {
-                for (var block = 0; block < _depthBlocks; block++)
-                {
-                    var pc = block * DepthBlock;
-                    Tiles(item / _itemsN, item % _itemsN, pc, Math.Min(DepthBlock, _k - pc), _accumulate || block > 0, _pb + ((nint)block * _panelsB * _columns * DepthBlock));
-                }
+                Tiles(item / _itemsN, item % _itemsN, 0, _k, _accumulate, _pb);
             }
             else
             {
@@ -284,13 +283,12 @@ internal static unsafe class Gemm
             }
         }
 
-        /// <summary>Columns j0 … j0+Columns−1 of op(B), depth _pc … _pc+_kc, as Columns values per depth step (zeros past n).</summary>
-        private void PackB(int panel, int pc, int kc, T* block)
+        /// <summary>Columns j0 … j0+Columns−1 of op(B), depth pc … pc+kc, to <paramref name="dst"/> as Columns values per depth step (zeros past n).</summary>
+        private void PackB(int panel, int pc, int kc, T* dst)
         {
             var nr = _columns;
             var j0 = _jc + (panel * nr);
             var cols = Math.Min(nr, _n - j0);
-            var dst = block + ((nint)panel * nr * kc);
             if (_transposeB)
             {
                 for (var j = 0; j < nr; j++)
@@ -333,6 +331,7 @@ internal static unsafe class Gemm
                 for (var i = rowBlock * _rowChunk; i < iEnd; i += mr)
                 {
                     var rows = Math.Min(mr, _m - i);
+                    var shift = 0;
                     T* a;
                     nint rowStride, depthStride;
                     if (_packA)
@@ -341,9 +340,27 @@ internal static unsafe class Gemm
                         rowStride = 1;
                         depthStride = mr;
                     }
+                    else if (rows < mr && _m >= mr)
+                    {
+                        // The last rows of an unpacked A: run the tile on the last six rows of A (overlapping the
+                        // tile above) into scratch, and keep only its new rows below. Nothing past m is read.
+                        shift = mr - rows;
+                        if (_transposeA)
+                        {
+                            a = _a + ((nint)pc * _m) + (i - shift);
+                            rowStride = 1;
+                            depthStride = _m;
+                        }
+                        else
+                        {
+                            a = _a + ((nint)(i - shift) * _k) + pc;
+                            rowStride = _k;
+                            depthStride = 1;
+                        }
+                    }
                     else if (rows < mr)
                     {
-                        // The last rows of an unpacked A: pack just this panel, so the kernel reads nothing past m.
+                        // Fewer than six rows in all (never with whole depth, so kc ≤ DepthBlock): pack them.
                         PackA(i / mr, edgeA, pc, kc);
                         a = edgeA;
                         rowStride = 1;
@@ -373,7 +390,7 @@ internal static unsafe class Gemm
                     GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, edge, nr, add: false);
                     for (var r = 0; r < rows; r++)
                     {
-                        var source = new ReadOnlySpan<T>(edge + (r * nr), cols);
+                        var source = new ReadOnlySpan<T>(edge + ((r + shift) * nr), cols);
                         var target = new Span<T>(c + ((nint)r * _n), cols);
                         if (add)
                         {

@@ -16,7 +16,8 @@ public class BenchCommandTests
         foreach (var shape in gemm.EnumerateObject())
         {
             Assert.Contains("1", shape.Value.EnumerateObject().Select(p => p.Name));
-            Assert.All(shape.Value.EnumerateObject(), t => Assert.InRange(t.Value.GetDouble(), 1, 10_000));
+            // Positive and finite, not fast: CI runs this beside other test processes on two cores.
+            Assert.All(shape.Value.EnumerateObject(), t => Assert.InRange(t.Value.GetDouble(), 0.001, 10_000));
         }
 
         Assert.InRange(root.GetProperty("tapeNsPerOp").GetDouble(), 1, 100_000);
