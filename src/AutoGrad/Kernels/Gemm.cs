@@ -45,8 +45,13 @@ internal static unsafe class Gemm
     /// <summary>Below this many multiply-adds packing costs more than it saves.</summary>
     private const long SmallWork = 16 * 16 * 16;
 
-    /// <summary>Below this many multiply-adds a second thread costs more than it saves.</summary>
-    private const long ParallelWork = 1 << 19;
+    /// <summary>
+    /// Below this many multiply-adds (8M) a second thread costs more than it saves. In a real training loop the batch
+    /// and the weights are rewritten every step, so the other core must fetch them from this one's cache: the book's
+    /// Fashion-MNIST loop (100x784x50 products, 3.9M) took 2.67 s with them split over two threads and 1.74–1.85 s
+    /// without, although a benchmark on a fixed batch shows the split as 5% faster.
+    /// </summary>
+    private const long ParallelWork = 1 << 23;
 
     /// <summary>
     /// When all of op(B)'s depth fits in this many packed elements (2 MB of floats) and A is not packed, B is packed
@@ -129,9 +134,10 @@ internal static unsafe class Gemm
         private readonly int _columns = GemmMicroKernel.Columns<T>();
         private T[] _packedA = [];
         private T[] _packedB = [];
+        private T[] _narrowB = [];
         private T* _a, _b, _c, _pa, _pb;
         private bool _transposeA, _transposeB, _add, _packing, _packA;
-        private int _m, _n, _k, _pc, _kc, _jc, _nc, _panelsA, _panelsB, _itemsN, _rowChunk, _depthBlocks;
+        private int _m, _n, _k, _pc, _kc, _jc, _nc, _panelsA, _panelsB, _itemsN, _rowChunk, _depthBlocks, _nPanels;
         private bool _wholeDepth, _accumulate, _bInPlace;
 
         public static GemmJob<T> ForThisThread() => s_job ??= new GemmJob<T>();
@@ -156,7 +162,12 @@ internal static unsafe class Gemm
             var perThread = (m + threads - 1) / threads;
             _rowChunk = Math.Clamp((perThread + GemmMicroKernel.Rows - 1) / GemmMicroKernel.Rows * GemmMicroKernel.Rows, GemmMicroKernel.Rows, RowBlock);
 
-            var panelsAll = (Math.Min(n, ColumnBlock) + _columns - 1) / _columns;
+            // Columns past the last whole panel: a 6×32 tile would pad them to 32. With AVX-512, a remainder of one
+            // vector plus a few columns (50 = 32 + 16 + 2) runs as a one-vector tile and, for the last ≤ 4 columns,
+            // dot products; other remainders stay padded.
+            var (half, narrow) = SplitRemainder(m, n);
+            _nPanels = n - half - narrow;
+            var panelsAll = (Math.Min(_nPanels, ColumnBlock) + _columns - 1) / _columns;
             _packA = panelsAll >= PackAFromPanels;
             _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
             _wholeDepth = !_packA && m >= GemmMicroKernel.Rows && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
@@ -166,9 +177,9 @@ internal static unsafe class Gemm
             {
                 _pa = pa;
                 _pb = pb;
-                for (_jc = 0; _jc < n; _jc += ColumnBlock)
+                for (_jc = 0; _jc < _nPanels; _jc += ColumnBlock)
                 {
-                    _nc = Math.Min(ColumnBlock, n - _jc);
+                    _nc = Math.Min(ColumnBlock, _nPanels - _jc);
                     _panelsB = (_nc + _columns - 1) / _columns;
                     _itemsN = (_panelsB + PanelsPerItem - 1) / PanelsPerItem;
                     var rowItems = (m + _rowChunk - 1) / _rowChunk;
@@ -190,6 +201,21 @@ internal static unsafe class Gemm
                         _packing = false;
                         WorkerPool.Run(this, rowItems * _itemsN, threads);
                     }
+                }
+            }
+
+            // Both on the calling thread, after the panels: at most 20 columns, and a fixed order for any thread count.
+            Reserve(ref _narrowB, (half > 0 && transposeB) || (narrow > 0 && !transposeB) ? Math.Max(half, narrow) * k : 0);
+            fixed (T* scratch = _narrowB)
+            {
+                if (half > 0)
+                {
+                    HalfPanel(_nPanels, scratch);
+                }
+
+                if (narrow > 0)
+                {
+                    GemmNarrow.Run(transposeA, transposeB, m, n, k, a, b, c, accumulate, _nPanels + half, narrow, scratch);
                 }
             }
 
@@ -227,6 +253,86 @@ internal static unsafe class Gemm
             else
             {
                 Tiles(item / _itemsN, item % _itemsN, _pc, _kc, _add, _pb);
+            }
+        }
+
+        /// <summary>How many of the columns past the whole panels go to the one-vector tile and to the narrow kernels.</summary>
+        private (int Half, int Narrow) SplitRemainder(int m, int n)
+        {
+            var rest = n % _columns;
+            var vector = _columns / 2;
+            var rowsSuffice = m >= GemmMicroKernel.Rows && (!_transposeA || m >= GemmNarrow.MinimumRows<T>());
+
+            // A shallow product leaves the dot products mostly scalar tails; padding is cheaper there.
+            var deepEnough = _k >= GemmNarrow.MinimumDepth<T>();
+            if (rest == 0 || !GemmMicroKernel.Uses512 || !rowsSuffice || !deepEnough)
+            {
+                return (0, 0);
+            }
+
+            if (rest >= vector && rest - vector <= GemmNarrow.MaxColumns)
+            {
+                return (vector, rest - vector);
+            }
+
+            return rest <= GemmNarrow.MaxColumns ? (0, rest) : (0, 0);
+        }
+
+        /// <summary>Columns j … j+W−1 (one vector) of C over the whole depth with the one-vector tile.</summary>
+        private void HalfPanel(int j, T* scratch)
+        {
+            const int mr = GemmMicroKernel.Rows;
+            var w = _columns / 2;
+            T* b;
+            nint bStride;
+            if (_transposeB)
+            {
+                // op(B)'s columns are rows of B: lay the W of them out as W values per depth step.
+                for (var p = 0; p < _k; p++)
+                {
+                    for (var jj = 0; jj < w; jj++)
+                    {
+                        scratch[(p * w) + jj] = _b[((nint)(j + jj) * _k) + p];
+                    }
+                }
+
+                b = scratch;
+                bStride = w;
+            }
+            else
+            {
+                b = _b + j;
+                bStride = _n;
+            }
+
+            var edge = stackalloc T[mr * w];
+            for (var i = 0; i < _m; i += mr)
+            {
+                // The last rows reuse the tile above (m ≥ 6 here) into scratch and keep only the new rows.
+                var shift = Math.Max(0, i + mr - _m);
+                var top = i - shift;
+                var a = _transposeA ? _a + top : _a + ((nint)top * _k);
+                nint rowStride = _transposeA ? 1 : _k, depthStride = _transposeA ? _m : 1;
+                if (shift == 0)
+                {
+                    GemmMicroKernel.RunHalf(_k, a, rowStride, depthStride, b, bStride, _c + ((nint)i * _n) + j, _n, _accumulate);
+                    continue;
+                }
+
+                GemmMicroKernel.RunHalf(_k, a, rowStride, depthStride, b, bStride, edge, w, add: false);
+                for (var r = shift; r < mr; r++)
+                {
+                    var source = new ReadOnlySpan<T>(edge + (r * w), w);
+                    var target = new Span<T>(_c + ((nint)(top + r) * _n) + j, w);
+                    if (_accumulate)
+                    {
+                        TensorPrimitives.Add(target, source, target);
+                    }
+                    else
+                    {
+                        source.CopyTo(target);
+                    }
+                }
             }
         }
 

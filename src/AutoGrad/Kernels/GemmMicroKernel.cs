@@ -124,6 +124,50 @@ internal static unsafe class GemmMicroKernel
         Store(c + (5 * ldc), w, c50, c51, add);
     }
 
+    /// <summary>
+    /// The half-width tile, 6 rows × one Vector512 (16 floats, 8 doubles), for the columns left after the whole
+    /// panels when they fill one vector: the 50 columns of the book's hidden layer are a 32-wide panel, this, and 2.
+    /// Operands as in <see cref="Run{T}"/>; AVX-512 only.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunHalf<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
+        Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        for (var p = 0; p < depth; p++)
+        {
+            var v = Vector512.Load(b);
+            c0 = Fma(Vector512.Create(a[0]), v, c0);
+            c1 = Fma(Vector512.Create(a[rs]), v, c1);
+            c2 = Fma(Vector512.Create(a[r2]), v, c2);
+            c3 = Fma(Vector512.Create(a[r3]), v, c3);
+            c4 = Fma(Vector512.Create(a[r4]), v, c4);
+            c5 = Fma(Vector512.Create(a[r5]), v, c5);
+            a += ds;
+            b += bs;
+        }
+
+        StoreOne(c, c0, add);
+        StoreOne(c + ldc, c1, add);
+        StoreOne(c + (2 * ldc), c2, add);
+        StoreOne(c + (3 * ldc), c3, add);
+        StoreOne(c + (4 * ldc), c4, add);
+        StoreOne(c + (5 * ldc), c5, add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreOne<T>(T* row, Vector512<T> value, bool add)
+        where T : unmanaged, INumber<T>
+    {
+        if (add)
+        {
+            value += Vector512.Load(row);
+        }
+
+        value.Store(row);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store<T>(T* row, int w, Vector512<T> left, Vector512<T> right, bool add)
         where T : unmanaged, INumber<T>

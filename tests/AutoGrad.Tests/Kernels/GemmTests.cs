@@ -34,6 +34,53 @@ public class GemmTests
         }
     }
 
+    public static TheoryData<bool, bool, int, int, int> RaggedShapes()
+    {
+        // Column counts on both sides of the 32- and 16-wide panels (50 and 10 are the MLP's), rows below and above a
+        // vector (16) and the 6-row tile, depths with and without a vector tail.
+        var data = new TheoryData<bool, bool, int, int, int>();
+        foreach (var (m, n, k) in new[] { (100, 50, 784), (784, 50, 100), (100, 10, 50), (17, 33, 19), (16, 1, 5), (6, 31, 64), (5, 47, 300), (131, 18, 17), (40, 95, 3) })
+        {
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                data.Add(ta, tb, m, n, k);
+            }
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(RaggedShapes))]
+    public void Ragged_shapes_match_the_triple_loop_in_every_element(bool transposeA, bool transposeB, int m, int n, int k)
+    {
+        var random = new SeededRandom((m * 31) + n + k);
+        var a = Enumerable.Range(0, m * k).Select(_ => random.NextNormal()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => random.NextNormal()).ToArray();
+        var initial = Enumerable.Range(0, m * n).Select(_ => random.NextNormal()).ToArray();
+        foreach (var accumulate in new[] { false, true })
+        {
+            var c = (double[])initial.Clone();
+            var c32 = initial.Select(v => (float)v).ToArray();
+            Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a, b, c, accumulate);
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a.Select(v => (float)v).ToArray(), b.Select(v => (float)v).ToArray(), c32, accumulate);
+            for (var i = 0; i < m; i++)
+            {
+                for (var j = 0; j < n; j++)
+                {
+                    var expected = accumulate ? initial[(i * n) + j] : 0;
+                    for (var p = 0; p < k; p++)
+                    {
+                        expected += (transposeA ? a[(p * m) + i] : a[(i * k) + p]) * (transposeB ? b[(j * k) + p] : b[(p * n) + j]);
+                    }
+
+                    Assert.True(Math.Abs(expected - c[(i * n) + j]) <= 1e-10 * (1 + Math.Abs(expected)), $"float64 C[{i}, {j}] = {c[(i * n) + j]}, expected {expected} (accumulate {accumulate})");
+                    Assert.True(Math.Abs(expected - c32[(i * n) + j]) <= 1e-4 * (Math.Sqrt(k) + Math.Abs(expected)), $"float32 C[{i}, {j}] = {c32[(i * n) + j]}, expected {expected} (accumulate {accumulate})");
+                }
+            }
+        }
+    }
+
     [Theory]
     [InlineData(false, false, 100, 784, 50)]
     [InlineData(true, false, 784, 100, 50)]
