@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 using AutoGrad.Kernels;
 
 namespace AutoGrad.Data;
@@ -111,6 +113,12 @@ public sealed class DataLoader
 
     private void Fill(Tensor features, ReadOnlySpan<int> indices)
     {
+        if (DType == DType.Float32 && !_data.Pixels.IsEmpty)
+        {
+            FillFromPixels(features.AsSpan<float>(), indices);
+            return;
+        }
+
         // Shuffled rows defeat the hardware prefetcher, so each row's first touch waits on memory; asking for rows
         // a few ahead while copying this one overlaps those waits (measured 35 → 23 µs per batch of 100 on Fashion-MNIST).
         const int ahead = 4;
@@ -141,6 +149,32 @@ public sealed class DataLoader
                 }
             }
 
+            _labels[i] = _data.Labels[indices[i]];
+        }
+    }
+
+    /// <summary>Rows of an image data set kept as bytes: widen, divide, and the same prefetching as the float path.</summary>
+    private void FillFromPixels(Span<float> features, ReadOnlySpan<int> indices)
+    {
+        const int ahead = 4;
+        var pixels = _data.Pixels;
+        var d = _data.FeatureCount;
+        for (var i = 0; i < Math.Min(ahead, indices.Length); i++)
+        {
+            Prefetch.Span(pixels.Slice(indices[i] * d, d));
+        }
+
+        for (var i = 0; i < indices.Length; i++)
+        {
+            if (i + ahead < indices.Length)
+            {
+                Prefetch.Span(pixels.Slice(indices[i + ahead] * d, d));
+            }
+
+            // pixel / divisor, rounded once: the same floats the eager conversion gives.
+            var target = features.Slice(i * d, d);
+            TensorPrimitives.ConvertTruncating<byte, float>(pixels.Slice(indices[i] * d, d), target);
+            TensorPrimitives.Divide(target, _data.PixelDivisor, target);
             _labels[i] = _data.Labels[indices[i]];
         }
     }

@@ -6,6 +6,10 @@ namespace AutoGrad.Data;
 /// </summary>
 public sealed partial class Dataset
 {
+    private readonly byte[]? _pixels;
+    private readonly float _divisor = 1;
+    private float[]? _features;
+
     /// <summary>Creates a data set, checking that sizes and labels agree.</summary>
     /// <param name="name">A name for messages and reports.</param>
     /// <param name="features">N × D values, row-major; not copied.</param>
@@ -45,7 +49,27 @@ public sealed partial class Dataset
         }
 
         Name = name;
-        Features = features;
+        _features = features;
+        Labels = labels;
+        FeatureCount = featureCount;
+        ClassCount = classCount;
+    }
+
+    /// <summary>
+    /// Creates an image data set kept as its bytes: feature i is pixels[i] / <paramref name="divisor"/>, formed when
+    /// a batch is gathered, so a shuffled batch reads a quarter of the memory. <see cref="Features"/> is built on
+    /// first use; from then on the floats are the data (the caller may change them) and loaders read those.
+    /// </summary>
+    internal Dataset(string name, byte[] pixels, float divisor, int[] labels, int featureCount, int classCount)
+    {
+        if ((long)labels.Length * featureCount != pixels.Length || labels.Any(l => (uint)l >= (uint)classCount))
+        {
+            throw new ArgumentException($"Dataset {name}: {pixels.Length} pixels and {labels.Length} labels do not make samples of {featureCount} in {classCount} classes.");
+        }
+
+        Name = name;
+        _pixels = pixels;
+        _divisor = divisor;
         Labels = labels;
         FeatureCount = featureCount;
         ClassCount = classCount;
@@ -55,7 +79,30 @@ public sealed partial class Dataset
     public string Name { get; }
 
     /// <summary>N × D feature values, row-major.</summary>
-    public float[] Features { get; }
+    public float[] Features
+    {
+        get
+        {
+            if (_features is null)
+            {
+                var features = new float[_pixels!.Length];
+                System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(_pixels, features);
+                System.Numerics.Tensors.TensorPrimitives.Divide(features, _divisor, features);
+                Interlocked.CompareExchange(ref _features, features, null);
+            }
+
+            return _features;
+        }
+    }
+
+    /// <summary>
+    /// The pixels a batch can be gathered from instead of <see cref="Features"/>, as long as nobody has asked for the
+    /// floats (which may since have been changed); empty otherwise.
+    /// </summary>
+    internal ReadOnlySpan<byte> Pixels => _features is null ? _pixels : default;
+
+    /// <summary>What <see cref="Pixels"/> are divided by.</summary>
+    internal float PixelDivisor => _divisor;
 
     /// <summary>The N labels.</summary>
     public int[] Labels { get; }

@@ -51,4 +51,37 @@ public class DataLoaderTests
         Assert.Equal(DType.Float64, batch.Features.DType);
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (double)i), batch.Features.ToDoubleArray());
     }
+
+    [Fact]
+    public void An_image_set_kept_as_bytes_gives_the_same_batches_as_its_floats()
+    {
+        var random = new SeededRandom(3);
+        var pixels = Enumerable.Range(0, 50 * 12).Select(_ => (byte)random.NextInt(256)).ToArray();
+        var labels = Enumerable.Range(0, 50).Select(i => i % 3).ToArray();
+        var asBytes = new Dataset("bytes", pixels, 255f, labels, featureCount: 12, classCount: 3);
+        var asFloats = new Dataset("floats", pixels.Select(p => p / 255f).ToArray(), labels, featureCount: 12, classCount: 3);
+
+        var fromBytes = new DataLoader(asBytes, 8, seed: 4);
+        var fromFloats = new DataLoader(asFloats, 8, seed: 4);
+        for (var step = 0; step < 20; step++)
+        {
+            var (a, b) = (fromBytes.Next(), fromFloats.Next());
+            Assert.Equal(b.Features.ToFloatArray(), a.Features.ToFloatArray());
+            Assert.Equal(b.Labels.ToArray(), a.Labels.ToArray());
+        }
+
+        Assert.False(asBytes.Pixels.IsEmpty); // the loader never needed the floats
+    }
+
+    [Fact]
+    public void Once_the_floats_of_an_image_set_are_taken_and_changed_loaders_read_the_changes()
+    {
+        var asBytes = new Dataset("bytes", [0, 51, 102, 153, 204, 255], 255f, [0, 1, 0], featureCount: 2, classCount: 2);
+        Assert.Equal([0f, 0.2f, 0.4f, 0.6f, 0.8f, 1f], asBytes.Features);
+
+        asBytes.Features[0] = 7;
+        Assert.True(asBytes.Pixels.IsEmpty);
+        var batch = new DataLoader(asBytes, 3, shuffle: false).Next();
+        Assert.Equal(7f, batch.Features.ToFloatArray()[0]);
+    }
 }
