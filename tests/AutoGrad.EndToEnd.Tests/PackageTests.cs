@@ -2,6 +2,8 @@ using System.IO.Compression;
 using System.Text.Json;
 using System.Xml.Linq;
 
+using AutoGrad.Tests;
+
 namespace AutoGrad.EndToEnd.Tests;
 
 /// <summary>The two packages as a stranger meets them: metadata, reproducibility, the README's example, the tool.</summary>
@@ -68,10 +70,10 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         DotNet.Run(app, packages.Environment, "add", "package", "AutoGrad", "--version", packages.Version);
 
         var readme = File.ReadAllText(Path.Combine(Packages.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
-        File.WriteAllText(Path.Combine(app, "Program.cs"), CodeBlocks(readme, "csharp")[0]);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), RepositoryFiles.CodeBlocks(readme, "csharp")[0]);
         var printed = DotNet.Run(app, packages.Environment, "run", "-c", "Release").ReplaceLineEndings("\n");
 
-        Assert.Equal(CodeBlocks(readme, "text")[0], printed);
+        Assert.Equal(RepositoryFiles.CodeBlocks(readme, "text")[0], printed);
     }
 
     [Fact]
@@ -104,25 +106,5 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         using var zip = ZipFile.OpenRead(package);
         using var stream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
         return [.. XDocument.Load(stream).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => e.Attribute("id")!.Value).Order()];
-    }
-
-    /// <summary>The contents of a Markdown file's fenced code blocks with the given info string, in order.</summary>
-    private static List<string> CodeBlocks(string markdown, string language)
-    {
-        var blocks = new List<string>();
-        var lines = markdown.Split('\n');
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].TrimEnd() != "```" + language)
-            {
-                continue;
-            }
-
-            var end = Array.FindIndex(lines, i + 1, l => l.TrimEnd() == "```");
-            blocks.Add(string.Join('\n', lines[(i + 1)..end]) + "\n");
-            i = end;
-        }
-
-        return blocks;
     }
 }

@@ -1,5 +1,7 @@
 using System.IO.Compression;
 
+using AutoGrad.Tests;
+
 namespace AutoGrad.EndToEnd.Tests;
 
 /// <summary>
@@ -28,7 +30,7 @@ public sealed class Packages : IDisposable
 
     public IReadOnlyDictionary<string, string> Environment { get; }
 
-    public static string RepositoryRoot { get; } = FindRoot();
+    public static string RepositoryRoot => RepositoryFiles.Root;
 
     public string Version => "0.1.0";
 
@@ -110,16 +112,5 @@ public sealed class Packages : IDisposable
         {
             // A process still holding a file: the temporary folder is left for the OS to clean.
         }
-    }
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "AutoGrad.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("AutoGrad.sln not found above " + AppContext.BaseDirectory);
     }
 }
