@@ -320,18 +320,24 @@ internal static unsafe class Gemm
                 }
 
                 GemmMicroKernel.RunHalf(_k, a, rowStride, depthStride, b, bStride, edge, w, add: false);
-                for (var r = shift; r < mr; r++)
+                StoreEdge(edge, w, shift, mr, _c + ((nint)top * _n) + j, w, _accumulate);
+            }
+        }
+
+        /// <summary>Rows <paramref name="from"/> … <paramref name="to"/>−1 of a tile computed into scratch, copied or added to C.</summary>
+        private void StoreEdge(T* edge, int edgeStride, int from, int to, T* c, int cols, bool add)
+        {
+            for (var r = from; r < to; r++)
+            {
+                var source = new ReadOnlySpan<T>(edge + (r * edgeStride), cols);
+                var target = new Span<T>(c + ((nint)r * _n), cols);
+                if (add)
                 {
-                    var source = new ReadOnlySpan<T>(edge + (r * w), w);
-                    var target = new Span<T>(_c + ((nint)(top + r) * _n) + j, w);
-                    if (_accumulate)
-                    {
-                        TensorPrimitives.Add(target, source, target);
-                    }
-                    else
-                    {
-                        source.CopyTo(target);
-                    }
+                    TensorPrimitives.Add(target, source, target);
+                }
+                else
+                {
+                    source.CopyTo(target);
                 }
             }
         }
@@ -494,19 +500,7 @@ internal static unsafe class Gemm
 
                     // An edge tile: compute the full tile into scratch, then add or copy the part inside C.
                     GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, edge, nr, add: false);
-                    for (var r = 0; r < rows; r++)
-                    {
-                        var source = new ReadOnlySpan<T>(edge + ((r + shift) * nr), cols);
-                        var target = new Span<T>(c + ((nint)r * _n), cols);
-                        if (add)
-                        {
-                            TensorPrimitives.Add(target, source, target);
-                        }
-                        else
-                        {
-                            source.CopyTo(target);
-                        }
-                    }
+                    StoreEdge(edge, nr, shift, shift + rows, c - ((nint)shift * _n), cols, add);
                 }
             }
         }

@@ -198,7 +198,7 @@ internal static unsafe class GemmMicroKernel
 
     /// <summary>x·y + z in one rounding; the type test folds away when the JIT specializes for float or double.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
+    internal static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
     {
         if (typeof(T) == typeof(float))
         {

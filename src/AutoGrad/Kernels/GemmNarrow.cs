@@ -7,9 +7,9 @@ namespace AutoGrad.Kernels;
 /// <summary>
 /// The last few (≤ 4) columns of a GEMM, which a 6×32 register tile would cover with mostly empty lanes: 50 columns
 /// cost as much as 64 there, and 50 = 32 + 16 + 2 leaves two for here. Every lane does useful work. When op(A)'s rows are
-/// contiguous along the depth, each element is a dot product and the vectors run along the depth (4 rows × 4 columns
-/// per block); when op(A) is transposed, its columns are contiguous, so the vectors run along the rows instead
-/// (64 rows × 4 columns per block) and B's values are broadcast. A block narrower than 4 columns or 4 rows repeats
+/// contiguous along the depth, each element is a dot product and the vectors run along the depth (blocks of 4 rows ×
+/// 4 columns, or 8 × 2 for one or two columns); when op(A) is transposed, its columns are contiguous, so the vectors
+/// run along the rows instead (4 vectors of rows × 4 columns, or 8 × 2) and B's values are broadcast. A block narrower than 4 columns or 4 rows repeats
 /// its last column or row and discards the copy, so no code path reads outside the operands.
 /// </summary>
 internal static unsafe class GemmNarrow
@@ -90,8 +90,8 @@ internal static unsafe class GemmNarrow
     }
 
     /// <summary>
-    /// C[i … i+rows−1, 0 … colCount−1] (+)= Σₚ A[i+r, p]·column[c][p] for a row-major A (row stride k), with four
-    /// rows and four columns of accumulators; missing rows and columns repeat the last real one.
+    /// The vector part of sixteen dot products, rows a0…a3 against columns b0…b3, into sums[4r + c]. Straight-line
+    /// stores at the end and no call while the accumulators live, or the JIT spills them inside the loop.
     /// </summary>
     /// <returns>The depth the vectors covered; the caller adds the scalar tail from there.</returns>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -109,28 +109,27 @@ internal static unsafe class GemmNarrow
             var v2 = Vector512.Load(b2 + p);
             var v3 = Vector512.Load(b3 + p);
             var x = Vector512.Load(a0 + p);
-            s00 = Fma(x, v0, s00);
-            s01 = Fma(x, v1, s01);
-            s02 = Fma(x, v2, s02);
-            s03 = Fma(x, v3, s03);
+            s00 = GemmMicroKernel.Fma(x, v0, s00);
+            s01 = GemmMicroKernel.Fma(x, v1, s01);
+            s02 = GemmMicroKernel.Fma(x, v2, s02);
+            s03 = GemmMicroKernel.Fma(x, v3, s03);
             x = Vector512.Load(a1 + p);
-            s10 = Fma(x, v0, s10);
-            s11 = Fma(x, v1, s11);
-            s12 = Fma(x, v2, s12);
-            s13 = Fma(x, v3, s13);
+            s10 = GemmMicroKernel.Fma(x, v0, s10);
+            s11 = GemmMicroKernel.Fma(x, v1, s11);
+            s12 = GemmMicroKernel.Fma(x, v2, s12);
+            s13 = GemmMicroKernel.Fma(x, v3, s13);
             x = Vector512.Load(a2 + p);
-            s20 = Fma(x, v0, s20);
-            s21 = Fma(x, v1, s21);
-            s22 = Fma(x, v2, s22);
-            s23 = Fma(x, v3, s23);
+            s20 = GemmMicroKernel.Fma(x, v0, s20);
+            s21 = GemmMicroKernel.Fma(x, v1, s21);
+            s22 = GemmMicroKernel.Fma(x, v2, s22);
+            s23 = GemmMicroKernel.Fma(x, v3, s23);
             x = Vector512.Load(a3 + p);
-            s30 = Fma(x, v0, s30);
-            s31 = Fma(x, v1, s31);
-            s32 = Fma(x, v2, s32);
-            s33 = Fma(x, v3, s33);
+            s30 = GemmMicroKernel.Fma(x, v0, s30);
+            s31 = GemmMicroKernel.Fma(x, v1, s31);
+            s32 = GemmMicroKernel.Fma(x, v2, s32);
+            s33 = GemmMicroKernel.Fma(x, v3, s33);
         }
 
-        // Straight-line stores and no call while the accumulators live, or the JIT spills them inside the loop.
         (sums[0], sums[1], sums[2], sums[3]) = (s00, s01, s02, s03);
         (sums[4], sums[5], sums[6], sums[7]) = (s10, s11, s12, s13);
         (sums[8], sums[9], sums[10], sums[11]) = (s20, s21, s22, s23);
@@ -139,8 +138,8 @@ internal static unsafe class GemmNarrow
     }
 
     /// <summary>
-    /// C[i … i+rows−1, 0 … colCount−1] (+)= Σₚ A[i+r, p]·column[c][p] for a row-major A (row stride k), with four
-    /// rows and four columns of accumulators; missing rows and columns repeat the last real one.
+    /// C[i … i+rows−1, 0 … colCount−1] (+)= Σₚ A[i+r, p]·column[c][p] for a row-major A (row stride k), with sixteen
+    /// accumulators (4 rows × 4 columns, or 8 × 2 for one or two columns).
     /// </summary>
     private static void Dot<T>(int k, T* a, int i, int rows, T* columns, int colCount, T* c, nint ldc, bool add, Vector512<T>* sums)
         where T : unmanaged, INumber<T>
@@ -195,29 +194,29 @@ internal static unsafe class GemmNarrow
             var v0 = Vector512.Load(b0 + p);
             var v1 = Vector512.Load(b1 + p);
             var x = Vector512.Load(a0 + p);
-            s00 = Fma(x, v0, s00);
-            s01 = Fma(x, v1, s01);
+            s00 = GemmMicroKernel.Fma(x, v0, s00);
+            s01 = GemmMicroKernel.Fma(x, v1, s01);
             x = Vector512.Load(a1 + p);
-            s10 = Fma(x, v0, s10);
-            s11 = Fma(x, v1, s11);
+            s10 = GemmMicroKernel.Fma(x, v0, s10);
+            s11 = GemmMicroKernel.Fma(x, v1, s11);
             x = Vector512.Load(a2 + p);
-            s20 = Fma(x, v0, s20);
-            s21 = Fma(x, v1, s21);
+            s20 = GemmMicroKernel.Fma(x, v0, s20);
+            s21 = GemmMicroKernel.Fma(x, v1, s21);
             x = Vector512.Load(a3 + p);
-            s30 = Fma(x, v0, s30);
-            s31 = Fma(x, v1, s31);
+            s30 = GemmMicroKernel.Fma(x, v0, s30);
+            s31 = GemmMicroKernel.Fma(x, v1, s31);
             x = Vector512.Load(a4 + p);
-            s40 = Fma(x, v0, s40);
-            s41 = Fma(x, v1, s41);
+            s40 = GemmMicroKernel.Fma(x, v0, s40);
+            s41 = GemmMicroKernel.Fma(x, v1, s41);
             x = Vector512.Load(a5 + p);
-            s50 = Fma(x, v0, s50);
-            s51 = Fma(x, v1, s51);
+            s50 = GemmMicroKernel.Fma(x, v0, s50);
+            s51 = GemmMicroKernel.Fma(x, v1, s51);
             x = Vector512.Load(a6 + p);
-            s60 = Fma(x, v0, s60);
-            s61 = Fma(x, v1, s61);
+            s60 = GemmMicroKernel.Fma(x, v0, s60);
+            s61 = GemmMicroKernel.Fma(x, v1, s61);
             x = Vector512.Load(a7 + p);
-            s70 = Fma(x, v0, s70);
-            s71 = Fma(x, v1, s71);
+            s70 = GemmMicroKernel.Fma(x, v0, s70);
+            s71 = GemmMicroKernel.Fma(x, v1, s71);
         }
 
         (sums[0], sums[1], sums[2], sums[3]) = (s00, s01, s10, s11);
@@ -228,9 +227,8 @@ internal static unsafe class GemmNarrow
     }
 
     /// <summary>
-    /// C[i … i+64, j … j+colCount−1] (+)= Σₚ Aᵀ[i.., p]·op(B)[p, j] for A stored k×m, with up to four vectors of rows
-    /// and four columns of accumulators. A last vector that would run past m is moved back to end at m, and only its
-    /// rows not covered by the vector before it are written.
+    /// Σₚ A[p, r..r+W]·op(B)[p, c] for four vectors of rows (offsets r0…r3 within a row of A stored k×m) and four
+    /// columns (offsets c0…c3 within a depth step of B), into sums[4v + c].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AxpyBlock<T>(int m, int k, T* a, T* b, nint bRow, nint r0, nint r1, nint r2, nint r3, nint c0, nint c1, nint c2, nint c3, Vector512<T>* sums)
@@ -247,25 +245,25 @@ internal static unsafe class GemmNarrow
             var v2 = Vector512.Create(bp[c2]);
             var v3 = Vector512.Create(bp[c3]);
             var x = Vector512.Load(ap + r0);
-            s00 = Fma(x, v0, s00);
-            s01 = Fma(x, v1, s01);
-            s02 = Fma(x, v2, s02);
-            s03 = Fma(x, v3, s03);
+            s00 = GemmMicroKernel.Fma(x, v0, s00);
+            s01 = GemmMicroKernel.Fma(x, v1, s01);
+            s02 = GemmMicroKernel.Fma(x, v2, s02);
+            s03 = GemmMicroKernel.Fma(x, v3, s03);
             x = Vector512.Load(ap + r1);
-            s10 = Fma(x, v0, s10);
-            s11 = Fma(x, v1, s11);
-            s12 = Fma(x, v2, s12);
-            s13 = Fma(x, v3, s13);
+            s10 = GemmMicroKernel.Fma(x, v0, s10);
+            s11 = GemmMicroKernel.Fma(x, v1, s11);
+            s12 = GemmMicroKernel.Fma(x, v2, s12);
+            s13 = GemmMicroKernel.Fma(x, v3, s13);
             x = Vector512.Load(ap + r2);
-            s20 = Fma(x, v0, s20);
-            s21 = Fma(x, v1, s21);
-            s22 = Fma(x, v2, s22);
-            s23 = Fma(x, v3, s23);
+            s20 = GemmMicroKernel.Fma(x, v0, s20);
+            s21 = GemmMicroKernel.Fma(x, v1, s21);
+            s22 = GemmMicroKernel.Fma(x, v2, s22);
+            s23 = GemmMicroKernel.Fma(x, v3, s23);
             x = Vector512.Load(ap + r3);
-            s30 = Fma(x, v0, s30);
-            s31 = Fma(x, v1, s31);
-            s32 = Fma(x, v2, s32);
-            s33 = Fma(x, v3, s33);
+            s30 = GemmMicroKernel.Fma(x, v0, s30);
+            s31 = GemmMicroKernel.Fma(x, v1, s31);
+            s32 = GemmMicroKernel.Fma(x, v2, s32);
+            s33 = GemmMicroKernel.Fma(x, v3, s33);
         }
 
         // Straight-line stores and no call while the accumulators live, or the JIT spills them inside the loop.
@@ -276,8 +274,9 @@ internal static unsafe class GemmNarrow
     }
 
     /// <summary>
-    /// C[i … i+64, j … j+colCount−1] (+)= Σₚ Aᵀ[i.., p]·op(B)[p, j] for A stored k×m. A last vector that would run
-    /// past m is moved back to end at m, and only its rows not covered by the vector before it are written.
+    /// C[i …, j … j+colCount−1] (+)= Σₚ Aᵀ[i.., p]·op(B)[p, j] for A stored k×m, over <paramref name="vectors"/>
+    /// vectors of rows. A last vector that would run past m is moved back to end at m, and only its rows not covered
+    /// by the vector before it are written.
     /// </summary>
     private static void Axpy<T>(bool transposeB, int m, int n, int k, T* a, T* b, int i, int vectors, int j, int colCount, T* c, bool add, Vector512<T>* sums)
         where T : unmanaged, INumber<T>
@@ -334,29 +333,29 @@ internal static unsafe class GemmNarrow
             var v0 = Vector512.Create(bp[c0]);
             var v1 = Vector512.Create(bp[c1]);
             var x = Vector512.Load(ap + r0);
-            s00 = Fma(x, v0, s00);
-            s01 = Fma(x, v1, s01);
+            s00 = GemmMicroKernel.Fma(x, v0, s00);
+            s01 = GemmMicroKernel.Fma(x, v1, s01);
             x = Vector512.Load(ap + r1);
-            s10 = Fma(x, v0, s10);
-            s11 = Fma(x, v1, s11);
+            s10 = GemmMicroKernel.Fma(x, v0, s10);
+            s11 = GemmMicroKernel.Fma(x, v1, s11);
             x = Vector512.Load(ap + r2);
-            s20 = Fma(x, v0, s20);
-            s21 = Fma(x, v1, s21);
+            s20 = GemmMicroKernel.Fma(x, v0, s20);
+            s21 = GemmMicroKernel.Fma(x, v1, s21);
             x = Vector512.Load(ap + r3);
-            s30 = Fma(x, v0, s30);
-            s31 = Fma(x, v1, s31);
+            s30 = GemmMicroKernel.Fma(x, v0, s30);
+            s31 = GemmMicroKernel.Fma(x, v1, s31);
             x = Vector512.Load(ap + r4);
-            s40 = Fma(x, v0, s40);
-            s41 = Fma(x, v1, s41);
+            s40 = GemmMicroKernel.Fma(x, v0, s40);
+            s41 = GemmMicroKernel.Fma(x, v1, s41);
             x = Vector512.Load(ap + r5);
-            s50 = Fma(x, v0, s50);
-            s51 = Fma(x, v1, s51);
+            s50 = GemmMicroKernel.Fma(x, v0, s50);
+            s51 = GemmMicroKernel.Fma(x, v1, s51);
             x = Vector512.Load(ap + r6);
-            s60 = Fma(x, v0, s60);
-            s61 = Fma(x, v1, s61);
+            s60 = GemmMicroKernel.Fma(x, v0, s60);
+            s61 = GemmMicroKernel.Fma(x, v1, s61);
             x = Vector512.Load(ap + r7);
-            s70 = Fma(x, v0, s70);
-            s71 = Fma(x, v1, s71);
+            s70 = GemmMicroKernel.Fma(x, v0, s70);
+            s71 = GemmMicroKernel.Fma(x, v1, s71);
         }
 
         (sums[0], sums[1], sums[2], sums[3]) = (s00, s01, s10, s11);
@@ -379,17 +378,5 @@ internal static unsafe class GemmNarrow
                 *target = add ? *target + lanes[lane] : lanes[lane];
             }
         }
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
-        where T : unmanaged, INumber<T>
-    {
-        if (typeof(T) == typeof(float))
-        {
-            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        }
-
-        return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
     }
 }

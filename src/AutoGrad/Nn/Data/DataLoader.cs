@@ -113,11 +113,8 @@ public sealed class DataLoader
 
     private void Fill(Tensor features, ReadOnlySpan<int> indices)
     {
-        if (DType == DType.Float32 && !_data.Pixels.IsEmpty)
-        {
-            FillFromPixels(features.AsSpan<float>(), indices);
-            return;
-        }
+        // An image set still kept as bytes is widened per row (a quarter of the memory traffic of its floats).
+        var pixels = DType == DType.Float32 ? _data.Pixels : default;
 
         // Shuffled rows defeat the hardware prefetcher, so each row's first touch waits on memory; asking for rows
         // a few ahead while copying this one overlaps those waits (measured 35 → 23 µs per batch of 100 on Fashion-MNIST).
@@ -125,57 +122,55 @@ public sealed class DataLoader
         var d = _data.FeatureCount;
         for (var i = 0; i < Math.Min(ahead, indices.Length); i++)
         {
-            Prefetch.Span<float>(_data.Features.AsSpan(indices[i] * d, d));
+            PrefetchRow(pixels, indices[i] * d, d);
         }
 
         for (var i = 0; i < indices.Length; i++)
         {
             if (i + ahead < indices.Length)
             {
-                Prefetch.Span<float>(_data.Features.AsSpan(indices[i + ahead] * d, d));
+                PrefetchRow(pixels, indices[i + ahead] * d, d);
             }
 
-            var row = _data.Features.AsSpan(indices[i] * d, d);
-            if (DType == DType.Float32)
-            {
-                row.CopyTo(features.AsSpan<float>().Slice(i * d, d));
-            }
-            else
-            {
-                var target = features.AsSpan<double>().Slice(i * d, d);
-                for (var j = 0; j < d; j++)
-                {
-                    target[j] = row[j];
-                }
-            }
-
+            CopyRow(pixels, indices[i] * d, d, features, i * d);
             _labels[i] = _data.Labels[indices[i]];
         }
     }
 
-    /// <summary>Rows of an image data set kept as bytes: widen, divide, and the same prefetching as the float path.</summary>
-    private void FillFromPixels(Span<float> features, ReadOnlySpan<int> indices)
+    private void PrefetchRow(ReadOnlySpan<byte> pixels, int start, int length)
     {
-        const int ahead = 4;
-        var pixels = _data.Pixels;
-        var d = _data.FeatureCount;
-        for (var i = 0; i < Math.Min(ahead, indices.Length); i++)
+        if (pixels.IsEmpty)
         {
-            Prefetch.Span(pixels.Slice(indices[i] * d, d));
+            Prefetch.Span<float>(_data.Features.AsSpan(start, length));
+        }
+        else
+        {
+            Prefetch.Span(pixels.Slice(start, length));
+        }
+    }
+
+    private void CopyRow(ReadOnlySpan<byte> pixels, int start, int length, Tensor features, int offset)
+    {
+        if (!pixels.IsEmpty)
+        {
+            // pixel / divisor, rounded once: the same floats the eager conversion gives.
+            var target = features.AsSpan<float>().Slice(offset, length);
+            TensorPrimitives.ConvertTruncating<byte, float>(pixels.Slice(start, length), target);
+            TensorPrimitives.Divide(target, _data.PixelDivisor, target);
+            return;
         }
 
-        for (var i = 0; i < indices.Length; i++)
+        var row = _data.Features.AsSpan(start, length);
+        if (DType == DType.Float32)
         {
-            if (i + ahead < indices.Length)
-            {
-                Prefetch.Span(pixels.Slice(indices[i + ahead] * d, d));
-            }
+            row.CopyTo(features.AsSpan<float>().Slice(offset, length));
+            return;
+        }
 
-            // pixel / divisor, rounded once: the same floats the eager conversion gives.
-            var target = features.Slice(i * d, d);
-            TensorPrimitives.ConvertTruncating<byte, float>(pixels.Slice(indices[i] * d, d), target);
-            TensorPrimitives.Divide(target, _data.PixelDivisor, target);
-            _labels[i] = _data.Labels[indices[i]];
+        var wide = features.AsSpan<double>().Slice(offset, length);
+        for (var j = 0; j < length; j++)
+        {
+            wide[j] = row[j];
         }
     }
 }
