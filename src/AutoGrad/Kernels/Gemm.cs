@@ -166,7 +166,10 @@ internal static unsafe class Gemm
             // vector plus a few columns (50 = 32 + 16 + 2) runs as a one-vector tile and, for the last ≤ 4 columns,
             // dot products; other remainders stay padded.
             var (half, narrow) = SplitRemainder(m, n);
-            _nPanels = n - half - narrow;
+
+            // A one-vector remainder joins the last whole panel in a three-vector tile when there is one (50 = 48 + 2).
+            var tail = half > 0 && n - half - narrow >= _columns ? half + _columns : half;
+            _nPanels = n - tail - narrow;
             var panelsAll = (Math.Min(_nPanels, ColumnBlock) + _columns - 1) / _columns;
             _packA = panelsAll >= PackAFromPanels;
             _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
@@ -205,17 +208,17 @@ internal static unsafe class Gemm
             }
 
             // Both on the calling thread, after the panels: at most 20 columns, and a fixed order for any thread count.
-            Reserve(ref _narrowB, (half > 0 && transposeB) || (narrow > 0 && !transposeB) ? Math.Max(half, narrow) * k : 0);
+            Reserve(ref _narrowB, (tail > 0 && transposeB) || (narrow > 0 && !transposeB) ? Math.Max(tail, narrow) * k : 0);
             fixed (T* scratch = _narrowB)
             {
-                if (half > 0)
+                if (tail > 0)
                 {
-                    HalfPanel(_nPanels, scratch);
+                    TailPanel(_nPanels, tail, scratch);
                 }
 
                 if (narrow > 0)
                 {
-                    GemmNarrow.Run(transposeA, transposeB, m, n, k, a, b, c, accumulate, _nPanels + half, narrow, scratch);
+                    GemmNarrow.Run(transposeA, transposeB, m, n, k, a, b, c, accumulate, _nPanels + tail, narrow, scratch);
                 }
             }
 
@@ -278,11 +281,14 @@ internal static unsafe class Gemm
             return rest <= GemmNarrow.MaxColumns ? (0, rest) : (0, 0);
         }
 
-        /// <summary>Columns j … j+W−1 (one vector) of C over the whole depth with the one-vector tile.</summary>
-        private void HalfPanel(int j, T* scratch)
+        /// <summary>
+        /// Columns j … j+w−1 of C over the whole depth, with the one-vector tile (w = one vector) or the three-vector
+        /// tile (w = three).
+        /// </summary>
+        private void TailPanel(int j, int w, T* scratch)
         {
             const int mr = GemmMicroKernel.Rows;
-            var w = _columns / 2;
+            var three = w > _columns;
             T* b;
             nint bStride;
             if (_transposeB)
@@ -313,13 +319,23 @@ internal static unsafe class Gemm
                 var top = i - shift;
                 var a = _transposeA ? _a + top : _a + ((nint)top * _k);
                 nint rowStride = _transposeA ? 1 : _k, depthStride = _transposeA ? _m : 1;
+                var target = shift == 0 ? _c + ((nint)i * _n) + j : edge;
+                nint ldc = shift == 0 ? _n : w;
+                var add = shift == 0 && _accumulate;
+                if (three)
+                {
+                    GemmMicroKernel.RunThree(_k, a, rowStride, depthStride, b, bStride, target, ldc, add);
+                }
+                else
+                {
+                    GemmMicroKernel.RunHalf(_k, a, rowStride, depthStride, b, bStride, target, ldc, add);
+                }
+
                 if (shift == 0)
                 {
-                    GemmMicroKernel.RunHalf(_k, a, rowStride, depthStride, b, bStride, _c + ((nint)i * _n) + j, _n, _accumulate);
                     continue;
                 }
 
-                GemmMicroKernel.RunHalf(_k, a, rowStride, depthStride, b, bStride, edge, w, add: false);
                 StoreEdge(edge, w, shift, mr, _c + ((nint)top * _n) + j, w, _accumulate);
             }
         }

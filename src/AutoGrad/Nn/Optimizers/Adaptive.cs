@@ -15,10 +15,10 @@ public sealed class AdaGrad(IEnumerable<Tensor> parameters, double learningRate 
     private readonly double _epsilon = RequirePositive(epsilon, nameof(AdaGrad), nameof(epsilon));
 
     /// <inheritdoc/>
-    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    protected override void Update<T>(int index, int start, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
-        var h = State<T>(0, index);
+        var h = State<T>(0, index, start, parameter.Length);
         TensorPrimitives.MultiplyAdd(gradient, gradient, h, h);
         ScaledStep<T>(parameter, gradient, h, T.CreateTruncating(LearningRate), T.CreateTruncating(_epsilon));
     }
@@ -93,10 +93,10 @@ public sealed class RmsProp(IEnumerable<Tensor> parameters, double learningRate 
     private readonly double _epsilon = RequirePositive(epsilon, nameof(RmsProp), nameof(epsilon));
 
     /// <inheritdoc/>
-    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    protected override void Update<T>(int index, int start, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
-        var h = State<T>(0, index);
+        var h = State<T>(0, index, start, parameter.Length);
         var rho = T.CreateTruncating(_decay);
         TensorPrimitives.Multiply(h, rho, h);
         AdaGrad.MultiplyAddSquare<T>(gradient, T.One - rho, h);
@@ -135,7 +135,7 @@ public class Adam(
     private readonly double _decoupledDecay = decoupledWeightDecay ? RequireNonNegative(weightDecay, nameof(AdamW), nameof(weightDecay)) : 0;
 
     /// <inheritdoc/>
-    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    protected override void Update<T>(int index, int start, Span<T> parameter, Span<T> gradient)
     {
         if (_decoupledDecay > 0)
         {
@@ -143,8 +143,8 @@ public class Adam(
         }
 
         ApplyWeightDecay<T>(parameter, gradient);
-        var m = State<T>(0, index);
-        var v = State<T>(1, index);
+        var m = State<T>(0, index, start, parameter.Length);
+        var v = State<T>(1, index, start, parameter.Length);
         T b1 = T.CreateTruncating(_beta1), b2 = T.CreateTruncating(_beta2);
         var correction1 = T.One - T.CreateTruncating(Math.Pow(_beta1, Steps));
         var correction2 = T.One - T.CreateTruncating(Math.Pow(_beta2, Steps));

@@ -11,7 +11,7 @@ public sealed class Sgd(IEnumerable<Tensor> parameters, double learningRate = 0.
     : Optimizer(parameters, learningRate, weightDecay, stateSlots: 0)
 {
     /// <inheritdoc/>
-    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    protected override void Update<T>(int index, int start, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
         TensorPrimitives.MultiplyAdd(gradient, T.CreateTruncating(-LearningRate), parameter, parameter);
@@ -29,10 +29,10 @@ public sealed class Momentum(IEnumerable<Tensor> parameters, double learningRate
     private readonly double _momentum = RequireFraction(momentum, nameof(Momentum), nameof(momentum));
 
     /// <inheritdoc/>
-    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    protected override void Update<T>(int index, int start, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
-        var v = State<T>(0, index);
+        var v = State<T>(0, index, start, parameter.Length);
         TensorPrimitives.Multiply(v, T.CreateTruncating(_momentum), v);
         TensorPrimitives.MultiplyAdd(gradient, T.CreateTruncating(-LearningRate), v, v);
         TensorPrimitives.Add(parameter, v, parameter);
@@ -53,10 +53,10 @@ public sealed class Nesterov(IEnumerable<Tensor> parameters, double learningRate
     private readonly double _momentum = RequireFraction(momentum, nameof(Nesterov), nameof(momentum));
 
     /// <inheritdoc/>
-    protected override void Update<T>(int index, Span<T> parameter, Span<T> gradient)
+    protected override void Update<T>(int index, int start, Span<T> parameter, Span<T> gradient)
     {
         ApplyWeightDecay<T>(parameter, gradient);
-        var v = State<T>(0, index);
+        var v = State<T>(0, index, start, parameter.Length);
         var mu = T.CreateTruncating(_momentum);
         var lr = T.CreateTruncating(LearningRate);
         TensorPrimitives.Multiply(v, mu, v);

@@ -107,6 +107,62 @@ public class OptimizerTests
         }
     }
 
+    [Fact]
+    public void Large_parameters_are_updated_in_chunks_with_the_same_bits_on_any_thread_count()
+    {
+        // 300,007 elements: large enough to be split among threads, and not a whole number of chunks.
+        const int n = 300_007;
+        float[] p0 = [.. Enumerable.Range(0, n).Select(i => (float)Math.Sin(i))];
+        float[] g = [.. Enumerable.Range(0, n).Select(i => (float)(Math.Cos(i * 0.7) + 0.1))];
+        foreach (var create in new Func<Tensor[], Optimizer>[]
+        {
+            p => new Sgd(p, 0.1, weightDecay: 0.01),
+            p => new Momentum(p, 0.1),
+            p => new Nesterov(p, 0.1),
+            p => new AdaGrad(p, 0.1),
+            p => new RmsProp(p, 0.01),
+            p => new Adam(p, 0.001),
+            p => new AdamW(p, 0.001),
+        })
+        {
+            var runs = new[] { 1, 2 }.Select(threads => StepTwice(create, p0, g, threads)).ToArray();
+            Assert.Equal(runs[0].Select(BitConverter.SingleToInt32Bits), runs[1].Select(BitConverter.SingleToInt32Bits));
+        }
+
+        // And every element, across chunk boundaries, follows Adam's first step: p − η·g/(|g| + ε).
+        var p = Tensor.FromArray(p0);
+        p.Grad = Tensor.FromArray(g);
+        new Adam([p], 0.001).Step();
+        var updated = p.ToFloatArray();
+        for (var i = 0; i < n; i++)
+        {
+            var expected = p0[i] - (0.001 * g[i] / (Math.Abs(g[i]) + 1e-8));
+            Assert.True(Math.Abs(updated[i] - expected) <= 1e-7, $"element {i}: {updated[i]}, expected {expected}");
+        }
+    }
+
+    private static float[] StepTwice(Func<Tensor[], Optimizer> create, float[] p0, float[] g, int threads)
+    {
+        var before = Parallelism.MaxThreads;
+        try
+        {
+            Parallelism.MaxThreads = threads;
+            var p = Tensor.FromArray(p0);
+            var optimizer = create([p]);
+            for (var step = 0; step < 2; step++)
+            {
+                p.Grad = Tensor.FromArray(g);
+                optimizer.Step();
+            }
+
+            return p.ToFloatArray();
+        }
+        finally
+        {
+            Parallelism.MaxThreads = before;
+        }
+    }
+
     private static void AssertStep(Func<Tensor[], Optimizer> create, double[] expected, int steps = 1, double tolerance = 1e-15)
     {
         var p = Tensor.FromArray([1.0, -2.0]);
