@@ -419,10 +419,23 @@ internal static unsafe class Gemm
             var cols = Math.Min(nr, _n - j0);
             if (_transposeB)
             {
+                // op(B)'s columns are rows of B: transpose 16×16 blocks in registers where whole ones fit (float32).
+                var first = 0;
+                if (typeof(T) == typeof(float) && cols == nr && nr % 16 == 0 && TransposeBlock.IsSupported)
+                {
+                    for (; first + 16 <= kc; first += 16)
+                    {
+                        for (var j = 0; j < nr; j += 16)
+                        {
+                            TransposeBlock.Float16((float*)(_b + ((nint)(j0 + j) * _k) + pc + first), _k, (float*)(dst + (first * nr) + j), nr);
+                        }
+                    }
+                }
+
                 for (var j = 0; j < nr; j++)
                 {
                     var src = _b + ((nint)(j0 + j) * _k) + pc;
-                    for (var p = 0; p < kc; p++)
+                    for (var p = first; p < kc; p++)
                     {
                         dst[(p * nr) + j] = j < cols ? src[p] : T.Zero;
                     }
