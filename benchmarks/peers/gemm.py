@@ -21,6 +21,7 @@ SHAPES = [  # (m, k, n, transpose A, transpose B), as "m x k x n" of op(A)·op(B
     (100, 50, 784, False, True),
     (100, 784, 1000, False, False),
     (100, 1000, 1000, False, False),
+    (100, 1000, 1000, False, True),
 ]
 
 
