@@ -1,10 +1,10 @@
+using AutoGrad.Kernels;
+
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-
-using AutoGrad.Kernels;
 
 namespace AutoGrad.Benchmarks;
 
