@@ -75,6 +75,7 @@ internal static class TrainCommand
 
     private static int Run(TrainSettings settings, IAnsiConsole console, TextWriter stdout)
     {
+        var warmUp = TrainWarmUp.Start(settings);
         var (train, test) = settings.LoadData();
         var model = settings.CreateModel(train.FeatureCount, train.ClassCount);
         if (settings.LoadPath is not null)
@@ -92,6 +93,7 @@ internal static class TrainCommand
             DType = settings.DType,
         };
 
+        warmUp.Wait();
         var result = settings.Json ? Trainer.Fit(model, optimizer, train, test, options) : TrainWithProgress(console, model, optimizer, train, test, options);
         if (settings.SavePath is not null)
         {
