@@ -163,8 +163,8 @@ internal static unsafe class Gemm
             _rowChunk = Math.Clamp((perThread + GemmMicroKernel.Rows - 1) / GemmMicroKernel.Rows * GemmMicroKernel.Rows, GemmMicroKernel.Rows, RowBlock);
 
             // Columns past the last whole panel: a 6×32 tile would pad them to 32. With AVX-512, a remainder of one
-            // vector plus a few columns (50 = 32 + 16 + 2) runs as a one-vector tile and, for the last ≤ 4 columns,
-            // dot products; other remainders stay padded.
+            // vector plus a few columns (50 = 32 + 16 + 2) runs its vector in a one-vector or three-vector tile (below)
+            // and its last ≤ 4 columns as dot products; other remainders stay padded.
             var (half, narrow) = SplitRemainder(m, n);
 
             // A one-vector remainder joins the last whole panel in a three-vector tile when there is one (50 = 48 + 2).

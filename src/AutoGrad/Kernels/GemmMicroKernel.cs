@@ -125,9 +125,9 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>
-    /// The half-width tile, 6 rows × one Vector512 (16 floats, 8 doubles), for the columns left after the whole
-    /// panels when they fill one vector: the 50 columns of the book's hidden layer are a 32-wide panel, this, and 2.
-    /// Operands as in <see cref="Run{T}"/>; AVX-512 only.
+    /// The half-width tile, 6 rows × one Vector512 (16 floats, 8 doubles), for a one-vector remainder with no whole
+    /// panel before it to join in <see cref="RunThree{T}"/> (20 columns are this and 4). Operands as in
+    /// <see cref="Run{T}"/>; AVX-512 only.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunHalf<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add)

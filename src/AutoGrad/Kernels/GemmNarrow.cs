@@ -6,7 +6,7 @@ namespace AutoGrad.Kernels;
 
 /// <summary>
 /// The last few (≤ 4) columns of a GEMM, which a 6×32 register tile would cover with mostly empty lanes: 50 columns
-/// cost as much as 64 there, and 50 = 32 + 16 + 2 leaves two for here. Every lane does useful work. When op(A)'s rows are
+/// cost as much as 64 there, and 50 = 48 + 2 leaves two for here. Every lane does useful work. When op(A)'s rows are
 /// contiguous along the depth, each element is a dot product and the vectors run along the depth (blocks of 4 rows ×
 /// 4 columns, or 8 × 2 for one or two columns); when op(A) is transposed, its columns are contiguous, so the vectors
 /// run along the rows instead (4 vectors of rows × 4 columns, or 8 × 2) and B's values are broadcast. A block narrower than 4 columns or 4 rows repeats
