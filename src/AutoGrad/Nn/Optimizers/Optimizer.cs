@@ -96,13 +96,9 @@ public abstract class Optimizer : IParallelWork
             {
                 UpdateInChunks(i);
             }
-            else if (p.DType == DType.Float32)
-            {
-                Update(i, 0, p.AsSpan<float>(), p.Grad.AsSpan<float>());
-            }
             else
             {
-                Update(i, 0, p.AsSpan<double>(), p.Grad.AsSpan<double>());
+                UpdateRange(i, 0, p.Length);
             }
         }
     }
@@ -110,16 +106,21 @@ public abstract class Optimizer : IParallelWork
     /// <inheritdoc/>
     void IParallelWork.Execute(int item)
     {
-        var p = _parameters[_chunkedIndex];
         var start = item * ChunkLength;
-        var length = Math.Min(ChunkLength, p.Length - start);
+        UpdateRange(_chunkedIndex, start, Math.Min(ChunkLength, _parameters[_chunkedIndex].Length - start));
+    }
+
+    /// <summary>Updates elements start … start + length − 1 of parameter <paramref name="index"/>, whose gradient is checked.</summary>
+    private void UpdateRange(int index, int start, int length)
+    {
+        var p = _parameters[index];
         if (p.DType == DType.Float32)
         {
-            Update(_chunkedIndex, start, p.AsSpan<float>().Slice(start, length), p.Grad!.AsSpan<float>().Slice(start, length));
+            Update(index, start, p.AsSpan<float>().Slice(start, length), p.Grad!.AsSpan<float>().Slice(start, length));
         }
         else
         {
-            Update(_chunkedIndex, start, p.AsSpan<double>().Slice(start, length), p.Grad!.AsSpan<double>().Slice(start, length));
+            Update(index, start, p.AsSpan<double>().Slice(start, length), p.Grad!.AsSpan<double>().Slice(start, length));
         }
     }
 
