@@ -163,11 +163,10 @@ internal static unsafe class Gemm
             _rowChunk = Math.Clamp((perThread + GemmMicroKernel.Rows - 1) / GemmMicroKernel.Rows * GemmMicroKernel.Rows, GemmMicroKernel.Rows, RowBlock);
 
             // Columns past the last whole panel: a 6×32 tile would pad them to 32. With AVX-512, a remainder of one
-            // vector plus a few columns (50 = 32 + 16 + 2) runs its vector in a one-vector or three-vector tile (below)
-            // and its last ≤ 4 columns as dot products; other remainders stay padded.
+            // vector plus a few columns runs its vector together with the last whole panel in a three-vector tile
+            // (50 = 48 + 2), or alone in a one-vector tile when no panel precedes it (20 = 16 + 4), and its last ≤ 4
+            // columns as dot products; other remainders stay padded.
             var (half, narrow) = SplitRemainder(m, n);
-
-            // A one-vector remainder joins the last whole panel in a three-vector tile when there is one (50 = 48 + 2).
             var tail = half > 0 && n - half - narrow >= _columns ? half + _columns : half;
             _nPanels = n - tail - narrow;
             var panelsAll = (Math.Min(_nPanels, ColumnBlock) + _columns - 1) / _columns;
