@@ -75,7 +75,7 @@ internal static class CheckCommand
             {
                 var error = Math.Abs(fused[i][k] - composed[i][k]);
                 worstAbs = Math.Max(worstAbs, error);
-                worstRel = Math.Max(worstRel, error / Math.Max(Math.Abs(composed[i][k]), double.Epsilon));
+                worstRel = Math.Max(worstRel, GradientChecker.RelativeError(fused[i][k], composed[i][k], 1e-15));
                 passed &= error <= (FusedTolerance * Math.Abs(composed[i][k])) + 1e-15;
             }
         }

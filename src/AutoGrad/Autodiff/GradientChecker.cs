@@ -76,7 +76,7 @@ public static class GradientChecker
                 var numeric = (plus - minus) / (2 * step);
                 var error = Math.Abs(expected[k] - numeric);
                 worstAbsolute = Math.Max(worstAbsolute, error);
-                worstRelative = Math.Max(worstRelative, error / Math.Max(Math.Abs(numeric), double.Epsilon));
+                worstRelative = Math.Max(worstRelative, RelativeError(expected[k], numeric, absoluteTolerance));
                 passed &= error <= absoluteTolerance + (relativeTolerance * Math.Abs(numeric)) && double.IsFinite(expected[k]);
             }
 
@@ -84,6 +84,22 @@ public static class GradientChecker
         }
 
         return new GradientCheckResult(reports);
+    }
+
+    /// <summary>
+    /// |analytic − numeric| relative to the larger of the two, floored at <paramref name="absoluteTolerance"/>: two
+    /// gradients of 1e-17 that differ by 1e-17 are equal for every purpose, where dividing by |numeric| alone would
+    /// report a relative error of 1e306.
+    /// </summary>
+    /// <param name="analytic">The gradient element under test.</param>
+    /// <param name="numeric">The reference value.</param>
+    /// <param name="absoluteTolerance">The size below which values count as zero.</param>
+    /// <returns>The relative error; 0 when the two are equal, NaN when either is NaN.</returns>
+    public static double RelativeError(double analytic, double numeric, double absoluteTolerance)
+    {
+        var error = Math.Abs(analytic - numeric);
+        var scale = Math.Max(Math.Max(Math.Abs(analytic), Math.Abs(numeric)), absoluteTolerance);
+        return error == 0 ? 0 : error / Math.Max(scale, double.Epsilon);
     }
 
     /// <summary>Σ weights ⊙ f(points), evaluated on a scratch tape that records nothing and is reset each time.</summary>
@@ -106,7 +122,7 @@ public static class GradientChecker
 /// <param name="Input">The input's position in the argument list.</param>
 /// <param name="Shape">The input's shape.</param>
 /// <param name="MaxAbsoluteError">max |analytic − numeric| over the input's elements.</param>
-/// <param name="MaxRelativeError">max |analytic − numeric| / |numeric|.</param>
+/// <param name="MaxRelativeError">max |analytic − numeric| / max(|analytic|, |numeric|, absolute tolerance).</param>
 /// <param name="Passed">Every element was within tolerance.</param>
 public sealed record InputGradientError(int Input, Shape Shape, double MaxAbsoluteError, double MaxRelativeError, bool Passed);
 

@@ -1,5 +1,6 @@
 using System.Numerics;
-using System.Numerics.Tensors;
+
+using AutoGrad.Kernels;
 
 namespace AutoGrad;
 
@@ -9,7 +10,7 @@ public sealed partial class Tape
     /// <summary>Throws when a just-recorded output holds a NaN or an infinity.</summary>
     private void CheckForward(Tensor output)
     {
-        var bad = output.DType == DType.Float32 ? FirstNonFinite<float>(output.Raw<float>()) : FirstNonFinite<double>(output.Raw<double>());
+        var bad = output.DType == DType.Float32 ? Reduce.FirstNonFinite<float>(output.Raw<float>()) : Reduce.FirstNonFinite<double>(output.Raw<double>());
         if (bad is { } value)
         {
             var node = output.Node;
@@ -37,7 +38,7 @@ public sealed partial class Tape
             }
 
             var length = _nodes[input].Output.Length;
-            var bad = node.Output.DType == DType.Float32 ? FirstNonFinite<float>(Slot<float>(input, length)) : FirstNonFinite<double>(Slot<double>(input, length));
+            var bad = node.Output.DType == DType.Float32 ? Reduce.FirstNonFinite<float>(Slot<float>(input, length)) : Reduce.FirstNonFinite<double>(Slot<double>(input, length));
             if (bad is { } value)
             {
                 throw new AnomalyException(
@@ -48,26 +49,6 @@ public sealed partial class Tape
                 };
             }
         }
-    }
-
-    /// <summary>The first non-finite value, found with one vectorized pass (the largest magnitude is finite only if all are).</summary>
-    private static double? FirstNonFinite<T>(ReadOnlySpan<T> values)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (values.IsEmpty || T.IsFinite(TensorPrimitives.MaxMagnitude(values)))
-        {
-            return null;
-        }
-
-        foreach (var v in values)
-        {
-            if (!T.IsFinite(v))
-            {
-                return double.CreateTruncating(v);
-            }
-        }
-
-        return null;
     }
 
     private static string Describe(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "+∞" : "−∞";

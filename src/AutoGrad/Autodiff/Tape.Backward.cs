@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
+using AutoGrad.Kernels;
+
 namespace AutoGrad;
 
 /// <summary>The reverse sweep: gradient slots per node, and the public gradient calls.</summary>
@@ -278,8 +280,8 @@ public sealed partial class Tape
 
             outputGradient.EnsureAlive(op);
             var bad = outputGradient.DType == DType.Float32
-                ? FirstNonFinite<float>(outputGradient.Raw<float>())
-                : FirstNonFinite<double>(outputGradient.Raw<double>());
+                ? Reduce.FirstNonFinite<float>(outputGradient.Raw<float>())
+                : Reduce.FirstNonFinite<double>(outputGradient.Raw<double>());
             if (bad is { } value)
             {
                 // A non-finite seed turns every gradient into NaN or infinity; refuse it rather than return them.

@@ -61,7 +61,8 @@ internal static class Reduce
 
     /// <summary>
     /// The backward of <see cref="Max{T}"/>: each upstream value goes to the first position along the axis that
-    /// holds the maximum (as <c>torch.max(dim)</c>'s index does); every other position gets 0.
+    /// holds the maximum (as <c>torch.max(dim)</c>'s index does), or to the first NaN when the maximum is NaN (as
+    /// PyTorch sends it there); every other position gets 0.
     /// </summary>
     public static void MaxBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> max, ReadOnlySpan<T> upstream, int outer, int n, int inner, Span<T> dx)
         where T : IFloatingPointIeee754<T>
@@ -75,7 +76,7 @@ internal static class Reduce
                 for (var a = 0; a < n; a++)
                 {
                     var at = (((o * n) + a) * inner) + i;
-                    if (x[at] == target)
+                    if (x[at] == target || (T.IsNaN(target) && T.IsNaN(x[at])))
                     {
                         dx[at] = upstream[(o * inner) + i];
                         break;
@@ -83,5 +84,25 @@ internal static class Reduce
                 }
             }
         }
+    }
+
+    /// <summary>The first non-finite value, found with one vectorized pass (the largest magnitude is finite only if all are).</summary>
+    public static double? FirstNonFinite<T>(ReadOnlySpan<T> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (values.IsEmpty || T.IsFinite(TensorPrimitives.MaxMagnitude(values)))
+        {
+            return null;
+        }
+
+        foreach (var v in values)
+        {
+            if (!T.IsFinite(v))
+            {
+                return double.CreateTruncating(v);
+            }
+        }
+
+        return null;
     }
 }

@@ -51,7 +51,10 @@ internal static class Softmax
         }
     }
 
-    /// <summary>y = x − max − log Σ exp(x − max) along the axis.</summary>
+    /// <summary>
+    /// y = (x − max) − log Σ exp(x − max) along the axis. The shift comes first: x − (max + log Σ) would round the
+    /// log-sum-exp to the precision of the largest logit (log-softmax of [1e6, 1e6] in float32 would be −0.6875).
+    /// </summary>
     public static void LogForward<T>(ReadOnlySpan<T> x, Span<T> y, int outer, int n, int inner)
         where T : IFloatingPointIeee754<T>
     {
@@ -61,55 +64,68 @@ internal static class Softmax
             {
                 var src = x.Slice(o * n, n);
                 var dst = y.Slice(o * n, n);
-                TensorPrimitives.Subtract(src, LogSumExp(src, dst), dst);
+                var max = ShiftByMax(src, dst);
+                var logSum = ExpAndLogSum(dst, max);
+                TensorPrimitives.Subtract(src, max, dst);
+                TensorPrimitives.Subtract(dst, logSum, dst);
             }
 
             return;
         }
 
         using var scratch = SpanOwner<T>.Allocate(2 * inner);
-        var max = scratch.Span[..inner];
+        var max2 = scratch.Span[..inner];
         var sum = scratch.Span[inner..];
         for (var o = 0; o < outer; o++)
         {
             var block = o * n * inner;
-            Reduce.Max(x.Slice(block, n * inner), 1, n, inner, max);
+            Reduce.Max(x.Slice(block, n * inner), 1, n, inner, max2);
             sum.Clear();
             for (var a = 0; a < n; a++)
             {
                 var dst = y.Slice(block + (a * inner), inner);
-                TensorPrimitives.Subtract(x.Slice(block + (a * inner), inner), max, dst);
+                TensorPrimitives.Subtract(x.Slice(block + (a * inner), inner), max2, dst);
                 TensorPrimitives.Exp(dst, dst);
                 TensorPrimitives.Add(sum, dst, sum);
             }
 
             TensorPrimitives.Log(sum, sum);
-            TensorPrimitives.Add(sum, max, sum);
             for (var a = 0; a < n; a++)
             {
-                TensorPrimitives.Subtract(x.Slice(block + (a * inner), inner), sum, y.Slice(block + (a * inner), inner));
+                var dst = y.Slice(block + (a * inner), inner);
+                TensorPrimitives.Subtract(x.Slice(block + (a * inner), inner), max2, dst);
+                TensorPrimitives.Subtract(dst, sum, dst);
             }
         }
     }
 
-    /// <summary>
-    /// log Σ exp(x), computed as max + log Σ exp(x − max) with vectorized exponentials. <paramref name="scratch"/>
-    /// (x's length) receives exp(x − max), which callers that also want softmax(x) can reuse.
-    /// </summary>
-    public static T LogSumExp<T>(ReadOnlySpan<T> x, Span<T> scratch)
+    /// <summary>Writes x − max(x) into <paramref name="shifted"/> and returns the maximum (NaN propagates).</summary>
+    public static T ShiftByMax<T>(ReadOnlySpan<T> x, Span<T> shifted)
         where T : IFloatingPointIeee754<T>
     {
         var max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, shifted);
+        return max;
+    }
+
+    /// <summary>
+    /// Turns x − max (from <see cref="ShiftByMax{T}"/>) into exp(x − max) in place and returns log Σ exp(x − max), so
+    /// that log softmax(x) = (x − max) − the result and softmax(x) = the buffer divided by its sum. Kept apart from
+    /// the max so that callers never form max + log Σ, whose rounding at large logits would swamp the answer.
+    /// </summary>
+    public static T ExpAndLogSum<T>(Span<T> shifted, T max)
+        where T : IFloatingPointIeee754<T>
+    {
         if (T.IsInfinity(max))
         {
-            // All −∞ (or a +∞ present): the shift would make ∞ − ∞ = NaN; the answer is max itself.
-            scratch.Fill(T.IsNegativeInfinity(max) ? T.Zero : T.NaN);
-            return max;
+            // All −∞, or a +∞ present: x − max is ∞ − ∞ = NaN at the maximum. Exponentials of 0 (all −∞) or NaN (+∞)
+            // keep the row's answer NaN there, as PyTorch's is, without a log of an empty sum.
+            shifted.Fill(T.IsNegativeInfinity(max) ? T.Zero : T.NaN);
+            return T.Zero;
         }
 
-        TensorPrimitives.Subtract(x, max, scratch);
-        TensorPrimitives.Exp(scratch, scratch);
-        return max + T.Log(TensorPrimitives.Sum<T>(scratch));
+        TensorPrimitives.Exp(shifted, shifted);
+        return T.Log(TensorPrimitives.Sum<T>(shifted));
     }
 
     /// <summary>dx = y ⊙ (dy − Σₐ dy ⊙ y), the vector-Jacobian product of softmax.</summary>

@@ -50,7 +50,10 @@ public static partial class Ops
         var total = 0.0; // float64, so a large float32 batch does not drift
         for (var i = 0; i < x.Length; i++)
         {
-            total += double.CreateTruncating(T.Max(x[i], T.Zero) - (x[i] * t[i]) + T.LogP1(T.Exp(-T.Abs(x[i]))));
+            // max(x, 0) − x·t written as x·(1 − t) or −x·t by the sign of x, as PyTorch's BCEWithLogits: at x = +∞ and
+            // t = 0 the loss is +∞, where ∞ − ∞·0 would be NaN.
+            var linear = x[i] >= T.Zero ? x[i] * (T.One - t[i]) : -(x[i] * t[i]);
+            total += double.CreateTruncating(linear + T.LogP1(T.Exp(-T.Abs(x[i]))));
         }
 
         return T.CreateTruncating(total / samples);

@@ -67,18 +67,21 @@ public static partial class Ops
         var total = 0.0;
         for (var i = 0; i < rows; i++)
         {
-            // p holds exp(x − max) after the log-sum-exp; log softmax(x) = x − lse is formed only where the loss needs it.
+            // log softmax(x) = (x − max) − log Σ exp(x − max), formed only where the loss needs it. Never as
+            // x − (max + log Σ): that rounds log Σ to the precision of the largest logit (a loss of 0 at 1e30).
             var row = xs.Slice(i * classes, classes);
             var p = probabilities.Slice(i * classes, classes);
-            var logSumExp = SoftmaxKernels.LogSumExp(row, p);
+            var max = SoftmaxKernels.ShiftByMax(row, p);
             if (target is null)
             {
-                total -= double.CreateTruncating(row[labels[i]] - logSumExp);
+                var shifted = p[labels[i]];
+                total -= double.CreateTruncating(shifted - SoftmaxKernels.ExpAndLogSum(p, max));
             }
             else
             {
                 var t = target.Raw<T>().Slice(i * classes, classes);
-                total -= double.CreateTruncating(TensorPrimitives.Dot(t, row) - (logSumExp * TensorPrimitives.Sum(t)));
+                var dot = TensorPrimitives.Dot(t, p);
+                total -= double.CreateTruncating(dot - (SoftmaxKernels.ExpAndLogSum(p, max) * TensorPrimitives.Sum(t)));
             }
 
             TensorPrimitives.Divide(p, TensorPrimitives.Sum<T>(p), p);

@@ -100,7 +100,11 @@ public static unsafe partial class Ops
     {
         Check.NotNull(x, op.Name, nameof(x));
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.DType == DType.Float32)
+        if (x.Length == 0)
+        {
+            // Some TensorPrimitives functions (Sigmoid) reject empty spans; an empty tensor maps to an empty one.
+        }
+        else if (x.DType == DType.Float32)
         {
             forward32(x.Raw<float>(), y.Raw<float>());
         }
@@ -259,13 +263,23 @@ public static unsafe partial class Ops
 
     private readonly struct PowRule : IBackwardRule
     {
-        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Args.Scalar * Pow(node.A!, node.Args.Scalar - 1));
+        // x⁰ is the constant 1: its gradient is 0 everywhere, also at x = 0 where 0·0⁻¹ would be NaN (PyTorch: 0).
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => node.Args.Scalar == 0
+            ? new(upstream * 0)
+            : new(upstream * node.Args.Scalar * Pow(node.A!, node.Args.Scalar - 1));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var p = node.Args.Scalar;
             var target = tape.BeginGradient<T>(node.InA);
+            if (p == 0)
+            {
+                target.Span.Clear();
+                tape.Commit(target);
+                return;
+            }
+
             TensorPrimitives.Pow(node.A!.Raw<T>(), T.CreateTruncating(p - 1), target.Span);
             TensorPrimitives.Multiply(target.Span, T.CreateTruncating(p), target.Span);
             TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);

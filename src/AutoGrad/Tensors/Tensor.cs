@@ -118,6 +118,9 @@ public sealed partial class Tensor
         return _gradIsStale ? _grad : null;
     }
 
+    /// <summary>True when <see cref="GradBuffer"/> holds old values that count as zero (after <see cref="ZeroGrad"/>).</summary>
+    internal bool GradIsStale => _gradIsStale;
+
     /// <summary>The gradient buffer as it is, without clearing a stale one (the tape's view).</summary>
     internal Tensor? GradBuffer => _grad;
 

@@ -31,4 +31,27 @@ public class GradientCheckerTests
         Assert.True(result.Passed, result.ToString());
         Assert.InRange(result.Inputs[0].MaxAbsoluteError, 0, 1e-8);
     }
+
+    [Fact]
+    public void Reports_a_meaningful_relative_error_when_both_gradients_are_tiny()
+    {
+        // f = 1 + 1e-17·Σx: the analytic gradient is 1e-17 per element, the central difference rounds 1 + 1e-17 to 1
+        // and reads 0. Divided by |numeric| alone that was a relative error of 2e306 beside "pass"; both values are
+        // below the absolute tolerance (1e-5), so the error is measured against it: 1e-17 / 1e-5 = 1e-12.
+        var x = Tensor.FromArray([0.5, -2.0]);
+        var result = GradientChecker.Check(v => (Ops.Sum(v[0]) * 1e-17) + 1, [x]);
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(1e-17, result.Inputs[0].MaxAbsoluteError, 1e-30);
+        Assert.Equal(1e-12, result.Inputs[0].MaxRelativeError, 1e-25);
+    }
+
+    [Fact]
+    public void Relative_error_is_measured_against_the_larger_value()
+    {
+        Assert.Equal(0.5, GradientChecker.RelativeError(2, 1, 1e-5));
+        Assert.Equal(0.5, GradientChecker.RelativeError(1, 2, 1e-5));
+        Assert.Equal(0, GradientChecker.RelativeError(0, 0, 0));
+        Assert.True(double.IsNaN(GradientChecker.RelativeError(double.NaN, 1, 1e-5)));
+    }
 }

@@ -188,4 +188,118 @@ public class ExtremeInputTests
         Assert.Equal([2, 0], grads[0].Shape.Dims.ToArray());
         Assert.Equal([0, 2], grads[1].Shape.Dims.ToArray());
     }
+
+    public static TheoryData<DType, double> HugeLogits => new()
+    {
+        { DType.Float32, 1e6 }, { DType.Float32, 1e7 }, { DType.Float32, 1e17 }, { DType.Float32, 1e30 },
+        { DType.Float64, 1e6 }, { DType.Float64, 1e7 }, { DType.Float64, 1e17 }, { DType.Float64, 1e30 },
+    };
+
+    [Theory]
+    [MemberData(nameof(HugeLogits))]
+    public void Log_softmax_of_equal_huge_logits_is_minus_log_2_with_a_zero_gradient(DType dtype, double logit)
+    {
+        // Two equal logits: log softmax = (x − max) − log(e⁰ + e⁰) = −log 2 whatever their size. x − (max + log 2)
+        // rounds max + log 2 to max at 1e17 (f64) or 1e7 (f32), giving 0 or −0.6875. With g = 1 the gradient is
+        // 1 − 2·softmax = 1 − 2·½ = 0.
+        var x = Tensor.FromArray([logit, logit]).ToType(dtype);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.LogSoftmax(x);
+        var dx = tape.Gradient(Ops.Sum(y), x)[0];
+
+        var tolerance = dtype == DType.Float32 ? 1e-7 : 1e-15;
+        Assert.All(y.ToType(DType.Float64).ToDoubleArray(), v => Assert.Equal(-Math.Log(2), v, tolerance));
+        Assert.Equal([0.0, 0], dx.ToType(DType.Float64).ToDoubleArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(HugeLogits))]
+    public void SoftmaxWithLoss_of_equal_huge_logits_is_log_2(DType dtype, double logit)
+    {
+        // −log softmax([L, L])[0] = log 2 (PyTorch's cross_entropy gives 0.6931 at 1e30); by labels and by one-hot rows.
+        var x = Tensor.FromArray(new[,] { { logit, logit } }).ToType(dtype);
+        var oneHot = Tensor.FromArray(new[,] { { 1.0, 0 } }).ToType(dtype);
+        var tolerance = dtype == DType.Float32 ? 1e-7 : 1e-15;
+
+        Assert.Equal(Math.Log(2), Ops.SoftmaxWithLoss(x, new[] { 0 }).ToScalar(), tolerance);
+        Assert.Equal(Math.Log(2), Ops.SoftmaxWithLoss(x, oneHot).ToScalar(), tolerance);
+
+        // ∂/∂t = −log softmax(x)/N = [log 2, log 2], recomputed by the same shifted form.
+        using var tape = new Tape();
+        tape.Watch(oneHot);
+        var dt = tape.Gradient(Ops.SoftmaxWithLoss(x, oneHot), oneHot)[0].ToType(DType.Float64).ToDoubleArray();
+        Assert.All(dt, v => Assert.Equal(Math.Log(2), v, tolerance));
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Pow_to_the_zero_has_a_zero_gradient_at_zero(DType dtype)
+    {
+        // x⁰ = 1 is a constant: its derivative is 0 everywhere, also at x = 0 where p·xᵖ⁻¹ = 0·∞ (PyTorch: 0).
+        var x = Tensor.FromArray([0.0, 2, -3]).ToType(dtype);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.Pow(x, 0);
+        var dx = tape.Gradient(Ops.Sum(y), [x], createGraph: true)[0];
+
+        Assert.Equal([1.0, 1, 1], y.ToType(DType.Float64).ToDoubleArray());
+        Assert.Equal([0.0, 0, 0], dx.ToType(DType.Float64).ToDoubleArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Max_over_data_with_NaN_is_NaN_and_sends_the_gradient_to_the_NaN(DType dtype)
+    {
+        // PyTorch: max([1, NaN, 3]) = NaN and the gradient goes to the NaN's position, along an axis or over all.
+        var x = Tensor.FromArray(new[,] { { 1.0, double.NaN, 3 }, { 4, 5, 6 } }).ToType(dtype);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var rows = Ops.Max(x, axis: 1);
+        var all = Ops.Max(x);
+        var byRow = tape.Gradient(rows, [x], retainGraph: true, outputGradient: Tensor.FromArray([10.0, 20]).ToType(dtype))[0];
+        var whole = tape.Gradient(all, [x], createGraph: true)[0];
+
+        Assert.True(double.IsNaN(rows.ToType(DType.Float64).ToDoubleArray()[0]));
+        Assert.True(double.IsNaN(all.ToScalar()));
+        Assert.Equal([0.0, 10, 0, 0, 0, 20], byRow.ToType(DType.Float64).ToDoubleArray());
+        Assert.Equal([0.0, 1, 0, 0, 0, 0], whole.ToType(DType.Float64).ToDoubleArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void SigmoidWithLoss_of_plus_infinity_against_zero_is_plus_infinity(DType dtype)
+    {
+        // Per element max(x, 0) − x·t + log(1 + e^−|x|) = ∞ − ∞·0 + 0 read literally; PyTorch's BCEWithLogits gives +∞.
+        // dx = (σ(∞) − 0)/1 = 1.
+        var x = Tensor.FromArray([double.PositiveInfinity]).ToType(dtype);
+        var t = Tensor.FromArray([0.0]).ToType(dtype);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var loss = Ops.SigmoidWithLoss(x, t);
+        var dx = tape.Gradient(loss, x)[0];
+
+        Assert.Equal(double.PositiveInfinity, loss.ToScalar());
+        Assert.Equal([1.0], dx.ToType(DType.Float64).ToDoubleArray());
+    }
+
+    public static TheoryData<string> UnaryOps => ["Exp", "Log", "Sqrt", "Abs", "Relu", "Sigmoid", "Tanh", "Sin", "Cos", "Sign"];
+
+    [Theory]
+    [MemberData(nameof(UnaryOps))]
+    public void Every_elementwise_op_maps_an_empty_tensor_to_an_empty_one(string name)
+    {
+        // TensorPrimitives.Sigmoid rejects an empty span with its own ArgumentException; no op may pass that on.
+        var op = typeof(Ops).GetMethod(name, [typeof(Tensor)])!;
+        foreach (var dtype in new[] { DType.Float32, DType.Float64 })
+        {
+            var x = Tensor.Zeros([0, 4], dtype);
+            using var tape = new Tape();
+            tape.Watch(x);
+            var y = (Tensor)op.Invoke(null, [x])!;
+            var dx = tape.Gradient(Ops.Sum(y), x)[0];
+            Assert.Equal([0, 4], y.Shape.Dims.ToArray());
+            Assert.Equal([0, 4], dx.Shape.Dims.ToArray());
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 
 using AutoGrad.Data;
+using AutoGrad.Kernels;
 using AutoGrad.Nn;
 using AutoGrad.Optimizers;
 
@@ -141,7 +142,7 @@ public static class Trainer
     /// <param name="features">The batch's inputs.</param>
     /// <param name="labels">The batch's class labels.</param>
     /// <returns>The loss and the scores.</returns>
-    /// <exception cref="TrainingDivergedException">The loss is NaN or infinite; nothing was updated.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or a gradient is NaN or infinite; nothing was updated.</exception>
     public static (Tensor Loss, Tensor Scores) Step(Module model, Optimizer optimizer, Tape tape, Tensor features, ReadOnlyMemory<int> labels)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -164,8 +165,39 @@ public static class Trainer
 
         optimizer.ZeroGrad();
         tape.Backward(loss);
+        ThrowIfGradientDiverged(model, optimizer, value);
         optimizer.Step();
         return (loss, scores);
+    }
+
+    /// <summary>
+    /// A finite loss can still have an infinite gradient (√p at p = 0): an update from it would write ±∞ into the
+    /// parameter, so every gradient is checked (one vectorized pass each) before the optimizer touches anything.
+    /// </summary>
+    private static void ThrowIfGradientDiverged(Module model, Optimizer optimizer, double loss)
+    {
+        // The optimizer's list, not the model's named walk: that enumerator would allocate on every step.
+        foreach (var parameter in optimizer.Parameters)
+        {
+            var grad = parameter.GradBuffer;
+            if (grad is null || parameter.GradIsStale)
+            {
+                continue;
+            }
+
+            var bad = grad.DType == DType.Float32 ? Reduce.FirstNonFinite<float>(grad.Raw<float>()) : Reduce.FirstNonFinite<double>(grad.Raw<double>());
+            if (bad is { } value)
+            {
+                var name = model.NamedParameters().FirstOrDefault(p => ReferenceEquals(p.Parameter, parameter)).Name ?? "(not in the model)";
+                throw new TrainingDivergedException(
+                    $"Step: the gradient of parameter '{name}' {parameter.Shape} holds {(double.IsNaN(value) ? "NaN" : value > 0 ? "+∞" : "−∞")} though the loss is {loss} " +
+                    $"(learning rate {optimizer.LearningRate}); training diverged. The parameters keep their values from the last good step. " +
+                    "Set DetectAnomalies on the tape to find the op.")
+                {
+                    Loss = loss,
+                };
+            }
+        }
     }
 
     /// <summary>The share of samples whose highest score is their label, computed in evaluation mode without recording.</summary>

@@ -1,8 +1,9 @@
 namespace AutoGrad.Training;
 
 /// <summary>
-/// Thrown by <see cref="Trainer.Step"/> when a batch's loss is NaN or infinite. The step stops before the backward
-/// pass, so the parameters keep their values from the last good step and a checkpoint of them is still usable.
+/// Thrown by <see cref="Trainer.Step"/> when a batch's loss, or a parameter's gradient, is NaN or infinite. The step
+/// stops before the update, so the parameters keep their values from the last good step and a checkpoint of them is
+/// still usable.
 /// </summary>
 public sealed class TrainingDivergedException : ArithmeticException
 {

@@ -77,4 +77,31 @@ public class TrainerTests
         Assert.InRange(optimizer.Steps, 1, 49);
         Assert.All(model.Parameters(), p => Assert.True(p.ToFloatArray().All(float.IsFinite), "a parameter holds a non-finite value"));
     }
+
+    /// <summary>A model whose loss is finite while the gradient of its parameter is infinite: Σ √p at p = [0, 4].</summary>
+    private sealed class SquareRootModel : Module
+    {
+        public SquareRootModel() => P = RegisterParameter("p", Tensor.FromArray([0f, 4f]));
+
+        public Tensor P { get; }
+
+        public override Tensor Forward(Tensor input) => Ops.Reshape(Ops.Sqrt(P), 1, 2) + input;
+    }
+
+    [Fact]
+    public void Step_stops_before_the_update_when_a_gradient_is_infinite_though_the_loss_is_finite()
+    {
+        // d√p/dp = 1/(2√p) is +∞ at p = 0 (times the finite (softmax − onehot)/N), while the loss is finite.
+        var model = new SquareRootModel();
+        var optimizer = new Sgd(model.Parameters(), learningRate: 0.1);
+        using var tape = new Tape();
+        var features = Tensor.Zeros([1, 2], DType.Float32);
+
+        var e = Assert.Throws<TrainingDivergedException>(() => Trainer.Step(model, optimizer, tape, features, new[] { 1 }));
+
+        Assert.True(double.IsFinite(e.Loss));
+        Assert.Contains("gradient of parameter 'p'", e.Message);
+        Assert.Equal([0f, 4f], model.P.ToFloatArray());
+        Assert.Equal(0, optimizer.Steps);
+    }
 }
