@@ -31,7 +31,7 @@ public static partial class Ops
                 $"Affine: x {x.Shape}, W {weight.Shape}, b {bias.Shape} do not fit: need x (N, D…) with D elements per row, W (D, M), b (M,).");
         }
 
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], weight.Shape[1]]));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], weight.Shape[1]], "Affine", x.Shape, weight.Shape));
         if (x.DType == DType.Float32)
         {
             AffineForward<float>(x, weight, bias, y);

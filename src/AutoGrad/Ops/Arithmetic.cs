@@ -91,7 +91,7 @@ public static partial class Ops
         {
             var dims = Broadcast.ResultDims(a.Shape.Dims, b.Shape.Dims)
                 ?? throw new ShapeMismatchException($"{op.Name}: shapes {a.Shape} and {b.Shape} cannot be broadcast together.");
-            shape = Shape.FromOwned(dims);
+            shape = Shape.FromOwned(dims, op.Name, a.Shape, b.Shape);
         }
 
         var y = Tensor.Uninitialized(a.DType, shape);

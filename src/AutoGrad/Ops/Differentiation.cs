@@ -111,7 +111,7 @@ public static partial class Ops
     {
         var dims = g.Shape.Dims.ToArray();
         dims[0] = rows;
-        var y = Tensor.Uninitialized(g.DType, Shape.FromOwned(dims));
+        var y = Tensor.Uninitialized(g.DType, Shape.FromOwned(dims, "PadRows"));
         var offset = start * g.Shape.Inner(0);
         if (g.DType == DType.Float32)
         {
@@ -131,7 +131,7 @@ public static partial class Ops
     /// <summary>(rows, classes) zeros with g[i] at (i, labels[i]): the adjoint of <see cref="Gather"/>.</summary>
     internal static Tensor ScatterLabels(Tensor g, ReadOnlyMemory<int> labels, int classes)
     {
-        var y = Tensor.Uninitialized(g.DType, Shape.FromOwned([labels.Length, classes]));
+        var y = Tensor.Uninitialized(g.DType, Shape.FromOwned([labels.Length, classes], "ScatterLabels"));
         if (g.DType == DType.Float32)
         {
             Scatter<float>(g.Raw<float>(), labels.Span, classes, y.Raw<float>());

@@ -21,7 +21,7 @@ public static partial class Ops
 
         int rows = x.Shape[0], classes = x.Shape[1];
         Check.Labels(labels.Span, rows, classes, "Gather");
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([rows]));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([rows], "Gather"));
         if (x.DType == DType.Float32)
         {
             GatherForward<float>(x.Raw<float>(), labels.Span, classes, y.Raw<float>());

@@ -57,13 +57,13 @@ public static partial class Ops
         Shape shape;
         if (a.Rank == 2 && b.Rank == 2)
         {
-            shape = Shape.FromOwned([m, n]);
+            shape = Shape.FromOwned([m, n], "MatMul", a.Shape, b.Shape);
         }
         else
         {
             var batch = Broadcast.ResultDims(a.Shape.Dims[..^2], b.Shape.Dims[..^2])
                 ?? throw new ShapeMismatchException($"MatMul: batch dimensions of {a.Shape} and {b.Shape} cannot be broadcast together.");
-            shape = Shape.FromOwned([.. batch, m, n]);
+            shape = Shape.FromOwned([.. batch, m, n], "MatMul", a.Shape, b.Shape);
         }
 
         var y = Tensor.Uninitialized(a.DType, shape);

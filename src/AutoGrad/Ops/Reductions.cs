@@ -91,7 +91,7 @@ public static partial class Ops
         var dims = shape.Dims;
         if (axis == AllAxes)
         {
-            return keepDims ? Shape.FromOwned(Enumerable.Repeat(1, dims.Length).ToArray()) : Shape.Scalar;
+            return keepDims ? Shape.FromOwned(Enumerable.Repeat(1, dims.Length).ToArray(), "Reduction") : Shape.Scalar;
         }
 
         var result = new List<int>(dims.ToArray());
@@ -104,7 +104,7 @@ public static partial class Ops
             result.RemoveAt(axis);
         }
 
-        return Shape.FromOwned([.. result]);
+        return Shape.FromOwned([.. result], "Reduction");
     }
 
     /// <summary>Writes g (of the reduced shape) repeated along the reduced axis, scaled by <paramref name="scale"/>.</summary>

@@ -35,7 +35,8 @@ public static partial class Ops
             }
             else
             {
-                known *= dims[i];
+                // Saturates just past the largest array, so no product of int dimensions can wrap around to x.Length.
+                known = Math.Min(known * dims[i], (long)Array.MaxLength + 1);
             }
         }
 
@@ -44,12 +45,13 @@ public static partial class Ops
             dims[inferred] = (int)(x.Length / known);
         }
 
-        if (dims.Any(d => d < 0) || Shape.Product(dims) != x.Length || known > int.MaxValue)
+        if (dims.Any(d => d < 0) || known * (inferred >= 0 ? dims[inferred] : 1) != x.Length)
         {
-            throw new ShapeMismatchException($"Reshape: cannot reshape {x.Shape} ({x.Length} elements) to {Shape.Format(shape)}.");
+            throw new ShapeMismatchException($"Reshape: cannot reshape {x.Shape} ({x.Length} elements) to {Shape.Format(shape)}" +
+                (known > Array.MaxLength ? $", more than the {Array.MaxLength} elements a tensor can hold." : "."));
         }
 
-        var y = x.View(Shape.FromOwned(dims));
+        var y = x.View(Shape.FromOwned(dims, "Reshape", x.Shape));
         Tape.Record(s_reshape, y, x);
         return y;
     }
@@ -119,7 +121,7 @@ public static partial class Ops
     public static Tensor BroadcastTo(Tensor x, params ReadOnlySpan<int> shape)
     {
         Check.NotNull(x, "BroadcastTo", nameof(x));
-        var target = Shape.Create(shape);
+        var target = Shape.Create(shape, "BroadcastTo");
         if (!Broadcast.CanBroadcastTo(x.Shape.Dims, target.Dims))
         {
             throw new ShapeMismatchException($"BroadcastTo: shape {x.Shape} cannot be broadcast to {target}.");
@@ -146,7 +148,7 @@ public static partial class Ops
     public static Tensor SumTo(Tensor x, params ReadOnlySpan<int> shape)
     {
         Check.NotNull(x, "SumTo", nameof(x));
-        var target = Shape.Create(shape);
+        var target = Shape.Create(shape, "SumTo");
         if (!Broadcast.CanBroadcastTo(target.Dims, x.Shape.Dims))
         {
             throw new ShapeMismatchException($"SumTo: shape {x.Shape} cannot be summed to {target} ({target} does not broadcast to {x.Shape}).");
@@ -188,7 +190,7 @@ public static partial class Ops
         var dims = x.Shape.Dims.ToArray();
         dims[0] = length;
         var rowSize = x.Shape.Inner(0);
-        var y = x.View(Shape.FromOwned(dims), start * rowSize);
+        var y = x.View(Shape.FromOwned(dims, "Slice"), start * rowSize);
         Tape.Record(s_slice, y, x, null, null, new NodeArgs { Index = start });
         return y;
     }
@@ -201,7 +203,7 @@ public static partial class Ops
             dims[i] = x.Shape.Dims[perm[i]];
         }
 
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, "Permute"));
         if (x.DType == DType.Float32)
         {
             Kernels.Permute.Apply<float>(x.Raw<float>(), x.Shape.Dims, perm, y.Raw<float>());

@@ -33,33 +33,88 @@ public readonly struct Shape : IEquatable<Shape>
     /// <param name="axis">The dimension, from <c>-Rank</c> to <c>Rank - 1</c>.</param>
     public int this[int axis] => Dims[NormalizeAxis(axis, "Shape")];
 
-    /// <summary>Creates a shape, checking that no dimension is negative and the element count fits in an <see cref="int"/>.</summary>
+    /// <summary>Creates a shape, checking that no dimension is negative and the element count fits in an array.</summary>
     /// <param name="dims">The dimensions, outermost first.</param>
     /// <returns>The shape.</returns>
-    /// <exception cref="ArgumentException">A dimension is negative or the element count overflows.</exception>
-    public static Shape Create(ReadOnlySpan<int> dims)
+    /// <exception cref="ArgumentException">A dimension is negative.</exception>
+    /// <exception cref="ShapeMismatchException">There are more than <see cref="Array.MaxLength"/> elements.</exception>
+    public static Shape Create(ReadOnlySpan<int> dims) => Create(dims, "Shape");
+
+    /// <inheritdoc cref="Create(ReadOnlySpan{int})"/>
+    /// <param name="dims">The dimensions, outermost first.</param>
+    /// <param name="op">The operation to name in the exception.</param>
+    internal static Shape Create(ReadOnlySpan<int> dims, string op)
     {
         if (dims.Length == 0)
         {
             return Scalar;
         }
 
-        long count = 1;
         foreach (var d in dims)
         {
             if (d < 0)
             {
-                throw new ArgumentException($"Shape {Format(dims)} has a negative dimension.", nameof(dims));
-            }
-
-            count *= d;
-            if (count > Array.MaxLength)
-            {
-                throw new ArgumentException($"Shape {Format(dims)} has more than {Array.MaxLength} elements.", nameof(dims));
+                throw new ArgumentException($"{op}: shape {Format(dims)} has a negative dimension.", nameof(dims));
             }
         }
 
-        return new Shape(dims.ToArray(), (int)count);
+        return new Shape(dims.ToArray(), CheckedCount(dims, op, null, null));
+    }
+
+    /// <summary>
+    /// Wraps an array of non-negative dimensions the caller promises never to change, after checking that its
+    /// element count, computed in 64 bits, fits in an array: the one door through which every op makes a new shape.
+    /// </summary>
+    /// <param name="dims">The dimensions.</param>
+    /// <param name="op">The operation to name in the exception.</param>
+    /// <param name="a">The first input's shape, for the message.</param>
+    /// <param name="b">The second input's shape, for the message.</param>
+    /// <exception cref="ShapeMismatchException">The result would have more than <see cref="Array.MaxLength"/> elements.</exception>
+    internal static Shape FromOwned(int[] dims, string op, Shape? a = null, Shape? b = null) =>
+        dims.Length == 0 ? Scalar : new Shape(dims, CheckedCount(dims, op, a, b));
+
+    /// <summary>The product of the dimensions in 64 bits, or the library's exception when it exceeds an array's reach.</summary>
+    private static int CheckedCount(ReadOnlySpan<int> dims, string op, Shape? a, Shape? b)
+    {
+        long count = 1;
+        foreach (var d in dims)
+        {
+            // A zero anywhere makes the product 0, however large the rest.
+            if (d == 0)
+            {
+                return 0;
+            }
+        }
+
+        foreach (var d in dims)
+        {
+            count *= d;
+            if (count > Array.MaxLength)
+            {
+                ThrowTooLarge(dims, op, a, b);
+            }
+        }
+
+        return (int)count;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTooLarge(ReadOnlySpan<int> dims, string op, Shape? a, Shape? b)
+    {
+        var total = 1.0;
+        foreach (var d in dims)
+        {
+            total *= d;
+        }
+
+        var inputs = (a, b) switch
+        {
+            ({ } x, { } y) => $"{x} and {y} give ",
+            ({ } x, null) => $"{x} gives ",
+            _ => string.Empty,
+        };
+        throw new ShapeMismatchException(
+            $"{op}: {inputs}shape {Format(dims)} of {total:G6} elements, more than the {Array.MaxLength} a tensor can hold.");
     }
 
     /// <summary>Turns a possibly negative axis into one in <c>[0, Rank)</c>, or throws naming <paramref name="op"/>.</summary>
@@ -94,9 +149,6 @@ public readonly struct Shape : IEquatable<Shape>
 
         return p;
     }
-
-    /// <summary>Wraps an array the caller promises never to change.</summary>
-    internal static Shape FromOwned(int[] dims) => dims.Length == 0 ? Scalar : new Shape(dims, Product(dims));
 
     /// <summary>Enumerates the dimensions (what lets <c>Shape s = [2, 3];</c> and <c>foreach</c> work).</summary>
     /// <returns>An enumerator over <see cref="Dims"/>.</returns>

@@ -45,7 +45,7 @@ public sealed partial class Tensor
     /// <param name="shape">The dimensions.</param>
     /// <param name="dtype">The element type.</param>
     /// <returns>The tensor.</returns>
-    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Owned(dtype, Shape.Create(shape));
+    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Owned(dtype, Shape.Create(shape, "Zeros"));
 
     /// <summary>Creates a tensor of ones.</summary>
     /// <param name="shape">The dimensions.</param>
@@ -60,7 +60,7 @@ public sealed partial class Tensor
     /// <returns>The tensor.</returns>
     public static Tensor Full(double value, ReadOnlySpan<int> shape, DType dtype = DType.Float32)
     {
-        var t = Owned(dtype, Shape.Create(shape));
+        var t = Owned(dtype, Shape.Create(shape, "Full"));
         if (dtype == DType.Float32)
         {
             t.Raw<float>().Fill((float)value);
@@ -97,7 +97,7 @@ public sealed partial class Tensor
         }
 
         var count = (int)Math.Max(0, Math.Ceiling((stop - start) / step));
-        var t = Owned(dtype, Shape.Create([count]));
+        var t = Owned(dtype, Shape.Create([count], "Arange"));
         for (var i = 0; i < count; i++)
         {
             t.SetRaw(i, start + (i * step));
@@ -120,7 +120,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"RandomNormal: mean {mean} must be finite and std {std} finite and not negative.", nameof(std));
         }
 
-        var t = Owned(dtype, Shape.Create(shape));
+        var t = Owned(dtype, Shape.Create(shape, "RandomNormal"));
         var random = new SeededRandom(seed);
         for (var i = 0; i < t.Length; i++)
         {
@@ -144,7 +144,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"RandomUniform: the bounds [{low}, {high}) must be finite with low < high.", nameof(high));
         }
 
-        var t = Owned(dtype, Shape.Create(shape));
+        var t = Owned(dtype, Shape.Create(shape, "RandomUniform"));
         var random = new SeededRandom(seed);
         for (var i = 0; i < t.Length; i++)
         {
@@ -157,7 +157,7 @@ public sealed partial class Tensor
     private static Tensor FromSpan<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, string op)
         where T : unmanaged
     {
-        var s = shape.Length == 0 ? Shape.Create([data.Length]) : Shape.Create(shape);
+        var s = shape.Length == 0 ? Shape.Create([data.Length], op) : Shape.Create(shape, op);
         if (s.ElementCount != data.Length)
         {
             throw new ArgumentException($"{op}: {data.Length} values do not fill shape {s} ({s.ElementCount} elements).", nameof(shape));
@@ -184,7 +184,7 @@ public sealed partial class Tensor
             flat[k++] = v;
         }
 
-        return Wrap(flat, Shape.FromOwned(dims));
+        return Wrap(flat, Shape.FromOwned(dims, "FromArray"));
     }
 
     private void SetRaw(int index, double value)

@@ -55,7 +55,7 @@ public sealed partial class Tensor
             dims[i] = checked((int)lengths[i]);
         }
 
-        var shape = Shape.Create(dims);
+        var shape = Shape.Create(dims, "FromTensor");
         var data = new T[shape.ElementCount];
         source.FlattenTo(data);
         return Wrap(data, shape);

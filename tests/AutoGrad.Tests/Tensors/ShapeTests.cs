@@ -26,7 +26,7 @@ public class ShapeTests
     public void Rejects_negative_dimensions_and_overflow()
     {
         Assert.Contains("negative", Assert.Throws<ArgumentException>(() => Shape.Create([2, -1])).Message);
-        Assert.Contains("more than", Assert.Throws<ArgumentException>(() => Shape.Create([1 << 20, 1 << 20])).Message);
+        Assert.Contains("more than", Assert.Throws<ShapeMismatchException>(() => Shape.Create([1 << 20, 1 << 20])).Message);
     }
 
     [Fact]
