@@ -139,8 +139,8 @@ public sealed partial class Tensor
 
     /// <summary>Creates a tensor that owns a fresh, zeroed array.</summary>
     internal static Tensor Owned(DType dtype, Shape shape) => dtype == DType.Float32
-        ? new Tensor(new float[shape.ElementCount], 0, shape, dtype, null)
-        : new Tensor(new double[shape.ElementCount], 0, shape, dtype, null);
+        ? new Tensor(shape.ElementCount == 0 ? [] : new float[shape.ElementCount], 0, shape, dtype, null)
+        : new Tensor(shape.ElementCount == 0 ? [] : new double[shape.ElementCount], 0, shape, dtype, null);
 
     /// <summary>Wraps an array without copying; the tensor owns it from now on.</summary>
     internal static Tensor Wrap<T>(T[] data, Shape shape)

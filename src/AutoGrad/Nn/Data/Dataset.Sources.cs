@@ -88,22 +88,30 @@ public sealed partial class Dataset
 
     private static Dataset LoadIdxPair(string directory, string prefix, string name)
     {
-        var images = IdxReader.Read(FindFile(directory, $"{prefix}-images-idx3-ubyte"));
-        var labels = IdxReader.Read(FindFile(directory, $"{prefix}-labels-idx1-ubyte"));
+        // Both headers first: a file that declares 2.7 million images is found not to match its 5 labels before
+        // gigabytes are read for it.
+        using var images = IdxReader.Open(FindFile(directory, $"{prefix}-images-idx3-ubyte"));
+        using var labels = IdxReader.Open(FindFile(directory, $"{prefix}-labels-idx1-ubyte"));
         if (images.Dims.Length != 3 || labels.Dims.Length != 1 || images.Dims[0] != labels.Dims[0])
         {
             throw new IdxFormatException(
-                $"{name}: images {Shape.Format(images.Dims)} and labels {Shape.Format(labels.Dims)} do not pair up as (N, rows, cols) and (N,).");
+                $"{name}: images {Shape.Format(images.Dims)} in {images.Name} and labels {Shape.Format(labels.Dims)} in {labels.Name} do not pair up as (N, rows, cols) and (N,).");
         }
 
-        var classes = labels.Data.Select(l => (int)l).ToArray();
+        if (images.Dims.Contains(0))
+        {
+            throw new IdxFormatException(
+                $"{name}: {images.Name} declares {Shape.Format(images.Dims)}: a data set needs at least one image of at least one row and one column.");
+        }
+
+        var classes = labels.ReadData().Select(l => (int)l).ToArray();
         if (classes.Any(c => c >= 10))
         {
-            throw new IdxFormatException($"{name}: a label is {classes.Max()}, but MNIST-style sets have 10 classes.");
+            throw new IdxFormatException($"{name}: a label in {labels.Name} is {classes.Max()}, but MNIST-style sets have 10 classes.");
         }
 
         // Kept as bytes (pixel / 255 is formed per batch): a shuffled batch then reads 784 bytes a row, not 3 KB.
-        return new Dataset(name, images.Data, 255f, classes, images.Dims[1] * images.Dims[2], 10);
+        return new Dataset(name, images.ReadData(), 255f, classes, images.Dims[1] * images.Dims[2], 10);
     }
 
     private static string FindFile(string directory, string stem)

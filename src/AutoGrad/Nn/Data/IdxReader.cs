@@ -41,25 +41,20 @@ public static class IdxReader
     private const byte UnsignedByte = 0x08;
     private const int MaxDimensions = 8;
 
+    /// <summary>
+    /// Deflate expands at most about 1032 to 1, so a gzipped file can hold no more than this many bytes of data per
+    /// byte of its own; a larger claim is rejected before anything is allocated for it.
+    /// </summary>
+    private const long MaxDeflateRatio = 1032;
+
     /// <summary>Reads a file, decompressing it when it is gzipped (detected by content, not by name).</summary>
     /// <param name="path">The file.</param>
     /// <returns>The array.</returns>
     /// <exception cref="IdxFormatException">The file is not valid IDX of unsigned bytes.</exception>
     public static IdxArray Read(string path)
     {
-        using var file = File.OpenRead(path);
-        Span<byte> head = stackalloc byte[2];
-        var gzipped = file.Read(head) == 2 && head[0] == 0x1F && head[1] == 0x8B;
-        file.Position = 0;
-        try
-        {
-            using Stream stream = gzipped ? new GZipStream(file, CompressionMode.Decompress) : file;
-            return Read(stream, path, gzipped ? null : file.Length);
-        }
-        catch (InvalidDataException e)
-        {
-            throw new IdxFormatException($"IDX: {path} is not a valid gzip stream: {e.Message}", e);
-        }
+        using var file = Open(path);
+        return new IdxArray(file.Dims, file.ReadData());
     }
 
     /// <summary>Reads IDX from a stream.</summary>
@@ -70,18 +65,105 @@ public static class IdxReader
     public static IdxArray Read(Stream stream, string name, long? length = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        var file = new IdxFile(stream, null, name, length, null);
+        return new IdxArray(file.Dims, file.ReadData());
+    }
+
+    /// <summary>
+    /// Opens a file and reads its header only, so a caller can check the declared sizes (against a partner file,
+    /// say) before the data is read and allocated.
+    /// </summary>
+    /// <param name="path">The file, gzipped or not.</param>
+    /// <returns>The open file; dispose it.</returns>
+    internal static IdxFile Open(string path)
+    {
+        var file = File.OpenRead(path);
         try
         {
-            return ReadCore(stream, name, length);
+            Span<byte> head = stackalloc byte[2];
+            var gzipped = file.Read(head) == 2 && head[0] == 0x1F && head[1] == 0x8B;
+            file.Position = 0;
+            return gzipped
+                ? new IdxFile(new GZipStream(file, CompressionMode.Decompress), file, path, null, file.Length * MaxDeflateRatio)
+                : new IdxFile(file, file, path, file.Length, null);
         }
-        catch (InvalidDataException e)
+        catch
         {
-            // A corrupt compressed stream (a GZipStream the caller passed in) surfaces as the reader's own error.
-            throw new IdxFormatException($"IDX: {name} is not a valid compressed stream: {e.Message}", e);
+            file.Dispose();
+            throw;
         }
     }
 
-    private static IdxArray ReadCore(Stream stream, string name, long? length)
+    /// <summary>An IDX stream whose header has been read and checked; <see cref="ReadData"/> reads the rest.</summary>
+    internal sealed class IdxFile : IDisposable
+    {
+        private readonly Stream _stream;
+        private readonly Stream? _owned;
+
+        /// <summary>Reads and checks the header.</summary>
+        /// <param name="stream">The (decompressed) content, at the magic number.</param>
+        /// <param name="owned">The file to close on dispose, if any.</param>
+        /// <param name="name">The name for messages.</param>
+        /// <param name="length">The exact content length, when known.</param>
+        /// <param name="bound">An upper bound on the content length (a gzip file's size times the deflate limit).</param>
+        public IdxFile(Stream stream, Stream? owned, string name, long? length, long? bound)
+        {
+            _stream = stream;
+            _owned = owned;
+            Name = name;
+            try
+            {
+                Dims = Guard(() => ReadHeader(stream, name, length, bound), name);
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The file's name, for messages.</summary>
+        public string Name { get; }
+
+        /// <summary>The declared dimensions.</summary>
+        public int[] Dims { get; }
+
+        /// <summary>Reads the data the header declares, in bounded chunks, and checks that nothing follows it.</summary>
+        /// <returns>The bytes.</returns>
+        public byte[] ReadData() => Guard(() => ReadBody(_stream, Name, Dims), Name);
+
+        /// <inheritdoc/>
+        public void Dispose()
+        {
+            // A caller's stream (Read(Stream, …)) stays open; a file this reader opened is closed with its gzip layer.
+            if (_owned is null)
+            {
+                return;
+            }
+
+            if (!ReferenceEquals(_stream, _owned))
+            {
+                _stream.Dispose();
+            }
+
+            _owned.Dispose();
+        }
+
+        private static T Guard<T>(Func<T> read, string name)
+        {
+            try
+            {
+                return read();
+            }
+            catch (InvalidDataException e)
+            {
+                // A corrupt compressed stream surfaces as the reader's own error.
+                throw new IdxFormatException($"IDX: {name} is not a valid compressed stream: {e.Message}", e);
+            }
+        }
+    }
+
+    private static int[] ReadHeader(Stream stream, string name, long? length, long? bound)
     {
         Span<byte> magic = stackalloc byte[4];
         ReadExactly(stream, magic, name, "the magic number");
@@ -127,13 +209,24 @@ public static class IdxReader
             throw new IdxFormatException($"IDX: {name} declares {Shape.Format(dims)} ({count} bytes) but holds {known - header} bytes of data.");
         }
 
-        var data = ReadData(stream, (int)count, name, dims);
+        if (bound is long most && count > most - header)
+        {
+            throw new IdxFormatException($"IDX: {name} declares {Shape.Format(dims)} ({count} bytes), more than its compressed size can hold (at most {most - header}).");
+        }
+
+        return dims;
+    }
+
+    private static byte[] ReadBody(Stream stream, string name, int[] dims)
+    {
+        var count = Shape.Product(dims);
+        var data = ReadData(stream, count, name, dims);
         if (stream.ReadByte() >= 0)
         {
             throw new IdxFormatException($"IDX: {name} has data beyond the {count} bytes that {Shape.Format(dims)} declares.");
         }
 
-        return new IdxArray(dims, data);
+        return data;
     }
 
     /// <summary>Reads in chunks, so a file that claims more than it holds fails at its end without a huge allocation first.</summary>

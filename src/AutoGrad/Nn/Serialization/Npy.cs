@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace AutoGrad.Serialization;
 
@@ -10,7 +9,7 @@ namespace AutoGrad.Serialization;
 /// NumPy's <c>.npy</c> format, version 1.0 to 3.0: the magic <c>\x93NUMPY</c>, a version, a header length, a Python
 /// dict literal (<c>descr</c>, <c>fortran_order</c>, <c>shape</c>), then the raw data. Float32 and float64 only.
 /// </summary>
-public static partial class Npy
+public static class Npy
 {
     private static readonly byte[] s_magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
@@ -38,20 +37,23 @@ public static partial class Npy
         BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)dict.Length);
         stream.Write(length);
         stream.Write(Encoding.ASCII.GetBytes(dict));
-        stream.Write(tensor.DType == DType.Float32
-            ? MemoryMarshal.AsBytes(tensor.AsReadOnlySpan<float>())
-            : MemoryMarshal.AsBytes(tensor.AsReadOnlySpan<double>()));
+        TensorBytes.Write(stream, tensor);
     }
 
     /// <summary>Reads one <c>.npy</c> array of float32 or float64 (either byte order, C or Fortran order).</summary>
     /// <param name="stream">The stream, at the magic number.</param>
     /// <param name="name">The name for messages.</param>
-    /// <param name="available">The bytes the stream holds, when known, to reject impossible shapes before allocating.</param>
+    /// <param name="available">
+    /// The bytes the stream holds from here, when known, to reject impossible shapes before allocating. For a
+    /// seekable stream it defaults to the stream's remaining length; for another stream the data is read in chunks
+    /// that grow only as it arrives.
+    /// </param>
     /// <returns>The tensor, in C order.</returns>
     /// <exception cref="CheckpointFormatException">The data is not valid <c>.npy</c> of a supported dtype.</exception>
     public static Tensor Read(Stream stream, string name, long? available = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        available ??= stream.CanSeek ? stream.Length - stream.Position : null;
         Span<byte> prefix = stackalloc byte[8];
         ReadExactly(stream, prefix, name);
         if (!prefix[..6].SequenceEqual(s_magic))
@@ -87,28 +89,44 @@ public static partial class Npy
         var header = new byte[headerLength];
         ReadExactly(stream, header, name);
         var (dtype, bigEndian, fortran, dims) = ParseHeader(Encoding.Latin1.GetString(header), name);
-        var count = Shape.Create(dims).ElementCount;
-        var bytes = (long)count * dtype.SizeInBytes();
-        if (available is long known && bytes > known - 8 - headerLength)
+        long count = 1;
+        foreach (var d in dims)
         {
-            throw new CheckpointFormatException($"npy: {name} declares {Shape.Format(dims)} ({bytes} bytes) but holds at most {known - 8 - headerLength}.");
+            count = Math.Min(count * d, (long)Array.MaxLength + 1);
+        }
+
+        if (count > Array.MaxLength)
+        {
+            throw new CheckpointFormatException($"npy: {name} declares {Shape.Format(dims)}, more elements than a tensor can hold.");
+        }
+
+        var bytes = count * dtype.SizeInBytes();
+        var dataOffset = 8 + (major == 1 ? 2 : 4) + headerLength;
+        if (available is long known && bytes > known - dataOffset)
+        {
+            throw new CheckpointFormatException($"npy: {name} declares {Shape.Format(dims)} ({bytes} bytes) but holds at most {known - dataOffset}.");
         }
 
         // Fortran order is the C order of the reversed shape, transposed back.
         var storedDims = fortran ? dims.Reverse().ToArray() : dims;
-        var tensor = Tensor.Zeros(storedDims, dtype);
-        var raw = dtype == DType.Float32 ? MemoryMarshal.AsBytes(tensor.AsSpan<float>()) : MemoryMarshal.AsBytes(tensor.AsSpan<double>());
-        ReadExactly(stream, raw, name);
-        if (bigEndian != !BitConverter.IsLittleEndian)
+        Tensor tensor;
+        try
         {
-            if (dtype == DType.Float32)
+            if (available is not null)
             {
-                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, int>(raw), MemoryMarshal.Cast<byte, int>(raw));
+                tensor = Tensor.Zeros(storedDims, dtype);
+                TensorBytes.Read(stream, tensor, bigEndian);
             }
             else
             {
-                BinaryPrimitives.ReverseEndianness(MemoryMarshal.Cast<byte, long>(raw), MemoryMarshal.Cast<byte, long>(raw));
+                tensor = dtype == DType.Float32
+                    ? Tensor.Wrap(TensorBytes.ReadGrowing<float>(stream, (int)count, bigEndian), Shape.Create(storedDims))
+                    : Tensor.Wrap(TensorBytes.ReadGrowing<double>(stream, (int)count, bigEndian), Shape.Create(storedDims));
             }
+        }
+        catch (EndOfStreamException e)
+        {
+            throw new CheckpointFormatException($"npy: {name} is truncated.", e);
         }
 
         if (!fortran || dims.Length < 2)
@@ -125,28 +143,15 @@ public static partial class Npy
 
     private static (DType DType, bool BigEndian, bool Fortran, int[] Dims) ParseHeader(string header, string name)
     {
-        var descr = DescrPattern().Match(header);
-        var order = FortranPattern().Match(header);
-        var shape = ShapePattern().Match(header);
-        if (!descr.Success || !order.Success || !shape.Success)
+        var (code, fortran, dims) = NpyHeader.Parse(header, name);
+        var dtype = code switch
         {
-            throw new CheckpointFormatException($"npy: the header of {name} lacks descr, fortran_order or shape: {header.Trim()}");
-        }
-
-        var code = descr.Groups[1].Value;
-        var dtype = code[1..] switch
-        {
-            "f4" => DType.Float32,
-            "f8" => DType.Float64,
+            "<f4" or ">f4" or "=f4" => DType.Float32,
+            "<f8" or ">f8" or "=f8" => DType.Float64,
             _ => throw new CheckpointFormatException($"npy: {name} has dtype '{code}'; only float32 ('<f4') and float64 ('<f8') are supported."),
         };
-        var dims = shape.Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(d => int.TryParse(d, NumberStyles.None, CultureInfo.InvariantCulture, out var v)
-                ? v
-                : throw new CheckpointFormatException($"npy: {name} has an unreadable shape ({shape.Groups[1].Value})."))
-            .ToArray();
-        return (dtype, code[0] == '>', order.Groups[1].Value == "True", dims);
+        var bigEndian = code[0] == '>' || (code[0] == '=' && !BitConverter.IsLittleEndian);
+        return (dtype, bigEndian, fortran, dims);
     }
 
     private static void ReadExactly(Stream stream, Span<byte> buffer, string name)
@@ -160,13 +165,4 @@ public static partial class Npy
             throw new CheckpointFormatException($"npy: {name} is truncated.", e);
         }
     }
-
-    [GeneratedRegex(@"'descr'\s*:\s*'([<>|=][a-z]\d+)'")]
-    private static partial Regex DescrPattern();
-
-    [GeneratedRegex(@"'fortran_order'\s*:\s*(True|False)")]
-    private static partial Regex FortranPattern();
-
-    [GeneratedRegex(@"'shape'\s*:\s*\(([^)]*)\)")]
-    private static partial Regex ShapePattern();
 }

@@ -73,11 +73,33 @@ public static class Npz
                     throw new CheckpointFormatException($"npz: {name} contains '{arrayName}' twice.");
                 }
 
+                if (entry.IsEncrypted)
+                {
+                    throw new CheckpointFormatException($"npz: '{entry.FullName}' in {name} is encrypted; NumPy archives never are.");
+                }
+
                 // An entry's declared sizes come from the archive and may lie; deflate expands at most ~1032x, so the
                 // array can be no larger than that times the bytes the archive really has.
                 var available = Math.Min(entry.Length, (Math.Min(entry.CompressedLength, stream.Length) * 1032) + 1024);
-                using var input = entry.Open();
-                result.Add((arrayName, Npy.Read(input, $"{name}:{entry.FullName}", available)));
+                using var input = new Crc32ReadStream(entry.Open());
+                var tensor = Npy.Read(input, $"{name}:{entry.FullName}", available);
+
+                // As NumPy's zipfile does: the whole entry is read and its CRC-32 compared, so one flipped bit in the
+                // weights fails the load instead of loading silently changed numbers.
+                var trailing = input.Drain();
+                if (input.Crc != entry.Crc32)
+                {
+                    throw new CheckpointFormatException(
+                        $"npz: '{entry.FullName}' in {name} is corrupt: its CRC-32 is {input.Crc:x8}, the archive records {entry.Crc32:x8} (Bad CRC-32).");
+                }
+
+                if (trailing > 0 || input.BytesRead != entry.Length)
+                {
+                    throw new CheckpointFormatException(
+                        $"npz: '{entry.FullName}' in {name} holds {input.BytesRead} bytes, {trailing} of them after the array; the archive records {entry.Length}.");
+                }
+
+                result.Add((arrayName, tensor));
             }
 
             return result;

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace AutoGrad.Serialization;
@@ -89,9 +88,7 @@ public static class SafeTensors
         stream.Write(header.GetBuffer().AsSpan(0, (int)header.Length));
         foreach (var (_, tensor) in tensors)
         {
-            stream.Write(tensor.DType == DType.Float32
-                ? MemoryMarshal.AsBytes(tensor.AsReadOnlySpan<float>())
-                : MemoryMarshal.AsBytes(tensor.AsReadOnlySpan<double>()));
+            TensorBytes.Write(stream, tensor);
         }
     }
 
@@ -136,9 +133,15 @@ public static class SafeTensors
         {
             stream.Position = dataStart + entry.Begin;
             var tensor = Tensor.Zeros(entry.Dims, entry.DType);
-            stream.ReadExactly(entry.DType == DType.Float32
-                ? MemoryMarshal.AsBytes(tensor.AsSpan<float>())
-                : MemoryMarshal.AsBytes(tensor.AsSpan<double>()));
+            try
+            {
+                TensorBytes.Read(stream, tensor, bigEndian: false);
+            }
+            catch (EndOfStreamException e)
+            {
+                throw new CheckpointFormatException($"safetensors: {name} is truncated in '{entry.Name}'.", e);
+            }
+
             result.Add((entry.Name, tensor));
         }
 
@@ -147,101 +150,41 @@ public static class SafeTensors
 
     private static List<Entry> ParseHeader(byte[] header, string file, long dataLength)
     {
-        JsonDocument document;
+        List<Entry> entries;
         try
         {
-            document = JsonDocument.Parse(header, new JsonDocumentOptions { MaxDepth = 8 });
+            entries = SafeTensorsHeader.Parse(header, file, dataLength);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)
         {
-            throw new CheckpointFormatException($"safetensors: the header of {file} is not valid JSON: {e.Message}", e);
+            throw new CheckpointFormatException($"safetensors: the header of {file} is not valid: {e.Message}", e);
         }
 
-        using (document)
+        // As the reference implementation: sorted by start, the ranges tile the data exactly, with no hole between
+        // two tensors and no byte after the last (a hole or a tail is data no tensor accounts for).
+        var sorted = entries.ToArray();
+        Array.Sort(sorted, static (x, y) => x.Begin != y.Begin ? x.Begin.CompareTo(y.Begin) : x.ByteCount.CompareTo(y.ByteCount));
+        long end = 0;
+        foreach (var entry in sorted)
         {
-            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            if (entry.Begin != end)
             {
-                throw new CheckpointFormatException($"safetensors: the header of {file} is not a JSON object.");
+                throw new CheckpointFormatException(entry.Begin < end
+                    ? $"safetensors: in {file} the data of '{entry.Name}' overlaps the tensor before it."
+                    : $"safetensors: in {file} there are {entry.Begin - end} bytes before '{entry.Name}' that no tensor holds (a hole at {end}).");
             }
 
-            var entries = new List<Entry>();
-            var names = new HashSet<string>();
-            try
-            {
-                foreach (var property in document.RootElement.EnumerateObject())
-                {
-                    if (property.Name == "__metadata__")
-                    {
-                        continue;
-                    }
-
-                    if (!names.Add(property.Name))
-                    {
-                        throw new CheckpointFormatException($"safetensors: {file} names '{property.Name}' twice.");
-                    }
-
-                    entries.Add(ParseEntry(property, file, dataLength));
-                }
-            }
-            catch (InvalidOperationException e)
-            {
-                // JsonDocument validates structure, not the UTF-8 of names; a corrupt name fails when it is read.
-                throw new CheckpointFormatException($"safetensors: the header of {file} holds text that is not valid UTF-8: {e.Message}", e);
-            }
-
-            // Ranges must not overlap: sorted by start, each must end before the next begins.
-            var sorted = entries.OrderBy(e => e.Begin).ToList();
-            for (var i = 1; i < sorted.Count; i++)
-            {
-                if (sorted[i].Begin < sorted[i - 1].Begin + sorted[i - 1].ByteCount)
-                {
-                    throw new CheckpointFormatException($"safetensors: in {file} the data of '{sorted[i].Name}' overlaps '{sorted[i - 1].Name}'.");
-                }
-            }
-
-            return entries;
+            end = entry.Begin + entry.ByteCount;
         }
+
+        if (end != dataLength)
+        {
+            throw new CheckpointFormatException($"safetensors: {file} has {dataLength - end} bytes after the last tensor's data ends at {end}.");
+        }
+
+        return entries;
     }
 
-    private static Entry ParseEntry(JsonProperty property, string file, long dataLength)
-    {
-        var name = property.Name;
-        try
-        {
-            var value = property.Value;
-            var dtypeName = value.GetProperty("dtype").GetString();
-            var dtype = dtypeName switch
-            {
-                "F32" => DType.Float32,
-                "F64" => DType.Float64,
-                _ => throw new CheckpointFormatException($"safetensors: '{name}' in {file} has dtype {dtypeName}; only F32 and F64 are supported."),
-            };
-            var dims = value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray();
-            var offsets = value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64()).ToArray();
-            long count = 1;
-            foreach (var d in dims)
-            {
-                count = d < 0 ? -1 : count * d;
-                if (count < 0 || count > Array.MaxLength)
-                {
-                    throw new CheckpointFormatException($"safetensors: '{name}' in {file} has an impossible shape {Shape.Format(dims)}.");
-                }
-            }
-
-            var bytes = count * dtype.SizeInBytes();
-            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] > dataLength || offsets[1] - offsets[0] != bytes)
-            {
-                throw new CheckpointFormatException(
-                    $"safetensors: '{name}' in {file} has data_offsets [{string.Join(", ", offsets)}] that do not hold {Shape.Format(dims)} {dtype.Name()} ({bytes} bytes) within the {dataLength} data bytes.");
-            }
-
-            return new Entry(name, dtype, dims, offsets[0], bytes);
-        }
-        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
-        {
-            throw new CheckpointFormatException($"safetensors: the header entry '{name}' in {file} is malformed: {e.Message}", e);
-        }
-    }
-
-    private sealed record Entry(string Name, DType DType, int[] Dims, long Begin, long ByteCount);
+    /// <summary>One tensor of the header: its name, type, shape and byte range within the data.</summary>
+    internal sealed record Entry(string Name, DType DType, int[] Dims, long Begin, long ByteCount);
 }

@@ -33,6 +33,53 @@ public sealed class IdxReaderTests : IDisposable
         Assert.Contains("ends before", Assert.Throws<IdxFormatException>(() => IdxReader.Read(Write("g", [0, 0, 8]))).Message);
     }
 
+    [Fact]
+    public void A_2_MB_gzip_declaring_2_GB_of_images_is_refused_against_its_5_labels_before_reading()
+    {
+        // 2.1 GB declared, 2 MB of incompressible gzip (so the deflate bound alone allows it): the labels file's 5
+        // labels disagree, and that is found from the two headers, before the images are read or allocated.
+        var noise = new byte[2 << 20];
+        new Random(3).NextBytes(noise);
+        Write("train-images-idx3-ubyte", [0, 0, 8, 3, .. BigEndian(2_700_000), .. BigEndian(28), .. BigEndian(28), .. noise], gzip: true);
+        Write("train-labels-idx1-ubyte", [0, 0, 8, 1, .. BigEndian(5), 1, 2, 3, 4, 5]);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var e = Assert.Throws<IdxFormatException>(() => Dataset.FromIdxDirectory(_folder, "hostile"));
+
+        Assert.Contains("(2700000, 28, 28)", e.Message);
+        Assert.Contains("(5,)", e.Message);
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 16 << 20);
+    }
+
+    [Fact]
+    public void A_gzip_claiming_more_than_deflate_can_expand_to_is_refused_at_its_header()
+    {
+        var path = Write("images", [0, 0, 8, 3, .. BigEndian(100_000), .. BigEndian(28), .. BigEndian(28), 1, 2, 3], gzip: true);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Contains("compressed size", Assert.Throws<IdxFormatException>(() => IdxReader.Read(path)).Message);
+        Assert.InRange(GC.GetAllocatedBytesForCurrentThread() - before, 0, 1 << 20);
+    }
+
+    [Theory]
+    [InlineData(0, 28, 28)]
+    [InlineData(2, 0, 28)]
+    [InlineData(2, 28, 0)]
+    public void A_set_with_no_images_or_empty_images_is_refused_naming_the_file(int count, int rows, int columns)
+    {
+        var images = Write("t10k-images-idx3-ubyte", [0, 0, 8, 3, .. BigEndian(count), .. BigEndian(rows), .. BigEndian(columns)]);
+        Write("t10k-labels-idx1-ubyte", [0, 0, 8, 1, .. BigEndian(count), .. new byte[count]]);
+        Write("train-images-idx3-ubyte", [0, 0, 8, 3, .. BigEndian(1), .. BigEndian(1), .. BigEndian(1), 7]);
+        Write("train-labels-idx1-ubyte", [0, 0, 8, 1, .. BigEndian(1), 3]);
+
+        var e = Assert.Throws<IdxFormatException>(() => Dataset.FromIdxDirectory(_folder, "empty"));
+
+        Assert.Contains(images, e.Message);
+        Assert.Contains($"({count}, {rows}, {columns})", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+    }
+
+    private static byte[] BigEndian(int value) => [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
+
     private string Write(string name, byte[] bytes, bool gzip = false)
     {
         var path = Path.Combine(_folder, name + (gzip ? ".gz" : string.Empty));
