@@ -32,7 +32,7 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
 
         // Only the two chosen dependencies, nothing from the build (analyzers, test packages).
         var dependencies = DependencyIds(Library);
-        Assert.Equal(["CommunityToolkit.HighPerformance", "System.Numerics.Tensors"], dependencies);
+        Assert.Equal(["CommunityToolkit.HighPerformance", "System.IO.Hashing", "System.Numerics.Tensors"], dependencies);
     }
 
     [Fact]
@@ -90,6 +90,65 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         Assert.Equal("digits", result.RootElement.GetProperty("dataset").GetString());
         Assert.True(result.RootElement.GetProperty("testAccuracy").GetDouble() >= 0.96, json);
         Assert.True(File.Exists(Path.Combine(scratch, "curve.svg")));
+    }
+
+    [Fact]
+    public void A_save_interrupted_by_a_signal_or_a_kill_leaves_no_temporary_file_behind()
+    {
+        // A stranger's program saves through AtomicFile and hangs mid-write; it is interrupted as a user or a
+        // supervisor would. Ctrl+C (SIGINT) and SIGTERM run no finally block, so the library's handlers delete the
+        // temporary. SIGKILL runs nothing at all: its temporary stays until the next save of the same file.
+        var app = Path.Combine(packages.Root, "interrupted");
+        Directory.CreateDirectory(app);
+        packages.WriteNuGetConfig(app);
+        DotNet.Run(app, packages.Environment, "new", "console", "--name", "Interrupted", "--output", ".");
+        DotNet.Run(app, packages.Environment, "add", "package", "AutoGrad", "--version", packages.Version);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using AutoGrad.Serialization;
+
+            AtomicFile.Write(args[0], stream =>
+            {
+                stream.Write(new byte[4096]);
+                if (args[1] == "hang")
+                {
+                    Console.WriteLine("writing");
+                    Thread.Sleep(Timeout.Infinite);
+                }
+            });
+            """);
+        DotNet.Run(app, packages.Environment, "build", "-c", "Release", "-o", "out");
+        var program = Path.Combine(app, "out", "Interrupted.dll");
+        var data = Path.Combine(app, "data");
+        Directory.CreateDirectory(data);
+        var target = Path.Combine(data, "model.safetensors");
+
+        foreach (var signal in new[] { "INT", "TERM" })
+        {
+            Interrupt(program, target, signal);
+            Assert.Empty(Directory.GetFiles(data));
+        }
+
+        Interrupt(program, target, "KILL");
+        Assert.Single(Directory.GetFiles(data, ".model.safetensors.*.tmp"));
+        DotNet.Run(data, packages.Environment, program, target, "finish");
+        Assert.Equal([target], Directory.GetFiles(data));
+    }
+
+    private void Interrupt(string program, string target, string signal)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        start.ArgumentList.Add(program);
+        start.ArgumentList.Add(target);
+        start.ArgumentList.Add("hang");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        Assert.Equal("writing", process.StandardOutput.ReadLine());
+        Assert.Single(Directory.GetFiles(Path.GetDirectoryName(target)!, ".model.safetensors.*.tmp"));
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-s", signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            kill.WaitForExit();
+        }
+
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), $"the program did not end on SIG{signal}");
     }
 
     private static Dictionary<string, string> Nuspec(string package)

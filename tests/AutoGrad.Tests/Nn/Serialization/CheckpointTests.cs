@@ -91,6 +91,28 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_save_removes_temporaries_of_the_same_file_that_a_killed_process_left_but_not_a_live_writers()
+    {
+        // A process killed mid-save leaves .NAME.GUID.tmp; the next save of NAME deletes it. A temporary held open
+        // (locked) stands for another process still writing, and a temporary of another file is not this save's.
+        var path = Path.Combine(_folder, "m.safetensors");
+        var stale = Path.Combine(_folder, $".m.safetensors.{Guid.NewGuid():N}.tmp");
+        var live = Path.Combine(_folder, $".m.safetensors.{Guid.NewGuid():N}.tmp");
+        var other = Path.Combine(_folder, $".other.safetensors.{Guid.NewGuid():N}.tmp");
+        File.WriteAllBytes(stale, new byte[1000]);
+        File.WriteAllBytes(other, new byte[10]);
+        using (new FileStream(live, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            SafeTensors.Save(path, [("w", Tensor.Ones([3]))]);
+
+            Assert.False(File.Exists(stale));
+            Assert.True(File.Exists(live));
+            Assert.True(File.Exists(other));
+            Assert.Equal(3, SafeTensors.Load(path).Single().Tensor.Length);
+        }
+    }
+
+    [Fact]
     public void Loading_names_the_first_mismatching_parameter()
     {
         var path = Path.Combine(_folder, "small.npz");
