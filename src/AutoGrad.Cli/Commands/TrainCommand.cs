@@ -14,7 +14,7 @@ namespace AutoGrad.Cli.Commands;
 /// <summary><c>autograd train</c>: the main job. With no options, a two-layer net on the embedded digits.</summary>
 internal static class TrainCommand
 {
-    public static Command Create(IAnsiConsole console, TextWriter stdout)
+    public static Command Create(IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
         var dataset = new Option<string>("--dataset") { Description = "The data set: digits (embedded) or fashion-mnist.", DefaultValueFactory = _ => "digits" };
         dataset.AcceptOnlyFromAmong("digits", "fashion-mnist");
@@ -22,21 +22,22 @@ internal static class TrainCommand
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated: 100 or 256,256.", DefaultValueFactory = _ => "100" };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong(TrainSettings.Optimizers);
-        var lr = new Option<double?>("--lr") { Description = "Learning rate (default 0.001 for adam, adamw, rmsprop; 0.1 otherwise)." };
-        var batch = new Option<int?>("--batch") { Description = "Batch size (default 32 for digits, 100 otherwise)." };
-        var epochs = new Option<int?>("--epochs") { Description = "Passes over the training set (default 30 for digits, 10 otherwise)." };
-        var iterations = new Option<int?>("--iterations") { Description = "Training steps, instead of --epochs." };
-        var seed = new Option<int>("--seed") { Description = "Seed for weights, shuffling and the digits split.", DefaultValueFactory = _ => 42 };
+        var lr = NumberOptions.PositiveDouble("--lr", "Learning rate (default 0.001 for adam, adamw, rmsprop; 0.1 otherwise).");
+        var batch = NumberOptions.PositiveInt("--batch", "Batch size (default 32 for digits, 100 otherwise).");
+        var epochs = NumberOptions.PositiveInt("--epochs", "Passes over the training set (default 30 for digits, 10 otherwise).");
+        var iterations = NumberOptions.PositiveInt("--iterations", "Training steps, instead of --epochs.");
+        var seed = NumberOptions.Int("--seed", "Seed for weights, shuffling and the digits split.", 42);
         var init = new Option<string>("--init") { Description = "Weight initialization: he, xavier, or a standard deviation such as 0.01.", DefaultValueFactory = _ => "he" };
         var useDouble = new Option<bool>("--double") { Description = "Train in float64 instead of float32." };
         var save = new Option<string?>("--save") { Description = "Write the trained parameters to FILE (.safetensors or .npz)." };
         var load = new Option<string?>("--load") { Description = "Start from the parameters in FILE (.safetensors or .npz)." };
-        var plot = new Option<string?>("--plot") { Description = "Write the loss and accuracy curves to FILE (SVG); default next to --save, else ./autograd-DATASET.svg." };
+        var plot = new Option<string?>("--plot") { Description = "Draw the loss and accuracy curves to FILE (SVG). Default: next to --save, if given; otherwise none." };
+        var noPlot = new Option<bool>("--no-plot") { Description = "Draw no curves, not even next to --save." };
         var json = new Option<bool>("--json") { Description = "Print the final metrics as one JSON object instead of the table." };
 
         var command = new Command("train", "Train a classifier and report its accuracy.")
         {
-            dataset, data, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, json,
+            dataset, data, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json,
         };
 
         command.SetAction(result =>
@@ -50,30 +51,37 @@ internal static class TrainCommand
                 throw new OptionException("--epochs and --iterations cannot be combined; give one.");
             }
 
+            if (result.GetValue(plot) is not null && result.GetValue(noPlot))
+            {
+                throw new OptionException("--plot and --no-plot cannot be combined; give one.");
+            }
+
+            var plotPath = result.GetValue(noPlot) ? null : result.GetValue(plot) ?? (savePath is not null ? Path.ChangeExtension(savePath, ".svg") : null);
+            OutputPaths.Check(savePath, plotPath, result.GetValue(load));
             var settings = new TrainSettings
             {
                 Dataset = datasetName,
                 DataDirectory = result.GetValue(data),
                 Hidden = TrainSettings.ParseHidden(result.GetValue(hidden)!),
                 Optimizer = optimizerName,
-                LearningRate = Positive(result.GetValue(lr) ?? TrainSettings.DefaultLearningRate(optimizerName), "--lr"),
-                BatchSize = (int)Positive(result.GetValue(batch) ?? (isDigits ? 32 : 100), "--batch"),
-                Epochs = result.GetValue(epochs) is int e ? (int)Positive(e, "--epochs") : result.GetValue(iterations) is null ? (isDigits ? 30 : 10) : null,
-                Iterations = result.GetValue(iterations) is int i ? (int)Positive(i, "--iterations") : null,
+                LearningRate = result.GetValue(lr) ?? TrainSettings.DefaultLearningRate(optimizerName),
+                BatchSize = result.GetValue(batch) ?? (isDigits ? 32 : 100),
+                Epochs = result.GetValue(epochs) ?? (result.GetValue(iterations) is null ? (isDigits ? 30 : 10) : null),
+                Iterations = result.GetValue(iterations),
                 Seed = result.GetValue(seed),
                 Init = ParseInit(result.GetValue(init)!),
                 Double = result.GetValue(useDouble),
                 SavePath = savePath,
                 LoadPath = result.GetValue(load),
-                PlotPath = result.GetValue(plot) ?? (savePath is not null ? Path.ChangeExtension(savePath, ".svg") : $"autograd-{datasetName}.svg"),
+                PlotPath = plotPath,
                 Json = result.GetValue(json),
             };
-            return Run(settings, console, stdout);
+            return Run(settings, console, stdout, stderr);
         });
         return command;
     }
 
-    private static int Run(TrainSettings settings, IAnsiConsole console, TextWriter stdout)
+    private static int Run(TrainSettings settings, IAnsiConsole console, TextWriter stdout, TextWriter stderr)
     {
         var warmUp = TrainWarmUp.Start(settings);
         var (train, test) = settings.LoadData();
@@ -100,12 +108,24 @@ internal static class TrainCommand
             Checkpoint.Save(model, settings.SavePath);
         }
 
-        File.WriteAllText(settings.PlotPath, TrainingPlot.Render(result, $"{train.Name} {settings.ModelDescription(train.FeatureCount, train.ClassCount)} {settings.Optimizer}"));
+        // The checkpoint is saved first; a picture that cannot be written costs the run nothing but a warning.
+        if (settings.PlotPath is not null)
+        {
+            try
+            {
+                File.WriteAllText(settings.PlotPath, TrainingPlot.Render(result, $"{train.Name} {settings.ModelDescription(train.FeatureCount, train.ClassCount)} {settings.Optimizer}"));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                stderr.WriteLine($"warning: the curves could not be written to {settings.PlotPath}: {App.OneLine(e.Message)}");
+            }
+        }
+
         if (settings.Json)
         {
             stdout.WriteLine(JsonSerializer.Serialize(new
             {
-                dataset = settings.Dataset,
+                dataset = settings.DatasetName,
                 trainAccuracy = result.TrainAccuracy,
                 testAccuracy = result.TestAccuracy,
                 seconds = result.TrainingSeconds,
@@ -147,7 +167,7 @@ internal static class TrainCommand
     {
         var table = new Table().AddColumns("", "");
         table.HideHeaders();
-        table.AddRow("data set", settings.Dataset);
+        table.AddRow("data set", Markup.Escape(settings.DatasetName));
         table.AddRow("model", $"{settings.ModelDescription(inputs, classes)}, {settings.Init} init, {settings.DType.Name()}");
         table.AddRow("optimizer", string.Create(CultureInfo.InvariantCulture, $"{settings.Optimizer}, lr {settings.LearningRate}, batch {settings.BatchSize}"));
         table.AddRow("iterations", result.Iterations.ToString(CultureInfo.InvariantCulture));
@@ -155,7 +175,7 @@ internal static class TrainCommand
         table.AddRow("train accuracy", result.TrainAccuracy.ToString("P2", CultureInfo.InvariantCulture));
         table.AddRow("test accuracy", result.TestAccuracy.ToString("P2", CultureInfo.InvariantCulture));
         table.AddRow("training time", string.Create(CultureInfo.InvariantCulture, $"{result.TrainingSeconds:F2} s ({result.TotalSeconds:F2} s with evaluation)"));
-        table.AddRow("curves", Markup.Escape(settings.PlotPath));
+        table.AddRow("curves", settings.PlotPath is null ? "not drawn (--plot FILE draws them)" : Markup.Escape(settings.PlotPath));
         if (settings.SavePath is not null)
         {
             table.AddRow("parameters", Markup.Escape(settings.SavePath));
@@ -163,10 +183,6 @@ internal static class TrainCommand
 
         console.Write(table);
     }
-
-    private static double Positive(double value, string option) => value > 0 && double.IsFinite(value)
-        ? value
-        : throw new OptionException($"{option}: {value.ToString(CultureInfo.InvariantCulture)} must be positive.");
 
     private static WeightInit ParseInit(string text)
     {
@@ -176,7 +192,7 @@ internal static class TrainCommand
         }
         catch (Exception e) when (e is FormatException or ArgumentOutOfRangeException)
         {
-            throw new OptionException($"--init: {e.Message}");
+            throw new OptionException($"--init: {App.OneLine(e.Message)}");
         }
     }
 }

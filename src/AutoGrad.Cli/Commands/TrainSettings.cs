@@ -37,11 +37,16 @@ internal sealed record TrainSettings
 
     public string? LoadPath { get; init; }
 
-    public required string PlotPath { get; init; }
+    public string? PlotPath { get; init; }
 
     public bool Json { get; init; }
 
     public DType DType => Double ? DType.Float64 : DType.Float32;
+
+    /// <summary>What the run calls its data: the folder's name for <c>--data</c>, else the <c>--dataset</c> name.</summary>
+    public string DatasetName => DataDirectory is null
+        ? Dataset
+        : Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(DataDirectory)));
 
     /// <summary>The learning rate each optimizer starts from when none is given.</summary>
     public static double DefaultLearningRate(string optimizer) => optimizer switch
@@ -53,7 +58,7 @@ internal sealed record TrainSettings
 
     public static IReadOnlyList<int> ParseHidden(string text)
     {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
         var sizes = new List<int>();
         foreach (var part in parts)
         {
@@ -65,14 +70,14 @@ internal sealed record TrainSettings
             sizes.Add(size);
         }
 
-        return sizes.Count > 0 ? sizes : throw new OptionException("--hidden: give at least one layer width.");
+        return sizes;
     }
 
     public (Dataset Train, Dataset Test) LoadData()
     {
         if (DataDirectory is not null)
         {
-            return AutoGrad.Data.Dataset.FromIdxDirectory(DataDirectory, Dataset);
+            return AutoGrad.Data.Dataset.FromIdxDirectory(DataDirectory, DatasetName);
         }
 
         return Dataset switch

@@ -123,4 +123,128 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("diverged", error);
         Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
+
+    [Theory]
+    [InlineData("model.pt", "--save", ".safetensors or .npz")]
+    [InlineData("nodir/m.safetensors", "--save", "does not exist")]
+    [InlineData("curve.png", "--plot", ".svg")]
+    [InlineData("nodir/curve.svg", "--plot", "does not exist")]
+    public void Output_paths_are_checked_before_any_data_is_read(string file, string option, string reason)
+    {
+        // Before, --save model.pt failed after training, losing it, with a message naming the hidden temporary. The
+        // data folder given here does not exist: a check that ran after loading would report that instead.
+        var path = Path.Combine(_folder, file);
+        var (code, output, error) = CliRunner.Run("train", option, path, "--data", Path.Combine(_folder, "no-data"));
+
+        Assert.Equal(2, code);
+        Assert.Equal(string.Empty, output);
+        Assert.StartsWith($"error: {option}", error);
+        Assert.Contains(reason, error);
+        Assert.DoesNotContain(".tmp", error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void A_read_only_folder_and_one_file_for_both_outputs_are_refused_up_front()
+    {
+        // /proc takes no new files, even from root (CI runs as root, which file permissions do not stop).
+        var (code, _, error) = CliRunner.Run("train", "--plot", "/proc/curves.svg");
+        Assert.Equal(2, code);
+        Assert.Contains("not writable", error);
+
+        var same = Path.Combine(_folder, "same.svg");
+        (code, _, error) = CliRunner.Run("train", "--save", Path.ChangeExtension(same, ".npz"), "--plot", Path.ChangeExtension(same, ".npz"));
+        Assert.Equal(2, code);
+        Assert.Contains(".svg", error);
+    }
+
+    [Fact]
+    public void Without_plot_or_save_nothing_is_written_to_the_working_folder()
+    {
+        // Before, every run wrote ./autograd-digits.svg, and in a read-only folder a successful run exited 1 without
+        // its JSON. Now the picture is drawn only where --plot (or --save) says.
+        var before = Directory.GetFiles(Environment.CurrentDirectory);
+        var (code, output, error) = CliRunner.Run("train", "--iterations", "20", "--json");
+
+        Assert.True(code == 0, error);
+        Assert.Equal(string.Empty, error);
+        Assert.Equal(20, JsonDocument.Parse(output).RootElement.GetProperty("iterations").GetInt32());
+        Assert.Equal(before, Directory.GetFiles(Environment.CurrentDirectory));
+        Assert.Equal(0, CliRunner.Run("train", "--iterations", "5", "--save", Path.Combine(_folder, "n.npz"), "--no-plot", "--json").ExitCode);
+        Assert.False(File.Exists(Path.Combine(_folder, "n.svg")));
+    }
+
+    [Fact]
+    public void A_data_folder_names_the_data_set_everywhere()
+    {
+        var set = Path.Combine(_folder, "my-scans");
+        Directory.CreateDirectory(set);
+        foreach (var (prefix, count) in new[] { ("train", 20), ("t10k", 10) })
+        {
+            File.WriteAllBytes(Path.Combine(set, $"{prefix}-images-idx3-ubyte"), [0, 0, 8, 3, 0, 0, 0, (byte)count, 0, 0, 0, 2, 0, 0, 0, 2, .. Enumerable.Range(0, 4 * count).Select(i => (byte)(i * 7))]);
+            File.WriteAllBytes(Path.Combine(set, $"{prefix}-labels-idx1-ubyte"), [0, 0, 8, 1, 0, 0, 0, (byte)count, .. Enumerable.Range(0, count).Select(i => (byte)(i % 3))]);
+        }
+
+        var plot = Path.Combine(_folder, "scan.svg");
+        var (code, output, error) = CliRunner.Run("train", "--data", set, "--iterations", "5", "--batch", "4", "--json", "--plot", plot);
+        Assert.True(code == 0, error);
+        Assert.Equal("my-scans", JsonDocument.Parse(output).RootElement.GetProperty("dataset").GetString());
+        Assert.Contains("my-scans", File.ReadAllText(plot));
+        Assert.DoesNotContain("digits", File.ReadAllText(plot));
+
+        var table = CliRunner.Run("train", "--data", set, "--iterations", "5", "--batch", "4", "--plot", plot);
+        Assert.Contains("my-scans", table.Out);
+
+        var missing = CliRunner.Run("train", "--data", Path.Combine(_folder, "gone"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("gone", missing.Error);
+        Assert.DoesNotContain("digits", missing.Error);
+    }
+
+    [Theory]
+    [InlineData("--init -1", "--init")]
+    [InlineData("--init 0", "--init")]
+    [InlineData("--lr abc", "'abc' is not a finite number")]
+    [InlineData("--lr inf", "'inf' is not a finite number")]
+    [InlineData("--lr 1e400", "'1e400' is not a finite number")]
+    [InlineData("--lr -2", "-2 must be positive")]
+    [InlineData("--batch 2.5", "'2.5' is not a whole number")]
+    [InlineData("--hidden 10,,10", "--hidden")]
+    [InlineData("--seed x", "--seed")]
+    public void Every_bad_value_gets_one_plain_line(string arguments, string expected)
+    {
+        var (code, _, error) = CliRunner.Run(["train", .. arguments.Split(' ')]);
+        Assert.Equal(2, code);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(expected, error);
+        Assert.DoesNotContain("System.", error);
+        Assert.DoesNotContain("Actual value", error);
+        Assert.DoesNotContain("Infinity", error);
+    }
+
+    [Theory]
+    [InlineData("trian", "did you mean 'train'?")]
+    [InlineData("chekc", "did you mean 'check'?")]
+    [InlineData("frobnicate", "the commands are")]
+    public void A_mistyped_command_suggests_the_nearest(string command, string expected)
+    {
+        var (code, _, error) = CliRunner.Run(command);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error);
+        Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void Output_that_is_not_a_terminal_carries_no_escape_codes()
+    {
+        // The console the real program makes (not the test runner's): piped output gets plain text.
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        Assert.Equal(0, App.Run(["train", "--iterations", "30", "--plot", Path.Combine(_folder, "e.svg")], stdout, stderr));
+        Assert.Equal(0, App.Run(["check", "--op", "Exp"], stdout, stderr));
+
+        Assert.DoesNotContain('\u001b', stdout.ToString());
+        Assert.Contains("test accuracy", stdout.ToString());
+        Assert.Contains("pass", stdout.ToString());
+    }
 }

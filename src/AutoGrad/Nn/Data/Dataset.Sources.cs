@@ -80,7 +80,8 @@ public sealed partial class Dataset
     {
         if (!Directory.Exists(directory))
         {
-            throw new DirectoryNotFoundException($"{name}: the folder {directory} does not exist (Debian: apt-get install dataset-fashion-mnist).");
+            var hint = name == "fashion-mnist" || Path.GetFullPath(directory) == FashionMnistDirectory ? " (Debian: apt-get install dataset-fashion-mnist)" : string.Empty;
+            throw new DirectoryNotFoundException($"{name}: the folder {directory} does not exist{hint}.");
         }
 
         return (LoadIdxPair(directory, "train", name + "-train"), LoadIdxPair(directory, "t10k", name + "-test"));
