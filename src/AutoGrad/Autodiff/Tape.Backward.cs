@@ -16,6 +16,9 @@ public sealed partial class Tape
     /// <summary>Per node, during <see cref="Backward(Tensor, Tensor?, bool)"/>: a parameter gradient to write in place.</summary>
     private Tensor?[] _overwrite = [];
 
+    /// <summary>Per node, after a <see cref="Backward(Tensor, Tensor?, bool)"/> sweep: its claimed parameter gradient was written in place.</summary>
+    private bool[] _wroteInPlace = [];
+
     /// <summary>
     /// Gradients of a one-element <paramref name="output"/> with respect to each of <paramref name="inputs"/>.
     /// </summary>
@@ -146,49 +149,60 @@ public sealed partial class Tape
         if (_overwrite.Length < _nodes.Length)
         {
             _overwrite = new Tensor?[_nodes.Length];
+            _wroteInPlace = new bool[_nodes.Length];
         }
 
         foreach (var (leaf, node) in _leaves)
         {
-            _overwrite[node] = leaf.RequiresGrad ? leaf.GradientToOverwrite() : null;
+            _overwrite[node] = leaf.RequiresGrad ? leaf.ClaimGradientToOverwrite() : null;
         }
 
         try
         {
             Sweep(root, output, outputGradient);
         }
-        finally
+        catch
         {
-            foreach (var (_, node) in _leaves)
+            // The claimed buffers may hold part of a gradient; released unwritten they still count as zero.
+            foreach (var (leaf, node) in _leaves)
+            {
+                if (_overwrite[node] is not null)
+                {
+                    _overwrite[node] = null;
+                    leaf.ReleaseGradient(written: false);
+                }
+            }
+
+            throw;
+        }
+
+        // First the gradients this sweep wrote in place (claimed buffers: the first gradient to reach a claimed leaf
+        // goes into its buffer), releasing every claim; only then the additions, which may wait for another thread's
+        // claim. Waiting while holding no claim of one's own cannot deadlock.
+        foreach (var (leaf, node) in _leaves)
+        {
+            _wroteInPlace[node] = _overwrite[node] is not null;
+            if (_wroteInPlace[node])
             {
                 _overwrite[node] = null;
+                leaf.ReleaseGradient(written: _slots[node].Array is not null);
             }
         }
 
         foreach (var (leaf, node) in _leaves)
         {
-            var slot = _slots[node];
-            if (!leaf.RequiresGrad || slot.Array is null)
+            if (_wroteInPlace[node] || !leaf.RequiresGrad || _slots[node].Array is null)
             {
                 continue;
             }
 
-            if (leaf.GradBuffer is { } buffer && ReferenceEquals(slot.Array, buffer.Storage) && slot.Offset == buffer.StorageOffset)
-            {
-                leaf.GradientWritten();
-                continue;
-            }
-
-            leaf.Grad ??= Tensor.ZerosLike(leaf);
             if (leaf.DType == DType.Float32)
             {
-                var grad = leaf.Grad.Data<float>();
-                TensorPrimitives.Add(grad, Slot<float>(node, leaf.Length), grad);
+                leaf.AccumulateGradient<float>(Slot<float>(node, leaf.Length));
             }
             else
             {
-                var grad = leaf.Grad.Data<double>();
-                TensorPrimitives.Add(grad, Slot<double>(node, leaf.Length), grad);
+                leaf.AccumulateGradient<double>(Slot<double>(node, leaf.Length));
             }
         }
 

@@ -1,3 +1,5 @@
+using System.Numerics;
+using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -20,13 +22,9 @@ public sealed partial class Tensor
     private readonly int _offset;
     private readonly Arena? _arena;
     private readonly int _generation;
-    private Tensor? _grad;
 
-    /// <summary>
-    /// Set by <see cref="ZeroGrad"/>: the gradient's memory holds old values that count as zero. The next backward pass
-    /// writes the new gradient straight into it instead of adding, and a read first clears it.
-    /// </summary>
-    private bool _gradIsStale;
+    /// <summary>The accumulated gradient and its guard; created on first use, so only parameters carry one.</summary>
+    private GradientState? _gradState;
 
     private Tensor(Array array, int offset, Shape shape, DType dtype, Arena? arena)
     {
@@ -64,19 +62,31 @@ public sealed partial class Tensor
     {
         get
         {
-            if (_gradIsStale)
+            if (_gradState is not { } state)
             {
-                _grad!.Fill(0);
-                _gradIsStale = false;
+                return null;
             }
 
-            return _grad;
+            lock (state)
+            {
+                if (state.IsStale)
+                {
+                    state.Buffer!.Fill(0);
+                    state.IsStale = false;
+                }
+
+                return state.Buffer;
+            }
         }
 
         set
         {
-            _grad = value;
-            _gradIsStale = false;
+            var state = GradState;
+            lock (state)
+            {
+                state.Buffer = value;
+                state.IsStale = false;
+            }
         }
     }
 
@@ -84,7 +94,16 @@ public sealed partial class Tensor
     /// Resets the accumulated gradient to zero without touching its memory: the next <see cref="Tape.Backward(Tensor)"/>
     /// overwrites it in place (no zero fill, no extra pass), and reading <see cref="Grad"/> before then gives zeros.
     /// </summary>
-    public void ZeroGrad() => _gradIsStale = _grad is not null;
+    public void ZeroGrad()
+    {
+        if (_gradState is { } state)
+        {
+            lock (state)
+            {
+                state.IsStale = state.Buffer is not null;
+            }
+        }
+    }
 
     /// <summary>True when this tensor's memory belongs to a tape's arena rather than to the tensor.</summary>
     public bool IsTapeOwned => _arena is not null;
@@ -103,29 +122,92 @@ public sealed partial class Tensor
     /// <summary>Where the elements start in <see cref="Storage"/>.</summary>
     internal int StorageOffset => _offset;
 
-    /// <summary>
-    /// For the backward pass: the gradient buffer to overwrite in place, when the gradient is stale or absent (it is
-    /// created then), or null when the pass must add to a gradient that is still live.
-    /// </summary>
-    internal Tensor? GradientToOverwrite()
+    private GradientState GradState
     {
-        if (_grad is null)
+        get
         {
-            _grad = Owned(DType, Shape);
-            _gradIsStale = true;
-        }
+            if (_gradState is null)
+            {
+                Interlocked.CompareExchange(ref _gradState, new GradientState(), null);
+            }
 
-        return _gradIsStale ? _grad : null;
+            return _gradState!;
+        }
     }
 
-    /// <summary>True when <see cref="GradBuffer"/> holds old values that count as zero (after <see cref="ZeroGrad"/>).</summary>
-    internal bool GradIsStale => _gradIsStale;
+    /// <summary>
+    /// For the backward pass: the gradient buffer to overwrite in place, when the gradient is stale or absent (it is
+    /// created then) and no other sweep is writing it; null when this sweep must add to the gradient instead. A
+    /// returned buffer is this sweep's until <see cref="ReleaseGradient"/>: other threads' sweeps wait to add to it.
+    /// </summary>
+    internal Tensor? ClaimGradientToOverwrite()
+    {
+        var state = GradState;
+        lock (state)
+        {
+            if (state.Buffer is null)
+            {
+                state.Buffer = Owned(DType, Shape);
+                state.IsStale = true;
+            }
+
+            if (!state.IsStale || state.IsClaimed)
+            {
+                return null;
+            }
+
+            state.IsClaimed = true;
+            return state.Buffer;
+        }
+    }
+
+    /// <summary>Ends a claim: the buffer now holds the gradient (<paramref name="written"/>), or still counts as zero.</summary>
+    internal void ReleaseGradient(bool written)
+    {
+        var state = _gradState!;
+        lock (state)
+        {
+            state.IsClaimed = false;
+            state.IsStale &= !written;
+            Monitor.PulseAll(state);
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="gradient"/> to <see cref="Grad"/> (creating it), under the tensor's lock and after any
+    /// sweep that is writing it in place: two threads' backward sweeps into one parameter both count (PyTorch's
+    /// AccumulateGrad holds a mutex for the same reason).
+    /// </summary>
+    internal void AccumulateGradient<T>(ReadOnlySpan<T> gradient)
+        where T : unmanaged, INumberBase<T>
+    {
+        var state = GradState;
+        lock (state)
+        {
+            while (state.IsClaimed)
+            {
+                Monitor.Wait(state);
+            }
+
+            state.Buffer ??= Owned(DType, Shape);
+            var buffer = state.Buffer.Data<T>();
+            if (state.IsStale)
+            {
+                gradient.CopyTo(buffer);
+                state.IsStale = false;
+            }
+            else
+            {
+                TensorPrimitives.Add(buffer, gradient, buffer);
+            }
+        }
+    }
 
     /// <summary>The gradient buffer as it is, without clearing a stale one (the tape's view).</summary>
-    internal Tensor? GradBuffer => _grad;
+    internal Tensor? GradBuffer => _gradState?.Buffer;
 
-    /// <summary>Marks the gradient as holding real values after the backward pass wrote it.</summary>
-    internal void GradientWritten() => _gradIsStale = false;
+    /// <summary>True when <see cref="GradBuffer"/> holds old values that count as zero (after <see cref="ZeroGrad"/>).</summary>
+    internal bool GradIsStale => _gradState?.IsStale ?? false;
 
     /// <summary>Creates an uninitialized tensor: in the current tape's arena when one is active, else owning its memory.</summary>
     internal static Tensor Uninitialized(DType dtype, Shape shape)
@@ -208,4 +290,20 @@ public sealed partial class Tensor
     private void ThrowWrongType(Type requested) => throw new InvalidOperationException(
         $"The tensor of shape {Shape} holds {DType.Name()} elements, not " +
         (requested == typeof(float) ? "float32; convert it with ToType(DType.Float32)." : requested == typeof(double) ? "float64; convert it with ToType(DType.Float64)." : $"{requested.Name}."));
+
+    /// <summary>A parameter's gradient and the lock that guards it across threads.</summary>
+    private sealed class GradientState
+    {
+        /// <summary>The gradient's memory, owned by the tensor.</summary>
+        public Tensor? Buffer;
+
+        /// <summary>
+        /// Set by <see cref="ZeroGrad"/>: the buffer holds old values that count as zero. The next backward pass writes
+        /// the new gradient straight into it instead of adding, and a read first clears it.
+        /// </summary>
+        public bool IsStale;
+
+        /// <summary>A backward sweep is writing the buffer in place; others wait before adding.</summary>
+        public bool IsClaimed;
+    }
 }
