@@ -1,19 +1,17 @@
 namespace AutoGrad;
 
 /// <summary>
-/// While alive, nothing is recorded on this thread and op results own their memory (they outlive any tape).
+/// While alive, nothing is recorded in this logical call context and op results own their memory (they outlive any tape).
 /// Create with <see cref="Tape.NoGrad"/>; dispose to restore the previous state. Scopes nest.
 /// </summary>
 public readonly struct NoGradScope : IDisposable
 {
-    private readonly Tape? _tape;
-    private readonly Arena? _arena;
+    private readonly Tape.RecordingScope? _previous;
     private readonly bool _active;
 
-    internal NoGradScope(Tape? tape, Arena? arena)
+    internal NoGradScope(Tape.RecordingScope? previous)
     {
-        _tape = tape;
-        _arena = arena;
+        _previous = previous;
         _active = true;
     }
 
@@ -22,7 +20,7 @@ public readonly struct NoGradScope : IDisposable
     {
         if (_active)
         {
-            Tape.Restore(_tape, _arena);
+            Tape.Restore(_previous);
         }
     }
 }

@@ -86,9 +86,8 @@ public sealed partial class Tape
             return gradients;
         }
 
-        var (previousTape, previousArena) = (s_current, Arena.Current);
-        s_current = this;
-        Arena.Current = _arena;
+        var previous = s_scope.Value;
+        s_scope.Value = _recording;
         try
         {
             gradients[root] = outputGradient ?? Tensor.Full(1, output.Shape.Dims, output.DType);
@@ -113,8 +112,7 @@ public sealed partial class Tape
         }
         finally
         {
-            s_current = previousTape;
-            Arena.Current = previousArena;
+            s_scope.Value = previous;
         }
 
         return gradients;

@@ -14,15 +14,25 @@ namespace AutoGrad;
 /// <para><b>Gradients once.</b> A tape computes gradients once: a second <see cref="Gradient(Tensor, Tensor[])"/> or
 /// <see cref="Backward(Tensor)"/> throws unless the first passed <c>retainGraph: true</c>. <see cref="Reset"/> makes the
 /// tape ready to record anew.</para>
-/// <para><b>Threads.</b> A tape belongs to the thread that created it; tapes on different threads are independent.</para>
+/// <para><b>Threads and async code.</b> The current tape flows with the logical call context, as an
+/// <see cref="AsyncLocal{T}"/> does: an async method that awaits between ops keeps recording on its tape whichever thread
+/// it resumes on, and work started elsewhere (another thread, a pool task) does not see it. A tape serves one flow of
+/// work at a time; independent tapes in different flows do not interact.</para>
 /// </remarks>
 public sealed partial class Tape : IDisposable
 {
+    /// <summary>
+    /// The recording state of the logical call context. Its change handler mirrors it into thread-static fields, so
+    /// the per-op read stays a thread-static load while the value itself flows across awaits.
+    /// </summary>
+    private static readonly AsyncLocal<RecordingScope?> s_scope = new(OnScopeChanged);
+
     [ThreadStatic]
     private static Tape? s_current;
 
-    private readonly Tape? _outer;
-    private readonly Arena? _outerArena;
+    private readonly RecordingScope? _outerScope;
+    private readonly RecordingScope _recording;
+    private readonly RecordingScope _suspended;
     private readonly Arena _arena = new();
     private readonly Dictionary<Tensor, int> _leaves = new(ReferenceEqualityComparer.Instance);
     private Node[] _nodes = new Node[64];
@@ -30,40 +40,40 @@ public sealed partial class Tape : IDisposable
     private bool _gradientsTaken;
     private bool _disposed;
 
-    /// <summary>Creates a tape and makes it the current one on this thread.</summary>
+    /// <summary>Creates a tape and makes it the current one in this logical call context (this thread, and what it awaits).</summary>
     public Tape()
     {
-        _outer = s_current;
-        _outerArena = Arena.Current;
-        s_current = this;
-        Arena.Current = _arena;
+        _outerScope = s_scope.Value;
+        _recording = new RecordingScope(this, _arena, this);
+        _suspended = new RecordingScope(null, _arena, this);
+        s_scope.Value = _recording;
     }
 
     /// <summary>
-    /// Suspends recording on this thread until the returned scope is disposed: ops run without tape overhead and
-    /// their results own their memory (for evaluation inside a training loop, say).
+    /// Suspends recording in this logical call context until the returned scope is disposed: ops run without tape
+    /// overhead and their results own their memory (for evaluation inside a training loop, say).
     /// </summary>
     /// <returns>The scope; dispose it (<c>using</c>) to resume.</returns>
     public static NoGradScope NoGrad()
     {
-        var scope = new NoGradScope(s_current, Arena.Current);
-        s_current = null;
-        Arena.Current = null;
+        var scope = new NoGradScope(s_scope.Value);
+        s_scope.Value = null;
         return scope;
     }
 
     /// <summary>
-    /// Stops recording on this thread until the scope is disposed, but keeps allocating results in the current tape's
-    /// arena (for a custom op's forward pass, whose inner ops must not become nodes).
+    /// Stops recording until the scope is disposed, but keeps allocating results in the current tape's arena (for a
+    /// custom op's forward pass, whose inner ops must not become nodes).
     /// </summary>
     internal static NoGradScope SuspendRecording()
     {
-        var scope = new NoGradScope(s_current, Arena.Current);
-        s_current = null;
+        var previous = s_scope.Value;
+        var scope = new NoGradScope(previous);
+        s_scope.Value = previous?.Tape is { } tape ? tape._suspended : previous;
         return scope;
     }
 
-    /// <summary>The tape recording on this thread, or null.</summary>
+    /// <summary>The tape recording in this logical call context, or null.</summary>
     public static Tape? Current => s_current;
 
     /// <summary>The number of nodes recorded (watched inputs included).</summary>
@@ -135,10 +145,11 @@ public sealed partial class Tape : IDisposable
         }
 
         _disposed = true;
-        if (s_current == this)
+        if (s_scope.Value?.Arena == _arena)
         {
-            s_current = _outer;
-            Arena.Current = _outerArena;
+            // Back to the nearest enclosing tape still alive: disposed out of order (t1 before t2), t1 must never
+            // become current again when t2 ends.
+            s_scope.Value = Live(_outerScope);
         }
 
         Array.Clear(_nodes, 0, _count);
@@ -148,11 +159,24 @@ public sealed partial class Tape : IDisposable
         _arena.Dispose();
     }
 
-    /// <summary>Makes <paramref name="tape"/> current again (the end of a <see cref="NoGradScope"/>).</summary>
-    internal static void Restore(Tape? tape, Arena? arena)
+    /// <summary>Makes <paramref name="scope"/> current again (the end of a <see cref="NoGradScope"/>), or its nearest live outer scope.</summary>
+    internal static void Restore(RecordingScope? scope) => s_scope.Value = Live(scope);
+
+    /// <summary>The scope itself when its tape is alive, else the scope that was current before that tape began.</summary>
+    private static RecordingScope? Live(RecordingScope? scope)
     {
-        s_current = tape is { IsDisposed: false } ? tape : null;
-        Arena.Current = tape is { IsDisposed: false } ? arena : null;
+        while (scope?.Owner is { IsDisposed: true } dead)
+        {
+            scope = dead._outerScope;
+        }
+
+        return scope;
+    }
+
+    private static void OnScopeChanged(AsyncLocalValueChangedArgs<RecordingScope?> change)
+    {
+        s_current = change.CurrentValue?.Tape;
+        Arena.Current = change.CurrentValue?.Arena;
     }
 
     /// <summary>
@@ -278,5 +302,18 @@ public sealed partial class Tape : IDisposable
         {
             throw new ObjectDisposedException(nameof(Tape), $"{op}: the tape has been disposed; create a new Tape (or Reset() one instead of disposing it).");
         }
+    }
+
+    /// <summary>What is current in a logical call context: the recording tape (null while suspended) and the arena results go to.</summary>
+    internal sealed class RecordingScope(Tape? tape, Arena arena, Tape owner)
+    {
+        /// <summary>The tape that records, or null while recording is suspended.</summary>
+        public Tape? Tape { get; } = tape;
+
+        /// <summary>The arena results are allocated in.</summary>
+        public Arena Arena { get; } = arena;
+
+        /// <summary>The tape whose arena this is (recording or suspended).</summary>
+        public Tape Owner { get; } = owner;
     }
 }

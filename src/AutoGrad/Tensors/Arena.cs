@@ -22,7 +22,10 @@ internal sealed class Arena : IDisposable
     private readonly ChunkList<float> _floats = new();
     private readonly ChunkList<double> _doubles = new();
 
-    /// <summary>The arena new tensors on this thread are allocated from, or null for owned memory.</summary>
+    /// <summary>
+    /// The arena new tensors are allocated from, or null for owned memory: a thread-static mirror of the current
+    /// tape's scope, which flows with the logical call context and sets this on every thread it reaches.
+    /// </summary>
     internal static Arena? Current
     {
         get => s_current;

@@ -274,4 +274,99 @@ public class TapeTests
         Assert.False(z.IsTapeOwned); // results under NoGrad own their memory
         Assert.Equal(2 * Math.Exp(3), z[0], 12);
     }
+
+    [Fact]
+    public Task A_tape_in_an_async_method_keeps_recording_across_awaits() => Task.Run(RecordSixtyFourStepsAcrossAwaits);
+
+    private static async Task RecordSixtyFourStepsAcrossAwaits()
+    {
+        // Before, the current tape was thread-static: after Task.Yield() the method resumed on a pool thread where
+        // another (or no) tape was current, and 63 of 64 steps threw "computed on another tape".
+        var x = Tensor.FromArray([0.5, -0.25]);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = x;
+        var threads = new HashSet<int>();
+        for (var step = 0; step < 64; step++)
+        {
+            y = Ops.Sin(y) + (x * 0.01);
+            await Task.Delay(1); // no synchronization context here: resumes on whichever pool thread is free
+            threads.Add(Environment.CurrentManagedThreadId);
+            Assert.Same(tape, Tape.Current);
+        }
+
+        var loss = Ops.Sum(y);
+        var analytic = tape.Gradient(loss, x)[0].ToDoubleArray();
+
+        // The same chain, recorded synchronously, gives the same gradient to the last bit.
+        using var reference = new Tape();
+        reference.Watch(x);
+        var z = x;
+        for (var step = 0; step < 64; step++)
+        {
+            z = Ops.Sin(z) + (x * 0.01);
+        }
+
+        Assert.Equal(reference.Gradient(Ops.Sum(z), x)[0].ToDoubleArray(), analytic);
+        Assert.Equal(1 + (3 * 64) + 1, tape.NodeCount); // x, then Sin, Multiply and Add per step, and Sum
+        Assert.NotEmpty(threads);
+    }
+
+    [Fact]
+    public async Task Pool_threads_never_see_another_flows_tape()
+    {
+        // Before, a pool thread that had run part of an async method kept that method's (later disposed) arena as
+        // its own and threw ObjectDisposedException('AutoGrad.Arena') in unrelated work.
+        for (var round = 0; round < 20; round++)
+        {
+            await Task.Run(RecordAcrossAnAwait);
+        }
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() =>
+        {
+            var y = Ops.Exp(Tensor.FromArray([i * 0.01]));
+            return (Tape.Current, y.IsTapeOwned, y.ToDoubleArray()[0]);
+        })));
+
+        Assert.All(results, r => Assert.Null(r.Current));
+        Assert.All(results, r => Assert.False(r.IsTapeOwned));
+        Assert.Equal(Math.Exp(0.63), results[63].Item3);
+    }
+
+    private static async Task RecordAcrossAnAwait()
+    {
+        using var tape = new Tape();
+        var x = tape.Watch(Tensor.FromArray([1.0]));
+        var y = Ops.Exp(x);
+        await Task.Delay(1);
+        Assert.Equal(Math.E, tape.Gradient(Ops.Sum(y), x)[0].ToDoubleArray()[0]);
+    }
+
+    [Fact]
+    public void Tapes_disposed_out_of_order_leave_no_disposed_tape_current()
+    {
+        var t1 = new Tape();
+        var t2 = new Tape();
+        t1.Dispose();
+        Assert.Same(t2, Tape.Current); // t2 still records
+        var x = t2.Watch(Tensor.FromArray([2.0]));
+        Assert.Equal(4.0, t2.Gradient(Ops.Sum(x * x), x)[0].ToDoubleArray()[0]);
+
+        t2.Dispose();
+        Assert.Null(Tape.Current); // not t1, which is disposed
+        var y = Ops.Exp(Tensor.FromArray([0.0]));
+        Assert.False(y.IsTapeOwned);
+        Assert.Equal(1.0, y.ToDoubleArray()[0]);
+    }
+
+    [Fact]
+    public void A_no_grad_scope_ending_after_its_tape_is_disposed_restores_the_outer_tape()
+    {
+        using var outer = new Tape();
+        var inner = new Tape();
+        var scope = Tape.NoGrad();
+        inner.Dispose();
+        scope.Dispose();
+        Assert.Same(outer, Tape.Current);
+    }
 }
