@@ -6,10 +6,20 @@ namespace AutoGrad;
 /// </summary>
 internal abstract class Op
 {
-    protected Op(string name) => Name = name;
+    protected Op(string name, bool readsInputs = true)
+    {
+        Name = name;
+        ReadsInputs = readsInputs;
+    }
 
     /// <summary>The op's public name, as messages and graph pictures show it.</summary>
     public string Name { get; }
+
+    /// <summary>
+    /// Whether the backward rules read the inputs' values (Multiply does, Add does not): only then does a write to an
+    /// input between forward and backward make the gradient wrong, and only then does the tape check for one.
+    /// </summary>
+    public bool ReadsInputs { get; }
 
     /// <summary>
     /// Adds the gradients of the node's inputs (those with a node index ≥ 0) to the tape, given the gradient of its
@@ -46,7 +56,7 @@ internal sealed class LeafOp : Op
     public static readonly LeafOp Instance = new();
 
     private LeafOp()
-        : base("Input")
+        : base("Input", readsInputs: false)
     {
     }
 
@@ -76,8 +86,8 @@ internal interface IBackwardRule
 internal sealed class Op<TRule> : Op
     where TRule : struct, IBackwardRule
 {
-    public Op(string name)
-        : base(name)
+    public Op(string name, bool readsInputs = true)
+        : base(name, readsInputs)
     {
     }
 

@@ -13,11 +13,8 @@ public sealed partial class Tape
     /// <summary>Per node: where its output's gradient lives in the arena, or a null array while none has arrived.</summary>
     private GradientSlot[] _slots = [];
 
-    /// <summary>Per node, during <see cref="Backward(Tensor, Tensor?, bool)"/>: a parameter gradient to write in place.</summary>
-    private Tensor?[] _overwrite = [];
-
-    /// <summary>Per node, after a <see cref="Backward(Tensor, Tensor?, bool)"/> sweep: its claimed parameter gradient was written in place.</summary>
-    private bool[] _wroteInPlace = [];
+    /// <summary>During <see cref="Backward(Tensor, Tensor?, bool)"/>: the parameters whose gradient this sweep writes in place.</summary>
+    private readonly List<(Tensor Leaf, int Node)> _claims = [];
 
     /// <summary>
     /// Gradients of a one-element <paramref name="output"/> with respect to each of <paramref name="inputs"/>.
@@ -98,8 +95,13 @@ public sealed partial class Tape
                     continue;
                 }
 
-                // A copy, not a reference: the ops below append nodes and may reallocate the array.
+                // A copy, not a reference: the ops below append nodes.
                 var node = _nodes[i];
+                if (node.Versions != 0 || node.Args.LabelsChecksum != 0)
+                {
+                    CheckInputsUnchanged(i, node);
+                }
+
                 var (a, b, c, many) = node.Op.Differentiate(node, upstream);
                 Accumulate(gradients, node.InA, a);
                 Accumulate(gradients, node.InB, b);
@@ -141,55 +143,42 @@ public sealed partial class Tape
     public void Backward(Tensor output, Tensor? outputGradient, bool retainGraph)
     {
         var root = PrepareSweep(output, outputGradient, "Backward");
+        ResetSlots();
 
-        // Parameters whose gradient was zeroed get their slot pointed at that gradient's memory, so the backward
-        // rules write it in place: no zero fill, no arena copy, no adding pass.
-        if (_overwrite.Length < _nodes.Length)
-        {
-            _overwrite = new Tensor?[_nodes.Length];
-            _wroteInPlace = new bool[_nodes.Length];
-        }
-
+        // Parameters whose gradient was zeroed get their slot pointed at that gradient's memory (pending until the
+        // first gradient arrives), so the backward rules write it in place: no zero fill, no arena copy, no adding pass.
+        _claims.Clear();
         foreach (var (leaf, node) in _leaves)
         {
-            _overwrite[node] = leaf.RequiresGrad ? leaf.ClaimGradientToOverwrite() : null;
+            if (leaf.RequiresGrad && leaf.ClaimGradientToOverwrite() is { } buffer)
+            {
+                _claims.Add((leaf, node));
+                _slots[node] = new GradientSlot(buffer.Storage, buffer.StorageOffset, Pending: true);
+            }
         }
 
         try
         {
-            Sweep(root, output, outputGradient);
+            RunSweep(root, output, outputGradient);
         }
-        catch
+        finally
         {
-            // The claimed buffers may hold part of a gradient; released unwritten they still count as zero.
-            foreach (var (leaf, node) in _leaves)
+            // First the claims (a claimed buffer received the gradient unless its slot is still pending), releasing
+            // every one; only then the additions below, which may wait for another thread's claim. Waiting while
+            // holding no claim of one's own cannot deadlock. After a failed sweep a claimed buffer may hold part of a
+            // gradient; released unwritten, it still counts as zero.
+            var failed = !SweepSucceeded;
+            foreach (var (leaf, node) in _claims)
             {
-                if (_overwrite[node] is not null)
-                {
-                    _overwrite[node] = null;
-                    leaf.ReleaseGradient(written: false);
-                }
-            }
-
-            throw;
-        }
-
-        // First the gradients this sweep wrote in place (claimed buffers: the first gradient to reach a claimed leaf
-        // goes into its buffer), releasing every claim; only then the additions, which may wait for another thread's
-        // claim. Waiting while holding no claim of one's own cannot deadlock.
-        foreach (var (leaf, node) in _leaves)
-        {
-            _wroteInPlace[node] = _overwrite[node] is not null;
-            if (_wroteInPlace[node])
-            {
-                _overwrite[node] = null;
-                leaf.ReleaseGradient(written: _slots[node].Array is not null);
+                leaf.ReleaseGradient(written: !failed && !_slots[node].Pending);
+                _slots[node] = default; // done: the additions below skip it
             }
         }
 
         foreach (var (leaf, node) in _leaves)
         {
-            if (_wroteInPlace[node] || !leaf.RequiresGrad || _slots[node].Array is null)
+            var slot = _slots[node];
+            if (!leaf.RequiresGrad || slot.Array is null)
             {
                 continue;
             }
@@ -220,10 +209,11 @@ public sealed partial class Tape
     {
         var length = _nodes[node].Output.Length;
         ref var slot = ref _slots[node];
-        if (slot.Array is null && node < _overwrite.Length && _overwrite[node] is { } gradient)
+        if (slot.Pending)
         {
-            slot = new GradientSlot(gradient.Storage, gradient.StorageOffset);
-            return new GradientTarget<T>(gradient.Raw<T>(), node, isScratch: false);
+            // A claimed parameter gradient: the first gradient to arrive is written straight into it.
+            slot = slot with { Pending = false };
+            return new GradientTarget<T>(Slot<T>(node, length), node, isScratch: false);
         }
 
         var segment = _arena.Allocate<T>(length);
@@ -304,21 +294,36 @@ public sealed partial class Tape
         return Track(output, op);
     }
 
-    /// <summary>Seeds the output's slot and runs every node's backward rule, last recorded first.</summary>
-    private void Sweep(int root, Tensor output, Tensor? outputGradient)
+    /// <summary>Clears every node's gradient slot (sized to the nodes recorded) before a sweep.</summary>
+    private void ResetSlots()
     {
         if (_slots.Length < _count)
         {
-            _slots = new GradientSlot[_nodes.Length];
+            _slots = new GradientSlot[Math.Max(_count, Math.Min(2 * _slots.Length, 1 << 20))];
         }
         else
         {
             Array.Clear(_slots, 0, _count);
         }
+    }
 
+    /// <summary>Seeds the output's slot and runs every node's backward rule, last recorded first.</summary>
+    private void Sweep(int root, Tensor output, Tensor? outputGradient)
+    {
+        ResetSlots();
+        RunSweep(root, output, outputGradient);
+    }
+
+    /// <summary>True once the last <see cref="RunSweep"/> finished without throwing.</summary>
+    private bool SweepSucceeded { get; set; }
+
+    private void RunSweep(int root, Tensor output, Tensor? outputGradient)
+    {
+        SweepSucceeded = false;
         if (root < 0)
         {
             // The output depends on nothing tracked: every gradient is zero.
+            SweepSucceeded = true;
             return;
         }
 
@@ -333,19 +338,69 @@ public sealed partial class Tape
 
         for (var i = root; i >= 0; i--)
         {
-            if (_slots[i].Array is null)
+            if (_slots[i].Array is null || _slots[i].Pending)
             {
                 continue;
             }
 
             ref readonly var node = ref _nodes[i];
+            if (node.Versions != 0 || node.Args.LabelsChecksum != 0)
+            {
+                CheckInputsUnchanged(i, node);
+            }
+
             node.Op.Backward(this, i, in node);
             if (DetectAnomalies)
             {
                 CheckBackward(i);
             }
         }
+
+        SweepSucceeded = true;
     }
+
+    /// <summary>
+    /// Throws when an input the node's backward rule reads was written after the node was recorded (its version
+    /// grew), or when the labels of a loss were changed: the rule would compute the gradient of a function that was
+    /// never evaluated. PyTorch raises the same error for tensors modified in place.
+    /// </summary>
+    private static void CheckInputsUnchanged(int index, in Node node)
+    {
+        if (node.Versions != 0 && node.Versions != CurrentVersions(node))
+        {
+            var inputs = string.Join(", ", Inputs(node).Select(t => $"a {t.DType.Name()} tensor of shape {t.Shape} at version {t.Version}"));
+            throw new InvalidOperationException(
+                $"Backward: {node.Op.Name} (node {index} of the tape) reads its inputs again, but one of them was written after it was recorded " +
+                $"({inputs}; the versions summed to {node.Versions - 1} then). Record the computation again after changing a tensor, or change a Clone() of it.");
+        }
+
+        if (node.Args.LabelsChecksum != 0 && LabelChecksum.Of(node.Args.Labels.Span) != node.Args.LabelsChecksum)
+        {
+            throw new InvalidOperationException(
+                $"Backward: the labels given to {node.Op.Name} (node {index} of the tape) were changed after the forward pass; its gradient would not " +
+                "belong to the loss computed. Keep the label array unchanged until the backward pass, or pass a copy.");
+        }
+    }
+
+    /// <summary>1 + the sum of the versions of the inputs a backward rule reads; 0 for ops whose rules read no input.</summary>
+    internal static int CurrentVersions(in Node node) => node.Op.ReadsInputs ? 1 + VersionSum(node) : 0;
+
+    private static int VersionSum(in Node node)
+    {
+        var sum = (node.A?.Version ?? 0) + (node.B?.Version ?? 0) + (node.C?.Version ?? 0);
+        if (node.Args.Inputs is { } many)
+        {
+            foreach (var input in many)
+            {
+                sum += input.Version;
+            }
+        }
+
+        return sum;
+    }
+
+    private static IEnumerable<Tensor> Inputs(Node node) =>
+        node.Args.Inputs ?? new[] { node.A, node.B, node.C }.Where(t => t is not null).Select(t => t!);
 
     private void Seed<T>(int root, Tensor? outputGradient)
         where T : unmanaged, INumberBase<T>
@@ -390,7 +445,8 @@ public sealed partial class Tape
 
     private void ClearGradients() => Array.Clear(_slots);
 
-    private readonly record struct GradientSlot(Array? Array, int Offset);
+    /// <summary>Where a node's gradient lives; <paramref name="Pending"/> marks a claimed parameter gradient nothing has reached yet.</summary>
+    private readonly record struct GradientSlot(Array? Array, int Offset, bool Pending = false);
 }
 
 /// <summary>A gradient buffer being written by a backward rule; see <see cref="Tape.BeginGradient{T}(int)"/>.</summary>

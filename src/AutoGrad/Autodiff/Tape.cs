@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace AutoGrad;
 
 /// <summary>
@@ -35,7 +37,7 @@ public sealed partial class Tape : IDisposable
     private readonly RecordingScope _suspended;
     private readonly Arena _arena = new();
     private readonly Dictionary<Tensor, int> _leaves = new(ReferenceEqualityComparer.Instance);
-    private Node[] _nodes = new Node[64];
+    private readonly NodeList _nodes = new();
     private int _count;
     private bool _gradientsTaken;
     private bool _disposed;
@@ -81,6 +83,9 @@ public sealed partial class Tape : IDisposable
 
     /// <summary>Bytes of arena memory handed out since the last reset (intermediates and gradients).</summary>
     public long ArenaBytesInUse => _arena.BytesInUse;
+
+    /// <summary>The bytes of memory the arena holds, used or not.</summary>
+    internal long ArenaCapacityBytes => _arena.CapacityBytes;
 
     /// <summary>
     /// Anomaly mode, as PyTorch's <c>detect_anomaly</c>: every recorded op's output, and every gradient the backward
@@ -128,7 +133,7 @@ public sealed partial class Tape : IDisposable
     public void Reset()
     {
         ThrowIfDisposed("Reset");
-        Array.Clear(_nodes, 0, _count);
+        _nodes.Clear(_count);
         _count = 0;
         _leaves.Clear();
         _gradientsTaken = false;
@@ -152,7 +157,7 @@ public sealed partial class Tape : IDisposable
             s_scope.Value = Live(_outerScope);
         }
 
-        Array.Clear(_nodes, 0, _count);
+        _nodes.Clear(_count);
         _count = 0;
         _leaves.Clear();
         ClearGradients();
@@ -229,7 +234,7 @@ public sealed partial class Tape : IDisposable
 
         if (any)
         {
-            output.Node = tape.Append(op, output, null, null, null, -1, -1, -1, new NodeArgs { Inputs = inputs, InputNodes = nodes });
+            output.Node = tape.Append(op, output, null, null, null, -1, -1, -1, NodeArgs.WithInputs(inputs, nodes));
             if (tape.DetectAnomalies)
             {
                 tape.CheckForward(output);
@@ -278,21 +283,26 @@ public sealed partial class Tape : IDisposable
     private int Append(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, int ia, int ib, int ic, in NodeArgs args)
     {
         ThrowIfDisposed(op.Name);
-        if (_count == _nodes.Length)
-        {
-            Array.Resize(ref _nodes, _nodes.Length * 2);
-        }
-
-        ref var node = ref _nodes[_count];
+        ref var node = ref _nodes.Add(_count);
         node.Op = op;
         node.Output = output;
         node.A = a;
         node.B = b;
-        node.C = c;
         node.InA = ia;
         node.InB = ib;
-        node.InC = ic;
-        node.Args = args;
+        if (c is null)
+        {
+            node.Args = args;
+        }
+        else
+        {
+            Debug.Assert(args.HasNoReference, "An op with a third input keeps no other reference in its arguments.");
+            node.Args = NodeArgs.WithThird(c, ic);
+            node.Args.Scalar = args.Scalar;
+            node.Args.Axis = args.Axis;
+        }
+
+        node.Versions = CurrentVersions(node);
         return _count++;
     }
 

@@ -219,8 +219,8 @@ public static partial class Ops
         DivideInto,
     }
 
-    private static readonly Op s_add = new Op<AddRule>("Add");
-    private static readonly Op s_subtract = new Op<AddRule>("Subtract");
+    private static readonly Op s_add = new Op<AddRule>("Add", readsInputs: false);
+    private static readonly Op s_subtract = new Op<AddRule>("Subtract", readsInputs: false);
     private static readonly Op s_multiply = new Op<MultiplyRule>("Multiply");
     private static readonly Op s_divide = new Op<DivideRule>("Divide");
     private static readonly Op s_scalarArithmetic = new Op<ScalarArithmeticRule>("ScalarArithmetic");

@@ -54,7 +54,7 @@ public static partial class Ops
             loss.Raw<double>()[0] = CrossEntropyErrorForward<double>(y, target, labels.Span);
         }
 
-        Tape.Record(s_crossEntropyError, loss, y, target, null, new NodeArgs { Labels = labels });
+        Tape.Record(s_crossEntropyError, loss, y, target, null, target is null ? NodeArgs.WithLabels(labels) : default);
         return loss;
     }
 

@@ -10,8 +10,8 @@ namespace AutoGrad;
 /// </summary>
 public static partial class Ops
 {
-    private static readonly Op s_padRows = new Op<PadRowsRule>("PadRows");
-    private static readonly Op s_scatterLabels = new Op<ScatterLabelsRule>("ScatterLabels");
+    private static readonly Op s_padRows = new Op<PadRowsRule>("PadRows", readsInputs: false);
+    private static readonly Op s_scatterLabels = new Op<ScatterLabelsRule>("ScatterLabels", readsInputs: false);
 
     /// <summary>sum_to(g, input's shape), or g itself when the shapes already agree.</summary>
     private static Tensor ReduceTo(Tensor g, Tensor input) => g.Shape == input.Shape ? g : SumTo(g, input.Shape.Dims);
@@ -141,7 +141,7 @@ public static partial class Ops
             Scatter<double>(g.Raw<double>(), labels.Span, classes, y.Raw<double>());
         }
 
-        Tape.Record(s_scatterLabels, y, g, null, null, new NodeArgs { Labels = labels });
+        Tape.Record(s_scatterLabels, y, g, null, null, NodeArgs.WithLabels(labels));
         return y;
     }
 

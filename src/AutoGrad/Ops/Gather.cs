@@ -5,7 +5,7 @@ namespace AutoGrad;
 /// <summary>Picking one element per row by class index: y[i] = x[i, labels[i]].</summary>
 public static partial class Ops
 {
-    private static readonly Op s_gather = new Op<GatherRule>("Gather");
+    private static readonly Op s_gather = new Op<GatherRule>("Gather", readsInputs: false);
 
     /// <summary>y[i] = x[i, labels[i]] for a (rows, classes) tensor. ∂/∂x = g[i] at (i, labels[i]), 0 elsewhere.</summary>
     /// <param name="x">A rank-2 tensor.</param>
@@ -31,7 +31,7 @@ public static partial class Ops
             GatherForward<double>(x.Raw<double>(), labels.Span, classes, y.Raw<double>());
         }
 
-        Tape.Record(s_gather, y, x, null, null, new NodeArgs { Labels = labels });
+        Tape.Record(s_gather, y, x, null, null, NodeArgs.WithLabels(labels));
         return y;
     }
 

@@ -6,7 +6,7 @@ namespace AutoGrad;
 /// <summary>The book's mean squared error with its ½ convention, fused.</summary>
 public static partial class Ops
 {
-    private static readonly Op s_meanSquaredError = new Op<MeanSquaredErrorRule>("MeanSquaredError");
+    private static readonly Op s_meanSquaredError = new Op<MeanSquaredErrorRule>("MeanSquaredError", readsInputs: false);
 
     /// <summary>
     /// ½ Σ (y − t)² / N, where N is the size of the first axis for rank 2 and above and 1 for rank 0 or 1 (one sample,

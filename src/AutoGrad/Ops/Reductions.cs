@@ -11,8 +11,8 @@ public static partial class Ops
     /// <summary>Marks a reduction over every element in <see cref="NodeArgs.Axis"/>.</summary>
     private const int AllAxes = -1;
 
-    private static readonly Op s_sum = new Op<SumRule>("Sum");
-    private static readonly Op s_mean = new Op<MeanRule>("Mean");
+    private static readonly Op s_sum = new Op<SumRule>("Sum", readsInputs: false);
+    private static readonly Op s_mean = new Op<MeanRule>("Mean", readsInputs: false);
     private static readonly Op s_max = new Op<MaxRule>("Max");
 
     /// <summary>The sum over <paramref name="axis"/>, or over all elements when it is null. ∂/∂x = g broadcast back.</summary>

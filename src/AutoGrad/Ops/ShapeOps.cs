@@ -7,11 +7,11 @@ namespace AutoGrad;
 /// <summary>Ops that move elements without changing them: reshape, transpose/permute, broadcast_to, sum_to, slicing.</summary>
 public static partial class Ops
 {
-    private static readonly Op s_reshape = new Op<ReshapeRule>("Reshape");
-    private static readonly Op s_permute = new Op<PermuteRule>("Permute");
-    private static readonly Op s_broadcastTo = new Op<BroadcastToRule>("BroadcastTo");
-    private static readonly Op s_sumTo = new Op<SumToRule>("SumTo");
-    private static readonly Op s_slice = new Op<SliceRule>("Slice");
+    private static readonly Op s_reshape = new Op<ReshapeRule>("Reshape", readsInputs: false);
+    private static readonly Op s_permute = new Op<PermuteRule>("Permute", readsInputs: false);
+    private static readonly Op s_broadcastTo = new Op<BroadcastToRule>("BroadcastTo", readsInputs: false);
+    private static readonly Op s_sumTo = new Op<SumToRule>("SumTo", readsInputs: false);
+    private static readonly Op s_slice = new Op<SliceRule>("Slice", readsInputs: false);
 
     /// <summary>The same elements in another shape, without copying; one dimension may be -1 (inferred). ∂/∂x = g reshaped back.</summary>
     /// <param name="x">The tensor.</param>

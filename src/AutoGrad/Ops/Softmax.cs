@@ -7,8 +7,8 @@ namespace AutoGrad;
 /// <summary>Softmax and log-softmax along an axis, both shifted by the maximum so large logits cannot overflow.</summary>
 public static partial class Ops
 {
-    private static readonly Op s_softmax = new Op<SoftmaxRule>("Softmax");
-    private static readonly Op s_logSoftmax = new Op<LogSoftmaxRule>("LogSoftmax");
+    private static readonly Op s_softmax = new Op<SoftmaxRule>("Softmax", readsInputs: false);
+    private static readonly Op s_logSoftmax = new Op<LogSoftmaxRule>("LogSoftmax", readsInputs: false);
 
     /// <summary>yᵢ = exp(xᵢ − max) / Σⱼ exp(xⱼ − max) along <paramref name="axis"/>. ∂/∂x = y ⊙ (g − Σ g ⊙ y).</summary>
     /// <param name="x">The logits.</param>

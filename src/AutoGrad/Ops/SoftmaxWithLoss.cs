@@ -54,7 +54,7 @@ public static partial class Ops
             loss.Raw<double>()[0] = SoftmaxWithLossForward<double>(x, target, labels.Span, rows, classes, probabilities.Raw<double>());
         }
 
-        Tape.Record(s_softmaxWithLoss, loss, x, target, null, new NodeArgs { Saved = probabilities, Labels = labels });
+        Tape.Record(s_softmaxWithLoss, loss, x, target, null, target is null ? NodeArgs.WithLabels(labels, probabilities) : new NodeArgs { Saved = probabilities });
         return loss;
     }
 

@@ -8,15 +8,15 @@ namespace AutoGrad;
 /// <summary>Elementwise functions of one tensor: exp, log, pow, sqrt, abs, relu, sigmoid, tanh.</summary>
 public static unsafe partial class Ops
 {
-    private static readonly Op s_exp = new Op<ExpRule>("Exp");
+    private static readonly Op s_exp = new Op<ExpRule>("Exp", readsInputs: false);
     private static readonly Op s_log = new Op<LogRule>("Log");
     private static readonly Op s_pow = new Op<PowRule>("Pow");
-    private static readonly Op s_sqrt = new Op<SqrtRule>("Sqrt");
+    private static readonly Op s_sqrt = new Op<SqrtRule>("Sqrt", readsInputs: false);
     private static readonly Op s_abs = new Op<AbsRule>("Abs");
     private static readonly Op s_relu = new Op<ReluRule>("Relu");
-    private static readonly Op s_sigmoid = new Op<SigmoidRule>("Sigmoid");
-    private static readonly Op s_tanh = new Op<TanhRule>("Tanh");
-    private static readonly Op s_sign = new Op<SignRule>("Sign");
+    private static readonly Op s_sigmoid = new Op<SigmoidRule>("Sigmoid", readsInputs: false);
+    private static readonly Op s_tanh = new Op<TanhRule>("Tanh", readsInputs: false);
+    private static readonly Op s_sign = new Op<SignRule>("Sign", readsInputs: false);
     private static readonly Op s_sin = new Op<SinRule>("Sin");
     private static readonly Op s_cos = new Op<CosRule>("Cos");
 

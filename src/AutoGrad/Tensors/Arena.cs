@@ -37,6 +37,9 @@ internal sealed class Arena : IDisposable
 
     public bool IsDisposed { get; private set; }
 
+    /// <summary>The bytes of all chunks the arena holds (what it costs in memory, used or not).</summary>
+    public long CapacityBytes => (_floats.Capacity * sizeof(float)) + (_doubles.Capacity * sizeof(double));
+
     /// <summary>Elements handed out in the current generation, both element types counted in bytes.</summary>
     public long BytesInUse => (_floats.Used * sizeof(float)) + (_doubles.Used * sizeof(double));
 
@@ -76,12 +79,16 @@ internal sealed class Arena : IDisposable
 
     private sealed class ChunkList<T>
     {
+        private static readonly int LineElements = 64 / Unsafe.SizeOf<T>();
+
         private readonly List<T[]> _chunks = [];
         private int _chunk;
         private int _offset;
         private long _usedBefore;
 
         public long Used => _usedBefore + _offset;
+
+        public long Capacity => _chunks.Sum(c => (long)c.Length);
 
         public ArraySegment<T> Allocate(int length)
         {
@@ -92,8 +99,9 @@ internal sealed class Arena : IDisposable
 
             var segment = new ArraySegment<T>(_chunks[_chunk], _offset, length);
 
-            // Round offsets up to 16 elements so two small tensors never share a cache line.
-            _offset += (length + 15) & ~15;
+            // Round offsets up to a cache line (64 bytes: 16 floats or 8 doubles) so two small tensors never share one,
+            // and no more: a scalar costs one line, not the 128 bytes that padding to 16 doubles took.
+            _offset += (length + LineElements - 1) & ~(LineElements - 1);
             return segment;
         }
 

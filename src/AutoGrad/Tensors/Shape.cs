@@ -17,6 +17,12 @@ public readonly struct Shape : IEquatable<Shape>
         ElementCount = elementCount;
     }
 
+    /// <summary>Rebuilds a shape from the parts a tensor keeps (see <see cref="DimsArray"/>).</summary>
+    internal static Shape FromParts(int[]? dims, int elementCount) => new(dims ?? s_empty, elementCount);
+
+    /// <summary>The array behind <see cref="Dims"/>, shared, never changed.</summary>
+    internal int[]? DimsArray => _dims;
+
     /// <summary>The shape of a scalar: rank 0, one element.</summary>
     public static Shape Scalar => new(s_empty, 1);
 

@@ -39,8 +39,9 @@ public sealed partial class Tensor
         where T : unmanaged => Data<T>();
 
     /// <summary>
-    /// The elements as a writable span, for tensors that own their memory (parameters, data buffers).
-    /// Writing changes the values every later operation sees; tapes that already recorded the tensor are not told.
+    /// The elements as a writable span, for tensors that own their memory (parameters, data buffers). Each call
+    /// counts as a write (<see cref="Version"/> grows): a tape that recorded an op on this tensor refuses to run that
+    /// op's backward rule afterwards, since it would read the new values (as PyTorch does for in-place changes).
     /// </summary>
     /// <typeparam name="T"><see cref="float"/> for a float32 tensor, <see cref="double"/> for float64.</typeparam>
     /// <returns>The row-major elements.</returns>
@@ -54,7 +55,9 @@ public sealed partial class Tensor
                 $"AsSpan: the tensor of shape {Shape} is the result of an operation on a tape and is read-only; writing would corrupt its gradient. Clone() it first.");
         }
 
-        return Data<T>();
+        var data = Data<T>();
+        Version++;
+        return data;
     }
 
     /// <summary>Sets every element to <paramref name="value"/>, for tensors that own their memory (gradients, buffers).</summary>

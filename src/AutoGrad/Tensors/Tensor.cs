@@ -23,6 +23,10 @@ public sealed partial class Tensor
     private readonly Arena? _arena;
     private readonly int _generation;
 
+    // The shape's two parts, kept as fields rather than a Shape (whose padding would cost 8 bytes a tensor).
+    private readonly int[]? _dims;
+    private readonly int _count;
+
     /// <summary>The accumulated gradient and its guard; created on first use, so only parameters carry one.</summary>
     private GradientState? _gradState;
 
@@ -30,14 +34,15 @@ public sealed partial class Tensor
     {
         _array = array;
         _offset = offset;
-        Shape = shape;
+        _dims = shape.DimsArray;
+        _count = shape.ElementCount;
         DType = dtype;
         _arena = arena;
         _generation = arena?.Generation ?? 0;
     }
 
     /// <summary>The dimensions.</summary>
-    public Shape Shape { get; }
+    public Shape Shape => Shape.FromParts(_dims, _count);
 
     /// <summary>The element type.</summary>
     public DType DType { get; }
@@ -46,13 +51,24 @@ public sealed partial class Tensor
     public int Rank => Shape.Rank;
 
     /// <summary>The number of elements.</summary>
-    public int Length => Shape.ElementCount;
+    public int Length => _count;
 
     /// <summary>
     /// Marks a tensor you created (a parameter) as one whose gradient is wanted: every tape records the operations
     /// that use it, and <see cref="Tape.Backward(Tensor)"/> accumulates its gradient into <see cref="Grad"/>.
     /// </summary>
-    public bool RequiresGrad { get; set; }
+    public bool RequiresGrad
+    {
+        // Kept with the gradient, which only parameters have, so other tensors (every op's result) stay 8 bytes smaller.
+        get => _gradState?.RequiresGrad ?? false;
+        set
+        {
+            if (value || _gradState is not null)
+            {
+                GradState.RequiresGrad = value;
+            }
+        }
+    }
 
     /// <summary>
     /// The gradient accumulated by <see cref="Tape.Backward(Tensor)"/>, owned by this tensor; null until then.
@@ -110,6 +126,13 @@ public sealed partial class Tensor
 
     /// <summary>True while the memory can be read: always for owned tensors; for arena tensors, until the tape is reset or disposed.</summary>
     public bool IsAlive => _arena is null || (_arena.Generation == _generation && !_arena.IsDisposed);
+
+    /// <summary>
+    /// How many times the library has handed out this tensor's memory for writing (<see cref="AsSpan{T}"/>, <see cref="Fill"/>,
+    /// optimizer updates, checkpoint loads), PyTorch's <c>_version</c>. A tape compares it with the value it saw when it
+    /// recorded an op, and refuses a backward rule that would read changed data.
+    /// </summary>
+    public int Version { get; private set; }
 
     /// <summary>The index of the node that produced this tensor on its tape, or -1 when no tape recorded it.</summary>
     internal int Node { get; set; } = -1;
@@ -305,5 +328,8 @@ public sealed partial class Tensor
 
         /// <summary>A backward sweep is writing the buffer in place; others wait before adding.</summary>
         public bool IsClaimed;
+
+        /// <summary>See <see cref="Tensor.RequiresGrad"/>.</summary>
+        public bool RequiresGrad;
     }
 }
