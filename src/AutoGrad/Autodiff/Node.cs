@@ -116,6 +116,9 @@ internal struct NodeArgs
     /// <summary>True when nothing but numbers is set, so a third input can be added.</summary>
     public readonly bool HasNoReference => _state is null;
 
+    /// <summary>True when a reference is set (a saved tensor, labels, more inputs): one null test, for the sweep's fast path.</summary>
+    public readonly bool HasReference => _state is not null;
+
     /// <summary>Labels kept by reference (the caller's array), with a checksum that backward verifies before reading them again.</summary>
     private sealed class LabelArgs(ReadOnlyMemory<int> labels, Tensor? saved)
     {

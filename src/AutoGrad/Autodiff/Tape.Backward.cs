@@ -97,10 +97,7 @@ public sealed partial class Tape
 
                 // A copy, not a reference: the ops below append nodes.
                 var node = _nodes[i];
-                if (node.Versions != 0 || node.Args.LabelsChecksum != 0)
-                {
-                    CheckInputsUnchanged(i, node);
-                }
+                CheckInputsUnchanged(i, node);
 
                 var (a, b, c, many) = node.Op.Differentiate(node, upstream);
                 Accumulate(gradients, node.InA, a);
@@ -344,8 +341,9 @@ public sealed partial class Tape
             }
 
             ref readonly var node = ref _nodes[i];
-            if (node.Versions != 0 || node.Args.LabelsChecksum != 0)
+            if ((node.Versions != 0 && node.Versions != 1 + (node.A?.Version ?? 0) + (node.B?.Version ?? 0)) || node.Args.HasReference)
             {
+                // Rare: a changed first or second input, or an op with more inputs or labels (checked in full).
                 CheckInputsUnchanged(i, node);
             }
 

@@ -176,9 +176,11 @@ public static class Trainer
     /// </summary>
     private static void ThrowIfGradientDiverged(Module model, Optimizer optimizer, double loss)
     {
-        // The optimizer's list, not the model's named walk: that enumerator would allocate on every step.
-        foreach (var parameter in optimizer.Parameters)
+        // The optimizer's list by index, not the model's named walk or an interface enumerator: both allocate.
+        var parameters = optimizer.Parameters;
+        for (var i = 0; i < parameters.Count; i++)
         {
+            var parameter = parameters[i];
             var grad = parameter.GradBuffer;
             if (grad is null || parameter.GradIsStale)
             {
@@ -188,16 +190,22 @@ public static class Trainer
             var bad = grad.DType == DType.Float32 ? Reduce.FirstNonFinite<float>(grad.Raw<float>()) : Reduce.FirstNonFinite<double>(grad.Raw<double>());
             if (bad is { } value)
             {
-                var name = model.NamedParameters().FirstOrDefault(p => ReferenceEquals(p.Parameter, parameter)).Name ?? "(not in the model)";
-                throw new TrainingDivergedException(
-                    $"Step: the gradient of parameter '{name}' {parameter.Shape} holds {(double.IsNaN(value) ? "NaN" : value > 0 ? "+∞" : "−∞")} though the loss is {loss} " +
-                    $"(learning rate {optimizer.LearningRate}); training diverged. The parameters keep their values from the last good step. " +
-                    "Set DetectAnomalies on the tape to find the op.")
-                {
-                    Loss = loss,
-                };
+                ThrowGradientDiverged(model, optimizer, parameter, value, loss);
             }
         }
+    }
+
+    // Apart from the loop, so that the lambda's closure is not allocated on every step.
+    private static void ThrowGradientDiverged(Module model, Optimizer optimizer, Tensor parameter, double value, double loss)
+    {
+        var name = model.NamedParameters().FirstOrDefault(p => ReferenceEquals(p.Parameter, parameter)).Name ?? "(not in the model)";
+        throw new TrainingDivergedException(
+            $"Step: the gradient of parameter '{name}' {parameter.Shape} holds {(double.IsNaN(value) ? "NaN" : value > 0 ? "+∞" : "−∞")} though the loss is {loss} " +
+            $"(learning rate {optimizer.LearningRate}); training diverged. The parameters keep their values from the last good step. " +
+            "Set DetectAnomalies on the tape to find the op.")
+        {
+            Loss = loss,
+        };
     }
 
     /// <summary>The share of samples whose highest score is their label, computed in evaluation mode without recording.</summary>
