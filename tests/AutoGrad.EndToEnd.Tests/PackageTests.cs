@@ -63,11 +63,7 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
     [Fact]
     public void The_README_first_example_compiles_from_the_package_and_prints_what_the_README_says()
     {
-        var app = Path.Combine(packages.Root, "stranger");
-        Directory.CreateDirectory(app);
-        packages.WriteNuGetConfig(app);
-        DotNet.Run(app, packages.Environment, "new", "console", "--name", "Stranger", "--output", ".");
-        DotNet.Run(app, packages.Environment, "add", "package", "AutoGrad", "--version", packages.Version);
+        var app = StrangersApp("Stranger");
 
         var readme = File.ReadAllText(Path.Combine(Packages.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
         File.WriteAllText(Path.Combine(app, "Program.cs"), RepositoryFiles.CodeBlocks(readme, "csharp")[0]);
@@ -98,11 +94,7 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         // A stranger's program saves through AtomicFile and hangs mid-write; it is interrupted as a user or a
         // supervisor would. Ctrl+C (SIGINT) and SIGTERM run no finally block, so the library's handlers delete the
         // temporary. SIGKILL runs nothing at all: its temporary stays until the next save of the same file.
-        var app = Path.Combine(packages.Root, "interrupted");
-        Directory.CreateDirectory(app);
-        packages.WriteNuGetConfig(app);
-        DotNet.Run(app, packages.Environment, "new", "console", "--name", "Interrupted", "--output", ".");
-        DotNet.Run(app, packages.Environment, "add", "package", "AutoGrad", "--version", packages.Version);
+        var app = StrangersApp("Interrupted");
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
             using AutoGrad.Serialization;
 
@@ -132,6 +124,17 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         Assert.Single(Directory.GetFiles(data, ".model.safetensors.*.tmp"));
         DotNet.Run(data, packages.Environment, program, target, "finish");
         Assert.Equal([target], Directory.GetFiles(data));
+    }
+
+    /// <summary>A new console project, as a stranger makes one, referencing the library from the local feed.</summary>
+    private string StrangersApp(string name)
+    {
+        var app = Path.Combine(packages.Root, name.ToLowerInvariant());
+        Directory.CreateDirectory(app);
+        packages.WriteNuGetConfig(app);
+        DotNet.Run(app, packages.Environment, "new", "console", "--name", name, "--output", ".");
+        DotNet.Run(app, packages.Environment, "add", "package", "AutoGrad", "--version", packages.Version);
+        return app;
     }
 
     private void Interrupt(string program, string target, string signal)

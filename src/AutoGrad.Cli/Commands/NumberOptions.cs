@@ -37,23 +37,7 @@ internal static class NumberOptions
     public static Option<int?> PositiveInt(string name, string description) => new(name)
     {
         Description = description,
-        CustomParser = result =>
-        {
-            var text = Token(result);
-            if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            {
-                result.AddError($"{name}: '{text}' is not a whole number.");
-                return null;
-            }
-
-            if (value <= 0)
-            {
-                result.AddError($"{name}: {text} must be positive.");
-                return null;
-            }
-
-            return value;
-        },
+        CustomParser = result => ParseInt(result, name, positive: true),
     };
 
     /// <summary>A whole number with a default (a seed: any value).</summary>
@@ -61,18 +45,26 @@ internal static class NumberOptions
     {
         Description = description,
         DefaultValueFactory = _ => defaultValue,
-        CustomParser = result =>
-        {
-            var text = Token(result);
-            if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
-            {
-                result.AddError($"{name}: '{text}' is not a whole number.");
-                return 0;
-            }
-
-            return value;
-        },
+        CustomParser = result => ParseInt(result, name, positive: false) ?? 0,
     };
+
+    private static int? ParseInt(ArgumentResult result, string name, bool positive)
+    {
+        var text = Token(result);
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            result.AddError($"{name}: '{text}' is not a whole number.");
+            return null;
+        }
+
+        if (positive && value <= 0)
+        {
+            result.AddError($"{name}: {text} must be positive.");
+            return null;
+        }
+
+        return value;
+    }
 
     private static string Token(ArgumentResult result) => result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
 }
