@@ -21,7 +21,10 @@ public static class AtomicFile
 
     /// <summary>Writes <paramref name="path"/> atomically.</summary>
     /// <param name="path">The target file.</param>
-    /// <param name="write">Writes the whole content to the stream it is given.</param>
+    /// <param name="write">
+    /// Writes the whole content to the stream it is given. It may be called a second time, with a new stream, when an
+    /// interrupt the application cancelled removed the first temporary.
+    /// </param>
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -30,24 +33,34 @@ public static class AtomicFile
         var folder = Path.GetDirectoryName(full)!;
         RemoveStaleTemporaries(folder, Path.GetFileName(full));
         InstallCleanupHooks();
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        s_writing.TryAdd(temporary, 0);
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
 
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
+        // A Ctrl+C that the application cancels (Console.CancelKeyPress) still ran the handler that deleted the
+        // temporary; the process goes on, so the content is written again to a new one.
+        for (var attempt = 0; ; attempt++)
         {
-            s_writing.TryRemove(temporary, out _);
-            if (File.Exists(temporary))
+            var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+            s_writing.TryAdd(temporary, 0);
+            try
             {
-                File.Delete(temporary);
+                using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                {
+                    write(stream);
+                    stream.Flush(flushToDisk: true);
+                }
+
+                if (File.Exists(temporary) || attempt == 2)
+                {
+                    File.Move(temporary, full, overwrite: true);
+                    return;
+                }
+            }
+            finally
+            {
+                s_writing.TryRemove(temporary, out _);
+                if (File.Exists(temporary))
+                {
+                    File.Delete(temporary);
+                }
             }
         }
     }

@@ -113,6 +113,27 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_save_whose_temporary_an_interrupt_removed_writes_again_when_the_process_goes_on()
+    {
+        // The Ctrl+C handler deletes temporaries in progress; an application that cancels the interrupt keeps
+        // running, and its save must still produce the file rather than fail on a vanished temporary.
+        var path = Path.Combine(_folder, "kept.safetensors");
+        var calls = 0;
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write([1, 2, 3]);
+            if (calls++ == 0)
+            {
+                AtomicFile.DeleteTemporariesInProgress();
+            }
+        });
+
+        Assert.Equal(2, calls);
+        Assert.Equal([1, 2, 3], File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(_folder));
+    }
+
+    [Fact]
     public void Loading_names_the_first_mismatching_parameter()
     {
         var path = Path.Combine(_folder, "small.npz");
