@@ -7,6 +7,7 @@ using AutoGrad.Tests;
 namespace AutoGrad.EndToEnd.Tests;
 
 /// <summary>The two packages as a stranger meets them: metadata, reproducibility, the README's example, the tool.</summary>
+[Trait("Category", "Slow")] // packs both packages and builds strangers' projects: 20-40 s
 public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
 {
     private string Library => Path.Combine(packages.Feed, $"AutoGrad.{packages.Version}.nupkg");

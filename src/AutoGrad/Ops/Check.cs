@@ -22,14 +22,6 @@ internal static class Check
         }
     }
 
-    public static void SameShape(Tensor a, Tensor b, string op)
-    {
-        if (a.Shape != b.Shape)
-        {
-            throw new ShapeMismatchException($"{op}: shapes {a.Shape} and {b.Shape} must be equal.");
-        }
-    }
-
     public static void Finite(double value, string op, string name)
     {
         if (!double.IsFinite(value))

@@ -54,6 +54,7 @@ public class TrainerTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // 45 s of the suite: ten epochs of 60,000 images through 784-256-256-10
     public void Fashion_mnist_with_two_256_layers_and_adam_reaches_88_percent()
     {
         var (train, test) = Dataset.FashionMnist();
