@@ -121,7 +121,7 @@ public sealed partial class Tape
     {
         if (node >= 0 && gradient is not null)
         {
-            gradients[node] = gradients[node] is { } existing ? existing + gradient : gradient;
+            gradients[node] = gradients[node] is { } existing ? GradientSum.Add(existing, gradient) : gradient;
         }
     }
 

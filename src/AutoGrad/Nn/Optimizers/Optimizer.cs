@@ -9,7 +9,7 @@ namespace AutoGrad.Optimizers;
 /// Updates parameters in place from their accumulated <see cref="Tensor.Grad"/>. Per-parameter state (velocities,
 /// moments) is allocated on the first step and reused, so steady-state steps allocate nothing.
 /// </summary>
-public abstract class Optimizer : IParallelWork
+public abstract class Optimizer
 {
     /// <summary>
     /// Elements per chunk of a large parameter's update (a multiple of every vector width, so each chunk but the last
@@ -28,8 +28,9 @@ public abstract class Optimizer : IParallelWork
     private readonly Tensor[] _parameters;
     private readonly Array?[,] _state;
 
-    // The parameter being updated in chunks, read by worker threads in Execute.
-    private int _chunkedIndex;
+    // Runs the chunks of one parameter on the worker pool; a private type, so the public Optimizer does not expose the
+    // kernels' internal IParallelWork interface.
+    private readonly ChunkUpdate _chunkUpdate;
 
     /// <summary>Creates the optimizer.</summary>
     /// <param name="parameters">The tensors to update; each must own its memory.</param>
@@ -48,6 +49,7 @@ public abstract class Optimizer : IParallelWork
         LearningRate = learningRate;
         WeightDecay = RequireNonNegative(weightDecay, GetType().Name, nameof(weightDecay));
         _state = new Array?[stateSlots, _parameters.Length];
+        _chunkUpdate = new ChunkUpdate(this);
     }
 
     /// <summary>The step size, positive and finite; may be changed between steps (a schedule).</summary>
@@ -103,12 +105,6 @@ public abstract class Optimizer : IParallelWork
         }
     }
 
-    /// <inheritdoc/>
-    void IParallelWork.Execute(int item)
-    {
-        var start = item * ChunkLength;
-        UpdateRange(_chunkedIndex, start, Math.Min(ChunkLength, _parameters[_chunkedIndex].Length - start));
-    }
 
     /// <summary>Updates elements start … start + length − 1 of parameter <paramref name="index"/>, whose gradient is checked.</summary>
     private void UpdateRange(int index, int start, int length)
@@ -134,9 +130,9 @@ public abstract class Optimizer : IParallelWork
                 : new double[_parameters[index].Length];
         }
 
-        _chunkedIndex = index;
+        _chunkUpdate.Index = index;
         var chunks = (_parameters[index].Length + ChunkLength - 1) / ChunkLength;
-        WorkerPool.Run(this, chunks, Parallelism.MaxThreads);
+        WorkerPool.Run(_chunkUpdate, chunks, Parallelism.MaxThreads);
     }
 
     /// <summary>Sets every parameter's gradient to zero (see <see cref="Tensor.ZeroGrad"/>: no memory is touched until the next backward pass).</summary>
@@ -211,4 +207,17 @@ public abstract class Optimizer : IParallelWork
     /// <returns>The state of those elements.</returns>
     protected Span<T> State<T>(int slot, int index, int start, int length)
         where T : unmanaged => ((T[])(_state[slot, index] ??= new T[_parameters[index].Length])).AsSpan(start, length);
+
+    /// <summary>One parameter's update, split into chunks that worker threads run.</summary>
+    private sealed class ChunkUpdate(Optimizer optimizer) : IParallelWork
+    {
+        /// <summary>The parameter being updated, read by the worker threads.</summary>
+        public int Index { get; set; }
+
+        public void Execute(int item)
+        {
+            var start = item * ChunkLength;
+            optimizer.UpdateRange(Index, start, Math.Min(ChunkLength, optimizer._parameters[Index].Length - start));
+        }
+    }
 }

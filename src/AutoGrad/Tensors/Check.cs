@@ -1,6 +1,9 @@
 namespace AutoGrad;
 
-/// <summary>Argument checks shared by the ops; each message names the op and the offending shapes or values.</summary>
+/// <summary>
+/// Argument checks shared by the ops (and the custom-op machinery beneath them); each message names the op and the
+/// offending shapes or values. They know tensors only, so they sit in the Tensors layer.
+/// </summary>
 internal static class Check
 {
     public static void NotNull(Tensor? x, string op, string name)
