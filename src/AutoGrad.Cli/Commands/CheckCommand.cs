@@ -23,10 +23,10 @@ internal static class CheckCommand
         command.SetAction(result =>
         {
             var name = result.GetValue(op);
-            var cases = CheckCatalog.All.Where(c => name is null || c.Op.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList();
+            var cases = All.Where(c => name is null || c.Op.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList();
             if (cases.Count == 0)
             {
-                throw new OptionException($"--op: no op named '{name}'; known ops: {string.Join(", ", CheckCatalog.All.Select(c => c.Op).Distinct())}.");
+                throw new OptionException($"--op: no op named '{name}'; known ops: {string.Join(", ", All.Select(c => c.Op).Distinct())}.");
             }
 
             var rows = cases.Select(Run).ToList();
@@ -57,7 +57,7 @@ internal static class CheckCommand
         return command;
     }
 
-    internal static CheckRow Run(CheckCase c)
+    internal static CheckRow Run(OpSample c)
     {
         if (c.Composed is null)
         {
@@ -82,6 +82,9 @@ internal static class CheckCommand
 
         return new CheckRow(c.Op, c.Shapes, worstAbs, worstRel, passed);
     }
+
+    /// <summary>Every op's checks from its descriptor (<see cref="OpCatalog"/>): finite differences, then compositions.</summary>
+    private static IEnumerable<OpSample> All => OpCatalog.All.SelectMany(row => row.Samples).Concat(OpCatalog.All.SelectMany(row => row.Compositions));
 
     private static double[][] Gradients(Func<Tensor[], Tensor> f, Tensor[] inputs)
     {

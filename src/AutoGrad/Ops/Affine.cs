@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 
 using AutoGrad.Kernels;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>The fused fully connected layer of "Deep Learning from Scratch", with its hand-written backward rule.</summary>
@@ -97,5 +99,24 @@ public static partial class Ops
                 tape.Commit(db);
             }
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(8)]
+    private static IEnumerable<OpInfo> AffineRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "Affine",
+            Call = "`Affine(x, W, b)`",
+            Forward = "x·W + b; x of rank > 2 is flattened to (N, −1)",
+            Gradient = "dx = g·Wᵀ (x's shape), dW = xᵀ·g, db = Σ rows of g",
+            Fused = true,
+            Samples = [Gradient("Affine", v => Affine(v[0], v[1], v[2]), N(35, 3, 4), N(36, 4, 5), N(37, 5))],
+            Compositions =
+            [
+                Composition("Affine", v => Affine(v[0], v[1], v[2]), v => MatMul(Reshape(v[0], 4, -1), v[1]) + v[2], N(44, 4, 2, 3), N(45, 6, 5), N(46, 5)),
+            ],
+        };
     }
 }

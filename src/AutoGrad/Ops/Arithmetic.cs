@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 
 using AutoGrad.Kernels;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>Broadcasting add, subtract, multiply and divide, with their scalar forms and negation.</summary>
@@ -340,5 +342,61 @@ public static partial class Ops
 
             tape.Commit(target);
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(1)]
+    private static IEnumerable<OpInfo> ArithmeticRows()
+    {
+        (int[] A, int[] B)[] pairs = [([3, 4], [3, 4]), ([3, 1], [1, 4]), ([], [2, 3]), ([1, 10], [10]), ([2, 3, 4], [3, 1])];
+        int[][] shapes = [[], [5], [2, 3, 4]];
+        yield return new OpInfo
+        {
+            Family = "Arithmetic",
+            Call = "`Add(a, b)`, `a + b`",
+            Forward = "a + b",
+            Gradient = "∂a = sum_to(g), ∂b = sum_to(g)",
+            Samples = [.. pairs.Select(p => Gradient("Add", v => v[0] + v[1], N(1, p.A), N(2, p.B)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Arithmetic",
+            Call = "`Subtract(a, b)`, `a - b`",
+            Forward = "a − b",
+            Gradient = "∂a = sum_to(g), ∂b = −sum_to(g)",
+            Samples = [.. pairs.Select(p => Gradient("Subtract", v => v[0] - v[1], N(3, p.A), N(4, p.B)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Arithmetic",
+            Call = "`Multiply(a, b)`, `a * b`",
+            Forward = "a ⊙ b",
+            Gradient = "∂a = sum_to(g ⊙ b), ∂b = sum_to(g ⊙ a)",
+            Samples = [.. pairs.Select(p => Gradient("Multiply", v => v[0] * v[1], N(5, p.A), N(6, p.B)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Arithmetic",
+            Call = "`Divide(a, b)`, `a / b`",
+            Forward = "a ⊘ b",
+            Gradient = "∂a = sum_to(g ⊘ b), ∂b = −sum_to(g ⊙ y ⊘ b)",
+            Samples = [.. pairs.Select(p => Gradient("Divide", v => v[0] / v[1], N(7, p.A), U(8, 0.5, 2, p.B)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Arithmetic",
+            Call = "`x + s`, `x - s`, `s - x`, `x * s`, `x / s`, `s / x`",
+            Forward = "scalar forms",
+            Gradient = "g, g, −g, s·g, g / s, −g ⊙ y ⊘ x",
+            Samples = [Gradient("ScalarArithmetic", v => (3 / v[0]) + (2 * v[0]) - (v[0] / 4) + (1 - v[0]) - 5, U(9, 0.5, 2, 2, 3))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Arithmetic",
+            Call = "`Negate(x)`, `-x`",
+            Forward = "−x",
+            Gradient = "−g",
+            Samples = [.. shapes.Select(s => Gradient("Negate", v => -v[0], N(10, s)))],
+        };
     }
 }

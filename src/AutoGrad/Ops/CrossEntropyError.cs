@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>The book's cross-entropy on probabilities, with its δ = 1e-7 guard against log 0.</summary>
@@ -136,5 +138,24 @@ public static partial class Ops
                 tape.Commit(dt);
             }
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(12)]
+    private static IEnumerable<OpInfo> CrossEntropyErrorRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "CrossEntropyError",
+            Call = "`CrossEntropyError(y, t)`",
+            Forward = "−(1/N) Σ t ⊙ log(y + δ), δ = 1e-7; t = labels or rows",
+            Gradient = "dy = −g·t/(N·(y + δ)), dt = −g·log(y + δ)/N",
+            Fused = true,
+            Samples = [Gradient("CrossEntropyError", v => CrossEntropyError(v[0], Labels), U(43, 0.1, 1, 3, 4))],
+            Compositions =
+            [
+                Composition("CrossEntropyError", v => CrossEntropyError(v[0], v[1]), v => -Sum(v[1] * Log(v[0] + CrossEntropyDelta)) / 3, U(53, 0.1, 1, 3, 4), OneHotLabels),
+            ],
+        };
     }
 }

@@ -1,5 +1,7 @@
 using System.Numerics;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>Picking one element per row by class index: y[i] = x[i, labels[i]].</summary>
@@ -62,5 +64,19 @@ public static partial class Ops
 
             tape.Commit(target);
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(7)]
+    private static IEnumerable<OpInfo> GatherRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "Gather",
+            Call = "`Gather(x, labels)`",
+            Forward = "y[i] = x[i, tᵢ]",
+            Gradient = "g[i] at (i, tᵢ), 0 elsewhere",
+            Samples = [Gradient("Gather", v => Gather(v[0], Labels), N(34, 3, 4))],
+        };
     }
 }

@@ -2,6 +2,8 @@ using System.Numerics;
 
 using AutoGrad.Kernels;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>Matrix product, batched with broadcasting over leading dimensions.</summary>
@@ -173,5 +175,20 @@ public static partial class Ops
                 tape.Commit(target);
             }
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(5)]
+    private static IEnumerable<OpInfo> MatMulRows()
+    {
+        (int[] A, int[] B)[] pairs = [([3, 4], [4, 5]), ([2, 3, 4], [4, 5]), ([2, 1, 3, 4], [5, 4, 2]), ([4], [4, 2])];
+        yield return new OpInfo
+        {
+            Family = "MatMul",
+            Call = "`MatMul(a, b)`",
+            Forward = "a·b, batched with broadcast leading dims; vectors allowed",
+            Gradient = "∂a = g·bᵀ, ∂b = aᵀ·g (summed over broadcast batches)",
+            Samples = [.. pairs.Select(p => Gradient("MatMul", v => MatMul(v[0], v[1]), N(25, p.A), N(26, p.B)))],
+        };
     }
 }

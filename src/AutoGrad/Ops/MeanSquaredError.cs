@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>The book's mean squared error with its ½ convention, fused.</summary>
@@ -69,5 +71,24 @@ public static partial class Ops
                 tape.Commit(dt);
             }
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(11)]
+    private static IEnumerable<OpInfo> MeanSquaredErrorRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "MeanSquaredError",
+            Call = "`MeanSquaredError(y, t)`",
+            Forward = "½ Σ (y − t)² / N",
+            Gradient = "dy = g·(y − t)/N, dt = −g·(y − t)/N",
+            Fused = true,
+            Samples = [Gradient("MeanSquaredError", v => MeanSquaredError(v[0], v[1]), N(41, 3, 2), N(42, 3, 2))],
+            Compositions =
+            [
+                Composition("MeanSquaredError", v => MeanSquaredError(v[0], v[1]), v => Sum(Pow(v[0] - v[1], 2)) * 0.5 / 4, N(51, 4, 3), N(52, 4, 3)),
+            ],
+        };
     }
 }

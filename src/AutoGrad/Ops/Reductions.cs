@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 
 using AutoGrad.Kernels;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>Sum, mean and maximum over one axis or over all elements, optionally keeping the reduced axis.</summary>
@@ -154,5 +156,36 @@ public static partial class Ops
             Reduce.MaxBackward<T>(node.A.Raw<T>(), node.Output.Raw<T>(), tape.Upstream<T>(index), outer, n, inner, target.Span);
             tape.Commit(target);
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(4)]
+    private static IEnumerable<OpInfo> ReductionsRows()
+    {
+        (int[] Shape, int? Axis, bool Keep)[] cases = [([5], null, false), ([3, 4], 1, true), ([3, 4], null, true), ([2, 3, 4], 1, false)];
+        yield return new OpInfo
+        {
+            Family = "Reductions",
+            Call = "`Sum(x, axis?, keepDims)`",
+            Forward = "Σ over an axis or all",
+            Gradient = "g broadcast back",
+            Samples = [.. cases.Select(c => Gradient("Sum", v => Sum(v[0], c.Axis, c.Keep), N(22, c.Shape)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Reductions",
+            Call = "`Mean(x, axis?, keepDims)`",
+            Forward = "Σ / n",
+            Gradient = "g / n broadcast back",
+            Samples = [.. cases.Select(c => Gradient("Mean", v => Mean(v[0], c.Axis, c.Keep), N(23, c.Shape)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Reductions",
+            Call = "`Max(x, axis?, keepDims)`",
+            Forward = "max over an axis or all",
+            Gradient = "g to the first maximum (or the first NaN), 0 elsewhere",
+            Samples = [.. cases.Select(c => Gradient("Max", v => Max(v[0], c.Axis, c.Keep), N(24, c.Shape)))],
+        };
     }
 }

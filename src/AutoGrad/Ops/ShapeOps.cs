@@ -2,6 +2,8 @@ using System.Numerics;
 
 using AutoGrad.Kernels;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>Ops that move elements without changing them: reshape, transpose/permute, broadcast_to, sum_to, slicing.</summary>
@@ -289,5 +291,55 @@ public static partial class Ops
             g.CopyTo(target.Span.Slice(node.Args.Index * node.A!.Shape.Inner(0), g.Length));
             tape.Commit(target);
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(6)]
+    private static IEnumerable<OpInfo> ShapeOpsRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "ShapeOps",
+            Call = "`Reshape(x, shape)`",
+            Forward = "same elements, new shape (a view; one −1 inferred)",
+            Gradient = "g reshaped back",
+            Samples = [Gradient("Reshape", v => Reshape(v[0], 4, -1) * 2, N(27, 2, 3, 2))],
+        };
+        yield return new OpInfo
+        {
+            Family = "ShapeOps",
+            Call = "`Transpose(x)`, `Transpose(x, i, j)`, `Permute(x, perm)`",
+            Forward = "dimensions reordered (a copy)",
+            Gradient = "g permuted back",
+            Samples = [
+                Gradient("Transpose", v => Transpose(v[0]) * 2, N(28, 3, 4)),
+                Gradient("Transpose", v => Transpose(v[0], 0, 2) * 2, N(29, 2, 3, 4)),
+                Gradient("Permute", v => Permute(v[0], 2, 0, 1) * 2, N(30, 2, 3, 4)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "ShapeOps",
+            Call = "`BroadcastTo(x, shape)`",
+            Forward = "x repeated along broadcast dims",
+            Gradient = "sum_to(g, x.shape)",
+            Samples = [Gradient("BroadcastTo", v => BroadcastTo(v[0], 2, 3, 4) * 2, N(31, 3, 1))],
+        };
+        yield return new OpInfo
+        {
+            Family = "ShapeOps",
+            Call = "`SumTo(x, shape)`",
+            Forward = "x summed down to shape",
+            Gradient = "g broadcast to x.shape",
+            Samples = [Gradient("SumTo", v => SumTo(v[0], 3, 1), N(32, 2, 3, 4))],
+        };
+        yield return new OpInfo
+        {
+            Family = "ShapeOps",
+            Call = "`Slice(x, start, length)`, `x[a..b]`",
+            Forward = "rows of the leading axis (a view)",
+            Gradient = "g in those rows, 0 elsewhere",
+            Samples = [Gradient("Slice", v => Slice(v[0], 1, 2) * 2, N(33, 4, 3))],
+        };
     }
 }

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>Sigmoid followed by binary cross-entropy, fused, with backward (y − t)/N.</summary>
@@ -88,5 +90,24 @@ public static partial class Ops
                 tape.Commit(dt);
             }
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(10)]
+    private static IEnumerable<OpInfo> SigmoidWithLossRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "SigmoidWithLoss",
+            Call = "`SigmoidWithLoss(x, t)`",
+            Forward = "(1/N) Σ max(x, 0) − x·t + log(1 + e^−\\|x\\|)",
+            Gradient = "dx = g·(y − t)/N, dt = −g·x/N",
+            Fused = true,
+            Samples = [Gradient("SigmoidWithLoss", v => SigmoidWithLoss(v[0], v[1]), N(39, 4, 2), U(40, 0, 1, 4, 2))],
+            Compositions =
+            [
+                Composition("SigmoidWithLoss", v => SigmoidWithLoss(v[0], v[1]), v => -Sum((v[1] * Log(Sigmoid(v[0]))) + ((1 - v[1]) * Log(1 - Sigmoid(v[0])))) / 4, N(49, 4, 3), U(50, 0, 1, 4, 3)),
+            ],
+        };
     }
 }

@@ -1,5 +1,7 @@
 using System.Numerics;
 
+using static AutoGrad.OpSamples;
+
 using SoftmaxKernels = AutoGrad.Kernels.Softmax;
 
 namespace AutoGrad;
@@ -83,5 +85,28 @@ public static partial class Ops
             SoftmaxKernels.LogBackward<T>(node.Output.Raw<T>(), tape.Upstream<T>(index), target.Span, shape.Outer(a), shape[a], shape.Inner(a));
             tape.Commit(target);
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(3)]
+    private static IEnumerable<OpInfo> SoftmaxRows()
+    {
+        (int[] Shape, int Axis)[] cases = [([5], 0), ([3, 4], -1), ([3, 4], 0), ([2, 3, 4], 1)];
+        yield return new OpInfo
+        {
+            Family = "Softmax",
+            Call = "`Softmax(x, axis)`",
+            Forward = "e^(x − max) / Σ e^(x − max)",
+            Gradient = "y ⊙ (g − Σₐₓᵢₛ g ⊙ y)",
+            Samples = [.. cases.Select(c => Gradient("Softmax", v => Softmax(v[0], c.Axis), N(20, c.Shape)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Softmax",
+            Call = "`LogSoftmax(x, axis)`",
+            Forward = "(x − max) − log Σ e^(x − max)",
+            Gradient = "g − eʸ ⊙ Σₐₓᵢₛ g",
+            Samples = [.. cases.Select(c => Gradient("LogSoftmax", v => LogSoftmax(v[0], c.Axis), N(21, c.Shape)))],
+        };
     }
 }

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 
+using static AutoGrad.OpSamples;
+
 using SoftmaxKernels = AutoGrad.Kernels.Softmax;
 
 namespace AutoGrad;
@@ -152,5 +154,25 @@ public static partial class Ops
                 tape.Commit(dt);
             }
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(9)]
+    private static IEnumerable<OpInfo> SoftmaxWithLossRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "SoftmaxWithLoss",
+            Call = "`SoftmaxWithLoss(x, t)`",
+            Forward = "−(1/N) Σ t ⊙ log softmax(x), by log-sum-exp; t = labels or rows",
+            Gradient = "dx = g·(y − t)/N (y ⊙ Σt − t for rows not summing to 1), dt = −g·log softmax(x)/N",
+            Fused = true,
+            Samples = [Gradient("SoftmaxWithLoss", v => SoftmaxWithLoss(v[0], Labels), N(38, 3, 4))],
+            Compositions =
+            [
+                Composition("SoftmaxWithLoss", v => SoftmaxWithLoss(v[0], v[1]), v => -Sum(v[1] * LogSoftmax(v[0])) / 3, N(47, 3, 4), OneHotLabels),
+                Composition("SoftmaxWithLoss", v => SoftmaxWithLoss(v[0], v[1]), v => -Sum(v[1] * Log(Softmax(v[0]))) / 3, N(48, 3, 4), OneHotLabels),
+            ],
+        };
     }
 }

@@ -3,6 +3,8 @@ using System.Numerics.Tensors;
 
 using AutoGrad.Kernels;
 
+using static AutoGrad.OpSamples;
+
 namespace AutoGrad;
 
 /// <summary>Elementwise functions of one tensor: exp, log, pow, sqrt, abs, relu, sigmoid, tanh.</summary>
@@ -285,5 +287,92 @@ public static unsafe partial class Ops
             TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
             tape.Commit(target);
         }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(2)]
+    private static IEnumerable<OpInfo> UnaryRows()
+    {
+        int[][] shapes = [[], [5], [2, 3, 4]];
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Exp(x)`",
+            Forward = "eˣ",
+            Gradient = "g ⊙ y",
+            Samples = [.. shapes.Select(s => Gradient("Exp", v => Exp(v[0]), N(11, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Log(x)`",
+            Forward = "ln x",
+            Gradient = "g ⊘ x",
+            Samples = [.. shapes.Select(s => Gradient("Log", v => Log(v[0]), U(12, 0.5, 3, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Pow(x, p)`",
+            Forward = "xᵖ (scalar p)",
+            Gradient = "g ⊙ p·xᵖ⁻¹",
+            Samples = [.. shapes.Select(s => Gradient("Pow", v => Pow(v[0], 3), N(13, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Sqrt(x)`",
+            Forward = "√x",
+            Gradient = "g ⊘ (2y)",
+            Samples = [.. shapes.Select(s => Gradient("Sqrt", v => Sqrt(v[0]), U(14, 0.5, 3, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Abs(x)`",
+            Forward = "\\|x\\|",
+            Gradient = "g ⊙ sign(x), sign(0) = 0",
+            Samples = [.. shapes.Select(s => Gradient("Abs", v => Abs(v[0]), Away(15, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Sin(x)`, `Cos(x)`",
+            Forward = "sin x, cos x",
+            Gradient = "g ⊙ cos x, −g ⊙ sin x",
+            Samples = [.. shapes.SelectMany(s => new[] { Gradient("Sin", v => Sin(v[0]), N(54, s)), Gradient("Cos", v => Cos(v[0]), N(55, s)) })],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Sign(x)`",
+            Forward = "−1, 0 or 1",
+            Gradient = "0 (a step: use it for masks)",
+            Samples = [.. shapes.Select(s => Gradient("Sign", v => Sign(v[0]) * v[0], Away(16, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Relu(x)`",
+            Forward = "max(x, 0)",
+            Gradient = "g where x > 0, else 0 (the gradient at exactly 0 is 0)",
+            Samples = [.. shapes.Select(s => Gradient("Relu", v => Relu(v[0]), Away(17, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Sigmoid(x)`",
+            Forward = "1 / (1 + e⁻ˣ), no overflow at \\|x\\| = 1000",
+            Gradient = "g ⊙ y ⊙ (1 − y)",
+            Samples = [.. shapes.Select(s => Gradient("Sigmoid", v => Sigmoid(v[0]), N(18, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Tanh(x)`",
+            Forward = "tanh x",
+            Gradient = "g ⊙ (1 − y²)",
+            Samples = [.. shapes.Select(s => Gradient("Tanh", v => Tanh(v[0]), N(19, s)))],
+        };
     }
 }

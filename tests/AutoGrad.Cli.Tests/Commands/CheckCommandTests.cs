@@ -48,12 +48,12 @@ public partial class CheckCommandTests
     public void A_wrong_gradient_or_a_wrong_composition_fails_its_row()
     {
         // The composition below is not the same function, so the gradients differ and the row must fail.
-        var wrongComposition = CheckCommand.Run(new CheckCase("Bogus", "(3,)", v => Ops.Sum(Ops.Exp(v[0])), () => [Tensor.FromArray([0.1, 0.2, 0.3])], v => Ops.Sum(v[0])));
+        var wrongComposition = CheckCommand.Run(new OpSample("Bogus", "(3,)", v => Ops.Sum(Ops.Exp(v[0])), () => [Tensor.FromArray([0.1, 0.2, 0.3])], v => Ops.Sum(v[0])));
         Assert.False(wrongComposition.Passed);
         Assert.InRange(wrongComposition.MaxAbsError, 0.1, 0.5);
 
         // A tie in Max routes the whole gradient to one position while finite differences split it.
-        var tie = CheckCommand.Run(new CheckCase("Max", "(2,)", v => Ops.Max(v[0]), () => [Tensor.FromArray([1.0, 1.0])]));
+        var tie = CheckCommand.Run(new OpSample("Max", "(2,)", v => Ops.Max(v[0]), () => [Tensor.FromArray([1.0, 1.0])]));
         Assert.False(tie.Passed);
     }
 

@@ -6,62 +6,41 @@ namespace AutoGrad.Tests.Autodiff;
 
 public class HigherOrderTests
 {
-    private static readonly int[] s_labels = [1, 0, 2];
-
-    /// <summary>Every op, at a shape that exercises its backward rule; inputs in each op's domain.</summary>
-    public static TheoryData<string> OpNames => new(s_ops.Keys);
-
-    private static readonly Dictionary<string, (Func<Tensor[], Tensor> F, Tensor[] Inputs)> s_ops = new()
+    /// <summary>
+    /// Every gradient check and composition of every op descriptor that declares itself twice differentiable (see
+    /// <see cref="OpCatalog"/>): a new op is covered here by its descriptor alone.
+    /// </summary>
+    public static TheoryData<string, int> Samples
     {
-        ["Add"] = (v => v[0] + v[1], [Normal(1, 3, 1), Normal(2, 1, 4)]),
-        ["Subtract"] = (v => v[0] - v[1], [Normal(1, 3, 4), Normal(2, 4)]),
-        ["Multiply"] = (v => v[0] * v[1], [Normal(1, 3, 1), Normal(2, 1, 4)]),
-        ["Divide"] = (v => v[0] / v[1], [Normal(1, 3, 4), Uniform(2, 0.5, 2, 4)]),
-        ["ScalarArithmetic"] = (v => (3 / v[0]) + (v[0] * 2) - (v[0] / 4) + (1 - v[0]), [Uniform(3, 0.5, 2, 3, 2)]),
-        ["Exp"] = (v => Ops.Exp(v[0]), [Normal(4, 2, 3)]),
-        ["Log"] = (v => Ops.Log(v[0]), [Uniform(5, 0.5, 2, 2, 3)]),
-        ["Sqrt"] = (v => Ops.Sqrt(v[0]), [Uniform(6, 0.5, 2, 2, 3)]),
-        ["Abs"] = (v => Ops.Abs(v[0]), [AwayFromZero(7, 2, 3)]),
-        ["Pow"] = (v => Ops.Pow(v[0], 3), [Normal(8, 2, 3)]),
-        ["Relu"] = (v => Ops.Relu(v[0]), [AwayFromZero(9, 2, 3)]),
-        ["Sign"] = (v => Ops.Sign(v[0]) * v[0], [AwayFromZero(38, 2, 3)]),
-        ["Sigmoid"] = (v => Ops.Sigmoid(v[0]), [Normal(10, 2, 3)]),
-        ["Tanh"] = (v => Ops.Tanh(v[0]), [Normal(11, 2, 3)]),
-        ["Sin"] = (v => Ops.Sin(v[0]), [Normal(41, 2, 3)]),
-        ["Cos"] = (v => Ops.Cos(v[0]), [Normal(42, 2, 3)]),
-        ["Softmax"] = (v => Ops.Softmax(v[0], 1), [Normal(12, 2, 3, 4)]),
-        ["LogSoftmax"] = (v => Ops.LogSoftmax(v[0]), [Normal(13, 3, 4)]),
-        ["Sum"] = (v => Ops.Sum(v[0], 1), [Normal(14, 2, 3, 4)]),
-        ["Mean"] = (v => Ops.Mean(v[0], 0, keepDims: true), [Normal(15, 3, 4)]),
-        ["Max"] = (v => Ops.Max(v[0], -1), [Normal(16, 3, 4)]),
-        ["Reshape"] = (v => Ops.Reshape(v[0], 4, 3), [Normal(17, 2, 6)]),
-        ["Permute"] = (v => Ops.Permute(v[0], 2, 0, 1), [Normal(18, 2, 3, 4)]),
-        ["BroadcastTo"] = (v => Ops.BroadcastTo(v[0], 2, 3, 4), [Normal(19, 3, 1)]),
-        ["SumTo"] = (v => Ops.SumTo(v[0], 3, 1), [Normal(20, 2, 3, 4)]),
-        ["Slice"] = (v => v[0][1..3], [Normal(21, 4, 3)]),
-        ["Gather"] = (v => Ops.Gather(v[0], s_labels), [Normal(22, 3, 4)]),
-        ["MatMul"] = (v => Ops.MatMul(v[0], v[1]), [Normal(23, 2, 3, 4), Normal(24, 4, 5)]),
-        ["Affine"] = (v => Ops.Affine(v[0], v[1], v[2]), [Normal(25, 3, 2, 2), Normal(26, 4, 5), Normal(27, 5)]),
-        ["SoftmaxWithLoss labels"] = (v => Ops.SoftmaxWithLoss(v[0], s_labels), [Normal(28, 3, 4)]),
-        ["SoftmaxWithLoss targets"] = (v => Ops.SoftmaxWithLoss(v[0], v[1]), [Normal(29, 3, 4), Uniform(30, 0, 1, 3, 4)]),
-        ["SigmoidWithLoss"] = (v => Ops.SigmoidWithLoss(v[0], v[1]), [Normal(31, 4, 2), Uniform(32, 0, 1, 4, 2)]),
-        ["MeanSquaredError"] = (v => Ops.MeanSquaredError(v[0], v[1]), [Normal(33, 3, 2), Normal(34, 3, 2)]),
-        ["CrossEntropyError labels"] = (v => Ops.CrossEntropyError(v[0], s_labels), [Uniform(35, 0.1, 1, 3, 4)]),
-        ["CrossEntropyError targets"] = (v => Ops.CrossEntropyError(v[0], v[1]), [Uniform(36, 0.1, 1, 3, 4), Uniform(37, 0, 1, 3, 4)]),
-    };
+        get
+        {
+            var data = new TheoryData<string, int>();
+            foreach (var (sample, index) in All().Select((s, i) => (s, i)))
+            {
+                data.Add($"{sample.Op} {sample.Shapes}", index);
+            }
+
+            return data;
+        }
+    }
+
+    private static List<OpSample> All() =>
+        [.. OpCatalog.All.Where(row => row.TwiceDifferentiable).SelectMany(row => row.Samples.Concat(row.Compositions))];
 
     [Theory]
-    [MemberData(nameof(OpNames))]
-    public void The_recorded_backward_rule_of_every_op_gives_the_same_gradients_as_the_fast_one(string op)
+    [MemberData(nameof(Samples))]
+    public void The_recorded_backward_rule_of_every_op_gives_the_same_gradients_as_the_fast_one(string name, int index)
     {
-        var (f, inputs) = s_ops[op];
+        var sample = All()[index];
+        Assert.StartsWith(sample.Op, name, StringComparison.Ordinal);
+        var inputs = sample.Inputs();
         using var tape = new Tape();
         foreach (var x in inputs)
         {
             tape.Watch(x);
         }
 
-        var y = f(inputs);
+        var y = sample.Function(inputs);
         var upstream = Uniform(99, 0.5, 1.5, y.Shape.Dims.ToArray());
         var fast = tape.Gradient(y, inputs, upstream, retainGraph: true);
         var recorded = tape.Gradient(y, inputs, upstream, createGraph: true);
@@ -220,7 +199,7 @@ public class HigherOrderTests
         {
             tape.Watch(scores);
             tape.Watch(weights);
-            var gs = tape.Gradient(Ops.Sum(Ops.Gather(scores, s_labels) * weights), [scores], createGraph: true)[0];
+            var gs = tape.Gradient(Ops.Sum(Ops.Gather(scores, new[] { 1, 0, 2 }) * weights), [scores], createGraph: true)[0];
             var gw = tape.Gradient(Ops.Sum(gs * v), weights)[0];
             Assert.Equal([v[0, 1], v[1, 0], v[2, 2]], gw.ToDoubleArray());
         }

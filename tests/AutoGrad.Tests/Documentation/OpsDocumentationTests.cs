@@ -1,75 +1,78 @@
 using System.Reflection;
-using System.Text.RegularExpressions;
 
 namespace AutoGrad.Tests.Documentation;
 
 /// <summary>
-/// docs/ops.md cannot drift from the code: its table names exactly the public ops, the README carries the same
-/// table, and each op sits in the file the "Where each family lives" table says. (The gradients the table states are
-/// checked numerically by `autograd check`, which tests/AutoGrad.Cli.Tests runs over every op of the table.)
+/// The op tables of README.md and docs/ops.md are generated from the op descriptors (<see cref="OpCatalog"/>): a test
+/// fails when a committed table differs, and running the tests with AUTOGRAD_ACCEPT_DOCS=1 rewrites them, as
+/// AUTOGRAD_ACCEPT_API=1 does for the API listing. The descriptors cover exactly the public ops, each in its family's
+/// file. (The gradients they state are checked numerically by `autograd check`, which tests/AutoGrad.Cli.Tests runs.)
 /// </summary>
-public partial class OpsDocumentationTests
+public class OpsDocumentationTests
 {
-    private static readonly string s_opsDoc = RepositoryFiles.Read("docs/ops.md").ReplaceLineEndings("\n");
+    private const string OpTableHeader = "| Op | Forward | Gradient |";
+    private const string FamilyTableHeader = "| File | Ops |";
 
-    [Fact]
-    public void The_table_names_exactly_the_public_ops()
+    public static TheoryData<string, string> Tables => new()
     {
-        var documented = OpNames(Table(s_opsDoc)).ToHashSet();
-        var actual = typeof(Ops).GetMethods(BindingFlags.Public | BindingFlags.Static).Select(m => m.Name).ToHashSet();
+        { "README.md", OpTableHeader },
+        { "docs/ops.md", OpTableHeader },
+        { "docs/ops.md", FamilyTableHeader },
+    };
 
-        Assert.Equal([], actual.Except(documented).Order().ToArray());  // public ops the table misses
-        Assert.Equal([], documented.Except(actual).Order().ToArray());  // table rows for ops that do not exist
-    }
-
-    [Fact]
-    public void The_README_carries_the_same_table()
+    [Theory]
+    [MemberData(nameof(Tables))]
+    public void The_committed_table_is_the_one_the_descriptors_generate(string file, string header)
     {
-        var readme = RepositoryFiles.Read("README.md").ReplaceLineEndings("\n");
-        Assert.Equal(Table(s_opsDoc), Table(readme));
-    }
-
-    [Fact]
-    public void Each_op_lives_in_the_file_the_doc_names()
-    {
-        var rows = s_opsDoc.Split('\n').Where(l => l.StartsWith("| [`", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(rows);
-        var listed = new HashSet<string>();
-        foreach (var row in rows)
+        var generated = header == OpTableHeader ? OpCatalog.MarkdownTable() : OpCatalog.FamilyTable();
+        var text = RepositoryFiles.Read(file).ReplaceLineEndings("\n");
+        var (start, end) = TableSpan(text, header);
+        if (Environment.GetEnvironmentVariable("AUTOGRAD_ACCEPT_DOCS") == "1")
         {
-            var cells = row.Split('|');
-            var file = FileLink().Match(cells[1]).Groups[1].Value;
-            var source = RepositoryFiles.Read(Path.Combine("src/AutoGrad/Ops", file));
-            foreach (Match op in Backticked().Matches(cells[2]))
-            {
-                listed.Add(op.Groups[1].Value);
-                Assert.True(source.Contains($"public static Tensor {op.Groups[1].Value}(", StringComparison.Ordinal), $"{op.Groups[1].Value} is not declared in {file}");
-            }
+            File.WriteAllText(Path.Combine(RepositoryFiles.Root, file), text[..start] + generated + text[end..]);
+            return;
         }
 
-        Assert.Equal(OpNames(Table(s_opsDoc)).ToHashSet().Order(), listed.Order());
+        Assert.True(generated == text[start..end], $"{file}'s table differs from the descriptors' (rerun with AUTOGRAD_ACCEPT_DOCS=1 to rewrite it).\nGenerated:\n{generated}");
     }
 
-    /// <summary>The op table: from its header row to the first line that is not a table row.</summary>
-    private static string Table(string markdown)
+    [Fact]
+    public void The_descriptors_cover_exactly_the_public_ops()
     {
-        var lines = markdown.Split('\n');
-        var start = Array.FindIndex(lines, l => l.StartsWith("| Op | Forward | Gradient |", StringComparison.Ordinal));
-        Assert.True(start >= 0, "no op table found");
-        var end = Array.FindIndex(lines, start, l => !l.StartsWith('|'));
-        return string.Join('\n', lines[start..end]);
+        var described = OpCatalog.All.SelectMany(row => row.Names).ToHashSet();
+        var actual = typeof(Ops).GetMethods(BindingFlags.Public | BindingFlags.Static).Where(m => !m.IsSpecialName).Select(m => m.Name).ToHashSet();
+
+        Assert.Equal([], actual.Except(described).Order().ToArray());  // public ops no descriptor names
+        Assert.Equal([], described.Except(actual).Order().ToArray());  // descriptors of ops that do not exist
     }
 
-    /// <summary>Op names in the first column: `Name(` possibly inside bold.</summary>
-    private static IEnumerable<string> OpNames(string table) => table.Split('\n').Skip(2)
-        .SelectMany(row => OpCall().Matches(row.Split('|')[1]).Select(m => m.Groups[1].Value));
+    [Fact]
+    public void Each_op_lives_in_its_family_file_and_has_samples()
+    {
+        foreach (var row in OpCatalog.All)
+        {
+            var source = RepositoryFiles.Read(Path.Combine("src/AutoGrad/Ops", row.Family + ".cs"));
+            foreach (var name in row.Names)
+            {
+                Assert.True(source.Contains($"public static Tensor {name}(", StringComparison.Ordinal), $"{name} is not declared in {row.Family}.cs");
+            }
 
-    [GeneratedRegex(@"`([A-Z][A-Za-z]+)\(")]
-    private static partial Regex OpCall();
+            Assert.NotEmpty(row.Samples);
+            Assert.Equal(row.Fused, row.Compositions.Count > 0);
+        }
+    }
 
-    [GeneratedRegex(@"`([A-Z][A-Za-z]+)`")]
-    private static partial Regex Backticked();
+    /// <summary>Where a table starts (its header row) and ends (after its last row).</summary>
+    private static (int Start, int End) TableSpan(string text, string header)
+    {
+        var start = text.IndexOf(header + "\n", StringComparison.Ordinal);
+        Assert.True(start >= 0, $"no table headed '{header}'");
+        var end = start;
+        while (end < text.Length && text[end] == '|')
+        {
+            end = text.IndexOf('\n', end) + 1;
+        }
 
-    [GeneratedRegex(@"\[`([A-Za-z]+\.cs)`\]")]
-    private static partial Regex FileLink();
+        return (start, end);
+    }
 }

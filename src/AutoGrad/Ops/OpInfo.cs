@@ -1,0 +1,60 @@
+using System.Text.RegularExpressions;
+
+namespace AutoGrad;
+
+/// <summary>
+/// One row of the op table, kept next to the op's code (as PyTorch's OpInfo and derivatives.yaml are): how it is
+/// called, its forward and gradient formulas as text, and the float64 samples that check its gradient. The docs'
+/// op tables, <c>autograd check</c> and the higher-order tests all read these; see <see cref="OpCatalog"/>.
+/// </summary>
+public sealed record OpInfo
+{
+    // A plain Regex, not [GeneratedRegex]: the layer test compiles these sources without source generators.
+    private static readonly Regex s_opCall = new(@"`([A-Z][A-Za-z]+)\(", RegexOptions.CultureInvariant);
+
+    /// <summary>The family: the file under <c>src/AutoGrad/Ops</c> (without <c>.cs</c>) that holds the op's code.</summary>
+    public required string Family { get; init; }
+
+    /// <summary>How it is called, as the table's first column shows it: <c>`Add(a, b)`, `a + b`</c>.</summary>
+    public required string Call { get; init; }
+
+    /// <summary>The forward formula, as text.</summary>
+    public required string Forward { get; init; }
+
+    /// <summary>The gradient (vector-Jacobian product) formula, as text; g is the upstream gradient, y the output.</summary>
+    public required string Gradient { get; init; }
+
+    /// <summary>A fused layer with a hand-written backward rule (bold in the table), checked against <see cref="Compositions"/>.</summary>
+    public bool Fused { get; init; }
+
+    /// <summary>Whether the op's backward rule, written in ops, can itself be differentiated (checked by the higher-order tests).</summary>
+    public bool TwiceDifferentiable { get; init; } = true;
+
+    /// <summary>Gradient checks: the op at several shapes, with inputs in its valid domain, against finite differences.</summary>
+    public IReadOnlyList<OpSample> Samples { get; init; } = [];
+
+    /// <summary>For a fused op: the same computation from primitives, whose gradients must agree to 1e-12.</summary>
+    public IReadOnlyList<OpSample> Compositions { get; init; } = [];
+
+    /// <summary>The public <see cref="Ops"/> methods the row covers: every <c>`Name(</c> of <see cref="Call"/>.</summary>
+    public IReadOnlyList<string> Names => [.. s_opCall.Matches(Call).Select(m => m.Groups[1].Value)];
+
+    /// <summary>The row as the Markdown op table shows it.</summary>
+    public string TableRow => $"| {(Fused ? $"**{Call}**" : Call)} | {Forward} | {Gradient} |";
+}
+
+/// <summary>One check of an op: a float64 computation and fresh inputs for it.</summary>
+/// <param name="Op">The op under test, as reports name it.</param>
+/// <param name="Shapes">The inputs' shapes (and what is compared), for reports.</param>
+/// <param name="Function">The computation under test.</param>
+/// <param name="Inputs">Makes the inputs, fresh each call, in the op's valid domain.</param>
+/// <param name="Composed">For a fused op's composition check: the same computation from primitives; otherwise null.</param>
+public sealed record OpSample(string Op, string Shapes, Func<Tensor[], Tensor> Function, Func<Tensor[]> Inputs, Func<Tensor[], Tensor>? Composed = null);
+
+/// <summary>Marks a private static method of <see cref="Ops"/> that returns a family's <see cref="OpInfo"/> rows, in table order.</summary>
+/// <param name="order">Where the family's rows go in the table.</param>
+[AttributeUsage(AttributeTargets.Method)]
+internal sealed class OpFamilyAttribute(int order) : Attribute
+{
+    public int Order { get; } = order;
+}
