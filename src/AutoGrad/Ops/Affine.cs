@@ -111,6 +111,12 @@ public static partial class Ops
             Call = "`Affine(x, W, b)`",
             Forward = "x·W + b; x of rank > 2 is flattened to (N, −1)",
             Gradient = "dx = g·Wᵀ (x's shape), dW = xᵀ·g, db = Σ rows of g",
+            BadInputs = [
+                Bad<ShapeMismatchException>("affine weight", () => Affine(M23, M23, V3), "Affine", "(2, 3)", "(3,)"),
+                Bad<ShapeMismatchException>("affine bias", () => Affine(M23, M32, V3), "Affine", "b (3,)"),
+                Bad<DTypeMismatchException>("mix affine", () => Affine(F23, M32, V2), "Affine", "float32", "float64"),
+            ],
+            Overflows = [Overflow("outer product", () => Affine(Column, Row, Tensor.Ones([65537])), "(65537, 1)", "(1, 65537)")],
             Fused = true,
             Samples = [Gradient("Affine", v => Affine(v[0], v[1], v[2]), N(35, 3, 4), N(36, 4, 5), N(37, 5))],
             Compositions =

@@ -356,6 +356,12 @@ public static partial class Ops
             Call = "`Add(a, b)`, `a + b`",
             Forward = "a + b",
             Gradient = "∂a = sum_to(g), ∂b = sum_to(g)",
+            BadInputs = [
+                Bad<ShapeMismatchException>("add shapes", () => M32 + V3, "Add", "(3, 2)", "(3,)"),
+                Bad<DTypeMismatchException>("mix add", () => F23 + M23, "Add", "float32", "float64"),
+                Bad<ArgumentNullException>("add null", () => Add(null!, M23), "Add", "'a'"),
+            ],
+            Overflows = [Overflow("broadcast", () => Add(Column, Row), "(65537, 1)", "(1, 65537)", "(65537, 65537)")],
             Samples = [.. pairs.Select(p => Gradient("Add", v => v[0] + v[1], N(1, p.A), N(2, p.B)))],
         };
         yield return new OpInfo
@@ -364,6 +370,8 @@ public static partial class Ops
             Call = "`Subtract(a, b)`, `a - b`",
             Forward = "a − b",
             Gradient = "∂a = sum_to(g), ∂b = −sum_to(g)",
+            BadInputs = [Bad<DTypeMismatchException>("subtract types", () => F23 - M23, "Subtract", "float32", "float64")],
+            Overflows = [Overflow("broadcast", () => Column - Row, "(65537, 1)", "(1, 65537)")],
             Samples = [.. pairs.Select(p => Gradient("Subtract", v => v[0] - v[1], N(3, p.A), N(4, p.B)))],
         };
         yield return new OpInfo
@@ -372,6 +380,8 @@ public static partial class Ops
             Call = "`Multiply(a, b)`, `a * b`",
             Forward = "a ⊙ b",
             Gradient = "∂a = sum_to(g ⊙ b), ∂b = sum_to(g ⊙ a)",
+            BadInputs = [Bad<ShapeMismatchException>("multiply shapes", () => M23 * M32, "Multiply", "(2, 3)", "(3, 2)")],
+            Overflows = [Overflow("broadcast", () => Column * Row, "(65537, 1)", "(1, 65537)")],
             Samples = [.. pairs.Select(p => Gradient("Multiply", v => v[0] * v[1], N(5, p.A), N(6, p.B)))],
         };
         yield return new OpInfo
@@ -380,6 +390,8 @@ public static partial class Ops
             Call = "`Divide(a, b)`, `a / b`",
             Forward = "a ⊘ b",
             Gradient = "∂a = sum_to(g ⊘ b), ∂b = −sum_to(g ⊙ y ⊘ b)",
+            BadInputs = [Bad<ShapeMismatchException>("divide shapes", () => M32 / V3, "Divide", "(3, 2)", "(3,)")],
+            Overflows = [Overflow("broadcast", () => Divide(Column, Row), "(65537, 1)", "(1, 65537)")],
             Samples = [.. pairs.Select(p => Gradient("Divide", v => v[0] / v[1], N(7, p.A), U(8, 0.5, 2, p.B)))],
         };
         yield return new OpInfo
@@ -388,6 +400,12 @@ public static partial class Ops
             Call = "`x + s`, `x - s`, `s - x`, `x * s`, `x / s`, `s / x`",
             Forward = "scalar forms",
             Gradient = "g, g, −g, s·g, g / s, −g ⊙ y ⊘ x",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("scalar nan", () => M23 * double.NaN, "Multiply", "NaN"),
+                Bad<ArgumentOutOfRangeException>("add scalar nan", () => M23 + double.NaN, "Add", "NaN"),
+                Bad<ArgumentOutOfRangeException>("divide scalar infinite", () => double.NegativeInfinity / M23, "Divide", "-Infinity"),
+            ],
+            CannotGrowBecause = "elementwise",
             Samples = [Gradient("ScalarArithmetic", v => (3 / v[0]) + (2 * v[0]) - (v[0] / 4) + (1 - v[0]) - 5, U(9, 0.5, 2, 2, 3))],
         };
         yield return new OpInfo
@@ -396,6 +414,8 @@ public static partial class Ops
             Call = "`Negate(x)`, `-x`",
             Forward = "−x",
             Gradient = "−g",
+            BadInputs = [Bad<ArgumentNullException>("negate null", () => Negate(null!), "Negate", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Negate", v => -v[0], N(10, s)))],
         };
     }

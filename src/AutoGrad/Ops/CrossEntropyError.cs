@@ -150,6 +150,12 @@ public static partial class Ops
             Call = "`CrossEntropyError(y, t)`",
             Forward = "−(1/N) Σ t ⊙ log(y + δ), δ = 1e-7; t = labels or rows",
             Gradient = "dy = −g·t/(N·(y + δ)), dt = −g·log(y + δ)/N",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("label negative", () => CrossEntropyError(M23, new[] { -1, 0 }), "CrossEntropyError", "label -1", "row 0"),
+                Bad<ShapeMismatchException>("cross entropy target", () => CrossEntropyError(M23, M32), "CrossEntropyError", "(3, 2)", "(2, 3)"),
+                Bad<ShapeMismatchException>("cross entropy empty", () => CrossEntropyError(Empty, Array.Empty<int>()), "CrossEntropyError", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a scalar",
             Fused = true,
             Samples = [Gradient("CrossEntropyError", v => CrossEntropyError(v[0], Labels), U(43, 0.1, 1, 3, 4))],
             Compositions =

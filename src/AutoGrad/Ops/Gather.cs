@@ -76,6 +76,11 @@ public static partial class Ops
             Call = "`Gather(x, labels)`",
             Forward = "y[i] = x[i, tᵢ]",
             Gradient = "g[i] at (i, tᵢ), 0 elsewhere",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("gather label", () => Gather(M23, new[] { 0, 7 }), "Gather", "label 7"),
+                Bad<ShapeMismatchException>("gather label count", () => Gather(M23, new[] { 0 }), "Gather", "1 labels", "2 rows"),
+            ],
+            CannotGrowBecause = "one element per row",
             Samples = [Gradient("Gather", v => Gather(v[0], Labels), N(34, 3, 4))],
         };
     }

@@ -188,6 +188,15 @@ public static partial class Ops
             Call = "`MatMul(a, b)`",
             Forward = "a·b, batched with broadcast leading dims; vectors allowed",
             Gradient = "∂a = g·bᵀ, ∂b = aᵀ·g (summed over broadcast batches)",
+            BadInputs = [
+                Bad<ShapeMismatchException>("matmul inner", () => MatMul(M23, M23), "MatMul", "(2, 3)", "3 ≠ 2"),
+                Bad<ShapeMismatchException>("matmul scalar", () => MatMul(Tensor.Scalar(1, DType.Float64), M23), "MatMul", "()"),
+                Bad<DTypeMismatchException>("mix matmul", () => MatMul(F23, M32), "MatMul", "float32", "float64"),
+            ],
+            Overflows = [
+                Overflow("outer product", () => MatMul(Column, Row), "(65537, 1)", "(1, 65537)", "(65537, 65537)"),
+                Overflow("batched", () => MatMul(Reshape(Column, 65537, 1, 1), Reshape(Row, 1, 1, 65537)), "(65537, 1, 1)", "(1, 1, 65537)"),
+            ],
             Samples = [.. pairs.Select(p => Gradient("MatMul", v => MatMul(v[0], v[1]), N(25, p.A), N(26, p.B)))],
         };
     }

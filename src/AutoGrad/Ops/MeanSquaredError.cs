@@ -83,6 +83,11 @@ public static partial class Ops
             Call = "`MeanSquaredError(y, t)`",
             Forward = "½ Σ (y − t)² / N",
             Gradient = "dy = g·(y − t)/N, dt = −g·(y − t)/N",
+            BadInputs = [
+                Bad<ShapeMismatchException>("mse shape", () => MeanSquaredError(V3, V2), "MeanSquaredError", "(2,)", "(3,)"),
+                Bad<ShapeMismatchException>("mse empty", () => MeanSquaredError(Empty, Empty), "MeanSquaredError", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a scalar",
             Fused = true,
             Samples = [Gradient("MeanSquaredError", v => MeanSquaredError(v[0], v[1]), N(41, 3, 2), N(42, 3, 2))],
             Compositions =

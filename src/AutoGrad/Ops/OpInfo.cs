@@ -36,6 +36,15 @@ public sealed record OpInfo
     /// <summary>For a fused op: the same computation from primitives, whose gradients must agree to 1e-12.</summary>
     public IReadOnlyList<OpSample> Compositions { get; init; } = [];
 
+    /// <summary>Calls with bad input, each of which must throw the library's own exception naming the op and the offending shapes or values.</summary>
+    public IReadOnlyList<OpBadInput> BadInputs { get; init; } = [];
+
+    /// <summary>Calls whose result would hold more than <see cref="Array.MaxLength"/> elements (the shape exception, not a crash).</summary>
+    public IReadOnlyList<OpBadInput> Overflows { get; init; } = [];
+
+    /// <summary>Why no input can make the op's result larger than an input (elementwise, a reduction, …), where <see cref="Overflows"/> is empty.</summary>
+    public string? CannotGrowBecause { get; init; }
+
     /// <summary>The public <see cref="Ops"/> methods the row covers: every <c>`Name(</c> of <see cref="Call"/>.</summary>
     public IReadOnlyList<string> Names => [.. s_opCall.Matches(Call).Select(m => m.Groups[1].Value)];
 
@@ -50,6 +59,13 @@ public sealed record OpInfo
 /// <param name="Inputs">Makes the inputs, fresh each call, in the op's valid domain.</param>
 /// <param name="Composed">For a fused op's composition check: the same computation from primitives; otherwise null.</param>
 public sealed record OpSample(string Op, string Shapes, Func<Tensor[], Tensor> Function, Func<Tensor[]> Inputs, Func<Tensor[], Tensor>? Composed = null);
+
+/// <summary>A call an op must refuse, and what its exception must say.</summary>
+/// <param name="Description">What is wrong, for reports.</param>
+/// <param name="Exception">The exact exception type.</param>
+/// <param name="Call">The call.</param>
+/// <param name="MessageFragments">Texts the message must contain: the op's name first, then the shapes or values.</param>
+public sealed record OpBadInput(string Description, Type Exception, Func<object> Call, params string[] MessageFragments);
 
 /// <summary>Marks a private static method of <see cref="Ops"/> that returns a family's <see cref="OpInfo"/> rows, in table order.</summary>
 /// <param name="order">Where the family's rows go in the table.</param>

@@ -14,6 +14,38 @@ internal static class OpSamples
     public static OpSample Composition(string op, Func<Tensor[], Tensor> fused, Func<Tensor[], Tensor> composed, params Func<Tensor>[] inputs) =>
         new(op, Describe(inputs) + " vs composition", fused, () => [.. inputs.Select(make => make())], composed);
 
+    /// <summary>A bad-input case expecting exactly <typeparamref name="TException"/>.</summary>
+    public static OpBadInput Bad<TException>(string description, Func<object> call, params string[] fragments)
+        where TException : Exception => new(description, typeof(TException), call, fragments);
+
+    /// <summary>A call that must be refused for the size of its result.</summary>
+    public static OpBadInput Overflow(string description, Func<object> call, params string[] fragments) =>
+        new(description, typeof(ShapeMismatchException), call, fragments);
+
+    /// <summary>Zeros of the given shape in float64 (float32 for <see cref="F23"/>), for bad-input calls.</summary>
+    public static Tensor M23 => Tensor.Zeros([2, 3], DType.Float64);
+
+    /// <inheritdoc cref="M23"/>
+    public static Tensor M32 => Tensor.Zeros([3, 2], DType.Float64);
+
+    /// <inheritdoc cref="M23"/>
+    public static Tensor V3 => Tensor.Zeros([3], DType.Float64);
+
+    /// <inheritdoc cref="M23"/>
+    public static Tensor V2 => Tensor.Zeros([2], DType.Float64);
+
+    /// <inheritdoc cref="M23"/>
+    public static Tensor F23 => Tensor.Zeros([2, 3]);
+
+    /// <inheritdoc cref="M23"/>
+    public static Tensor Empty => Tensor.Zeros([0, 3], DType.Float64);
+
+    /// <summary>A (65537, 1) column and a (1, 65537) row of float32 ones: their broadcast or product has 65537² elements.</summary>
+    public static Tensor Column => Tensor.Ones([65537, 1]);
+
+    /// <inheritdoc cref="Column"/>
+    public static Tensor Row => Tensor.Ones([1, 65537]);
+
     /// <summary>Standard normal values.</summary>
     public static Func<Tensor> N(int seed, params int[] shape) => () => Tensor.RandomNormal(shape, seed, dtype: DType.Float64);
 

@@ -169,6 +169,8 @@ public static partial class Ops
             Call = "`Sum(x, axis?, keepDims)`",
             Forward = "Σ over an axis or all",
             Gradient = "g broadcast back",
+            BadInputs = [Bad<ArgumentOutOfRangeException>("sum axis", () => Sum(M23, 5), "Sum", "axis 5", "(2, 3)")],
+            CannotGrowBecause = "a reduction",
             Samples = [.. cases.Select(c => Gradient("Sum", v => Sum(v[0], c.Axis, c.Keep), N(22, c.Shape)))],
         };
         yield return new OpInfo
@@ -177,6 +179,11 @@ public static partial class Ops
             Call = "`Mean(x, axis?, keepDims)`",
             Forward = "Σ / n",
             Gradient = "g / n broadcast back",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("mean axis", () => Mean(M23, -3), "Mean", "axis -3", "(2, 3)"),
+                Bad<ArgumentException>("mean empty", () => Mean(Empty), "Mean", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a reduction",
             Samples = [.. cases.Select(c => Gradient("Mean", v => Mean(v[0], c.Axis, c.Keep), N(23, c.Shape)))],
         };
         yield return new OpInfo
@@ -185,6 +192,11 @@ public static partial class Ops
             Call = "`Max(x, axis?, keepDims)`",
             Forward = "max over an axis or all",
             Gradient = "g to the first maximum (or the first NaN), 0 elsewhere",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("max axis", () => Max(V3, 1), "Max", "axis 1", "(3,)"),
+                Bad<ArgumentException>("max empty", () => Max(Empty, 0), "Max", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a reduction",
             Samples = [.. cases.Select(c => Gradient("Max", v => Max(v[0], c.Axis, c.Keep), N(24, c.Shape)))],
         };
     }

@@ -303,6 +303,14 @@ public static partial class Ops
             Call = "`Reshape(x, shape)`",
             Forward = "same elements, new shape (a view; one −1 inferred)",
             Gradient = "g reshaped back",
+            BadInputs = [
+                Bad<ShapeMismatchException>("reshape count", () => Reshape(M23, 4, 2), "Reshape", "(2, 3)", "(4, 2)"),
+                Bad<ShapeMismatchException>("reshape two -1", () => Reshape(M23, -1, -1), "Reshape", "(-1, -1)"),
+            ],
+            Overflows = [
+                Overflow("wrapping product", () => Reshape(Tensor.Arange(0, 114), 650274866, 232521397, 61), "(114,)", "(650274866, 232521397, 61)"),
+                Overflow("inferred", () => Reshape(Tensor.Arange(0, 114), -1, 65537, 65537), "(114,)"),
+            ],
             Samples = [Gradient("Reshape", v => Reshape(v[0], 4, -1) * 2, N(27, 2, 3, 2))],
         };
         yield return new OpInfo
@@ -311,6 +319,13 @@ public static partial class Ops
             Call = "`Transpose(x)`, `Transpose(x, i, j)`, `Permute(x, perm)`",
             Forward = "dimensions reordered (a copy)",
             Gradient = "g permuted back",
+            BadInputs = [
+                Bad<ShapeMismatchException>("transpose vector", () => Transpose(V3), "Transpose", "(3,)"),
+                Bad<ArgumentOutOfRangeException>("transpose axes", () => Transpose(M23, 0, 2), "Transpose", "2", "(2, 3)"),
+                Bad<ArgumentException>("permute", () => Permute(M23, 0, 0), "Permute", "(0, 0)", "(2, 3)"),
+                Bad<ArgumentException>("permute length", () => Permute(M23, 0), "Permute", "(0,)", "(2, 3)"),
+            ],
+            CannotGrowBecause = "a permutation",
             Samples = [
                 Gradient("Transpose", v => Transpose(v[0]) * 2, N(28, 3, 4)),
                 Gradient("Transpose", v => Transpose(v[0], 0, 2) * 2, N(29, 2, 3, 4)),
@@ -323,6 +338,8 @@ public static partial class Ops
             Call = "`BroadcastTo(x, shape)`",
             Forward = "x repeated along broadcast dims",
             Gradient = "sum_to(g, x.shape)",
+            BadInputs = [Bad<ShapeMismatchException>("broadcast_to", () => BroadcastTo(M23, 3, 3), "BroadcastTo", "(2, 3)", "(3, 3)")],
+            Overflows = [Overflow("to a huge shape", () => BroadcastTo(Tensor.Ones([1]), 65537, 65537), "(65537, 65537)")],
             Samples = [Gradient("BroadcastTo", v => BroadcastTo(v[0], 2, 3, 4) * 2, N(31, 3, 1))],
         };
         yield return new OpInfo
@@ -331,6 +348,8 @@ public static partial class Ops
             Call = "`SumTo(x, shape)`",
             Forward = "x summed down to shape",
             Gradient = "g broadcast to x.shape",
+            BadInputs = [Bad<ShapeMismatchException>("sum_to", () => SumTo(M23, 4), "SumTo", "(2, 3)", "(4,)")],
+            CannotGrowBecause = "a reduction",
             Samples = [Gradient("SumTo", v => SumTo(v[0], 3, 1), N(32, 2, 3, 4))],
         };
         yield return new OpInfo
@@ -339,6 +358,8 @@ public static partial class Ops
             Call = "`Slice(x, start, length)`, `x[a..b]`",
             Forward = "rows of the leading axis (a view)",
             Gradient = "g in those rows, 0 elsewhere",
+            BadInputs = [Bad<ArgumentOutOfRangeException>("slice range", () => Slice(M23, 1, 2), "Slice", "[1, 3)", "(2, 3)")],
+            CannotGrowBecause = "a part of its input",
             Samples = [Gradient("Slice", v => Slice(v[0], 1, 2) * 2, N(33, 4, 3))],
         };
     }

@@ -102,6 +102,11 @@ public static partial class Ops
             Call = "`SigmoidWithLoss(x, t)`",
             Forward = "(1/N) Σ max(x, 0) − x·t + log(1 + e^−\\|x\\|)",
             Gradient = "dx = g·(y − t)/N, dt = −g·x/N",
+            BadInputs = [
+                Bad<ShapeMismatchException>("sigmoid loss shape", () => SigmoidWithLoss(V3, M23), "SigmoidWithLoss", "(2, 3)", "(3,)"),
+                Bad<ShapeMismatchException>("sigmoid loss empty", () => SigmoidWithLoss(Empty, Empty), "SigmoidWithLoss", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a scalar",
             Fused = true,
             Samples = [Gradient("SigmoidWithLoss", v => SigmoidWithLoss(v[0], v[1]), N(39, 4, 2), U(40, 0, 1, 4, 2))],
             Compositions =

@@ -98,6 +98,8 @@ public static partial class Ops
             Call = "`Softmax(x, axis)`",
             Forward = "e^(x − max) / Σ e^(x − max)",
             Gradient = "y ⊙ (g − Σₐₓᵢₛ g ⊙ y)",
+            BadInputs = [Bad<ArgumentOutOfRangeException>("softmax axis", () => Softmax(M23, 2), "Softmax", "axis 2", "(2, 3)")],
+            CannotGrowBecause = "elementwise along an axis",
             Samples = [.. cases.Select(c => Gradient("Softmax", v => Softmax(v[0], c.Axis), N(20, c.Shape)))],
         };
         yield return new OpInfo
@@ -106,6 +108,8 @@ public static partial class Ops
             Call = "`LogSoftmax(x, axis)`",
             Forward = "(x − max) − log Σ e^(x − max)",
             Gradient = "g − eʸ ⊙ Σₐₓᵢₛ g",
+            BadInputs = [Bad<ArgumentOutOfRangeException>("log_softmax axis", () => LogSoftmax(M23, -3), "LogSoftmax", "axis -3")],
+            CannotGrowBecause = "elementwise along an axis",
             Samples = [.. cases.Select(c => Gradient("LogSoftmax", v => LogSoftmax(v[0], c.Axis), N(21, c.Shape)))],
         };
     }

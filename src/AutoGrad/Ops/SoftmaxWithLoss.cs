@@ -166,6 +166,15 @@ public static partial class Ops
             Call = "`SoftmaxWithLoss(x, t)`",
             Forward = "−(1/N) Σ t ⊙ log softmax(x), by log-sum-exp; t = labels or rows",
             Gradient = "dx = g·(y − t)/N (y ⊙ Σt − t for rows not summing to 1), dt = −g·log softmax(x)/N",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("label too big", () => SoftmaxWithLoss(M23, new[] { 0, 3 }), "SoftmaxWithLoss", "label 3", "row 1", "3 classes"),
+                Bad<ShapeMismatchException>("label count", () => SoftmaxWithLoss(M23, new[] { 0 }), "SoftmaxWithLoss", "1 labels", "2 rows"),
+                Bad<ShapeMismatchException>("one-hot shape", () => SoftmaxWithLoss(M23, M32), "SoftmaxWithLoss", "(3, 2)", "(2, 3)"),
+                Bad<ShapeMismatchException>("scores rank", () => SoftmaxWithLoss(Tensor.Zeros([2, 2, 2], DType.Float64), new[] { 0, 1 }), "SoftmaxWithLoss", "(2, 2, 2)"),
+                Bad<DTypeMismatchException>("mix loss", () => SoftmaxWithLoss(F23, M23), "SoftmaxWithLoss", "float32", "float64"),
+                Bad<ShapeMismatchException>("softmax loss empty", () => SoftmaxWithLoss(Empty, Array.Empty<int>()), "SoftmaxWithLoss", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a scalar",
             Fused = true,
             Samples = [Gradient("SoftmaxWithLoss", v => SoftmaxWithLoss(v[0], Labels), N(38, 3, 4))],
             Compositions =

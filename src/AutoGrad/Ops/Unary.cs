@@ -300,6 +300,8 @@ public static unsafe partial class Ops
             Call = "`Exp(x)`",
             Forward = "eˣ",
             Gradient = "g ⊙ y",
+            BadInputs = [Bad<ArgumentNullException>("null", () => Exp(null!), "Exp", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Exp", v => Exp(v[0]), N(11, s)))],
         };
         yield return new OpInfo
@@ -308,6 +310,8 @@ public static unsafe partial class Ops
             Call = "`Log(x)`",
             Forward = "ln x",
             Gradient = "g ⊘ x",
+            BadInputs = [Bad<ArgumentNullException>("log null", () => Log(null!), "Log", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Log", v => Log(v[0]), U(12, 0.5, 3, s)))],
         };
         yield return new OpInfo
@@ -316,6 +320,11 @@ public static unsafe partial class Ops
             Call = "`Pow(x, p)`",
             Forward = "xᵖ (scalar p)",
             Gradient = "g ⊙ p·xᵖ⁻¹",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("pow infinite", () => Pow(M23, double.PositiveInfinity), "Pow", "exponent"),
+                Bad<ArgumentOutOfRangeException>("pow nan", () => Pow(M23, double.NaN), "Pow", "NaN"),
+            ],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Pow", v => Pow(v[0], 3), N(13, s)))],
         };
         yield return new OpInfo
@@ -324,6 +333,8 @@ public static unsafe partial class Ops
             Call = "`Sqrt(x)`",
             Forward = "√x",
             Gradient = "g ⊘ (2y)",
+            BadInputs = [Bad<ArgumentNullException>("sqrt null", () => Sqrt(null!), "Sqrt", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Sqrt", v => Sqrt(v[0]), U(14, 0.5, 3, s)))],
         };
         yield return new OpInfo
@@ -332,6 +343,8 @@ public static unsafe partial class Ops
             Call = "`Abs(x)`",
             Forward = "\\|x\\|",
             Gradient = "g ⊙ sign(x), sign(0) = 0",
+            BadInputs = [Bad<ArgumentNullException>("abs null", () => Abs(null!), "Abs", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Abs", v => Abs(v[0]), Away(15, s)))],
         };
         yield return new OpInfo
@@ -340,6 +353,11 @@ public static unsafe partial class Ops
             Call = "`Sin(x)`, `Cos(x)`",
             Forward = "sin x, cos x",
             Gradient = "g ⊙ cos x, −g ⊙ sin x",
+            BadInputs = [
+                Bad<ArgumentNullException>("sin null", () => Sin(null!), "Sin", "'x'"),
+                Bad<ArgumentNullException>("cos null", () => Cos(null!), "Cos", "'x'"),
+            ],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.SelectMany(s => new[] { Gradient("Sin", v => Sin(v[0]), N(54, s)), Gradient("Cos", v => Cos(v[0]), N(55, s)) })],
         };
         yield return new OpInfo
@@ -348,6 +366,8 @@ public static unsafe partial class Ops
             Call = "`Sign(x)`",
             Forward = "−1, 0 or 1",
             Gradient = "0 (a step: use it for masks)",
+            BadInputs = [Bad<ArgumentNullException>("sign null", () => Sign(null!), "Sign", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Sign", v => Sign(v[0]) * v[0], Away(16, s)))],
         };
         yield return new OpInfo
@@ -356,6 +376,8 @@ public static unsafe partial class Ops
             Call = "`Relu(x)`",
             Forward = "max(x, 0)",
             Gradient = "g where x > 0, else 0 (the gradient at exactly 0 is 0)",
+            BadInputs = [Bad<ArgumentNullException>("relu null", () => Relu(null!), "Relu", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Relu", v => Relu(v[0]), Away(17, s)))],
         };
         yield return new OpInfo
@@ -364,6 +386,8 @@ public static unsafe partial class Ops
             Call = "`Sigmoid(x)`",
             Forward = "1 / (1 + e⁻ˣ), no overflow at \\|x\\| = 1000",
             Gradient = "g ⊙ y ⊙ (1 − y)",
+            BadInputs = [Bad<ArgumentNullException>("sigmoid null", () => Sigmoid(null!), "Sigmoid", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Sigmoid", v => Sigmoid(v[0]), N(18, s)))],
         };
         yield return new OpInfo
@@ -372,6 +396,8 @@ public static unsafe partial class Ops
             Call = "`Tanh(x)`",
             Forward = "tanh x",
             Gradient = "g ⊙ (1 − y²)",
+            BadInputs = [Bad<ArgumentNullException>("tanh null", () => Tanh(null!), "Tanh", "'x'")],
+            CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Tanh", v => Tanh(v[0]), N(19, s)))],
         };
     }
