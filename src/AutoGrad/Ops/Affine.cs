@@ -102,7 +102,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(8)]
+    [OpFamily(80)]
     private static IEnumerable<OpInfo> AffineRows()
     {
         yield return new OpInfo

@@ -345,7 +345,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(1)]
+    [OpFamily(10)]
     private static IEnumerable<OpInfo> ArithmeticRows()
     {
         (int[] A, int[] B)[] pairs = [([3, 4], [3, 4]), ([3, 1], [1, 4]), ([], [2, 3]), ([1, 10], [10]), ([2, 3, 4], [3, 1])];

@@ -141,7 +141,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(12)]
+    [OpFamily(120)]
     private static IEnumerable<OpInfo> CrossEntropyErrorRows()
     {
         yield return new OpInfo

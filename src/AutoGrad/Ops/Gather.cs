@@ -67,7 +67,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(7)]
+    [OpFamily(70)]
     private static IEnumerable<OpInfo> GatherRows()
     {
         yield return new OpInfo

@@ -178,7 +178,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(5)]
+    [OpFamily(50)]
     private static IEnumerable<OpInfo> MatMulRows()
     {
         (int[] A, int[] B)[] pairs = [([3, 4], [4, 5]), ([2, 3, 4], [4, 5]), ([2, 1, 3, 4], [5, 4, 2]), ([4], [4, 2])];

@@ -74,7 +74,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(11)]
+    [OpFamily(110)]
     private static IEnumerable<OpInfo> MeanSquaredErrorRows()
     {
         yield return new OpInfo

@@ -68,7 +68,7 @@ public sealed record OpSample(string Op, string Shapes, Func<Tensor[], Tensor> F
 public sealed record OpBadInput(string Description, Type Exception, Func<object> Call, params string[] MessageFragments);
 
 /// <summary>Marks a private static method of <see cref="Ops"/> that returns a family's <see cref="OpInfo"/> rows, in table order.</summary>
-/// <param name="order">Where the family's rows go in the table.</param>
+/// <param name="order">Where the family's rows go in the table (the families are numbered in tens, so a new one fits between).</param>
 [AttributeUsage(AttributeTargets.Method)]
 internal sealed class OpFamilyAttribute(int order) : Attribute
 {

@@ -159,7 +159,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(4)]
+    [OpFamily(40)]
     private static IEnumerable<OpInfo> ReductionsRows()
     {
         (int[] Shape, int? Axis, bool Keep)[] cases = [([5], null, false), ([3, 4], 1, true), ([3, 4], null, true), ([2, 3, 4], 1, false)];

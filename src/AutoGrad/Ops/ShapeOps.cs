@@ -294,7 +294,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(6)]
+    [OpFamily(60)]
     private static IEnumerable<OpInfo> ShapeOpsRows()
     {
         yield return new OpInfo

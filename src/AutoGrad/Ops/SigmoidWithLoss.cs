@@ -93,7 +93,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(10)]
+    [OpFamily(100)]
     private static IEnumerable<OpInfo> SigmoidWithLossRows()
     {
         yield return new OpInfo

@@ -88,7 +88,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(3)]
+    [OpFamily(30)]
     private static IEnumerable<OpInfo> SoftmaxRows()
     {
         (int[] Shape, int Axis)[] cases = [([5], 0), ([3, 4], -1), ([3, 4], 0), ([2, 3, 4], 1)];

@@ -157,7 +157,7 @@ public static partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(9)]
+    [OpFamily(90)]
     private static IEnumerable<OpInfo> SoftmaxWithLossRows()
     {
         yield return new OpInfo

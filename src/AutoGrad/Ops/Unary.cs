@@ -290,7 +290,7 @@ public static unsafe partial class Ops
     }
 
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
-    [OpFamily(2)]
+    [OpFamily(20)]
     private static IEnumerable<OpInfo> UnaryRows()
     {
         int[][] shapes = [[], [5], [2, 3, 4]];
