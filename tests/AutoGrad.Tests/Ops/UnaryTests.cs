@@ -78,4 +78,27 @@ public class UnaryTests
         var g = tape.Gradient(Ops.Sum(Ops.Relu(x)), x)[0];
         Assert.Equal([0.0, 0.0, 1.0], g.ToDoubleArray());
     }
+
+    [Fact]
+    public void Erf_matches_the_C_library_to_the_last_digit_or_two()
+    {
+        // Reference: CPython's math.erf (the C library's erf) at each point, printed with repr.
+        (double X, double Erf)[] points =
+        [
+            (1e-10, 1.1283791670955126e-10), (0.1, 0.1124629160182849), (0.5, 0.5204998778130465), (1, 0.8427007929497149),
+            (-1.5, -0.9661051464753108), (2, 0.9953222650189527), (2.9999, 0.9999778955735178), (3, 0.9999779095030014),
+            (3.0001, 0.9999779234241298), (4, 0.9999999845827421), (5, 0.9999999999984626), (6, 1.0),
+        ];
+        var y = Ops.Erf(Tensor.FromArray(points.Select(p => p.X).ToArray())).ToDoubleArray();
+        for (var i = 0; i < points.Length; i++)
+        {
+            var ulp = Math.BitIncrement(Math.Abs(points[i].Erf)) - Math.Abs(points[i].Erf);
+            Assert.True(Math.Abs(y[i] - points[i].Erf) <= 4 * ulp, $"erf({points[i].X}) = {y[i]:R}, expected {points[i].Erf:R} (within 4 ulp)");
+        }
+
+        var special = Ops.Erf(Tensor.FromArray([0.0, double.PositiveInfinity, double.NegativeInfinity, double.NaN])).ToDoubleArray();
+        Assert.Equal([0.0, 1.0, -1.0], special[..3]);
+        Assert.True(double.IsNaN(special[3]));
+        Assert.Equal(0.8427007f, Ops.Erf(Tensor.FromArray([1f])).ToFloatArray()[0], 1e-7f);
+    }
 }
