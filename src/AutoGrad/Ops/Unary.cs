@@ -22,6 +22,11 @@ public static unsafe partial class Ops
     private static readonly Op s_sin = new Op<SinRule>("Sin");
     private static readonly Op s_cos = new Op<CosRule>("Cos");
     private static readonly Op s_erf = new Op<ErfRule>("Erf");
+    private static readonly Op s_square = new Op<SquareRule>("Square");
+    private static readonly Op s_reciprocal = new Op<ReciprocalRule>("Reciprocal", readsInputs: false);
+    private static readonly Op s_rsqrt = new Op<RsqrtRule>("Rsqrt", readsInputs: false);
+    private static readonly Op s_log1p = new Op<Log1pRule>("Log1p");
+    private static readonly Op s_expm1 = new Op<Expm1Rule>("Expm1", readsInputs: false);
 
     /// <summary>eˣ. ∂/∂x = g ⊙ y.</summary>
     /// <param name="x">The tensor.</param>
@@ -72,6 +77,31 @@ public static unsafe partial class Ops
     /// <param name="x">The tensor.</param>
     /// <returns>erf x, in (−1, 1).</returns>
     public static Tensor Erf(Tensor x) => Unary(s_erf, x, &ErfForward<float>, &ErfForward<double>);
+
+    /// <summary>x². ∂/∂x = 2g ⊙ x.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The square.</returns>
+    public static Tensor Square(Tensor x) => Unary(s_square, x, &SquareForward<float>, &SquareForward<double>);
+
+    /// <summary>1 / x. ∂/∂x = −g ⊙ y².</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The reciprocal (±∞ at ±0, as IEEE 754 says).</returns>
+    public static Tensor Reciprocal(Tensor x) => Unary(s_reciprocal, x, &TensorPrimitives.Reciprocal<float>, &TensorPrimitives.Reciprocal<double>);
+
+    /// <summary>1 / √x. ∂/∂x = −½ g ⊙ y³.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>The reciprocal square root.</returns>
+    public static Tensor Rsqrt(Tensor x) => Unary(s_rsqrt, x, &TensorPrimitives.ReciprocalSqrt<float>, &TensorPrimitives.ReciprocalSqrt<double>);
+
+    /// <summary>ln(1 + x), exact for tiny x (where ln of 1 + x would lose every digit). ∂/∂x = g ⊘ (1 + x).</summary>
+    /// <param name="x">The tensor, above −1.</param>
+    /// <returns>ln(1 + x).</returns>
+    public static Tensor Log1p(Tensor x) => Unary(s_log1p, x, &Log1pForward<float>, &Log1pForward<double>);
+
+    /// <summary>eˣ − 1, exact for tiny x. ∂/∂x = g ⊙ (y + 1).</summary>
+    /// <param name="x">The tensor.</param>
+    /// <returns>eˣ − 1.</returns>
+    public static Tensor Expm1(Tensor x) => Unary(s_expm1, x, &Expm1Forward<float>, &Expm1Forward<double>);
 
     /// <summary>−1, 0 or 1 by the sign of x (NaN stays NaN). ∂/∂x = 0: a step carries no gradient, so it builds masks.</summary>
     /// <param name="x">The tensor.</param>
@@ -132,6 +162,49 @@ public static unsafe partial class Ops
         {
             y[i] = T.IsNaN(x[i]) ? x[i] : T.CreateTruncating(T.Sign(x[i]));
         }
+    }
+
+    private static void SquareForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Multiply(x, x, y);
+
+    // .NET's LogP1 and ExpM1 compute log(x + 1) and exp(x) − 1 directly, which lose every digit for tiny x; these
+    // use the classic corrections (Goldberg's for log1p, Kahan's for expm1), accurate to a few ulp, in float64.
+    private static void Log1pForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var i = 0; i < x.Length; i++)
+        {
+            y[i] = T.CreateTruncating(Log1pOf(double.CreateTruncating(x[i])));
+        }
+    }
+
+    private static void Expm1Forward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var i = 0; i < x.Length; i++)
+        {
+            y[i] = T.CreateTruncating(Expm1Of(double.CreateTruncating(x[i])));
+        }
+    }
+
+    /// <summary>ln(1 + x): ln(u)·x/(u − 1) with u = 1 + x rounded, which cancels u's rounding error.</summary>
+    internal static double Log1pOf(double x)
+    {
+        var u = 1 + x;
+        return u == 1 ? x : double.IsInfinity(u) ? u : Math.Log(u) * x / (u - 1);
+    }
+
+    /// <summary>eˣ − 1: (u − 1)·x/ln u with u = eˣ rounded.</summary>
+    internal static double Expm1Of(double x)
+    {
+        var u = Math.Exp(x);
+        if (u == 1)
+        {
+            return x;
+        }
+
+        var um1 = u - 1;
+        return um1 == -1 ? -1 : double.IsInfinity(u) ? u : um1 * x / Math.Log(u);
     }
 
     private static void ErfForward<T>(ReadOnlySpan<T> x, Span<T> y)
@@ -258,6 +331,83 @@ public static unsafe partial class Ops
             TensorPrimitives.Negate(target.Span, target.Span);
             TensorPrimitives.Exp(target.Span, target.Span);
             TensorPrimitives.Multiply(target.Span, T.CreateTruncating(2 / Math.Sqrt(Math.PI)), target.Span);
+            TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct SquareRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 2 * node.A!);
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Multiply(node.A!.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            TensorPrimitives.Multiply(target.Span, T.CreateTruncating(2), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct ReciprocalRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * node.Output * node.Output));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            // −g ⊙ y²
+            var target = tape.BeginGradient<T>(node.InA);
+            var y = node.Output.Raw<T>();
+            TensorPrimitives.Multiply(y, y, target.Span);
+            TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
+            TensorPrimitives.Negate(target.Span, target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct RsqrtRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * -0.5 * node.Output * node.Output * node.Output);
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            // −½ g ⊙ y³
+            var target = tape.BeginGradient<T>(node.InA);
+            var y = node.Output.Raw<T>();
+            TensorPrimitives.Multiply(y, y, target.Span);
+            TensorPrimitives.Multiply(target.Span, y, target.Span);
+            TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
+            TensorPrimitives.Multiply(target.Span, T.CreateTruncating(-0.5), target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct Log1pRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / (node.A! + 1));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Add(node.A!.Raw<T>(), T.One, target.Span);
+            TensorPrimitives.Divide(tape.Upstream<T>(index), target.Span, target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct Expm1Rule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (node.Output + 1));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            TensorPrimitives.Add(node.Output.Raw<T>(), T.One, target.Span);
             TensorPrimitives.Multiply(target.Span, tape.Upstream<T>(index), target.Span);
             tape.Commit(target);
         }
@@ -501,6 +651,56 @@ public static unsafe partial class Ops
             BadInputs = [Bad<ArgumentNullException>("erf null", () => Erf(null!), "Erf", "'x'")],
             CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("Erf", v => Erf(v[0]), N(56, s))), Gradient("Erf", v => Erf(v[0]), U(57, -5, 5, 40))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Square(x)`",
+            Forward = "x²",
+            Gradient = "2g ⊙ x",
+            BadInputs = [Bad<ArgumentNullException>("square null", () => Square(null!), "Square", "'x'")],
+            CannotGrowBecause = "elementwise",
+            Samples = [.. shapes.Select(s => Gradient("Square", v => Square(v[0]), N(61, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Reciprocal(x)`",
+            Forward = "1 / x",
+            Gradient = "−g ⊙ y²",
+            BadInputs = [Bad<ArgumentNullException>("reciprocal null", () => Reciprocal(null!), "Reciprocal", "'x'")],
+            CannotGrowBecause = "elementwise",
+            Samples = [.. shapes.Select(s => Gradient("Reciprocal", v => Reciprocal(v[0]), U(62, 0.5, 3, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Rsqrt(x)`",
+            Forward = "1 / √x",
+            Gradient = "−½ g ⊙ y³",
+            BadInputs = [Bad<ArgumentNullException>("rsqrt null", () => Rsqrt(null!), "Rsqrt", "'x'")],
+            CannotGrowBecause = "elementwise",
+            Samples = [.. shapes.Select(s => Gradient("Rsqrt", v => Rsqrt(v[0]), U(63, 0.5, 3, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Log1p(x)`",
+            Forward = "ln(1 + x), exact for tiny x",
+            Gradient = "g ⊘ (1 + x)",
+            BadInputs = [Bad<ArgumentNullException>("log1p null", () => Log1p(null!), "Log1p", "'x'")],
+            CannotGrowBecause = "elementwise",
+            Samples = [.. shapes.Select(s => Gradient("Log1p", v => Log1p(v[0]), U(64, -0.5, 3, s)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Unary",
+            Call = "`Expm1(x)`",
+            Forward = "eˣ − 1, exact for tiny x",
+            Gradient = "g ⊙ (y + 1)",
+            BadInputs = [Bad<ArgumentNullException>("expm1 null", () => Expm1(null!), "Expm1", "'x'")],
+            CannotGrowBecause = "elementwise",
+            Samples = [.. shapes.Select(s => Gradient("Expm1", v => Expm1(v[0]), N(65, s)))],
         };
     }
 }

@@ -101,4 +101,27 @@ public class UnaryTests
         Assert.True(double.IsNaN(special[3]));
         Assert.Equal(0.8427007f, Ops.Erf(Tensor.FromArray([1f])).ToFloatArray()[0], 1e-7f);
     }
+
+    [Fact]
+    public void Log1p_and_expm1_keep_every_digit_of_tiny_arguments()
+    {
+        // Reference: CPython's math.log1p and math.expm1. log(1 + 1e-10) computed directly keeps about 6 digits.
+        (double X, double Log1p, double Expm1)[] points =
+        [
+            (1e-10, 9.999999999500001e-11, 1.00000000005e-10), (1e-5, 9.999950000333332e-06, 1.0000050000166668e-05),
+            (-0.5, -0.6931471805599453, -0.3934693402873666), (3, 1.3862943611198906, 19.085536923187668),
+            (-1e-12, -1.0000000000005e-12, -9.999999999995e-13),
+        ];
+        var x = Tensor.FromArray(points.Select(p => p.X).ToArray());
+        var log1p = Ops.Log1p(x).ToDoubleArray();
+        var expm1 = Ops.Expm1(x).ToDoubleArray();
+        for (var i = 0; i < points.Length; i++)
+        {
+            Assert.Equal(points[i].Log1p, log1p[i], Math.Abs(points[i].Log1p) * 4e-16);
+            Assert.Equal(points[i].Expm1, expm1[i], Math.Abs(points[i].Expm1) * 4e-16);
+        }
+
+        Assert.Equal([10686474581523.463, -0.9999999999999064], Ops.Expm1(Tensor.FromArray([30.0, -30])).ToDoubleArray());
+        Assert.Equal([double.NegativeInfinity, double.PositiveInfinity], Ops.Log1p(Tensor.FromArray([-1.0, double.PositiveInfinity])).ToDoubleArray());
+    }
 }
