@@ -10,7 +10,7 @@ namespace AutoGrad;
 public sealed record OpInfo
 {
     // A plain Regex, not [GeneratedRegex]: the layer test compiles these sources without source generators.
-    private static readonly Regex s_opCall = new(@"`([A-Z][A-Za-z]+)\(", RegexOptions.CultureInvariant);
+    private static readonly Regex s_opCall = new(@"`([A-Z][A-Za-z0-9]+)\(", RegexOptions.CultureInvariant);
 
     /// <summary>The family: the file under <c>src/AutoGrad/Ops</c> (without <c>.cs</c>) that holds the op's code.</summary>
     public required string Family { get; init; }

@@ -81,6 +81,6 @@ public partial class CheckCommandTests
         return ops;
     }
 
-    [GeneratedRegex(@"`(?:\*\*)?([A-Z][A-Za-z]+)\(")]
+    [GeneratedRegex(@"`(?:\*\*)?([A-Z][A-Za-z0-9]+)\(")]
     private static partial Regex OpName();
 }
