@@ -28,3 +28,62 @@ public sealed class Softmax(int axis = -1) : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Ops.Softmax(input, axis);
 }
+
+/// <summary>Gelu as a layer: exact (erf) by default, or the tanh approximation (GPT-2, BERT).</summary>
+/// <param name="tanhApproximation">Use the tanh approximation.</param>
+public sealed class Gelu(bool tanhApproximation = false) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.Gelu(input, tanhApproximation);
+}
+
+/// <summary>LeakyRelu as a layer.</summary>
+/// <param name="slope">The slope for negative inputs (PyTorch's default 0.01).</param>
+public sealed class LeakyRelu(double slope = 0.01) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.LeakyRelu(input, slope);
+}
+
+/// <summary>Elu as a layer.</summary>
+/// <param name="alpha">α (PyTorch's default 1).</param>
+public sealed class Elu(double alpha = 1) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.Elu(input, alpha);
+}
+
+/// <summary>Selu as a layer.</summary>
+public sealed class Selu : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.Selu(input);
+}
+
+/// <summary>Silu (swish) as a layer.</summary>
+public sealed class Silu : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.Silu(input);
+}
+
+/// <summary>Softplus as a layer.</summary>
+public sealed class Softplus : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.Softplus(input);
+}
+
+/// <summary>Mish as a layer.</summary>
+public sealed class Mish : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.Mish(input);
+}
+
+/// <summary>Softsign as a layer.</summary>
+public sealed class Softsign : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.Softsign(input);
+}
