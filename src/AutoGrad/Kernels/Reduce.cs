@@ -38,13 +38,18 @@ internal static class Reduce
 
     /// <summary>dst[o, i] = maxₐ src[o, a, i] (NaN propagates); the axis must not be empty.</summary>
     public static void Max<T>(ReadOnlySpan<T> src, int outer, int n, int inner, Span<T> dst)
+        where T : IFloatingPointIeee754<T> => Extremum(src, outer, n, inner, dst, minimum: false);
+
+    /// <summary>dst[o, i] = maxₐ or minₐ src[o, a, i] (NaN propagates); the axis must not be empty.</summary>
+    public static void Extremum<T>(ReadOnlySpan<T> src, int outer, int n, int inner, Span<T> dst, bool minimum)
         where T : IFloatingPointIeee754<T>
     {
         if (inner == 1)
         {
             for (var o = 0; o < outer; o++)
             {
-                dst[o] = TensorPrimitives.Max(src.Slice(o * n, n));
+                var row = src.Slice(o * n, n);
+                dst[o] = minimum ? TensorPrimitives.Min(row) : TensorPrimitives.Max(row);
             }
 
             return;
@@ -56,14 +61,22 @@ internal static class Reduce
             src.Slice(o * n * inner, inner).CopyTo(row);
             for (var a = 1; a < n; a++)
             {
-                TensorPrimitives.Max(row, src.Slice(((o * n) + a) * inner, inner), row);
+                var next = src.Slice(((o * n) + a) * inner, inner);
+                if (minimum)
+                {
+                    TensorPrimitives.Min(row, next, row);
+                }
+                else
+                {
+                    TensorPrimitives.Max(row, next, row);
+                }
             }
         }
     }
 
     /// <summary>
-    /// The backward of <see cref="Max{T}"/>: each upstream value goes to the first position along the axis that
-    /// holds the maximum (as <c>torch.max(dim)</c>'s index does), or to the first NaN when the maximum is NaN (as
+    /// The backward of <see cref="Extremum{T}"/>: each upstream value goes to the first position along the axis that
+    /// holds the maximum (or minimum) (as <c>torch.max(dim)</c>'s index does), or to the first NaN when the maximum is NaN (as
     /// PyTorch sends it there); every other position gets 0.
     /// </summary>
     public static void MaxBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> max, ReadOnlySpan<T> upstream, int outer, int n, int inner, Span<T> dx)

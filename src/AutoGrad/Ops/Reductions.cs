@@ -7,7 +7,7 @@ using static AutoGrad.OpSamples;
 
 namespace AutoGrad;
 
-/// <summary>Sum, mean and maximum over one axis or over all elements, optionally keeping the reduced axis.</summary>
+/// <summary>Sum, mean, maximum and minimum over one axis or over all elements, optionally keeping the reduced axis.</summary>
 public static partial class Ops
 {
     /// <summary>Marks a reduction over every element in <see cref="NodeArgs.Axis"/>.</summary>
@@ -16,6 +16,9 @@ public static partial class Ops
     private static readonly Op s_sum = new Op<SumRule>("Sum", readsInputs: false);
     private static readonly Op s_mean = new Op<MeanRule>("Mean", readsInputs: false);
     private static readonly Op s_max = new Op<MaxRule>("Max");
+
+    // The maximum's rule serves the minimum too: both send g to the first element equal to the output.
+    private static readonly Op s_min = new Op<MaxRule>("Min");
 
     /// <summary>The sum over <paramref name="axis"/>, or over all elements when it is null. ∂/∂x = g broadcast back.</summary>
     /// <param name="x">The tensor.</param>
@@ -42,6 +45,17 @@ public static partial class Ops
     /// <returns>The maxima.</returns>
     /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
     public static Tensor Max(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_max, x, axis, keepDims);
+
+    /// <summary>
+    /// The minimum over <paramref name="axis"/>, or over all elements when it is null; NaN propagates. The gradient goes
+    /// to the first position holding the minimum (or the first NaN); other positions get 0.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce, or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis with size 1.</param>
+    /// <returns>The minima.</returns>
+    /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
+    public static Tensor Min(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_min, x, axis, keepDims);
 
     private static Tensor Reduction(Op op, Tensor x, int? axis, bool keepDims)
     {
@@ -70,9 +84,9 @@ public static partial class Ops
     private static void ReduceForward<T>(Op op, ReadOnlySpan<T> x, int outer, int n, int inner, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (op == s_max)
+        if (op == s_max || op == s_min)
         {
-            Reduce.Max(x, outer, n, inner, y);
+            Reduce.Extremum(x, outer, n, inner, y, minimum: op == s_min);
             return;
         }
 
@@ -198,6 +212,19 @@ public static partial class Ops
             ],
             CannotGrowBecause = "a reduction",
             Samples = [.. cases.Select(c => Gradient("Max", v => Max(v[0], c.Axis, c.Keep), N(24, c.Shape)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Reductions",
+            Call = "`Min(x, axis?, keepDims)`",
+            Forward = "min over an axis or all",
+            Gradient = "g to the first minimum (or the first NaN), 0 elsewhere",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("min axis", () => Min(V3, 1), "Min", "axis 1", "(3,)"),
+                Bad<ArgumentException>("min empty", () => Min(Empty, 0), "Min", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a reduction",
+            Samples = [.. cases.Select(c => Gradient("Min", v => Min(v[0], c.Axis, c.Keep), N(74, c.Shape)))],
         };
     }
 }

@@ -58,4 +58,21 @@ public class ReductionTests
         Assert.Contains("empty axis", Assert.Throws<ArgumentException>(() => Ops.Mean(empty, 1)).Message);
         Assert.Contains("Max", Assert.Throws<ArgumentException>(() => Ops.Max(empty, 1)).Message);
     }
+
+    [Fact]
+    public void Min_mirrors_max_with_ties_nan_and_keep_dims()
+    {
+        // Rows [3, 1, 1] and [NaN, 5, −2]: minima 1 (first of the tie, at column 1) and NaN (at column 0), as PyTorch.
+        var x = Tensor.FromArray(new[,] { { 3.0, 1, 1 }, { double.NaN, 5, -2 } });
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.Min(x, axis: 1, keepDims: true);
+        var dx = tape.Gradient(y, [x], outputGradient: Tensor.FromArray(new[,] { { 10.0 }, { 20.0 } }))[0];
+
+        Assert.Equal([2, 1], y.Shape.Dims.ToArray());
+        Assert.Equal(1.0, y[0, 0]);
+        Assert.True(double.IsNaN(y[1, 0]));
+        Assert.Equal([0.0, 10, 0, 20, 0, 0], dx.ToDoubleArray());
+        Assert.Equal(-2.0, Ops.Min(Tensor.FromArray([4.0, -2, 7])).ToScalar());
+    }
 }
