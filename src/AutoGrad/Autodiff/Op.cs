@@ -39,6 +39,18 @@ internal abstract class Op
     /// <returns>The inputs' gradients.</returns>
     public abstract InputGradients Differentiate(in Node node, Tensor upstream);
 
+    /// <summary>
+    /// The forward-mode rule (a Jacobian-vector product): the output's tangent, given the tangents of the node's inputs
+    /// (null for an input whose tangent is zero), written with ops. The slot beside the two backward rules; an op
+    /// without a forward rule yet says so. A later issue gives every op one.
+    /// </summary>
+    /// <param name="node">The node.</param>
+    /// <param name="tangents">The inputs' tangents, in input order.</param>
+    /// <returns>The output's tangent.</returns>
+    /// <exception cref="NotSupportedException">The op has no forward-mode rule yet.</exception>
+    public virtual Tensor Jvp(in Node node, InputTangents tangents) =>
+        throw new NotSupportedException($"{Name}: this op has no forward-mode (Jacobian-vector product) rule yet.");
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }
@@ -49,6 +61,13 @@ internal abstract class Op
 /// <param name="C">The third input's gradient.</param>
 /// <param name="Many">For ops with any number of inputs (<see cref="NodeArgs.Inputs"/>): one gradient per input.</param>
 internal readonly record struct InputGradients(Tensor? A, Tensor? B = null, Tensor? C = null, IReadOnlyList<Tensor?>? Many = null);
+
+/// <summary>The tangents of a node's inputs for a forward-mode rule (null where an input's tangent is zero).</summary>
+/// <param name="A">The first input's tangent.</param>
+/// <param name="B">The second input's tangent.</param>
+/// <param name="C">The third input's tangent.</param>
+/// <param name="Many">For ops with any number of inputs: one tangent per input.</param>
+internal readonly record struct InputTangents(Tensor? A, Tensor? B = null, Tensor? C = null, IReadOnlyList<Tensor?>? Many = null);
 
 /// <summary>A watched input: a leaf of the graph, whose gradient the sweep collects and passes on to nobody.</summary>
 internal sealed class LeafOp : Op
@@ -76,6 +95,13 @@ internal interface IBackwardRule
 
     /// <summary>The same rule written with ops, for gradients that are differentiated again (see <see cref="Op.Differentiate"/>).</summary>
     static abstract InputGradients Differentiate(in Node node, Tensor upstream);
+
+    /// <summary>
+    /// The forward-mode rule (see <see cref="Op.Jvp"/>). A rule struct that declares its own <c>Jvp</c> replaces this
+    /// default, which says the op has none yet: so the later issue that fills the slot adds a method and changes no type.
+    /// </summary>
+    static virtual Tensor Jvp(in Node node, InputTangents tangents) =>
+        throw new NotSupportedException($"{node.Op.Name}: this op has no forward-mode (Jacobian-vector product) rule yet.");
 }
 
 /// <summary>
@@ -104,4 +130,6 @@ internal sealed class Op<TRule> : Op
     }
 
     public override InputGradients Differentiate(in Node node, Tensor upstream) => TRule.Differentiate(node, upstream);
+
+    public override Tensor Jvp(in Node node, InputTangents tangents) => TRule.Jvp(node, tangents);
 }

@@ -78,6 +78,9 @@ public sealed partial class Tape : IDisposable
     /// <summary>The tape recording in this logical call context, or null.</summary>
     public static Tape? Current => s_current;
 
+    /// <summary>The node that recorded <paramref name="output"/> (for tests of the rules; forward mode will walk them).</summary>
+    internal ref readonly Node NodeOf(Tensor output) => ref _nodes[output.Node];
+
     /// <summary>The number of nodes recorded (watched inputs included).</summary>
     public int NodeCount => _count;
 

@@ -230,6 +230,15 @@ public static partial class Ops
     /// <summary>Add and Subtract: the gradient reduced to each input's shape, negated for a subtrahend.</summary>
     private readonly struct AddRule : IBackwardRule
     {
+        // ẏ = ȧ + ḃ, each broadcast to the output's shape.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => (tangents.A, tangents.B) switch
+        {
+            ({ } ta, { } tb) => BroadcastTo(ta + tb, node.Output.Shape.Dims),
+            ({ } ta, null) => BroadcastTo(ta, node.Output.Shape.Dims),
+            (null, { } tb) => BroadcastTo(tb, node.Output.Shape.Dims),
+            _ => Tensor.ZerosLike(node.Output),
+        };
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream, node.A!) : null,
             node.InB >= 0 ? (node.Op == s_subtract ? -ReduceTo(upstream, node.B!) : ReduceTo(upstream, node.B!)) : null);
@@ -253,6 +262,15 @@ public static partial class Ops
 
     private readonly struct MultiplyRule : IBackwardRule
     {
+        // ẏ = ȧ ⊙ b + a ⊙ ḃ.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => (tangents.A, tangents.B) switch
+        {
+            ({ } ta, { } tb) => (ta * node.B!) + (node.A! * tb),
+            ({ } ta, null) => BroadcastTo(ta * node.B!, node.Output.Shape.Dims),
+            (null, { } tb) => BroadcastTo(node.A! * tb, node.Output.Shape.Dims),
+            _ => Tensor.ZerosLike(node.Output),
+        };
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream * node.B!, node.A!) : null,
             node.InB >= 0 ? ReduceTo(upstream * node.A!, node.B!) : null);

@@ -417,6 +417,8 @@ public static unsafe partial class Ops
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output);
 
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A! * node.Output;
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

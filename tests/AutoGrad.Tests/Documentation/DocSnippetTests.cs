@@ -97,8 +97,11 @@ public class DocSnippetTests
                 {
                     {{snippet}}
                     private static Tensor Unary(Op op, Tensor x, delegate*<ReadOnlySpan<float>, Span<float>, void> f32, delegate*<ReadOnlySpan<double>, Span<double>, void> f64) => x;
-                    private static void SoftplusForward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged => x.CopyTo(y);
-                    private static Tensor Sigmoid(Tensor x) => Ops.Sigmoid(x);
+                    private static Tensor Tanh(Tensor x) => Ops.Tanh(x);
+                    private static void LogCoshForward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged => x.CopyTo(y);
+                    private static OpSample Gradient(string op, Func<Tensor[], Tensor> f, params Func<Tensor>[] inputs) => OpSamples.Gradient(op, f, inputs);
+                    private static OpBadInput Bad<TException>(string description, Func<object> call, params string[] fragments) where TException : Exception => OpSamples.Bad<TException>(description, call, fragments);
+                    private static Func<Tensor> N(int seed, params int[] shape) => OpSamples.N(seed, shape);
                 }
                 """,
         };

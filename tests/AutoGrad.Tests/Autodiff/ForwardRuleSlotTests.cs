@@ -1,0 +1,57 @@
+using static AutoGrad.Tests.TestData;
+
+namespace AutoGrad.Tests.Autodiff;
+
+/// <summary>
+/// The forward-mode slot beside each op's backward rules (<see cref="Op.Jvp"/>): filled for Exp, Add and Multiply so
+/// far, each checked against a central difference along the tangent; every other op says it has no rule yet.
+/// </summary>
+public class ForwardRuleSlotTests
+{
+    [Fact]
+    public void Exp_add_and_multiply_give_the_directional_derivative()
+    {
+        var a = Normal(1, 2, 3);
+        var b = Normal(2, 3);
+        var ta = Normal(3, 2, 3);
+        var tb = Normal(4, 3);
+
+        AssertJvp(v => Ops.Exp(v[0]), [a], [ta], t => new InputTangents(t[0]));
+        AssertJvp(v => v[0] + v[1], [a, b], [ta, tb], t => new InputTangents(t[0], t[1]));
+        AssertJvp(v => v[0] + v[1], [a, b], [null, tb], t => new InputTangents(null, t[1]));
+        AssertJvp(v => v[0] * v[1], [a, b], [ta, tb], t => new InputTangents(t[0], t[1]));
+        AssertJvp(v => v[0] * v[1], [a, b], [ta, null], t => new InputTangents(t[0], null));
+    }
+
+    [Fact]
+    public void An_op_without_a_forward_rule_says_so()
+    {
+        using var tape = new Tape();
+        var x = tape.Watch(Tensor.FromArray([1.0, 2.0]));
+        var y = Ops.Log(x);
+        var e = Assert.Throws<NotSupportedException>(() => tape.NodeOf(y).Op.Jvp(tape.NodeOf(y), new InputTangents(x)));
+        Assert.Contains("Log", e.Message);
+        Assert.Contains("forward-mode", e.Message);
+    }
+
+    private static void AssertJvp(Func<Tensor[], Tensor> f, Tensor[] inputs, Tensor?[] tangents, Func<Tensor?[], InputTangents> pack)
+    {
+        using var tape = new Tape();
+        foreach (var x in inputs)
+        {
+            tape.Watch(x);
+        }
+
+        var y = f(inputs);
+        var jvp = tape.NodeOf(y).Op.Jvp(tape.NodeOf(y), pack(tangents)).ToDoubleArray();
+
+        // (f(x + εv) − f(x − εv)) / 2ε, with no tangent meaning no change in that input.
+        const double epsilon = 1e-6;
+        var plus = f([.. inputs.Select((x, i) => tangents[i] is { } t ? x + (t * epsilon) : x)]).ToDoubleArray();
+        var minus = f([.. inputs.Select((x, i) => tangents[i] is { } t ? x - (t * epsilon) : x)]).ToDoubleArray();
+        for (var k = 0; k < jvp.Length; k++)
+        {
+            Assert.Equal((plus[k] - minus[k]) / (2 * epsilon), jvp[k], 1e-8);
+        }
+    }
+}
