@@ -203,4 +203,48 @@ internal static class Softmax
             }
         }
     }
+
+    /// <summary>
+    /// y = log Σₐ exp(x) along the axis, as max + log Σ exp(x − max): exact for logits of any size. An all −∞ slice
+    /// gives −∞ and a +∞ gives +∞ (PyTorch's logsumexp); NaN propagates.
+    /// </summary>
+    public static void LogSumExp<T>(ReadOnlySpan<T> x, Span<T> y, int outer, int n, int inner)
+        where T : IFloatingPointIeee754<T>
+    {
+        using var scratch = SpanOwner<T>.Allocate(Math.Max(n, inner));
+        if (inner == 1)
+        {
+            for (var o = 0; o < outer; o++)
+            {
+                var shifted = scratch.Span[..n];
+                var max = ShiftByMax(x.Slice(o * n, n), shifted);
+                y[o] = T.IsInfinity(max) ? max : max + ExpAndLogSum(shifted, max);
+            }
+
+            return;
+        }
+
+        var sum = scratch.Span[..inner];
+        for (var o = 0; o < outer; o++)
+        {
+            var block = x.Slice(o * n * inner, n * inner);
+            var max = y.Slice(o * inner, inner);
+            Reduce.Max(block, 1, n, inner, max);
+            sum.Clear();
+            for (var i = 0; i < inner; i++)
+            {
+                if (T.IsInfinity(max[i]))
+                {
+                    continue;
+                }
+
+                for (var a = 0; a < n; a++)
+                {
+                    sum[i] += T.Exp(block[(a * inner) + i] - max[i]);
+                }
+
+                max[i] += T.Log(sum[i]);
+            }
+        }
+    }
 }

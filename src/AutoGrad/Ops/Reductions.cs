@@ -7,7 +7,7 @@ using static AutoGrad.OpSamples;
 
 namespace AutoGrad;
 
-/// <summary>Sum, mean, maximum and minimum over one axis or over all elements, optionally keeping the reduced axis.</summary>
+/// <summary>Sum, mean, maximum, minimum and log-sum-exp over one axis or over all elements, optionally keeping the reduced axis.</summary>
 public static partial class Ops
 {
     /// <summary>Marks a reduction over every element in <see cref="NodeArgs.Axis"/>.</summary>
@@ -19,6 +19,7 @@ public static partial class Ops
 
     // The maximum's rule serves the minimum too: both send g to the first element equal to the output.
     private static readonly Op s_min = new Op<MaxRule>("Min");
+    private static readonly Op s_logSumExp = new Op<LogSumExpRule>("LogSumExp");
 
     /// <summary>The sum over <paramref name="axis"/>, or over all elements when it is null. ∂/∂x = g broadcast back.</summary>
     /// <param name="x">The tensor.</param>
@@ -57,6 +58,17 @@ public static partial class Ops
     /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
     public static Tensor Min(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_min, x, axis, keepDims);
 
+    /// <summary>
+    /// log Σ exp(x) over <paramref name="axis"/>, or over all elements when it is null, as max + log Σ exp(x − max): finite
+    /// for logits of ±1000. ∂/∂x = g ⊙ softmax(x) along the axis.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce, or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis with size 1.</param>
+    /// <returns>The log-sum-exps.</returns>
+    /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
+    public static Tensor LogSumExp(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_logSumExp, x, axis, keepDims);
+
     private static Tensor Reduction(Op op, Tensor x, int? axis, bool keepDims)
     {
         Check.NotNull(x, op.Name, nameof(x));
@@ -84,6 +96,12 @@ public static partial class Ops
     private static void ReduceForward<T>(Op op, ReadOnlySpan<T> x, int outer, int n, int inner, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (op == s_logSumExp)
+        {
+            Kernels.Softmax.LogSumExp(x, y, outer, n, inner);
+            return;
+        }
+
         if (op == s_max || op == s_min)
         {
             Reduce.Extremum(x, outer, n, inner, y, minimum: op == s_min);
@@ -158,6 +176,36 @@ public static partial class Ops
         }
     }
 
+    private readonly struct LogSumExpRule : IBackwardRule
+    {
+        // dx = g ⊙ exp(x − y), y broadcast back: the softmax along the axis.
+        public static InputGradients Differentiate(in Node node, Tensor upstream) =>
+            new(ExpandReduced(upstream, node) * Exp(node.A! - ExpandReduced(node.Output, node)));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (outer, n, inner) = ReductionView(node.A!.Shape, node.Args.Axis);
+            var x = node.A.Raw<T>();
+            var y = node.Output.Raw<T>();
+            var g = tape.Upstream<T>(index);
+            var target = tape.BeginGradient<T>(node.InA);
+            for (var o = 0; o < outer; o++)
+            {
+                for (var a = 0; a < n; a++)
+                {
+                    var at = ((o * n) + a) * inner;
+                    for (var i = 0; i < inner; i++)
+                    {
+                        target.Span[at + i] = g[(o * inner) + i] * T.Exp(x[at + i] - y[(o * inner) + i]);
+                    }
+                }
+            }
+
+            tape.Commit(target);
+        }
+    }
+
     private readonly struct MaxRule : IBackwardRule
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node) * MaxMask(node));
@@ -225,6 +273,19 @@ public static partial class Ops
             ],
             CannotGrowBecause = "a reduction",
             Samples = [.. cases.Select(c => Gradient("Min", v => Min(v[0], c.Axis, c.Keep), N(74, c.Shape)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Reductions",
+            Call = "`LogSumExp(x, axis?, keepDims)`",
+            Forward = "max + log Σ e^(x − max) over an axis or all",
+            Gradient = "g ⊙ softmax(x) along the axis",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("logsumexp axis", () => LogSumExp(M23, 2), "LogSumExp", "axis 2", "(2, 3)"),
+                Bad<ArgumentException>("logsumexp empty", () => LogSumExp(Empty, 0), "LogSumExp", "empty", "(0, 3)"),
+            ],
+            CannotGrowBecause = "a reduction",
+            Samples = [.. cases.Select(c => Gradient("LogSumExp", v => LogSumExp(v[0], c.Axis, c.Keep), N(75, c.Shape)))],
         };
     }
 }

@@ -75,4 +75,26 @@ public class ReductionTests
         Assert.Equal([0.0, 10, 0, 20, 0, 0], dx.ToDoubleArray());
         Assert.Equal(-2.0, Ops.Min(Tensor.FromArray([4.0, -2, 7])).ToScalar());
     }
+
+    [Fact]
+    public void LogSumExp_is_exact_for_huge_logits_and_handles_infinities_as_pytorch()
+    {
+        // Rows: [1000, 1000] → 1000 + ln 2; [−1000, 0] → ln(1 + e^−1000) = 0; [−∞, −∞] → −∞; [+∞, 1] → +∞.
+        var x = Tensor.FromArray(new[,] { { 1000.0, 1000 }, { -1000, 0 }, { double.NegativeInfinity, double.NegativeInfinity }, { double.PositiveInfinity, 1 } });
+        var rows = Ops.LogSumExp(x, axis: 1).ToDoubleArray();
+        Assert.Equal([1000 + Math.Log(2), 0, double.NegativeInfinity, double.PositiveInfinity], rows);
+
+        // Over the first axis of (2, 3), keeping it: log(e^a + e^b) per column; and in float32.
+        var columns = Ops.LogSumExp(Tensor.FromArray(new[,] { { 0.0, 1, 2 }, { 3, 4, 5 } }), axis: 0, keepDims: true);
+        Assert.Equal([1, 3], columns.Shape.Dims.ToArray());
+        Assert.Equal([3 + Math.Log(1 + Math.Exp(-3)), 4 + Math.Log(1 + Math.Exp(-3)), 5 + Math.Log(1 + Math.Exp(-3))], columns.ToDoubleArray(), new ToleranceComparer(1e-15));
+        Assert.Equal(1000 + (float)Math.Log(2), Ops.LogSumExp(Tensor.FromArray([1000f, 1000f])).ToFloatArray()[0]);
+    }
+
+    private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance * Math.Max(1, Math.Abs(y));
+
+        public int GetHashCode(double obj) => 0;
+    }
 }
