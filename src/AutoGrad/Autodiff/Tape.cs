@@ -305,7 +305,11 @@ public sealed partial class Tape : IDisposable
             node.Args.Axis = args.Axis;
         }
 
-        node.Versions = CurrentVersions(node);
+        // Only tensors that own their memory can be written (a tape's results are read-only), so a node whose inputs
+        // are all results of other nodes needs no version check: the sweep then skips it with one comparison.
+        node.Versions = (a is { IsTapeOwned: false } || b is { IsTapeOwned: false } || c is not null || node.Args.HasReference)
+            ? CurrentVersions(node)
+            : 0;
         return _count++;
     }
 
