@@ -192,7 +192,11 @@ public sealed partial class Tensor
         {
             state.IsClaimed = false;
             state.IsStale &= !written;
-            Monitor.PulseAll(state);
+            if (state.Waiters > 0)
+            {
+                // Only when a sweep waits: a pulse inflates the object's lock, which every later lock then pays for.
+                Monitor.PulseAll(state);
+            }
         }
     }
 
@@ -209,7 +213,9 @@ public sealed partial class Tensor
         {
             while (state.IsClaimed)
             {
+                state.Waiters++;
                 Monitor.Wait(state);
+                state.Waiters--;
             }
 
             state.Buffer ??= Owned(DType, Shape);
@@ -331,5 +337,8 @@ public sealed partial class Tensor
 
         /// <summary>See <see cref="Tensor.RequiresGrad"/>.</summary>
         public bool RequiresGrad;
+
+        /// <summary>Sweeps waiting for a claim to end.</summary>
+        public int Waiters;
     }
 }
