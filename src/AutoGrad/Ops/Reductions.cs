@@ -7,7 +7,7 @@ using static AutoGrad.OpSamples;
 
 namespace AutoGrad;
 
-/// <summary>Sum, mean, maximum, minimum and log-sum-exp over one axis or over all elements, optionally keeping the reduced axis.</summary>
+/// <summary>Sum, mean, maximum, minimum, log-sum-exp, variance and standard deviation over one axis or over all elements, optionally keeping the reduced axis.</summary>
 public static partial class Ops
 {
     /// <summary>Marks a reduction over every element in <see cref="NodeArgs.Axis"/>.</summary>
@@ -20,6 +20,7 @@ public static partial class Ops
     // The maximum's rule serves the minimum too: both send g to the first element equal to the output.
     private static readonly Op s_min = new Op<MaxRule>("Min");
     private static readonly Op s_logSumExp = new Op<LogSumExpRule>("LogSumExp");
+    private static readonly Op s_var = new Op<VarRule>("Var");
 
     /// <summary>The sum over <paramref name="axis"/>, or over all elements when it is null. ∂/∂x = g broadcast back.</summary>
     /// <param name="x">The tensor.</param>
@@ -69,7 +70,36 @@ public static partial class Ops
     /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
     public static Tensor LogSumExp(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_logSumExp, x, axis, keepDims);
 
-    private static Tensor Reduction(Op op, Tensor x, int? axis, bool keepDims)
+    /// <summary>
+    /// The variance over <paramref name="axis"/>, or over all elements when it is null: Σ (x − mean)² / (n − 1), or / n
+    /// when <paramref name="unbiased"/> is false (PyTorch's <c>var</c>, correction 1 or 0), by two passes in float64.
+    /// ∂/∂x = g ⊙ 2(x − mean)/(n − correction).
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce, or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis with size 1.</param>
+    /// <param name="unbiased">Divide by n − 1 (Bessel's correction) instead of n.</param>
+    /// <returns>The variances (NaN for a single unbiased element, as in PyTorch).</returns>
+    /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
+    public static Tensor Var(Tensor x, int? axis = null, bool keepDims = false, bool unbiased = true) =>
+        Reduction(s_var, x, axis, keepDims, correction: unbiased ? 1 : 0);
+
+    /// <summary>The standard deviation, √<see cref="Var"/> (recorded as the two ops). ∂/∂x = g ⊙ (x − mean)/((n − correction)·y).</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce, or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis with size 1.</param>
+    /// <param name="unbiased">Divide by n − 1 instead of n.</param>
+    /// <returns>The standard deviations.</returns>
+    /// <exception cref="ArgumentException">The reduced axis is empty.</exception>
+    public static Tensor Std(Tensor x, int? axis = null, bool keepDims = false, bool unbiased = true)
+    {
+        Check.NotNull(x, "Std", nameof(x));
+        return Sqrt(Var(x, axis, keepDims, unbiased));
+    }
+
+    private static Tensor Reduction(Op op, Tensor x, int? axis, bool keepDims) => Reduction(op, x, axis, keepDims, correction: 0);
+
+    private static Tensor Reduction(Op op, Tensor x, int? axis, bool keepDims, int correction)
     {
         Check.NotNull(x, op.Name, nameof(x));
         var a = axis is int given ? x.Shape.NormalizeAxis(given, op.Name) : AllAxes;
@@ -80,6 +110,22 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(x.DType, ReducedShape(x.Shape, a, keepDims));
+        if (op == s_var)
+        {
+            // Var's backward needs the correction, not keep-dims (the upstream's shape tells that), so it takes Scalar.
+            if (x.DType == DType.Float32)
+            {
+                VarianceForward<float>(x.Raw<float>(), outer, n, inner, correction, y.Raw<float>());
+            }
+            else
+            {
+                VarianceForward<double>(x.Raw<double>(), outer, n, inner, correction, y.Raw<double>());
+            }
+
+            Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a, Scalar = correction });
+            return y;
+        }
+
         if (x.DType == DType.Float32)
         {
             ReduceForward<float>(op, x.Raw<float>(), outer, n, inner, y.Raw<float>());
@@ -91,6 +137,39 @@ public static partial class Ops
 
         Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a, KeepDims = keepDims });
         return y;
+    }
+
+    /// <summary>Σ (x − mean)² / (n − correction) per slice, both passes summed in float64.</summary>
+    private static void VarianceForward<T>(ReadOnlySpan<T> x, int outer, int n, int inner, int correction, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                var mean = SliceMean(x, o, n, inner, i);
+                var squares = 0.0;
+                for (var a = 0; a < n; a++)
+                {
+                    var d = double.CreateTruncating(x[(((o * n) + a) * inner) + i]) - mean;
+                    squares += d * d;
+                }
+
+                y[(o * inner) + i] = T.CreateTruncating(squares / (n - correction));
+            }
+        }
+    }
+
+    private static double SliceMean<T>(ReadOnlySpan<T> x, int o, int n, int inner, int i)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var sum = 0.0;
+        for (var a = 0; a < n; a++)
+        {
+            sum += double.CreateTruncating(x[(((o * n) + a) * inner) + i]);
+        }
+
+        return sum / n;
     }
 
     private static void ReduceForward<T>(Op op, ReadOnlySpan<T> x, int outer, int n, int inner, Span<T> y)
@@ -206,6 +285,43 @@ public static partial class Ops
         }
     }
 
+    private readonly struct VarRule : IBackwardRule
+    {
+        // dx = g ⊙ 2(x − mean)/(n − correction), with the mean written in ops so createGraph can go on.
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var x = node.A!;
+            var n = ReductionView(x.Shape, node.Args.Axis).N;
+            var mean = node.Args.Axis == AllAxes ? Mean(x, null, keepDims: true) : Mean(x, node.Args.Axis, keepDims: true);
+            return new(ExpandReduced(upstream, node) * (x - mean) * (2 / (n - node.Args.Scalar)));
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (outer, n, inner) = ReductionView(node.A!.Shape, node.Args.Axis);
+            var x = node.A.Raw<T>();
+            var g = tape.Upstream<T>(index);
+            var scale = 2 / (n - node.Args.Scalar);
+            var target = tape.BeginGradient<T>(node.InA);
+            for (var o = 0; o < outer; o++)
+            {
+                for (var i = 0; i < inner; i++)
+                {
+                    var mean = SliceMean(x, o, n, inner, i);
+                    var gs = double.CreateTruncating(g[(o * inner) + i]) * scale;
+                    for (var a = 0; a < n; a++)
+                    {
+                        var at = (((o * n) + a) * inner) + i;
+                        target.Span[at] = T.CreateTruncating(gs * (double.CreateTruncating(x[at]) - mean));
+                    }
+                }
+            }
+
+            tape.Commit(target);
+        }
+    }
+
     private readonly struct MaxRule : IBackwardRule
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node) * MaxMask(node));
@@ -286,6 +402,25 @@ public static partial class Ops
             ],
             CannotGrowBecause = "a reduction",
             Samples = [.. cases.Select(c => Gradient("LogSumExp", v => LogSumExp(v[0], c.Axis, c.Keep), N(75, c.Shape)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Reductions",
+            Call = "`Var(x, axis?, keepDims, unbiased)`, `Std(x, axis?, keepDims, unbiased)`",
+            Forward = "Σ (x − mean)² / (n − 1), or / n when not unbiased; Std = √Var",
+            Gradient = "g ⊙ 2(x − mean)/(n − 1) (or / n); Std's through √",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("var axis", () => Var(M23, 2), "Var", "axis 2", "(2, 3)"),
+                Bad<ArgumentException>("var empty", () => Var(Empty, 0), "Var", "empty", "(0, 3)"),
+                Bad<ArgumentNullException>("std null", () => Std(null!), "Std", "'x'"),
+            ],
+            CannotGrowBecause = "a reduction",
+            Samples =
+            [
+                .. cases.Select(c => Gradient("Var", v => Var(v[0], c.Axis, c.Keep), N(76, c.Shape))),
+                .. cases.Select(c => Gradient("Var", v => Var(v[0], c.Axis, c.Keep, unbiased: false), N(77, c.Shape))),
+                .. cases.Select(c => Gradient("Std", v => Std(v[0], c.Axis, c.Keep), N(78, c.Shape))),
+            ],
         };
     }
 }

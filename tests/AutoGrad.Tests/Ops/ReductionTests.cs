@@ -91,6 +91,22 @@ public class ReductionTests
         Assert.Equal(1000 + (float)Math.Log(2), Ops.LogSumExp(Tensor.FromArray([1000f, 1000f])).ToFloatArray()[0]);
     }
 
+    [Fact]
+    public void Var_and_std_match_numpy_with_and_without_the_correction()
+    {
+        // numpy: var([1, 2, 3, 4], ddof=1) = 5/3, ddof=0 → 1.25, std(ddof=1) = √(5/3); columns of [[1, 2], [3, 5]]: [2, 4.5].
+        var x = Tensor.FromArray([1.0, 2, 3, 4]);
+        Assert.Equal(5.0 / 3, Ops.Var(x).ToScalar(), 1e-15);
+        Assert.Equal(1.25, Ops.Var(x, unbiased: false).ToScalar(), 1e-15);
+        Assert.Equal(Math.Sqrt(5.0 / 3), Ops.Std(x).ToScalar(), 1e-15);
+        Assert.Equal([2.0, 4.5], Ops.Var(Tensor.FromArray(new[,] { { 1.0, 2 }, { 3, 5 } }), axis: 0).ToDoubleArray());
+        Assert.True(double.IsNaN(Ops.Var(Tensor.FromArray([3.0])).ToScalar())); // one sample, n − 1 = 0: NaN, as PyTorch
+
+        // A large offset costs no digits: the two passes in float64 see only the deviations.
+        var shifted = Tensor.FromArray([1e9 + 1, 1e9 + 2, 1e9 + 3, 1e9 + 4]);
+        Assert.Equal(5.0 / 3, Ops.Var(shifted).ToScalar(), 1e-6);
+    }
+
     private sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
     {
         public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance * Math.Max(1, Math.Abs(y));
