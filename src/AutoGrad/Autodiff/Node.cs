@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace AutoGrad;
 
 /// <summary>
@@ -112,6 +114,12 @@ internal struct NodeArgs
 
     /// <summary>Arguments holding a third input.</summary>
     public static NodeArgs WithThird(Tensor third, int node) => new() { _state = new ThirdInput(third, node) };
+
+    /// <summary>A second scalar parameter (a clamp's upper bound), boxed: the rare op with two keeps it in its state.</summary>
+    public readonly double SecondScalar => _state is StrongBox<double> box ? box.Value : double.NaN;
+
+    /// <summary>Arguments holding two scalar parameters.</summary>
+    public static NodeArgs WithScalars(double first, double second) => new() { Scalar = first, _state = new StrongBox<double>(second) };
 
     /// <summary>True when nothing but numbers is set, so a third input can be added.</summary>
     public readonly bool HasNoReference => _state is null;

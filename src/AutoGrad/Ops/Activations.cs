@@ -1,10 +1,11 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 using static AutoGrad.OpSamples;
 
 namespace AutoGrad;
 
-/// <summary>Activation functions beyond the book's Relu and Sigmoid: Gelu, LeakyRelu, Elu, Selu, Silu, Softplus, Mish, Softsign.</summary>
+/// <summary>Activation functions beyond the book's Relu and Sigmoid, and clamping: Gelu, LeakyRelu, Elu, Selu, Silu, Softplus, Mish, Softsign, Clamp, HardTanh.</summary>
 public static partial class Ops
 {
     private static readonly Op s_gelu = new Op<GeluRule>("Gelu");
@@ -16,6 +17,8 @@ public static partial class Ops
     private static readonly Op s_softplus = new Op<ActivationRule<SoftplusFn>>("Softplus");
     private static readonly Op s_mish = new Op<ActivationRule<MishFn>>("Mish");
     private static readonly Op s_softsign = new Op<ActivationRule<SoftsignFn>>("Softsign");
+    private static readonly Op s_clamp = new Op<ClampRule>("Clamp");
+    private static readonly Op s_hardTanh = new Op<ClampRule>("HardTanh");
 
     /// <summary>SELU's α and scale (Klambauer et al. 2017), to the digits PyTorch uses.</summary>
     private const double SeluAlpha = 1.6732632423543772848170429916717;
@@ -96,6 +99,71 @@ public static partial class Ops
     /// <param name="x">The tensor.</param>
     /// <returns>The activation.</returns>
     public static Tensor Softsign(Tensor x) => Activate<SoftsignFn>(s_softsign, x, 0);
+
+    /// <summary>
+    /// x limited to [min, max]. ∂/∂x = g strictly inside (min &lt; x &lt; max) and 0 elsewhere, the boundaries included
+    /// (a subgradient; PyTorch's hardtanh makes the same choice, its clamp passes g at the boundaries). NaN stays NaN.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="min">The lower bound, finite.</param>
+    /// <param name="max">The upper bound, finite and not below <paramref name="min"/>.</param>
+    /// <returns>The clamped tensor.</returns>
+    public static Tensor Clamp(Tensor x, double min, double max) => ClampCore(s_clamp, x, min, max);
+
+    /// <summary>Clamp to [min, max] as an activation, PyTorch's hardtanh (default [−1, 1]); the same gradient as <see cref="Clamp"/>.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="min">The lower bound.</param>
+    /// <param name="max">The upper bound.</param>
+    /// <returns>The activation.</returns>
+    public static Tensor HardTanh(Tensor x, double min = -1, double max = 1) => ClampCore(s_hardTanh, x, min, max);
+
+    private static Tensor ClampCore(Op op, Tensor x, double min, double max)
+    {
+        Check.NotNull(x, op.Name, nameof(x));
+        Check.Finite(min, op.Name, nameof(min));
+        Check.Finite(max, op.Name, nameof(max));
+        if (min > max)
+        {
+            throw new ArgumentOutOfRangeException(nameof(max), max, $"{op.Name}: max {max} is below min {min}.");
+        }
+
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        if (x.DType == DType.Float32)
+        {
+            TensorPrimitives.Clamp(x.Raw<float>(), (float)min, (float)max, y.Raw<float>());
+        }
+        else
+        {
+            TensorPrimitives.Clamp(x.Raw<double>(), min, max, y.Raw<double>());
+        }
+
+        Tape.Record(op, y, x, null, null, NodeArgs.WithScalars(min, max));
+        return y;
+    }
+
+    private readonly struct ClampRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            double min = node.Args.Scalar, max = node.Args.SecondScalar;
+            return new(upstream * Constant(node.A!, v => v > min && v < max ? 1 : 0));
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            T min = T.CreateTruncating(node.Args.Scalar), max = T.CreateTruncating(node.Args.SecondScalar);
+            var x = node.A!.Raw<T>();
+            var g = tape.Upstream<T>(index);
+            var target = tape.BeginGradient<T>(node.InA);
+            for (var i = 0; i < x.Length; i++)
+            {
+                target.Span[i] = x[i] > min && x[i] < max ? g[i] : T.Zero;
+            }
+
+            tape.Commit(target);
+        }
+    }
 
     /// <summary>Applies <typeparamref name="TFn"/> elementwise in float64 and records it with its parameter.</summary>
     private static Tensor Activate<TFn>(Op op, Tensor x, double parameter)
@@ -334,6 +402,23 @@ public static partial class Ops
                 .. shapes.Select(s => Gradient("Gelu", v => Gelu(v[0]), N(58, s))),
                 .. shapes.Select(s => Gradient("Gelu", v => Gelu(v[0], tanhApproximation: true), N(59, s))),
                 Gradient("Gelu", v => Gelu(v[0]), U(60, -8, 8, 50)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Activations",
+            Call = "`Clamp(x, min, max)`, `HardTanh(x, min, max)`",
+            Forward = "x limited to [min, max]",
+            Gradient = "g strictly inside (min, max), 0 elsewhere (the boundaries included)",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("clamp bounds", () => Clamp(M23, 1, -1), "Clamp", "max -1", "min 1"),
+                Bad<ArgumentOutOfRangeException>("hardtanh nan", () => HardTanh(M23, double.NaN), "HardTanh", "min"),
+            ],
+            CannotGrowBecause = "elementwise",
+            Samples =
+            [
+                Gradient("Clamp", v => Clamp(v[0], -0.5, 0.8), Away(79, 2, 3, 4)),
+                Gradient("HardTanh", v => HardTanh(v[0]), Away(80, 3, 5)),
             ],
         };
         yield return ActivationRow("`LeakyRelu(x, slope)`", "x for x > 0, slope·x otherwise", "g, or slope·g (slope at exactly 0)", "LeakyRelu", v => LeakyRelu(v[0], 0.1), Away(66, 2, 3, 4), Bad<ArgumentOutOfRangeException>("leaky slope nan", () => LeakyRelu(M23, double.NaN), "LeakyRelu", "slope"));

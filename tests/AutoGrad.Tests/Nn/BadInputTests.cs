@@ -39,6 +39,7 @@ public class BadInputTests
         { "softplus null", typeof(ArgumentNullException), () => new Softplus().Forward(null!), ["Softplus", "'x'"] },
         { "mish null", typeof(ArgumentNullException), () => new Mish().Forward(null!), ["Mish", "'x'"] },
         { "softsign null", typeof(ArgumentNullException), () => new Softsign().Forward(null!), ["Softsign", "'x'"] },
+        { "hardtanh bounds", typeof(ArgumentOutOfRangeException), () => new HardTanh(1, -1).Forward(Tensor.Zeros([2])), ["HardTanh", "max -1", "min 1"] },
         { "softmax axis", typeof(ArgumentOutOfRangeException), () => new Softmax(3).Forward(Tensor.Zeros([2, 3])), ["Softmax", "axis 3", "(2, 3)"] },
         { "dropout probability", typeof(ArgumentOutOfRangeException), () => new Dropout(1.0), ["Dropout", "[0, 1)"] },
         { "dropout nan", typeof(ArgumentOutOfRangeException), () => new Dropout(double.NaN), ["Dropout", "NaN"] },

@@ -72,6 +72,18 @@ public class ActivationsTests
         Assert.Equal([1.0, 0.0], gradient);
     }
 
+    [Fact]
+    public void Clamp_passes_the_gradient_strictly_inside_only()
+    {
+        // [−2, −0.5, 0.3, 0.8, 2, NaN] clamped to [−0.5, 0.8]; g passes at 0.3 only (the bounds themselves get 0).
+        double[] values = [-2, -0.5, 0.3, 0.8, 2, double.NaN];
+        var y = Ops.Clamp(Tensor.FromArray(values), -0.5, 0.8).ToDoubleArray();
+        Assert.Equal([-0.5, -0.5, 0.3, 0.8, 0.8], y[..5]);
+        Assert.True(double.IsNaN(y[5]));
+        Assert.Equal([0.0, 0, 1, 0, 0, 0], GradientOfSum(v => Ops.Clamp(v, -0.5, 0.8), values));
+        Assert.Equal([-1.0, 0.5, 1], Ops.HardTanh(Tensor.FromArray([-3.0, 0.5, 3])).ToDoubleArray());
+    }
+
     private static double[] GradientOfSum(Func<Tensor, Tensor> f, double[] values)
     {
         var x = Tensor.FromArray(values);

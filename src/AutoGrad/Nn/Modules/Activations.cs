@@ -87,3 +87,12 @@ public sealed class Softsign : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Ops.Softsign(input);
 }
+
+/// <summary>HardTanh as a layer: x limited to [min, max].</summary>
+/// <param name="min">The lower bound (PyTorch's default −1).</param>
+/// <param name="max">The upper bound (PyTorch's default 1).</param>
+public sealed class HardTanh(double min = -1, double max = 1) : Module
+{
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.HardTanh(input, min, max);
+}
