@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 using AutoGrad.Kernels;
 
@@ -33,6 +34,21 @@ public static partial class Ops
     /// <param name="b">The divisor.</param>
     /// <returns>The quotient, of the broadcast shape.</returns>
     public static Tensor Divide(Tensor a, Tensor b) => Binary(s_divide, a, b);
+
+    /// <summary>
+    /// The larger of a and b, elementwise with broadcasting; NaN propagates. ∂a = sum_to(g where a &gt; b), ∂b likewise;
+    /// at a tie each gets half (PyTorch's choice, so the two gradients still sum to g).
+    /// </summary>
+    /// <param name="a">The first tensor.</param>
+    /// <param name="b">The second tensor.</param>
+    /// <returns>The elementwise maximum, of the broadcast shape.</returns>
+    public static Tensor Maximum(Tensor a, Tensor b) => Binary(s_maximum, a, b);
+
+    /// <summary>The smaller of a and b, elementwise with broadcasting; NaN propagates; half the gradient each at a tie.</summary>
+    /// <param name="a">The first tensor.</param>
+    /// <param name="b">The second tensor.</param>
+    /// <returns>The elementwise minimum, of the broadcast shape.</returns>
+    public static Tensor Minimum(Tensor a, Tensor b) => Binary(s_minimum, a, b);
 
     /// <summary>x + s. ∂/∂x = g.</summary>
     /// <param name="x">The tensor.</param>
@@ -127,6 +143,14 @@ public static partial class Ops
         else if (op == s_multiply)
         {
             Broadcast.Binary<T, BinaryKernels.Multiply<T>>(x1, da, x2, db, d, dy);
+        }
+        else if (op == s_maximum)
+        {
+            Broadcast.Binary<T, BinaryKernels.Maximum<T>>(x1, da, x2, db, d, dy);
+        }
+        else if (op == s_minimum)
+        {
+            Broadcast.Binary<T, BinaryKernels.Minimum<T>>(x1, da, x2, db, d, dy);
         }
         else
         {
@@ -226,6 +250,76 @@ public static partial class Ops
     private static readonly Op s_multiply = new Op<MultiplyRule>("Multiply");
     private static readonly Op s_divide = new Op<DivideRule>("Divide");
     private static readonly Op s_scalarArithmetic = new Op<ScalarArithmeticRule>("ScalarArithmetic");
+    private static readonly Op s_maximum = new Op<ExtremumRule<BinaryKernels.GreaterWeight<float>, BinaryKernels.GreaterWeight<double>>>("Maximum");
+    private static readonly Op s_minimum = new Op<ExtremumRule<BinaryKernels.LessWeight<float>, BinaryKernels.LessWeight<double>>>("Minimum");
+
+    /// <summary>
+    /// Maximum's and Minimum's rule: each input gets g weighted by how much of the output it is (1, ½ at a tie, or 0),
+    /// reduced to its shape. The weights are a constant (a step function), so the rule in ops differentiates again.
+    /// </summary>
+    private readonly struct ExtremumRule<TWeight32, TWeight64> : IBackwardRule
+        where TWeight32 : IBinaryKernel<float>
+        where TWeight64 : IBinaryKernel<double>
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
+            node.InA >= 0 ? ReduceTo(upstream * Weights(node.A!, node.B!, node.Output), node.A!) : null,
+            node.InB >= 0 ? ReduceTo(upstream * Weights(node.B!, node.A!, node.Output), node.B!) : null);
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var g = tape.Upstream<T>(index);
+            var dims = node.Output.Shape.Dims;
+            if (node.InA >= 0)
+            {
+                WeightedInto(tape, node.InA, g, dims, node.A!, node.B!);
+            }
+
+            if (node.InB >= 0)
+            {
+                WeightedInto(tape, node.InB, g, dims, node.B!, node.A!);
+            }
+        }
+
+        /// <summary>sum_to(g ⊙ weights of input against other) as input node <paramref name="inputNode"/>'s gradient.</summary>
+        private static void WeightedInto<T>(Tape tape, int inputNode, ReadOnlySpan<T> g, ReadOnlySpan<int> dims, Tensor input, Tensor other)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var weighted = tape.Scratch<T>(g.Length);
+            WeightsInto<T>(input, other, weighted, dims);
+            TensorPrimitives.Multiply(weighted, g, weighted);
+            ReduceInto(tape, inputNode, (ReadOnlySpan<T>)weighted, dims, input);
+        }
+
+        /// <summary>The weights of <paramref name="input"/> against <paramref name="other"/>, a constant of the output's shape.</summary>
+        private static Tensor Weights(Tensor input, Tensor other, Tensor output)
+        {
+            var weights = Tensor.Uninitialized(output.DType, output.Shape);
+            if (output.DType == DType.Float32)
+            {
+                WeightsInto(input, other, weights.Raw<float>(), output.Shape.Dims);
+            }
+            else
+            {
+                WeightsInto(input, other, weights.Raw<double>(), output.Shape.Dims);
+            }
+
+            return weights;
+        }
+
+        private static void WeightsInto<T>(Tensor input, Tensor other, Span<T> weights, ReadOnlySpan<int> dims)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            if (typeof(T) == typeof(float))
+            {
+                Broadcast.Binary<float, TWeight32>(input.Raw<float>(), input.Shape.Dims, other.Raw<float>(), other.Shape.Dims, MemoryMarshal.Cast<T, float>(weights), dims);
+            }
+            else
+            {
+                Broadcast.Binary<double, TWeight64>(input.Raw<double>(), input.Shape.Dims, other.Raw<double>(), other.Shape.Dims, MemoryMarshal.Cast<T, double>(weights), dims);
+            }
+        }
+    }
 
     /// <summary>Add and Subtract: the gradient reduced to each input's shape, negated for a subtrahend.</summary>
     private readonly struct AddRule : IBackwardRule
@@ -411,6 +505,23 @@ public static partial class Ops
             BadInputs = [Bad<ShapeMismatchException>("divide shapes", () => M32 / V3, "Divide", "(3, 2)", "(3,)")],
             Overflows = [Overflow("broadcast", () => Divide(Column, Row), "(65537, 1)", "(1, 65537)")],
             Samples = [.. pairs.Select(p => Gradient("Divide", v => v[0] / v[1], N(7, p.A), U(8, 0.5, 2, p.B)))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Arithmetic",
+            Call = "`Maximum(a, b)`, `Minimum(a, b)`",
+            Forward = "the larger (smaller) of a and b, broadcast; NaN propagates",
+            Gradient = "∂a = sum_to(g where a wins), ∂b likewise; half each at a tie",
+            BadInputs = [
+                Bad<ShapeMismatchException>("maximum shapes", () => Maximum(M32, V3), "Maximum", "(3, 2)", "(3,)"),
+                Bad<DTypeMismatchException>("minimum types", () => Minimum(F23, M23), "Minimum", "float32", "float64"),
+            ],
+            Overflows = [Overflow("broadcast", () => Maximum(Column, Row), "(65537, 1)", "(1, 65537)")],
+            Samples =
+            [
+                .. pairs.Select(p => Gradient("Maximum", v => Maximum(v[0], v[1]), N(81, p.A), N(82, p.B))),
+                .. pairs.Select(p => Gradient("Minimum", v => Minimum(v[0], v[1]), N(83, p.A), N(84, p.B))),
+            ],
         };
         yield return new OpInfo
         {

@@ -94,4 +94,29 @@ public class ArithmeticTests
         Assert.Equal(DType.Float32, y.DType);
         Assert.Equal([1.5f, 2f], y.ToFloatArray());
     }
+
+    [Fact]
+    public void Maximum_and_minimum_broadcast_propagate_nan_and_split_ties()
+    {
+        // a = [[1, 5], [3, 3]] against b = [2, 3] (broadcast over rows): maximum [[2, 5], [3, 3]], minimum [[1, 3], [2, 3]].
+        // With g = 1 the winner of each pair gets 1 and, at the one tie (row 1, column 1), each side gets ½. ∂a of the
+        // maximum = [[0, 1], [1, ½]]; ∂b sums b's share over the rows: [1 + 0, 0 + ½]. The minimum mirrors it.
+        var a = Tensor.FromArray(new[,] { { 1.0, 5 }, { 3, 3 } });
+        var b = Tensor.FromArray([2.0, 3]);
+        using var tape = new Tape();
+        tape.Watch(a);
+        tape.Watch(b);
+        var max = Ops.Maximum(a, b);
+        var min = Ops.Minimum(a, b);
+        var maxGrads = tape.Gradient(Ops.Sum(max), [a, b], retainGraph: true);
+        var minGrads = tape.Gradient(Ops.Sum(min), [a, b]);
+
+        Assert.Equal([2.0, 5, 3, 3], max.ToDoubleArray());
+        Assert.Equal([1.0, 3, 2, 3], min.ToDoubleArray());
+        Assert.Equal([0.0, 1, 1, 0.5], maxGrads[0].ToDoubleArray());
+        Assert.Equal([1.0, 0.5], maxGrads[1].ToDoubleArray());
+        Assert.Equal([1.0, 0, 0, 0.5], minGrads[0].ToDoubleArray());
+        Assert.Equal([1.0, 1.5], minGrads[1].ToDoubleArray());
+        Assert.True(double.IsNaN(Ops.Maximum(Tensor.FromArray([double.NaN]), Tensor.FromArray([1.0])).ToScalar()));
+    }
 }
