@@ -121,9 +121,6 @@ internal struct NodeArgs
     /// <summary>Arguments holding two scalar parameters.</summary>
     public static NodeArgs WithScalars(double first, double second) => new() { Scalar = first, _state = new StrongBox<double>(second) };
 
-    /// <summary>True when nothing but numbers is set, so a third input can be added.</summary>
-    public readonly bool HasNoReference => _state is null;
-
     /// <summary>True when a reference is set (a saved tensor, labels, more inputs): one null test, for the sweep's fast path.</summary>
     public readonly bool HasReference => _state is not null;
 

@@ -154,9 +154,11 @@ public sealed partial class Tape
             }
         }
 
+        var completed = false;
         try
         {
             RunSweep(root, output, outputGradient);
+            completed = true;
         }
         finally
         {
@@ -164,10 +166,9 @@ public sealed partial class Tape
             // every one; only then the additions below, which may wait for another thread's claim. Waiting while
             // holding no claim of one's own cannot deadlock. After a failed sweep a claimed buffer may hold part of a
             // gradient; released unwritten, it still counts as zero.
-            var failed = !SweepSucceeded;
             foreach (var (leaf, node) in _claims)
             {
-                leaf.ReleaseGradient(written: !failed && !_slots[node].Pending);
+                leaf.ReleaseGradient(written: completed && !_slots[node].Pending);
                 _slots[node] = default; // done: the additions below skip it
             }
         }
@@ -311,16 +312,11 @@ public sealed partial class Tape
         RunSweep(root, output, outputGradient);
     }
 
-    /// <summary>True once the last <see cref="RunSweep"/> finished without throwing.</summary>
-    private bool SweepSucceeded { get; set; }
-
     private void RunSweep(int root, Tensor output, Tensor? outputGradient)
     {
-        SweepSucceeded = false;
         if (root < 0)
         {
             // The output depends on nothing tracked: every gradient is zero.
-            SweepSucceeded = true;
             return;
         }
 
@@ -353,8 +349,6 @@ public sealed partial class Tape
                 CheckBackward(i);
             }
         }
-
-        SweepSucceeded = true;
     }
 
     /// <summary>

@@ -299,7 +299,7 @@ public sealed partial class Tape : IDisposable
         }
         else
         {
-            Debug.Assert(args.HasNoReference, "An op with a third input keeps no other reference in its arguments.");
+            Debug.Assert(!args.HasReference, "An op with a third input keeps no other reference in its arguments.");
             node.Args = NodeArgs.WithThird(c, ic);
             node.Args.Scalar = args.Scalar;
             node.Args.Axis = args.Axis;

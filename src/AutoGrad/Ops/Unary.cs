@@ -170,22 +170,10 @@ public static unsafe partial class Ops
     // .NET's LogP1 and ExpM1 compute log(x + 1) and exp(x) − 1 directly, which lose every digit for tiny x; these
     // use the classic corrections (Goldberg's for log1p, Kahan's for expm1), accurate to a few ulp, in float64.
     private static void Log1pForward<T>(ReadOnlySpan<T> x, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (var i = 0; i < x.Length; i++)
-        {
-            y[i] = T.CreateTruncating(Log1pOf(double.CreateTruncating(x[i])));
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => MapInFloat64(x, y, &Log1pOf);
 
     private static void Expm1Forward<T>(ReadOnlySpan<T> x, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        for (var i = 0; i < x.Length; i++)
-        {
-            y[i] = T.CreateTruncating(Expm1Of(double.CreateTruncating(x[i])));
-        }
-    }
+        where T : unmanaged, IFloatingPointIeee754<T> => MapInFloat64(x, y, &Expm1Of);
 
     /// <summary>ln(1 + x): ln(u)·x/(u − 1) with u = 1 + x rounded, which cancels u's rounding error.</summary>
     internal static double Log1pOf(double x)
@@ -207,14 +195,18 @@ public static unsafe partial class Ops
         return um1 == -1 ? -1 : double.IsInfinity(u) ? u : um1 * x / Math.Log(u);
     }
 
-    private static void ErfForward<T>(ReadOnlySpan<T> x, Span<T> y)
+    /// <summary>y = f(x) elementwise, computed in float64 for either element type (scalar special functions).</summary>
+    private static void MapInFloat64<T>(ReadOnlySpan<T> x, Span<T> y, delegate*<double, double> f)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (var i = 0; i < x.Length; i++)
         {
-            y[i] = T.CreateTruncating(ErfOf(double.CreateTruncating(x[i])));
+            y[i] = T.CreateTruncating(f(double.CreateTruncating(x[i])));
         }
     }
+
+    private static void ErfForward<T>(ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T> => MapInFloat64(x, y, &ErfOf);
 
     /// <summary>
     /// erf x in float64 without cancellation: below |x| = 3 the series (2/√π) e^(−x²) Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)),
