@@ -7,8 +7,9 @@ using Spectre.Console;
 namespace AutoGrad.Cli.Commands;
 
 /// <summary>
-/// <c>autograd check</c>: verifies every op's gradient against central differences in float64 and every fused op against
-/// its composition of primitives, and reports the worst errors. Exits 1 when any row fails.
+/// <c>autograd check</c>: verifies every op's gradient against central differences in float64, every fused op against
+/// its composition of primitives, and every query (comparisons, ArgMax) against values worked out by hand, and reports
+/// the worst errors. Exits 1 when any row fails.
 /// </summary>
 internal static class CheckCommand
 {
@@ -23,13 +24,16 @@ internal static class CheckCommand
         command.SetAction(result =>
         {
             var name = result.GetValue(op);
-            var cases = All.Where(c => name is null || c.Op.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList();
-            if (cases.Count == 0)
+            bool Selected(string op) => name is null || op.Equals(name, StringComparison.OrdinalIgnoreCase);
+            var cases = All.Where(c => Selected(c.Op)).ToList();
+            var values = Values.Where(v => Selected(v.Op)).ToList();
+            if (cases.Count + values.Count == 0)
             {
-                throw new OptionException($"--op: no op named '{name}'; known ops: {string.Join(", ", All.Select(c => c.Op).Distinct())}.");
+                var known = All.Select(c => c.Op).Concat(Values.Select(v => v.Op)).Distinct();
+                throw new OptionException($"--op: no op named '{name}'; known ops: {string.Join(", ", known)}.");
             }
 
-            var rows = cases.Select(Run).ToList();
+            var rows = cases.Select(Run).Concat(values.Select(Run)).ToList();
             var failed = rows.Count(r => !r.Passed);
             if (result.GetValue(json))
             {
@@ -43,8 +47,8 @@ internal static class CheckCommand
                     table.AddRow(
                         r.Op,
                         Markup.Escape(r.Shapes),
-                        r.MaxAbsError.ToString("0.00E+00", CultureInfo.InvariantCulture),
-                        r.MaxRelError.ToString("0.00E+00", CultureInfo.InvariantCulture),
+                        r.MaxAbsError?.ToString("0.00E+00", CultureInfo.InvariantCulture) ?? "exact",
+                        r.MaxRelError?.ToString("0.00E+00", CultureInfo.InvariantCulture) ?? "exact",
                         r.Passed ? "[green]pass[/]" : "[red]FAIL[/]");
                 }
 
@@ -83,6 +87,12 @@ internal static class CheckCommand
         return new CheckRow(c.Op, c.Shapes, worstAbs, worstRel, passed);
     }
 
+    /// <summary>A query's result on a hand-worked input: it passes when it prints exactly as expected.</summary>
+    internal static CheckRow Run(OpValueCheck v) => new(v.Op, v.Case, null, null, v.Actual() == v.Expected);
+
+    /// <summary>Every query's worked values (comparisons, ArgMax, …), which have no gradient to check.</summary>
+    private static IEnumerable<OpValueCheck> Values => OpCatalog.All.SelectMany(row => row.Values);
+
     /// <summary>Every op's checks from its descriptor (<see cref="OpCatalog"/>): finite differences, then compositions.</summary>
     private static IEnumerable<OpSample> All => OpCatalog.All.SelectMany(row => row.Samples).Concat(OpCatalog.All.SelectMany(row => row.Compositions));
 
@@ -104,7 +114,7 @@ internal static class CheckCommand
     internal sealed record CheckRow(
         [property: System.Text.Json.Serialization.JsonPropertyName("op")] string Op,
         [property: System.Text.Json.Serialization.JsonPropertyName("shapes")] string Shapes,
-        [property: System.Text.Json.Serialization.JsonPropertyName("maxAbsError")] double MaxAbsError,
-        [property: System.Text.Json.Serialization.JsonPropertyName("maxRelError")] double MaxRelError,
+        [property: System.Text.Json.Serialization.JsonPropertyName("maxAbsError")] double? MaxAbsError,
+        [property: System.Text.Json.Serialization.JsonPropertyName("maxRelError")] double? MaxRelError,
         [property: System.Text.Json.Serialization.JsonPropertyName("passed")] bool Passed);
 }

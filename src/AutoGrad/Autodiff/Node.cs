@@ -121,6 +121,17 @@ internal struct NodeArgs
     /// <summary>Arguments holding two scalar parameters.</summary>
     public static NodeArgs WithScalars(double first, double second) => new() { Scalar = first, _state = new StrongBox<double>(second) };
 
+    /// <summary>Arguments holding an op's own state: any object the op defines (a condition mask, a convolution's geometry).</summary>
+    /// <param name="state">The state; ops keep it immutable, or it would change under the backward rule.</param>
+    /// <returns>The arguments.</returns>
+    public static NodeArgs Of(object state) => new() { _state = state };
+
+    /// <summary>The op's own state, as the op recorded it with <see cref="Of"/>.</summary>
+    /// <typeparam name="TState">The state's type, which the op defines.</typeparam>
+    /// <returns>The state.</returns>
+    public readonly TState State<TState>()
+        where TState : class => (TState)_state!;
+
     /// <summary>True when a reference is set (a saved tensor, labels, more inputs): one null test, for the sweep's fast path.</summary>
     public readonly bool HasReference => _state is not null;
 

@@ -167,7 +167,6 @@ internal static class Broadcast
 
     /// <summary>dst = <paramref name="src"/> repeated along the dimensions in which it broadcasts to <paramref name="dstDims"/>.</summary>
     public static void Expand<T>(ReadOnlySpan<T> src, ReadOnlySpan<int> srcDims, Span<T> dst, ReadOnlySpan<int> dstDims)
-        where T : IFloatingPointIeee754<T>
     {
         if (src.Length == dst.Length)
         {

@@ -33,6 +33,9 @@ public sealed record OpInfo
     /// <summary>Gradient checks: the op at several shapes, with inputs in its valid domain, against finite differences.</summary>
     public IReadOnlyList<OpSample> Samples { get; init; } = [];
 
+    /// <summary>For a query that is not differentiable (a comparison, <c>ArgMax</c>): its results on hand-worked inputs.</summary>
+    public IReadOnlyList<OpValueCheck> Values { get; init; } = [];
+
     /// <summary>For a fused op: the same computation from primitives, whose gradients must agree to 1e-12.</summary>
     public IReadOnlyList<OpSample> Compositions { get; init; } = [];
 
@@ -59,6 +62,13 @@ public sealed record OpInfo
 /// <param name="Inputs">Makes the inputs, fresh each call, in the op's valid domain.</param>
 /// <param name="Composed">For a fused op's composition check: the same computation from primitives; otherwise null.</param>
 public sealed record OpSample(string Op, string Shapes, Func<Tensor[], Tensor> Function, Func<Tensor[]> Inputs, Func<Tensor[], Tensor>? Composed = null);
+
+/// <summary>A query's result on one hand-worked input, compared as text (values, shape and type print exactly for integers and booleans).</summary>
+/// <param name="Op">The op under test.</param>
+/// <param name="Case">What the input exercises (ties, NaN, broadcasting), for reports.</param>
+/// <param name="Actual">Runs the op and formats its result.</param>
+/// <param name="Expected">The result worked out by hand.</param>
+public sealed record OpValueCheck(string Op, string Case, Func<string> Actual, string Expected);
 
 /// <summary>A call an op must refuse, and what its exception must say.</summary>
 /// <param name="Description">What is wrong, for reports.</param>

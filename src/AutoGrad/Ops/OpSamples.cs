@@ -14,6 +14,10 @@ internal static class OpSamples
     public static OpSample Composition(string op, Func<Tensor[], Tensor> fused, Func<Tensor[], Tensor> composed, params Func<Tensor>[] inputs) =>
         new(op, Describe(inputs) + " vs composition", fused, () => [.. inputs.Select(make => make())], composed);
 
+    /// <summary>A query's result on a hand-worked input, which must print as <paramref name="expected"/>.</summary>
+    public static OpValueCheck Value(string op, string what, Func<object> call, string expected) =>
+        new(op, what, () => call().ToString() ?? "", expected);
+
     /// <summary>A bad-input case expecting exactly <typeparamref name="TException"/>.</summary>
     public static OpBadInput Bad<TException>(string description, Func<object> call, params string[] fragments)
         where TException : Exception => new(description, typeof(TException), call, fragments);

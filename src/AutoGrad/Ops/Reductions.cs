@@ -7,7 +7,7 @@ using static AutoGrad.OpSamples;
 
 namespace AutoGrad;
 
-/// <summary>Sum, mean, maximum, minimum, log-sum-exp, variance and standard deviation over one axis or over all elements, optionally keeping the reduced axis.</summary>
+/// <summary>Sum, mean, product, maximum, minimum, log-sum-exp, variance and standard deviation over one axis or over all elements, optionally keeping the reduced axis.</summary>
 public static partial class Ops
 {
     /// <summary>Marks a reduction over every element in <see cref="NodeArgs.Axis"/>.</summary>
@@ -21,6 +21,8 @@ public static partial class Ops
     private static readonly Op s_min = new Op<MaxRule>("Min");
     private static readonly Op s_logSumExp = new Op<LogSumExpRule>("LogSumExp");
     private static readonly Op s_var = new Op<VarRule>("Var");
+    private static readonly Op s_prod = new Op<ProdRule>("Prod");
+    private static readonly Op s_prodOthers = new Op<ProdOthersRule>("ProdOthers");
 
     /// <summary>The sum over <paramref name="axis"/>, or over all elements when it is null. ∂/∂x = g broadcast back.</summary>
     /// <param name="x">The tensor.</param>
@@ -36,6 +38,17 @@ public static partial class Ops
     /// <returns>The means.</returns>
     /// <exception cref="ArgumentException">The reduced axis is empty (the mean of nothing is undefined).</exception>
     public static Tensor Mean(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_mean, x, axis, keepDims);
+
+    /// <summary>
+    /// The product over <paramref name="axis"/>, or over all elements when it is null (1 for an empty axis), multiplied
+    /// in float64. ∂/∂x_i = g ⊙ Π_{j≠i} x_j, from prefix and suffix products rather than y / x_i, so zeros in x give
+    /// the exact gradient (PyTorch's result) and the rule differentiates again any number of times.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="axis">The axis to reduce, or null for all.</param>
+    /// <param name="keepDims">Keep the reduced axis with size 1.</param>
+    /// <returns>The products.</returns>
+    public static Tensor Prod(Tensor x, int? axis = null, bool keepDims = false) => Reduction(s_prod, x, axis, keepDims);
 
     /// <summary>
     /// The maximum over <paramref name="axis"/>, or over all elements when it is null. The gradient goes to the first
@@ -104,7 +117,7 @@ public static partial class Ops
         Check.NotNull(x, op.Name, nameof(x));
         var a = axis is int given ? x.Shape.NormalizeAxis(given, op.Name) : AllAxes;
         var (outer, n, inner) = ReductionView(x.Shape, a);
-        if (n == 0 && op != s_sum)
+        if (n == 0 && op != s_sum && op != s_prod)
         {
             throw new ArgumentException($"{op.Name}: cannot reduce an empty axis of shape {x.Shape}.", nameof(x));
         }
@@ -187,10 +200,75 @@ public static partial class Ops
             return;
         }
 
+        if (op == s_prod)
+        {
+            ProdForward(x, outer, n, inner, y);
+            return;
+        }
+
         Reduce.Sum(x, outer, n, inner, y);
         if (op == s_mean)
         {
             TensorPrimitives.Divide(y, T.CreateTruncating(n), y);
+        }
+    }
+
+    private static void ProdForward<T>(ReadOnlySpan<T> x, int outer, int n, int inner, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                var product = 1.0;
+                for (var a = 0; a < n; a++)
+                {
+                    product *= double.CreateTruncating(x[(((o * n) + a) * inner) + i]);
+                }
+
+                y[(o * inner) + i] = T.CreateTruncating(product);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Π_{j≠i} x_j along the axis for every i, shaped like x: Prod's derivative, as an op of its own so that it can be
+    /// differentiated again. No division, so zeros are exact.
+    /// </summary>
+    private static Tensor ProdOthers(Tensor x, int axis)
+    {
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        var (outer, n, inner) = ReductionView(x.Shape, axis);
+        ElementType.Dispatch(x.DType, new ProdOthersForward(x, y, outer, n, inner));
+        Tape.Record(s_prodOthers, y, x, null, null, new NodeArgs { Axis = axis });
+        return y;
+    }
+
+    /// <summary>
+    /// For every slice along the axis: <paramref name="destination"/>[i] = scale · Π_{j&lt;i} x_j · Π_{j&gt;i} x_j, with the
+    /// suffix products in <paramref name="suffix"/> (n + 1 long) and the prefix carried along.
+    /// </summary>
+    private static void ExclusiveProducts<T>(ReadOnlySpan<T> x, int outer, int n, int inner, ReadOnlySpan<T> scale, Span<T> destination, Span<T> suffix)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var o = 0; o < outer; o++)
+        {
+            for (var i = 0; i < inner; i++)
+            {
+                var at = (o * n * inner) + i;
+                suffix[n] = T.One;
+                for (var a = n - 1; a >= 0; a--)
+                {
+                    suffix[a] = suffix[a + 1] * x[at + (a * inner)];
+                }
+
+                var prefix = scale.IsEmpty ? T.One : scale[(o * inner) + i];
+                for (var a = 0; a < n; a++)
+                {
+                    destination[at + (a * inner)] = prefix * suffix[a + 1];
+                    prefix *= x[at + (a * inner)];
+                }
+            }
         }
     }
 
@@ -322,6 +400,117 @@ public static partial class Ops
         }
     }
 
+    private readonly struct ProdOthersForward(Tensor x, Tensor y, int outer, int n, int inner) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            ExclusiveProducts<T>(x.Raw<T>(), outer, n, inner, default, y.Raw<T>(), new T[n + 1]);
+    }
+
+    /// <summary>Prod's rule: g times the product of the others, from prefix and suffix products.</summary>
+    private readonly struct ProdRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) =>
+            new(ExpandReduced(upstream, node) * ProdOthers(node.A!, node.Args.Axis));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (outer, n, inner) = ReductionView(node.A!.Shape, node.Args.Axis);
+            var target = tape.BeginGradient<T>(node.InA);
+            ExclusiveProducts<T>(node.A.Raw<T>(), outer, n, inner, tape.Upstream<T>(index), target.Span, tape.Scratch<T>(n + 1));
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>
+    /// ProdOthers' rule: v_m = Σ_{k≠m} u_k Π_{j∉{k,m}} x_j. The terms with k &lt; m and k &gt; m each follow a running
+    /// recurrence, so a slice costs O(n) and no division (zeros stay exact).
+    /// </summary>
+    private readonly struct ProdOthersRule : IBackwardRule
+    {
+        // In ops, for createGraph: along a new axis m, X'[m, k] = x_k with X'[m, m] = 1, so ProdOthers(X') along k is
+        // Π_{j∉{k,m}} x_j; masking u's diagonal and summing over k gives v. The n × n intermediate appears only when a
+        // third derivative is asked for.
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var x = node.A!;
+            if (node.Args.Axis == AllAxes)
+            {
+                var flat = ProdOthersVjp(Reshape(x, x.Length), Reshape(upstream, x.Length), 0);
+                return new(Reshape(flat, x.Shape.Dims));
+            }
+
+            return new(ProdOthersVjp(x, upstream, node.Args.Axis));
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (outer, n, inner) = ReductionView(node.A!.Shape, node.Args.Axis);
+            ReadOnlySpan<T> x = node.A.Raw<T>(), u = tape.Upstream<T>(index);
+            var target = tape.BeginGradient<T>(node.InA);
+            var v = target.Span;
+            Span<T> prefix = tape.Scratch<T>(n + 1), suffix = tape.Scratch<T>(n + 1);
+            for (var o = 0; o < outer; o++)
+            {
+                for (var i = 0; i < inner; i++)
+                {
+                    var at = (o * n * inner) + i;
+                    prefix[0] = T.One;
+                    for (var a = 0; a < n; a++)
+                    {
+                        prefix[a + 1] = prefix[a] * x[at + (a * inner)];
+                    }
+
+                    suffix[n] = T.One;
+                    for (var a = n - 1; a >= 0; a--)
+                    {
+                        suffix[a] = suffix[a + 1] * x[at + (a * inner)];
+                    }
+
+                    // Terms with k < m: A_{m+1} = A_m x_m + u_m prefix_m; those with k > m: B_{m−1} = B_m x_m + u_m suffix_{m+1}.
+                    var before = T.Zero;
+                    for (var m = 0; m < n; m++)
+                    {
+                        var p = at + (m * inner);
+                        v[p] = suffix[m + 1] * before;
+                        before = (before * x[p]) + (u[p] * prefix[m]);
+                    }
+
+                    var after = T.Zero;
+                    for (var m = n - 1; m >= 0; m--)
+                    {
+                        var p = at + (m * inner);
+                        v[p] += prefix[m] * after;
+                        after = (after * x[p]) + (u[p] * suffix[m + 1]);
+                    }
+                }
+            }
+
+            tape.Commit(target);
+        }
+
+        private static Tensor ProdOthersVjp(Tensor x, Tensor u, int axis)
+        {
+            var dims = x.Shape.Dims.ToArray();
+            var n = dims[axis];
+            int[] unsqueezed = [.. dims[..axis], 1, .. dims[axis..]];
+            int[] square = [.. dims[..axis], n, .. dims[axis..]];
+            var eye = new bool[n * n];
+            for (var m = 0; m < n; m++)
+            {
+                eye[(m * n) + m] = true;
+            }
+
+            int[] eyeDims = [n, n, .. Enumerable.Repeat(1, dims.Length - axis - 1)];
+            var diagonal = BoolTensor.FromArray(eye, eyeDims);
+            var others = Where(diagonal, 1.0, BroadcastTo(Reshape(x, unsqueezed), square));
+            var weights = Where(diagonal, 0.0, BroadcastTo(Reshape(u, unsqueezed), square));
+            return Sum(weights * ProdOthers(others, axis + 1), axis + 1);
+        }
+    }
+
     private readonly struct MaxRule : IBackwardRule
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node) * MaxMask(node));
@@ -363,6 +552,36 @@ public static partial class Ops
             ],
             CannotGrowBecause = "a reduction",
             Samples = [.. cases.Select(c => Gradient("Mean", v => Mean(v[0], c.Axis, c.Keep), N(23, c.Shape)))],
+        };
+        // Zeros at fixed places: one in some slices, two in others, where y / x would divide by zero.
+        Func<Tensor> WithZeros(int seed, int[] shape, params int[] zeros) => () =>
+        {
+            var t = N(seed, shape)();
+            foreach (var at in zeros)
+            {
+                t.AsSpan<double>()[at] = 0;
+            }
+
+            return t;
+        };
+        yield return new OpInfo
+        {
+            Family = "Reductions",
+            Call = "`Prod(x, axis?, keepDims)`",
+            Forward = "Π over an axis or all (1 when empty)",
+            Gradient = "g ⊙ Π of the others, from prefix and suffix products (exact at zeros)",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("prod axis", () => Prod(M23, -3), "Prod", "axis -3", "(2, 3)"),
+                Bad<ArgumentNullException>("prod null", () => Prod(null!), "Prod", "'x'"),
+            ],
+            CannotGrowBecause = "a reduction",
+            Samples =
+            [
+                .. cases.Select(c => Gradient("Prod", v => Prod(v[0], c.Axis, c.Keep), N(79, c.Shape))),
+                Gradient("Prod", v => Prod(v[0], 1), WithZeros(80, [3, 4], 1, 4, 6)),
+                Gradient("Prod", v => Prod(v[0], 0, keepDims: true), WithZeros(85, [4, 3], 0, 3, 5)),
+                Gradient("Prod", v => Prod(v[0]), WithZeros(86, [5], 2)),
+            ],
         };
         yield return new OpInfo
         {

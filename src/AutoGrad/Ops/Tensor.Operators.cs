@@ -15,6 +15,30 @@ public sealed partial class Tensor
         }
     }
 
+    /// <summary>Elementwise comparison with broadcasting; see <see cref="Ops.Greater(Tensor, Tensor)"/>.</summary>
+    /// <param name="a">The first tensor.</param>
+    /// <param name="b">The second tensor.</param>
+    /// <returns>The mask a &gt; b.</returns>
+    public static BoolTensor operator >(Tensor a, Tensor b) => Ops.Greater(a, b);
+
+    /// <summary>Elementwise comparison with broadcasting; see <see cref="Ops.Less(Tensor, Tensor)"/>.</summary>
+    /// <param name="a">The first tensor.</param>
+    /// <param name="b">The second tensor.</param>
+    /// <returns>The mask a &lt; b.</returns>
+    public static BoolTensor operator <(Tensor a, Tensor b) => Ops.Less(a, b);
+
+    /// <summary>Elementwise comparison with a number; see <see cref="Ops.Greater(Tensor, double)"/>.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="s">The number.</param>
+    /// <returns>The mask x &gt; s.</returns>
+    public static BoolTensor operator >(Tensor x, double s) => Ops.Greater(x, s);
+
+    /// <summary>Elementwise comparison with a number; see <see cref="Ops.Less(Tensor, double)"/>.</summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="s">The number.</param>
+    /// <returns>The mask x &lt; s.</returns>
+    public static BoolTensor operator <(Tensor x, double s) => Ops.Less(x, s);
+
     /// <summary>Broadcasting sum; see <see cref="Ops.Add(Tensor, Tensor)"/>.</summary>
     /// <param name="a">The first operand.</param>
     /// <param name="b">The second operand.</param>

@@ -33,6 +33,14 @@ internal static class Check
         }
     }
 
+    public static void NotNaN(double value, string op, string name)
+    {
+        if (double.IsNaN(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{op}: '{name}' is NaN, which compares unequal to everything.");
+        }
+    }
+
     public static void Labels(ReadOnlySpan<int> labels, int rows, int classes, string op)
     {
         if (labels.Length != rows)

@@ -139,6 +139,32 @@ public readonly struct Shape : IEquatable<Shape>
         return a;
     }
 
+    /// <summary>The row-major position of one element; negative indices count from the end.</summary>
+    /// <exception cref="ArgumentException">The number of indices differs from the rank.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is outside its dimension.</exception>
+    internal int FlatIndex(ReadOnlySpan<int> indices)
+    {
+        if (indices.Length != Rank)
+        {
+            throw new ArgumentException($"Indexer: {indices.Length} indices given for a tensor of shape {this} (rank {Rank}).", nameof(indices));
+        }
+
+        var flat = 0;
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var dim = Dims[i];
+            var index = indices[i] < 0 ? indices[i] + dim : indices[i];
+            if ((uint)index >= (uint)dim)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Indexer: index {indices[i]} is out of range for dimension {i} of shape {this}.");
+            }
+
+            flat = (flat * dim) + index;
+        }
+
+        return flat;
+    }
+
     /// <summary>The product of the dimensions before <paramref name="axis"/>.</summary>
     internal int Outer(int axis) => Product(Dims[..axis]);
 

@@ -157,26 +157,5 @@ public sealed partial class Tensor
         ? Clone()
         : dtype == DType.Float32 ? Wrap(ToFloatArray(), Shape) : Wrap(ToDoubleArray(), Shape);
 
-    private int FlatIndex(ReadOnlySpan<int> indices)
-    {
-        if (indices.Length != Rank)
-        {
-            throw new ArgumentException($"Indexer: {indices.Length} indices given for a tensor of shape {Shape} (rank {Rank}).", nameof(indices));
-        }
-
-        var flat = 0;
-        for (var i = 0; i < indices.Length; i++)
-        {
-            var dim = Shape.Dims[i];
-            var index = indices[i] < 0 ? indices[i] + dim : indices[i];
-            if ((uint)index >= (uint)dim)
-            {
-                throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Indexer: index {indices[i]} is out of range for dimension {i} of shape {Shape}.");
-            }
-
-            flat = (flat * dim) + index;
-        }
-
-        return flat;
-    }
+    private int FlatIndex(ReadOnlySpan<int> indices) => Shape.FlatIndex(indices);
 }

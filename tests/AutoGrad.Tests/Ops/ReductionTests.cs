@@ -25,6 +25,63 @@ public class ReductionTests
         AssertGradientsMatch(v => Ops.Max(v[0], axis, keepDims), Normal(3, shape)); // random: no ties
     }
 
+    [Theory]
+    [InlineData(null)] // every element of a (2, 3)
+    [InlineData(1)] // the middle axis of a (2, 3, 2): slices with an inner stride
+    public void Prod_differentiates_three_times_exactly_through_zeros(int? axis)
+    {
+        int[] shape = axis is null ? [2, 3] : [2, 3, 2];
+        var x = Normal(31, shape);
+        x.AsSpan<double>()[1] = 0;
+        x.AsSpan<double>()[4] = 0; // with axis 1: one slice holds two zeros, another one
+        var w1 = Normal(32, shape);
+        var w2 = Normal(33, shape);
+
+        using var tape = new Tape();
+        tape.Watch(x);
+        var d1 = tape.Gradient(Ops.Sum(Ops.Prod(x, axis)), [x], createGraph: true)[0];
+        var d2 = tape.Gradient(Ops.Sum(d1 * w1), [x], createGraph: true)[0];
+        var d3 = tape.Gradient(Ops.Sum(d2 * w2), [x])[0];
+
+        // By brute force over each slice S: the k-th derivative of Π_S is the product over S without the chosen indices.
+        var values = x.ToDoubleArray();
+        double[] a = w1.ToDoubleArray(), b = w2.ToDoubleArray();
+        double ProductWithout(int[] slice, params int[] left) => slice.Where(l => !left.Contains(l)).Aggregate(1.0, (p, l) => p * values[l]);
+        var slices = axis is null
+            ? [[0, 1, 2, 3, 4, 5]]
+            : Enumerable.Range(0, 2).SelectMany(o => Enumerable.Range(0, 2).Select(i => new[] { (o * 6) + i, (o * 6) + 2 + i, (o * 6) + 4 + i })).ToArray();
+        double[] e1 = new double[values.Length], e2 = new double[values.Length], e3 = new double[values.Length];
+        foreach (var slice in slices)
+        {
+            foreach (var k in slice)
+            {
+                e1[k] = ProductWithout(slice, k);
+                foreach (var i in slice.Where(i => i != k))
+                {
+                    e2[k] += a[i] * ProductWithout(slice, i, k);
+                    foreach (var j in slice.Where(j => j != k && j != i))
+                    {
+                        e3[k] += a[i] * b[j] * ProductWithout(slice, i, j, k);
+                    }
+                }
+            }
+        }
+
+        AssertClose(e1, d1.ToDoubleArray(), 1e-13, 1e-15);
+        AssertClose(e2, d2.ToDoubleArray(), 1e-13, 1e-15);
+        AssertClose(e3, d3.ToDoubleArray(), 1e-13, 1e-15);
+    }
+
+    [Fact]
+    public void Prod_of_an_empty_axis_is_one_and_float32_multiplies_in_float64()
+    {
+        Assert.Equal([1.0, 1.0, 1.0], Ops.Prod(Tensor.Zeros([0, 3], DType.Float64), 0).ToDoubleArray());
+
+        // 1e20 · 1e20 · 1e-30 overflows float32 halfway through; in float64 it is 1e10.
+        var y = Ops.Prod(Tensor.FromArray([1e20f, 1e20f, 1e-30f]));
+        Assert.Equal(1e10f, (float)y.ToScalar(), 1e3f);
+    }
+
     [Fact]
     public void Shapes_and_values_follow_numpy()
     {
