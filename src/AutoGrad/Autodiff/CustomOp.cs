@@ -112,14 +112,7 @@ public abstract class CustomOp
             {
                 if (nodes[i] >= 0 && op.CheckGradient(gradients, inputs, i) is { } g)
                 {
-                    if (g.DType == DType.Float32)
-                    {
-                        Write<float>(tape, nodes[i], g);
-                    }
-                    else
-                    {
-                        Write<double>(tape, nodes[i], g);
-                    }
+                    ElementType.Dispatch(g.DType, new Write(tape, nodes[i], g));
                 }
             }
         }
@@ -137,12 +130,16 @@ public abstract class CustomOp
             return new InputGradients(null, Many: checkedGradients);
         }
 
-        private static void Write<T>(Tape tape, int node, Tensor gradient)
-            where T : unmanaged, System.Numerics.INumberBase<T>
+        /// <summary>Copies a gradient the user's rule returned into its input's slot.</summary>
+        private readonly struct Write(Tape tape, int node, Tensor gradient) : IElementAction
         {
-            var target = tape.BeginGradient<T>(node);
-            gradient.Data<T>().CopyTo(target.Span);
-            tape.Commit(target);
+            public void Run<T>()
+                where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+            {
+                var target = tape.BeginGradient<T>(node);
+                gradient.Data<T>().CopyTo(target.Span);
+                tape.Commit(target);
+            }
         }
     }
 }

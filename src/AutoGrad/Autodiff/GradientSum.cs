@@ -21,17 +21,16 @@ internal static class GradientSum
         }
 
         var y = Tensor.Uninitialized(a.DType, a.Shape);
-        if (a.DType == DType.Float32)
-        {
-            TensorPrimitives.Add(a.Raw<float>(), b.Raw<float>(), y.Raw<float>());
-        }
-        else
-        {
-            TensorPrimitives.Add(a.Raw<double>(), b.Raw<double>(), y.Raw<double>());
-        }
+        ElementType.Dispatch(a.DType, new SumForward(a, b, y));
 
         Tape.Record(s_op, y, a, b);
         return y;
+    }
+
+    private readonly struct SumForward(Tensor a, Tensor b, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => TensorPrimitives.Add<T>(a.Raw<T>(), b.Raw<T>(), y.Raw<T>());
     }
 
     private readonly struct Rule : IBackwardRule

@@ -10,8 +10,7 @@ public sealed partial class Tape
     /// <summary>Throws when a just-recorded output holds a NaN or an infinity.</summary>
     private void CheckForward(Tensor output)
     {
-        var bad = output.DType == DType.Float32 ? Reduce.FirstNonFinite<float>(output.Raw<float>()) : Reduce.FirstNonFinite<double>(output.Raw<double>());
-        if (bad is { } value)
+        if (output.FirstNonFinite() is { } value)
         {
             var node = output.Node;
             var op = _nodes[node].Op.Name;
@@ -38,8 +37,7 @@ public sealed partial class Tape
             }
 
             var length = _nodes[input].Output.Length;
-            var bad = node.Output.DType == DType.Float32 ? Reduce.FirstNonFinite<float>(Slot<float>(input, length)) : Reduce.FirstNonFinite<double>(Slot<double>(input, length));
-            if (bad is { } value)
+            if (ElementType.Dispatch<SlotNonFinite, double?>(node.Output.DType, new SlotNonFinite(this, input, length)) is { } value)
             {
                 throw new AnomalyException(
                     $"Anomaly: the backward rule of {node.Op.Name} (node {index} of the tape) produced {Describe(value)} in the gradient of its input node {input} (shape {_nodes[input].Output.Shape}).")
@@ -49,6 +47,13 @@ public sealed partial class Tape
                 };
             }
         }
+    }
+
+    /// <summary>The first NaN or infinity in a node's gradient slot, or null.</summary>
+    private readonly struct SlotNonFinite(Tape tape, int node, int length) : IElementFunction<double?>
+    {
+        public double? Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => Reduce.FirstNonFinite<T>(tape.Slot<T>(node, length));
     }
 
     private static string Describe(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "+∞" : "−∞";

@@ -181,14 +181,7 @@ public sealed partial class Tape
                 continue;
             }
 
-            if (leaf.DType == DType.Float32)
-            {
-                leaf.AccumulateGradient<float>(Slot<float>(node, leaf.Length));
-            }
-            else
-            {
-                leaf.AccumulateGradient<double>(Slot<double>(node, leaf.Length));
-            }
+            ElementType.Dispatch(leaf.DType, new SlotStep(this, node, leaf, SlotStep.Kind.Accumulate));
         }
 
         _gradientsTaken = !retainGraph;
@@ -279,10 +272,7 @@ public sealed partial class Tape
             }
 
             outputGradient.EnsureAlive(op);
-            var bad = outputGradient.DType == DType.Float32
-                ? Reduce.FirstNonFinite<float>(outputGradient.Raw<float>())
-                : Reduce.FirstNonFinite<double>(outputGradient.Raw<double>());
-            if (bad is { } value)
+            if (outputGradient.FirstNonFinite() is { } value)
             {
                 // A non-finite seed turns every gradient into NaN or infinity; refuse it rather than return them.
                 throw new ArgumentException($"{op}: outputGradient holds {Describe(value)}, not a finite number.", nameof(outputGradient));
@@ -320,14 +310,7 @@ public sealed partial class Tape
             return;
         }
 
-        if (output.DType == DType.Float32)
-        {
-            Seed<float>(root, outputGradient);
-        }
-        else
-        {
-            Seed<double>(root, outputGradient);
-        }
+        ElementType.Dispatch(output.DType, new SlotStep(this, root, outputGradient, SlotStep.Kind.Seed));
 
         for (var i = root; i >= 0; i--)
         {
@@ -416,16 +399,45 @@ public sealed partial class Tape
             return result;
         }
 
-        if (like.DType == DType.Float32)
+        ElementType.Dispatch(like.DType, new SlotStep(this, node, result, SlotStep.Kind.CopyOut));
+        return result;
+    }
+
+    /// <summary>One element-typed step on a node's gradient slot.</summary>
+    /// <param name="tape">The tape.</param>
+    /// <param name="node">The node whose slot is read or seeded.</param>
+    /// <param name="tensor">The leaf to accumulate into, the output gradient to seed from (null: ones), or the copy to fill.</param>
+    /// <param name="kind">Which step.</param>
+    private readonly struct SlotStep(Tape tape, int node, Tensor? tensor, SlotStep.Kind kind) : IElementAction
+    {
+        public enum Kind
         {
-            Slot<float>(node, like.Length).CopyTo(result.Data<float>());
-        }
-        else
-        {
-            Slot<double>(node, like.Length).CopyTo(result.Data<double>());
+            /// <summary>Add the slot into the leaf's <see cref="Tensor.Grad"/>.</summary>
+            Accumulate,
+
+            /// <summary>Start the sweep: the slot holds the output gradient (ones when none is given).</summary>
+            Seed,
+
+            /// <summary>Copy the slot into a fresh tensor.</summary>
+            CopyOut,
         }
 
-        return result;
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            switch (kind)
+            {
+                case Kind.Accumulate:
+                    tensor!.AccumulateGradient<T>(tape.Slot<T>(node, tensor.Length));
+                    break;
+                case Kind.Seed:
+                    tape.Seed<T>(node, tensor);
+                    break;
+                default:
+                    tape.Slot<T>(node, tensor!.Length).CopyTo(tensor.Data<T>());
+                    break;
+            }
+        }
     }
 
     private Span<T> Slot<T>(int node, int length)

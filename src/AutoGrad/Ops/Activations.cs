@@ -42,14 +42,7 @@ public static partial class Ops
     {
         Check.NotNull(x, "Gelu", nameof(x));
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.DType == DType.Float32)
-        {
-            GeluForward<float>(x.Raw<float>(), y.Raw<float>(), tanhApproximation);
-        }
-        else
-        {
-            GeluForward<double>(x.Raw<double>(), y.Raw<double>(), tanhApproximation);
-        }
+        ElementType.Dispatch(x.DType, new GeluForward(x, y, tanhApproximation));
 
         Tape.Record(s_gelu, y, x, null, null, new NodeArgs { Scalar = tanhApproximation ? 1 : 0 });
         return y;
@@ -128,17 +121,17 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.DType == DType.Float32)
-        {
-            TensorPrimitives.Clamp(x.Raw<float>(), (float)min, (float)max, y.Raw<float>());
-        }
-        else
-        {
-            TensorPrimitives.Clamp(x.Raw<double>(), min, max, y.Raw<double>());
-        }
+        ElementType.Dispatch(x.DType, new ClampForward(x, min, max, y));
 
         Tape.Record(op, y, x, null, null, NodeArgs.WithScalars(min, max));
         return y;
+    }
+
+    private readonly struct ClampForward(Tensor x, double min, double max, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            TensorPrimitives.Clamp<T>(x.Raw<T>(), T.CreateTruncating(min), T.CreateTruncating(max), y.Raw<T>());
     }
 
     private readonly struct ClampRule : IBackwardRule
@@ -171,26 +164,24 @@ public static partial class Ops
     {
         Check.NotNull(x, op.Name, nameof(x));
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.DType == DType.Float32)
-        {
-            ActivateForward<float, TFn>(x.Raw<float>(), y.Raw<float>(), parameter);
-        }
-        else
-        {
-            ActivateForward<double, TFn>(x.Raw<double>(), y.Raw<double>(), parameter);
-        }
+        ElementType.Dispatch(x.DType, new ActivateForward<TFn>(x, y, parameter));
 
         Tape.Record(op, y, x, null, null, new NodeArgs { Scalar = parameter });
         return y;
     }
 
-    private static void ActivateForward<T, TFn>(ReadOnlySpan<T> x, Span<T> y, double parameter)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct ActivateForward<TFn>(Tensor xTensor, Tensor yTensor, double parameter) : IElementAction
         where TFn : struct, IActivation
     {
-        for (var i = 0; i < x.Length; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            y[i] = T.CreateTruncating(TFn.Value(double.CreateTruncating(x[i]), parameter));
+            ReadOnlySpan<T> x = xTensor.Raw<T>();
+            Span<T> y = yTensor.Raw<T>();
+            for (var i = 0; i < x.Length; i++)
+            {
+                y[i] = T.CreateTruncating(TFn.Value(double.CreateTruncating(x[i]), parameter));
+            }
         }
     }
 
@@ -317,15 +308,20 @@ public static partial class Ops
     private static double Logistic(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
     // Computed in float64 for either element type: the erf series and the cube are where float32 would lose digits.
-    private static void GeluForward<T>(ReadOnlySpan<T> x, Span<T> y, bool tanhApproximation)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct GeluForward(Tensor xTensor, Tensor yTensor, bool tanhApproximation) : IElementAction
     {
-        for (var i = 0; i < x.Length; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var v = double.CreateTruncating(x[i]);
-            y[i] = T.CreateTruncating(tanhApproximation
-                ? 0.5 * v * (1 + Math.Tanh(s_sqrt2OverPi * (v + (0.044715 * v * v * v))))
-                : 0.5 * v * (1 + ErfOf(v / s_sqrt2)));
+            ReadOnlySpan<T> x = xTensor.Raw<T>();
+            Span<T> y = yTensor.Raw<T>();
+            for (var i = 0; i < x.Length; i++)
+            {
+                var v = double.CreateTruncating(x[i]);
+                y[i] = T.CreateTruncating(tanhApproximation
+                    ? 0.5 * v * (1 + Math.Tanh(s_sqrt2OverPi * (v + (0.044715 * v * v * v))))
+                    : 0.5 * v * (1 + ErfOf(v / s_sqrt2)));
+            }
         }
     }
 

@@ -34,30 +34,26 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], weight.Shape[1]], "Affine", x.Shape, weight.Shape));
-        if (x.DType == DType.Float32)
-        {
-            AffineForward<float>(x, weight, bias, y);
-        }
-        else
-        {
-            AffineForward<double>(x, weight, bias, y);
-        }
+        ElementType.Dispatch(x.DType, new AffineForward(x, weight, bias, y));
 
         Tape.Record(s_affine, y, x, weight, bias);
         return y;
     }
 
-    private static void AffineForward<T>(Tensor x, Tensor weight, Tensor bias, Tensor y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct AffineForward(Tensor x, Tensor weight, Tensor bias, Tensor y) : IElementAction
     {
-        int n = y.Shape[0], d = weight.Shape[0], m = weight.Shape[1];
-        var yv = y.Raw<T>();
-        Gemm.Multiply<T>(false, false, n, m, d, x.Raw<T>(), weight.Raw<T>(), yv, accumulate: false);
-        var b = bias.Raw<T>();
-        for (var i = 0; i < n; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var row = yv.Slice(i * m, m);
-            TensorPrimitives.Add(row, b, row);
+            int n = y.Shape[0], d = weight.Shape[0], m = weight.Shape[1];
+            var yv = y.Raw<T>();
+            Gemm.Multiply<T>(false, false, n, m, d, x.Raw<T>(), weight.Raw<T>(), yv, accumulate: false);
+            var b = bias.Raw<T>();
+            for (var i = 0; i < n; i++)
+            {
+                var row = yv.Slice(i * m, m);
+                TensorPrimitives.Add(row, b, row);
+            }
         }
     }
 

@@ -113,48 +113,44 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(a.DType, shape);
-        if (a.DType == DType.Float32)
-        {
-            BinaryForward<float>(op, a, b, y);
-        }
-        else
-        {
-            BinaryForward<double>(op, a, b, y);
-        }
+        ElementType.Dispatch(a.DType, new BinaryForward(op, a, b, y));
 
         Tape.Record(op, y, a, b);
         return y;
     }
 
-    private static void BinaryForward<T>(Op op, Tensor a, Tensor b, Tensor y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct BinaryForward(Op op, Tensor a, Tensor b, Tensor y) : IElementAction
     {
-        ReadOnlySpan<T> x1 = a.Raw<T>(), x2 = b.Raw<T>();
-        var d = y.Raw<T>();
-        ReadOnlySpan<int> da = a.Shape.Dims, db = b.Shape.Dims, dy = y.Shape.Dims;
-        if (op == s_add)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            Broadcast.Binary<T, BinaryKernels.Add<T>>(x1, da, x2, db, d, dy);
-        }
-        else if (op == s_subtract)
-        {
-            Broadcast.Binary<T, BinaryKernels.Subtract<T>>(x1, da, x2, db, d, dy);
-        }
-        else if (op == s_multiply)
-        {
-            Broadcast.Binary<T, BinaryKernels.Multiply<T>>(x1, da, x2, db, d, dy);
-        }
-        else if (op == s_maximum)
-        {
-            Broadcast.Binary<T, BinaryKernels.Maximum<T>>(x1, da, x2, db, d, dy);
-        }
-        else if (op == s_minimum)
-        {
-            Broadcast.Binary<T, BinaryKernels.Minimum<T>>(x1, da, x2, db, d, dy);
-        }
-        else
-        {
-            Broadcast.Binary<T, BinaryKernels.Divide<T>>(x1, da, x2, db, d, dy);
+            ReadOnlySpan<T> x1 = a.Raw<T>(), x2 = b.Raw<T>();
+            var d = y.Raw<T>();
+            ReadOnlySpan<int> da = a.Shape.Dims, db = b.Shape.Dims, dy = y.Shape.Dims;
+            if (op == s_add)
+            {
+                Broadcast.Binary<T, BinaryKernels.Add<T>>(x1, da, x2, db, d, dy);
+            }
+            else if (op == s_subtract)
+            {
+                Broadcast.Binary<T, BinaryKernels.Subtract<T>>(x1, da, x2, db, d, dy);
+            }
+            else if (op == s_multiply)
+            {
+                Broadcast.Binary<T, BinaryKernels.Multiply<T>>(x1, da, x2, db, d, dy);
+            }
+            else if (op == s_maximum)
+            {
+                Broadcast.Binary<T, BinaryKernels.Maximum<T>>(x1, da, x2, db, d, dy);
+            }
+            else if (op == s_minimum)
+            {
+                Broadcast.Binary<T, BinaryKernels.Minimum<T>>(x1, da, x2, db, d, dy);
+            }
+            else
+            {
+                Broadcast.Binary<T, BinaryKernels.Divide<T>>(x1, da, x2, db, d, dy);
+            }
         }
     }
 
@@ -163,39 +159,38 @@ public static partial class Ops
         Check.NotNull(x, name, nameof(x));
         Check.Finite(s, name, nameof(s));
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.DType == DType.Float32)
-        {
-            ScalarForward(kind, x.Raw<float>(), (float)s, y.Raw<float>());
-        }
-        else
-        {
-            ScalarForward(kind, x.Raw<double>(), s, y.Raw<double>());
-        }
+        ElementType.Dispatch(x.DType, new ScalarForward(kind, x, s, y));
 
         Tape.Record(s_scalarArithmetic, y, x, null, null, new NodeArgs { Axis = (int)kind, Scalar = s });
         return y;
     }
 
-    private static void ScalarForward<T>(ScalarArithmetic kind, ReadOnlySpan<T> x, T s, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct ScalarForward(ScalarArithmetic kind, Tensor xTensor, double sValue, Tensor yTensor) : IElementAction
     {
-        switch (kind)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            case ScalarArithmetic.Add:
-                TensorPrimitives.Add(x, s, y);
-                break;
-            case ScalarArithmetic.SubtractFrom:
-                TensorPrimitives.Subtract(s, x, y);
-                break;
-            case ScalarArithmetic.Multiply:
-                TensorPrimitives.Multiply(x, s, y);
-                break;
-            case ScalarArithmetic.DivideBy:
-                TensorPrimitives.Divide(x, s, y);
-                break;
-            default:
-                TensorPrimitives.Divide(s, x, y);
-                break;
+            ReadOnlySpan<T> x = xTensor.Raw<T>();
+            var s = T.CreateTruncating(sValue);
+            Span<T> y = yTensor.Raw<T>();
+            switch (kind)
+            {
+                case ScalarArithmetic.Add:
+                    TensorPrimitives.Add(x, s, y);
+                    break;
+                case ScalarArithmetic.SubtractFrom:
+                    TensorPrimitives.Subtract(s, x, y);
+                    break;
+                case ScalarArithmetic.Multiply:
+                    TensorPrimitives.Multiply(x, s, y);
+                    break;
+                case ScalarArithmetic.DivideBy:
+                    TensorPrimitives.Divide(x, s, y);
+                    break;
+                default:
+                    TensorPrimitives.Divide(s, x, y);
+                    break;
+            }
         }
     }
 
@@ -295,16 +290,14 @@ public static partial class Ops
         private static Tensor Weights(Tensor input, Tensor other, Tensor output)
         {
             var weights = Tensor.Uninitialized(output.DType, output.Shape);
-            if (output.DType == DType.Float32)
-            {
-                WeightsInto(input, other, weights.Raw<float>(), output.Shape.Dims);
-            }
-            else
-            {
-                WeightsInto(input, other, weights.Raw<double>(), output.Shape.Dims);
-            }
-
+            ElementType.Dispatch(output.DType, new WeightsForward(input, other, weights));
             return weights;
+        }
+
+        private readonly struct WeightsForward(Tensor input, Tensor other, Tensor weights) : IElementAction
+        {
+            public void Run<T>()
+                where T : unmanaged, IFloatingPointIeee754<T> => WeightsInto<T>(input, other, weights.Raw<T>(), weights.Shape.Dims);
         }
 
         private static void WeightsInto<T>(Tensor input, Tensor other, Span<T> weights, ReadOnlySpan<int> dims)

@@ -47,43 +47,40 @@ public static partial class Ops
     private static Tensor CrossEntropyErrorCore(Tensor y, Tensor? target, ReadOnlyMemory<int> labels)
     {
         var loss = Tensor.Uninitialized(y.DType, Shape.Scalar);
-        if (y.DType == DType.Float32)
-        {
-            loss.Raw<float>()[0] = CrossEntropyErrorForward<float>(y, target, labels.Span);
-        }
-        else
-        {
-            loss.Raw<double>()[0] = CrossEntropyErrorForward<double>(y, target, labels.Span);
-        }
+        ElementType.Dispatch(y.DType, new CrossEntropyErrorForward(y, target, labels, loss));
 
         Tape.Record(s_crossEntropyError, loss, y, target, null, target is null ? NodeArgs.WithLabels(labels) : default);
         return loss;
     }
 
-    private static T CrossEntropyErrorForward<T>(Tensor y, Tensor? target, ReadOnlySpan<int> labels)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct CrossEntropyErrorForward(Tensor y, Tensor? target, ReadOnlyMemory<int> labelMemory, Tensor loss) : IElementAction
     {
-        var ys = y.Raw<T>();
-        var delta = T.CreateTruncating(CrossEntropyDelta);
-        var total = 0.0; // float64, so a large float32 batch does not drift
-        if (target is null)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var classes = y.Shape[-1];
-            for (var i = 0; i < labels.Length; i++)
+            var labels = labelMemory.Span;
+            var ys = y.Raw<T>();
+            var delta = T.CreateTruncating(CrossEntropyDelta);
+            var total = 0.0; // float64, so a large float32 batch does not drift
+            if (target is null)
             {
-                total -= double.CreateTruncating(T.Log(ys[(i * classes) + labels[i]] + delta));
+                var classes = y.Shape[-1];
+                for (var i = 0; i < labels.Length; i++)
+                {
+                    total -= double.CreateTruncating(T.Log(ys[(i * classes) + labels[i]] + delta));
+                }
             }
-        }
-        else
-        {
-            var t = target.Raw<T>();
-            for (var i = 0; i < ys.Length; i++)
+            else
             {
-                total -= double.CreateTruncating(t[i] * T.Log(ys[i] + delta));
+                var t = target.Raw<T>();
+                for (var i = 0; i < ys.Length; i++)
+                {
+                    total -= double.CreateTruncating(t[i] * T.Log(ys[i] + delta));
+                }
             }
-        }
 
-        return T.CreateTruncating(total / SampleCount(y));
+            loss.Raw<T>()[0] = T.CreateTruncating(total / SampleCount(y));
+        }
     }
 
     private readonly struct CrossEntropyErrorRule : IBackwardRule

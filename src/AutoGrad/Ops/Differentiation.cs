@@ -20,20 +20,33 @@ public static partial class Ops
     private static Tensor Constant(Tensor like, Func<double, double> f)
     {
         var values = like.ToDoubleArray();
-        var result = Tensor.Uninitialized(like.DType, like.Shape);
         for (var i = 0; i < values.Length; i++)
         {
-            if (like.DType == DType.Float32)
-            {
-                result.Raw<float>()[i] = (float)f(values[i]);
-            }
-            else
-            {
-                result.Raw<double>()[i] = f(values[i]);
-            }
+            values[i] = f(values[i]);
         }
 
+        return FromDoubles(values, like);
+    }
+
+    /// <summary><paramref name="values"/> in a tensor of <paramref name="like"/>'s shape and element type.</summary>
+    private static Tensor FromDoubles(double[] values, Tensor like)
+    {
+        var result = Tensor.Uninitialized(like.DType, like.Shape);
+        ElementType.Dispatch(like.DType, new ConvertInto(values, result));
         return result;
+    }
+
+    private readonly struct ConvertInto(double[] values, Tensor result) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var destination = result.Raw<T>();
+            for (var i = 0; i < values.Length; i++)
+            {
+                destination[i] = T.CreateTruncating(values[i]);
+            }
+        }
     }
 
     /// <summary>The upstream gradient of a reduction, given its reduced dimensions back and broadcast to the input's shape.</summary>
@@ -50,24 +63,20 @@ public static partial class Ops
         var x = node.A!;
         var (outer, n, inner) = ReductionView(x.Shape, node.Args.Axis);
         var mask = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.DType == DType.Float32)
-        {
-            FillMaxMask<float>(x, node.Output, mask, outer, n, inner);
-        }
-        else
-        {
-            FillMaxMask<double>(x, node.Output, mask, outer, n, inner);
-        }
+        ElementType.Dispatch(x.DType, new FillMaxMask(x, node.Output, mask, outer, n, inner));
 
         return mask;
     }
 
-    private static void FillMaxMask<T>(Tensor x, Tensor max, Tensor mask, int outer, int n, int inner)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct FillMaxMask(Tensor x, Tensor max, Tensor mask, int outer, int n, int inner) : IElementAction
     {
-        var ones = new T[max.Length];
-        Array.Fill(ones, T.One);
-        Reduce.MaxBackward<T>(x.Raw<T>(), max.Raw<T>(), ones, outer, n, inner, mask.Raw<T>());
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var ones = new T[max.Length];
+            Array.Fill(ones, T.One);
+            Reduce.MaxBackward<T>(x.Raw<T>(), max.Raw<T>(), ones, outer, n, inner, mask.Raw<T>());
+        }
     }
 
     private static int[] InversePermutation(int[] perm)
@@ -85,25 +94,13 @@ public static partial class Ops
     private static Tensor OneHot(Tensor like, ReadOnlySpan<int> labels)
     {
         var classes = like.Shape[-1];
-        var result = Tensor.Uninitialized(like.DType, like.Shape);
-        if (like.DType == DType.Float32)
+        var values = new double[like.Length];
+        for (var i = 0; i < labels.Length; i++)
         {
-            result.Raw<float>().Clear();
-            for (var i = 0; i < labels.Length; i++)
-            {
-                result.Raw<float>()[(i * classes) + labels[i]] = 1;
-            }
-        }
-        else
-        {
-            result.Raw<double>().Clear();
-            for (var i = 0; i < labels.Length; i++)
-            {
-                result.Raw<double>()[(i * classes) + labels[i]] = 1;
-            }
+            values[(i * classes) + labels[i]] = 1;
         }
 
-        return result;
+        return FromDoubles(values, like);
     }
 
     /// <summary>Zeros of <paramref name="rows"/> rows with <paramref name="g"/> at rows start …: the adjoint of <see cref="Slice"/>.</summary>
@@ -113,45 +110,45 @@ public static partial class Ops
         dims[0] = rows;
         var y = Tensor.Uninitialized(g.DType, Shape.FromOwned(dims, "PadRows"));
         var offset = start * g.Shape.Inner(0);
-        if (g.DType == DType.Float32)
-        {
-            y.Raw<float>().Clear();
-            g.Raw<float>().CopyTo(y.Raw<float>()[offset..]);
-        }
-        else
-        {
-            y.Raw<double>().Clear();
-            g.Raw<double>().CopyTo(y.Raw<double>()[offset..]);
-        }
-
+        ElementType.Dispatch(g.DType, new PadRowsForward(g, y, offset));
         Tape.Record(s_padRows, y, g, null, null, new NodeArgs { Index = start });
         return y;
+    }
+
+    private readonly struct PadRowsForward(Tensor g, Tensor y, int offset) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var padded = y.Raw<T>();
+            padded.Clear();
+            g.Raw<T>().CopyTo(padded[offset..]);
+        }
     }
 
     /// <summary>(rows, classes) zeros with g[i] at (i, labels[i]): the adjoint of <see cref="Gather"/>.</summary>
     internal static Tensor ScatterLabels(Tensor g, ReadOnlyMemory<int> labels, int classes)
     {
         var y = Tensor.Uninitialized(g.DType, Shape.FromOwned([labels.Length, classes], "ScatterLabels"));
-        if (g.DType == DType.Float32)
-        {
-            Scatter<float>(g.Raw<float>(), labels.Span, classes, y.Raw<float>());
-        }
-        else
-        {
-            Scatter<double>(g.Raw<double>(), labels.Span, classes, y.Raw<double>());
-        }
+        ElementType.Dispatch(g.DType, new Scatter(g, labels, classes, y));
 
         Tape.Record(s_scatterLabels, y, g, null, null, NodeArgs.WithLabels(labels));
         return y;
     }
 
-    private static void Scatter<T>(ReadOnlySpan<T> g, ReadOnlySpan<int> labels, int classes, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct Scatter(Tensor gTensor, ReadOnlyMemory<int> labelsMemory, int classes, Tensor yTensor) : IElementAction
     {
-        y.Clear();
-        for (var i = 0; i < labels.Length; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            y[(i * classes) + labels[i]] = g[i];
+            ReadOnlySpan<T> g = gTensor.Raw<T>();
+            var labels = labelsMemory.Span;
+            Span<T> y = yTensor.Raw<T>();
+            y.Clear();
+            for (var i = 0; i < labels.Length; i++)
+            {
+                y[(i * classes) + labels[i]] = g[i];
+            }
         }
     }
 

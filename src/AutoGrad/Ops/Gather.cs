@@ -24,24 +24,24 @@ public static partial class Ops
         int rows = x.Shape[0], classes = x.Shape[1];
         Check.Labels(labels.Span, rows, classes, "Gather");
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([rows], "Gather"));
-        if (x.DType == DType.Float32)
-        {
-            GatherForward<float>(x.Raw<float>(), labels.Span, classes, y.Raw<float>());
-        }
-        else
-        {
-            GatherForward<double>(x.Raw<double>(), labels.Span, classes, y.Raw<double>());
-        }
+        ElementType.Dispatch(x.DType, new GatherForward(x, labels, classes, y));
 
         Tape.Record(s_gather, y, x, null, null, NodeArgs.WithLabels(labels));
         return y;
     }
 
-    private static void GatherForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<int> labels, int classes, Span<T> y)
+    private readonly struct GatherForward(Tensor x, ReadOnlyMemory<int> labels, int classes, Tensor y) : IElementAction
     {
-        for (var i = 0; i < labels.Length; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            y[i] = x[(i * classes) + labels[i]];
+            ReadOnlySpan<T> values = x.Raw<T>();
+            var picked = y.Raw<T>();
+            var rows = labels.Span;
+            for (var i = 0; i < rows.Length; i++)
+            {
+                picked[i] = values[(i * classes) + rows[i]];
+            }
         }
     }
 

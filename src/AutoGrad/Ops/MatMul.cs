@@ -69,30 +69,26 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(a.DType, shape);
-        if (a.DType == DType.Float32)
-        {
-            MatMulForward<float>(a, b, y);
-        }
-        else
-        {
-            MatMulForward<double>(a, b, y);
-        }
+        ElementType.Dispatch(a.DType, new MatMulForward(a, b, y));
 
         Tape.Record(s_matMul, y, a, b);
         return y;
     }
 
-    private static void MatMulForward<T>(Tensor a, Tensor b, Tensor y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct MatMulForward(Tensor a, Tensor b, Tensor y) : IElementAction
     {
-        int m = a.Shape[-2], k = a.Shape[-1], n = b.Shape[-1];
-        ReadOnlySpan<T> av = a.Raw<T>(), bv = b.Raw<T>();
-        var yv = y.Raw<T>();
-        var batches = y.Length / Math.Max(1, m * n);
-        for (var i = 0; i < batches; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var (offA, offB) = BatchOffsets(y.Shape, a.Shape, b.Shape, i);
-            Gemm.Multiply(false, false, m, n, k, av.Slice(offA * m * k, m * k), bv.Slice(offB * k * n, k * n), yv.Slice(i * m * n, m * n), accumulate: false);
+            int m = a.Shape[-2], k = a.Shape[-1], n = b.Shape[-1];
+            ReadOnlySpan<T> av = a.Raw<T>(), bv = b.Raw<T>();
+            var yv = y.Raw<T>();
+            var batches = y.Length / Math.Max(1, m * n);
+            for (var i = 0; i < batches; i++)
+            {
+                var (offA, offB) = BatchOffsets(y.Shape, a.Shape, b.Shape, i);
+                Gemm.Multiply(false, false, m, n, k, av.Slice(offA * m * k, m * k), bv.Slice(offB * k * n, k * n), yv.Slice(i * m * n, m * n), accumulate: false);
+            }
         }
     }
 

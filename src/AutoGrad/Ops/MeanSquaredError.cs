@@ -24,24 +24,21 @@ public static partial class Ops
         CheckTarget(y, target, "MeanSquaredError");
         var difference = Tensor.Uninitialized(y.DType, y.Shape);
         var loss = Tensor.Uninitialized(y.DType, Shape.Scalar);
-        if (y.DType == DType.Float32)
-        {
-            loss.Raw<float>()[0] = MeanSquaredErrorForward<float>(y.Raw<float>(), target.Raw<float>(), difference.Raw<float>(), SampleCount(y));
-        }
-        else
-        {
-            loss.Raw<double>()[0] = MeanSquaredErrorForward<double>(y.Raw<double>(), target.Raw<double>(), difference.Raw<double>(), SampleCount(y));
-        }
+        ElementType.Dispatch(y.DType, new MeanSquaredErrorForward(y, target, difference, loss));
 
         Tape.Record(s_meanSquaredError, loss, y, target, null, new NodeArgs { Saved = difference });
         return loss;
     }
 
-    private static T MeanSquaredErrorForward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> t, Span<T> difference, int samples)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct MeanSquaredErrorForward(Tensor y, Tensor target, Tensor difference, Tensor loss) : IElementAction
     {
-        TensorPrimitives.Subtract(y, t, difference);
-        return TensorPrimitives.SumOfSquares<T>(difference) / T.CreateTruncating(2 * samples);
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var d = difference.Raw<T>();
+            TensorPrimitives.Subtract<T>(y.Raw<T>(), target.Raw<T>(), d);
+            loss.Raw<T>()[0] = TensorPrimitives.SumOfSquares<T>(d) / T.CreateTruncating(2 * SampleCount(y));
+        }
     }
 
     private readonly struct MeanSquaredErrorRule : IBackwardRule

@@ -126,49 +126,40 @@ public static partial class Ops
         if (op == s_var)
         {
             // Var's backward needs the correction, not keep-dims (the upstream's shape tells that), so it takes Scalar.
-            if (x.DType == DType.Float32)
-            {
-                VarianceForward<float>(x.Raw<float>(), outer, n, inner, correction, y.Raw<float>());
-            }
-            else
-            {
-                VarianceForward<double>(x.Raw<double>(), outer, n, inner, correction, y.Raw<double>());
-            }
+            ElementType.Dispatch(x.DType, new VarianceForward(x, outer, n, inner, correction, y));
 
             Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a, Scalar = correction });
             return y;
         }
 
-        if (x.DType == DType.Float32)
-        {
-            ReduceForward<float>(op, x.Raw<float>(), outer, n, inner, y.Raw<float>());
-        }
-        else
-        {
-            ReduceForward<double>(op, x.Raw<double>(), outer, n, inner, y.Raw<double>());
-        }
+        ElementType.Dispatch(x.DType, new ReduceForward(op, x, outer, n, inner, y));
 
         Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a, KeepDims = keepDims });
         return y;
     }
 
     /// <summary>Σ (x − mean)² / (n − correction) per slice, both passes summed in float64.</summary>
-    private static void VarianceForward<T>(ReadOnlySpan<T> x, int outer, int n, int inner, int correction, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct VarianceForward(Tensor xTensor, int outer, int n, int inner, int correction, Tensor yTensor) : IElementAction
     {
-        for (var o = 0; o < outer; o++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            for (var i = 0; i < inner; i++)
+            ReadOnlySpan<T> x = xTensor.Raw<T>();
+            Span<T> y = yTensor.Raw<T>();
+            for (var o = 0; o < outer; o++)
             {
-                var mean = SliceMean(x, o, n, inner, i);
-                var squares = 0.0;
-                for (var a = 0; a < n; a++)
+                for (var i = 0; i < inner; i++)
                 {
-                    var d = double.CreateTruncating(x[(((o * n) + a) * inner) + i]) - mean;
-                    squares += d * d;
-                }
+                    var mean = SliceMean(x, o, n, inner, i);
+                    var squares = 0.0;
+                    for (var a = 0; a < n; a++)
+                    {
+                        var d = double.CreateTruncating(x[(((o * n) + a) * inner) + i]) - mean;
+                        squares += d * d;
+                    }
 
-                y[(o * inner) + i] = T.CreateTruncating(squares / (n - correction));
+                    y[(o * inner) + i] = T.CreateTruncating(squares / (n - correction));
+                }
             }
         }
     }
@@ -185,31 +176,36 @@ public static partial class Ops
         return sum / n;
     }
 
-    private static void ReduceForward<T>(Op op, ReadOnlySpan<T> x, int outer, int n, int inner, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct ReduceForward(Op op, Tensor xTensor, int outer, int n, int inner, Tensor yTensor) : IElementAction
     {
-        if (op == s_logSumExp)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            Kernels.Softmax.LogSumExp(x, y, outer, n, inner);
-            return;
-        }
+            ReadOnlySpan<T> x = xTensor.Raw<T>();
+            Span<T> y = yTensor.Raw<T>();
+            if (op == s_logSumExp)
+            {
+                Kernels.Softmax.LogSumExp(x, y, outer, n, inner);
+                return;
+            }
 
-        if (op == s_max || op == s_min)
-        {
-            Reduce.Extremum(x, outer, n, inner, y, minimum: op == s_min);
-            return;
-        }
+            if (op == s_max || op == s_min)
+            {
+                Reduce.Extremum(x, outer, n, inner, y, minimum: op == s_min);
+                return;
+            }
 
-        if (op == s_prod)
-        {
-            ProdForward(x, outer, n, inner, y);
-            return;
-        }
+            if (op == s_prod)
+            {
+                ProdForward(x, outer, n, inner, y);
+                return;
+            }
 
-        Reduce.Sum(x, outer, n, inner, y);
-        if (op == s_mean)
-        {
-            TensorPrimitives.Divide(y, T.CreateTruncating(n), y);
+            Reduce.Sum(x, outer, n, inner, y);
+            if (op == s_mean)
+            {
+                TensorPrimitives.Divide(y, T.CreateTruncating(n), y);
+            }
         }
     }
 

@@ -130,14 +130,7 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(x.DType, target);
-        if (x.DType == DType.Float32)
-        {
-            Broadcast.Expand<float>(x.Raw<float>(), x.Shape.Dims, y.Raw<float>(), target.Dims);
-        }
-        else
-        {
-            Broadcast.Expand<double>(x.Raw<double>(), x.Shape.Dims, y.Raw<double>(), target.Dims);
-        }
+        ElementType.Dispatch(x.DType, new ExpandForward(x, y));
 
         Tape.Record(s_broadcastTo, y, x);
         return y;
@@ -157,14 +150,7 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(x.DType, target);
-        if (x.DType == DType.Float32)
-        {
-            Broadcast.SumTo<float>(x.Raw<float>(), x.Shape.Dims, y.Raw<float>(), target.Dims);
-        }
-        else
-        {
-            Broadcast.SumTo<double>(x.Raw<double>(), x.Shape.Dims, y.Raw<double>(), target.Dims);
-        }
+        ElementType.Dispatch(x.DType, new SumToForward(x, y));
 
         Tape.Record(s_sumTo, y, x);
         return y;
@@ -206,17 +192,28 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, "Permute"));
-        if (x.DType == DType.Float32)
-        {
-            Kernels.Permute.Apply<float>(x.Raw<float>(), x.Shape.Dims, perm, y.Raw<float>());
-        }
-        else
-        {
-            Kernels.Permute.Apply<double>(x.Raw<double>(), x.Shape.Dims, perm, y.Raw<double>());
-        }
+        ElementType.Dispatch(x.DType, new PermuteForward(x, y, perm));
 
         Tape.Record(s_permute, y, x, null, null, new NodeArgs { Ints = perm });
         return y;
+    }
+
+    private readonly struct ExpandForward(Tensor x, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => Broadcast.Expand<T>(x.Raw<T>(), x.Shape.Dims, y.Raw<T>(), y.Shape.Dims);
+    }
+
+    private readonly struct SumToForward(Tensor x, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => Broadcast.SumTo<T>(x.Raw<T>(), x.Shape.Dims, y.Raw<T>(), y.Shape.Dims);
+    }
+
+    private readonly struct PermuteForward(Tensor x, Tensor y, int[] perm) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => Kernels.Permute.Apply<T>(x.Raw<T>(), x.Shape.Dims, perm, y.Raw<T>());
     }
 
     private readonly struct ReshapeRule : IBackwardRule

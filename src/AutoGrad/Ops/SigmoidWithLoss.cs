@@ -30,14 +30,7 @@ public static partial class Ops
 
         var probabilities = Tensor.Uninitialized(x.DType, x.Shape);
         var loss = Tensor.Uninitialized(x.DType, Shape.Scalar);
-        if (x.DType == DType.Float32)
-        {
-            loss.Raw<float>()[0] = SigmoidWithLossForward<float>(x.Raw<float>(), target.Raw<float>(), probabilities.Raw<float>(), BinarySamples(x));
-        }
-        else
-        {
-            loss.Raw<double>()[0] = SigmoidWithLossForward<double>(x.Raw<double>(), target.Raw<double>(), probabilities.Raw<double>(), BinarySamples(x));
-        }
+        ElementType.Dispatch(x.DType, new SigmoidWithLossForward(x, target, probabilities, loss));
 
         Tape.Record(s_sigmoidWithLoss, loss, x, target, null, new NodeArgs { Saved = probabilities });
         return loss;
@@ -45,20 +38,25 @@ public static partial class Ops
 
     private static int BinarySamples(Tensor x) => x.Rank == 0 ? 1 : x.Shape[0];
 
-    private static T SigmoidWithLossForward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> t, Span<T> y, int samples)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct SigmoidWithLossForward(Tensor logits, Tensor target, Tensor probabilities, Tensor loss) : IElementAction
     {
-        TensorPrimitives.Sigmoid(x, y);
-        var total = 0.0; // float64, so a large float32 batch does not drift
-        for (var i = 0; i < x.Length; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            // max(x, 0) − x·t written as x·(1 − t) or −x·t by the sign of x, as PyTorch's BCEWithLogits: at x = +∞ and
-            // t = 0 the loss is +∞, where ∞ − ∞·0 would be NaN.
-            var linear = x[i] >= T.Zero ? x[i] * (T.One - t[i]) : -(x[i] * t[i]);
-            total += double.CreateTruncating(linear + T.LogP1(T.Exp(-T.Abs(x[i]))));
-        }
+            ReadOnlySpan<T> x = logits.Raw<T>(), t = target.Raw<T>();
+            var y = probabilities.Raw<T>();
+            TensorPrimitives.Sigmoid(x, y);
+            var total = 0.0; // float64, so a large float32 batch does not drift
+            for (var i = 0; i < x.Length; i++)
+            {
+                // max(x, 0) − x·t written as x·(1 − t) or −x·t by the sign of x, as PyTorch's BCEWithLogits: at x = +∞ and
+                // t = 0 the loss is +∞, where ∞ − ∞·0 would be NaN.
+                var linear = x[i] >= T.Zero ? x[i] * (T.One - t[i]) : -(x[i] * t[i]);
+                total += double.CreateTruncating(linear + T.LogP1(T.Exp(-T.Abs(x[i]))));
+            }
 
-        return T.CreateTruncating(total / samples);
+            loss.Raw<T>()[0] = T.CreateTruncating(total / BinarySamples(logits));
+        }
     }
 
     private readonly struct SigmoidWithLossRule : IBackwardRule

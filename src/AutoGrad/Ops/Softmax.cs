@@ -31,29 +31,25 @@ public static partial class Ops
         int outer = x.Shape.Outer(a), n = x.Shape[a], inner = x.Shape.Inner(a);
         var y = Tensor.Uninitialized(x.DType, x.Shape);
         var log = op == s_logSoftmax;
-        if (x.DType == DType.Float32)
-        {
-            SoftmaxForward<float>(x, y, outer, n, inner, log);
-        }
-        else
-        {
-            SoftmaxForward<double>(x, y, outer, n, inner, log);
-        }
+        ElementType.Dispatch(x.DType, new SoftmaxForward(x, y, outer, n, inner, log));
 
         Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a });
         return y;
     }
 
-    private static void SoftmaxForward<T>(Tensor x, Tensor y, int outer, int n, int inner, bool log)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct SoftmaxForward(Tensor x, Tensor y, int outer, int n, int inner, bool log) : IElementAction
     {
-        if (log)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            SoftmaxKernels.LogForward<T>(x.Raw<T>(), y.Raw<T>(), outer, n, inner);
-        }
-        else
-        {
-            SoftmaxKernels.Forward<T>(x.Raw<T>(), y.Raw<T>(), outer, n, inner);
+            if (log)
+            {
+                SoftmaxKernels.LogForward<T>(x.Raw<T>(), y.Raw<T>(), outer, n, inner);
+            }
+            else
+            {
+                SoftmaxKernels.Forward<T>(x.Raw<T>(), y.Raw<T>(), outer, n, inner);
+            }
         }
     }
 

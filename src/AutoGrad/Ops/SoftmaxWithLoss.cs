@@ -47,49 +47,47 @@ public static partial class Ops
     {
         var probabilities = Tensor.Uninitialized(x.DType, x.Shape);
         var loss = Tensor.Uninitialized(x.DType, Shape.Scalar);
-        if (x.DType == DType.Float32)
-        {
-            loss.Raw<float>()[0] = SoftmaxWithLossForward<float>(x, target, labels.Span, rows, classes, probabilities.Raw<float>());
-        }
-        else
-        {
-            loss.Raw<double>()[0] = SoftmaxWithLossForward<double>(x, target, labels.Span, rows, classes, probabilities.Raw<double>());
-        }
+        ElementType.Dispatch(x.DType, new SoftmaxWithLossForward(x, target, labels, rows, classes, probabilities, loss));
 
         Tape.Record(s_softmaxWithLoss, loss, x, target, null, target is null ? NodeArgs.WithLabels(labels, probabilities) : new NodeArgs { Saved = probabilities });
         return loss;
     }
 
-    private static T SoftmaxWithLossForward<T>(Tensor x, Tensor? target, ReadOnlySpan<int> labels, int rows, int classes, Span<T> probabilities)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct SoftmaxWithLossForward(Tensor x, Tensor? target, ReadOnlyMemory<int> labelMemory, int rows, int classes, Tensor probabilityTensor, Tensor loss) : IElementAction
     {
-        var xs = x.Raw<T>();
-
-        // Summed in float64: a float32 running sum over 100,000 rows drifts by about 1e-5 relative.
-        var total = 0.0;
-        for (var i = 0; i < rows; i++)
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            // log softmax(x) = (x − max) − log Σ exp(x − max), formed only where the loss needs it. Never as
-            // x − (max + log Σ): that rounds log Σ to the precision of the largest logit (a loss of 0 at 1e30).
-            var row = xs.Slice(i * classes, classes);
-            var p = probabilities.Slice(i * classes, classes);
-            var max = SoftmaxKernels.ShiftByMax(row, p);
-            if (target is null)
+            var xs = x.Raw<T>();
+            var labels = labelMemory.Span;
+            var probabilities = probabilityTensor.Raw<T>();
+
+            // Summed in float64: a float32 running sum over 100,000 rows drifts by about 1e-5 relative.
+            var total = 0.0;
+            for (var i = 0; i < rows; i++)
             {
-                var shifted = p[labels[i]];
-                total -= double.CreateTruncating(shifted - SoftmaxKernels.ExpAndLogSum(p, max));
-            }
-            else
-            {
-                var t = target.Raw<T>().Slice(i * classes, classes);
-                var dot = TensorPrimitives.Dot(t, p);
-                total -= double.CreateTruncating(dot - (SoftmaxKernels.ExpAndLogSum(p, max) * TensorPrimitives.Sum(t)));
+                // log softmax(x) = (x − max) − log Σ exp(x − max), formed only where the loss needs it. Never as
+                // x − (max + log Σ): that rounds log Σ to the precision of the largest logit (a loss of 0 at 1e30).
+                var row = xs.Slice(i * classes, classes);
+                var p = probabilities.Slice(i * classes, classes);
+                var max = SoftmaxKernels.ShiftByMax(row, p);
+                if (target is null)
+                {
+                    var shifted = p[labels[i]];
+                    total -= double.CreateTruncating(shifted - SoftmaxKernels.ExpAndLogSum(p, max));
+                }
+                else
+                {
+                    var t = target.Raw<T>().Slice(i * classes, classes);
+                    var dot = TensorPrimitives.Dot(t, p);
+                    total -= double.CreateTruncating(dot - (SoftmaxKernels.ExpAndLogSum(p, max) * TensorPrimitives.Sum(t)));
+                }
+
+                TensorPrimitives.Divide(p, TensorPrimitives.Sum<T>(p), p);
             }
 
-            TensorPrimitives.Divide(p, TensorPrimitives.Sum<T>(p), p);
+            loss.Raw<T>()[0] = T.CreateTruncating(total / rows);
         }
-
-        return T.CreateTruncating(total / rows);
     }
 
     private readonly struct SoftmaxWithLossRule : IBackwardRule

@@ -31,82 +31,82 @@ public static unsafe partial class Ops
     /// <summary>eˣ. ∂/∂x = g ⊙ y.</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The exponential.</returns>
-    public static Tensor Exp(Tensor x) => Unary(s_exp, x, &TensorPrimitives.Exp<float>, &TensorPrimitives.Exp<double>);
+    public static Tensor Exp(Tensor x) => Unary<ExpMap>(s_exp, x);
 
     /// <summary>ln x. ∂/∂x = g ⊘ x.</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The natural logarithm (NaN below 0, −∞ at 0, as IEEE 754 says).</returns>
-    public static Tensor Log(Tensor x) => Unary(s_log, x, &TensorPrimitives.Log<float>, &TensorPrimitives.Log<double>);
+    public static Tensor Log(Tensor x) => Unary<LogMap>(s_log, x);
 
     /// <summary>√x. ∂/∂x = g ⊘ (2y).</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The square root.</returns>
-    public static Tensor Sqrt(Tensor x) => Unary(s_sqrt, x, &TensorPrimitives.Sqrt<float>, &TensorPrimitives.Sqrt<double>);
+    public static Tensor Sqrt(Tensor x) => Unary<SqrtMap>(s_sqrt, x);
 
     /// <summary>|x|. ∂/∂x = g ⊙ sign(x), with sign(0) = 0.</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The absolute value.</returns>
-    public static Tensor Abs(Tensor x) => Unary(s_abs, x, &TensorPrimitives.Abs<float>, &TensorPrimitives.Abs<double>);
+    public static Tensor Abs(Tensor x) => Unary<AbsMap>(s_abs, x);
 
     /// <summary>max(x, 0). ∂/∂x = g where x &gt; 0, else 0: the gradient at exactly 0 is 0, as in PyTorch.</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The rectified tensor.</returns>
-    public static Tensor Relu(Tensor x) => Unary(s_relu, x, &ReluForward<float>, &ReluForward<double>);
+    public static Tensor Relu(Tensor x) => Unary<ReluMap>(s_relu, x);
 
     /// <summary>1 / (1 + e⁻ˣ), exact to 0 and 1 at the extremes (no overflow for |x| of 1000). ∂/∂x = g ⊙ y ⊙ (1 − y).</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The logistic sigmoid.</returns>
-    public static Tensor Sigmoid(Tensor x) => Unary(s_sigmoid, x, &TensorPrimitives.Sigmoid<float>, &TensorPrimitives.Sigmoid<double>);
+    public static Tensor Sigmoid(Tensor x) => Unary<SigmoidMap>(s_sigmoid, x);
 
     /// <summary>tanh x. ∂/∂x = g ⊙ (1 − y²).</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The hyperbolic tangent.</returns>
-    public static Tensor Tanh(Tensor x) => Unary(s_tanh, x, &TensorPrimitives.Tanh<float>, &TensorPrimitives.Tanh<double>);
+    public static Tensor Tanh(Tensor x) => Unary<TanhMap>(s_tanh, x);
 
     /// <summary>sin x. ∂/∂x = g ⊙ cos x.</summary>
     /// <param name="x">The tensor, in radians.</param>
     /// <returns>The sine.</returns>
-    public static Tensor Sin(Tensor x) => Unary(s_sin, x, &TensorPrimitives.Sin<float>, &TensorPrimitives.Sin<double>);
+    public static Tensor Sin(Tensor x) => Unary<SinMap>(s_sin, x);
 
     /// <summary>cos x. ∂/∂x = −g ⊙ sin x.</summary>
     /// <param name="x">The tensor, in radians.</param>
     /// <returns>The cosine.</returns>
-    public static Tensor Cos(Tensor x) => Unary(s_cos, x, &TensorPrimitives.Cos<float>, &TensorPrimitives.Cos<double>);
+    public static Tensor Cos(Tensor x) => Unary<CosMap>(s_cos, x);
 
     /// <summary>The error function, erf x = (2/√π) ∫₀ˣ e^(−t²) dt, to float64's last digit or so. ∂/∂x = g ⊙ (2/√π) e^(−x²).</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>erf x, in (−1, 1).</returns>
-    public static Tensor Erf(Tensor x) => Unary(s_erf, x, &ErfForward<float>, &ErfForward<double>);
+    public static Tensor Erf(Tensor x) => Unary<ErfMap>(s_erf, x);
 
     /// <summary>x². ∂/∂x = 2g ⊙ x.</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The square.</returns>
-    public static Tensor Square(Tensor x) => Unary(s_square, x, &SquareForward<float>, &SquareForward<double>);
+    public static Tensor Square(Tensor x) => Unary<SquareMap>(s_square, x);
 
     /// <summary>1 / x. ∂/∂x = −g ⊙ y².</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The reciprocal (±∞ at ±0, as IEEE 754 says).</returns>
-    public static Tensor Reciprocal(Tensor x) => Unary(s_reciprocal, x, &TensorPrimitives.Reciprocal<float>, &TensorPrimitives.Reciprocal<double>);
+    public static Tensor Reciprocal(Tensor x) => Unary<ReciprocalMap>(s_reciprocal, x);
 
     /// <summary>1 / √x. ∂/∂x = −½ g ⊙ y³.</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The reciprocal square root.</returns>
-    public static Tensor Rsqrt(Tensor x) => Unary(s_rsqrt, x, &TensorPrimitives.ReciprocalSqrt<float>, &TensorPrimitives.ReciprocalSqrt<double>);
+    public static Tensor Rsqrt(Tensor x) => Unary<RsqrtMap>(s_rsqrt, x);
 
     /// <summary>ln(1 + x), exact for tiny x (where ln of 1 + x would lose every digit). ∂/∂x = g ⊘ (1 + x).</summary>
     /// <param name="x">The tensor, above −1.</param>
     /// <returns>ln(1 + x).</returns>
-    public static Tensor Log1p(Tensor x) => Unary(s_log1p, x, &Log1pForward<float>, &Log1pForward<double>);
+    public static Tensor Log1p(Tensor x) => Unary<Log1pMap>(s_log1p, x);
 
     /// <summary>eˣ − 1, exact for tiny x. ∂/∂x = g ⊙ (y + 1).</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>eˣ − 1.</returns>
-    public static Tensor Expm1(Tensor x) => Unary(s_expm1, x, &Expm1Forward<float>, &Expm1Forward<double>);
+    public static Tensor Expm1(Tensor x) => Unary<Expm1Map>(s_expm1, x);
 
     /// <summary>−1, 0 or 1 by the sign of x (NaN stays NaN). ∂/∂x = 0: a step carries no gradient, so it builds masks.</summary>
     /// <param name="x">The tensor.</param>
     /// <returns>The signs.</returns>
-    public static Tensor Sign(Tensor x) => Unary(s_sign, x, &SignForward<float>, &SignForward<double>);
+    public static Tensor Sign(Tensor x) => Unary<SignMap>(s_sign, x);
 
     /// <summary>xᵖ for a scalar exponent. ∂/∂x = g ⊙ p·xᵖ⁻¹.</summary>
     /// <param name="x">The base.</param>
@@ -117,42 +117,142 @@ public static unsafe partial class Ops
         Check.NotNull(x, "Pow", nameof(x));
         Check.Finite(exponent, "Pow", nameof(exponent));
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.DType == DType.Float32)
-        {
-            TensorPrimitives.Pow(x.Raw<float>(), (float)exponent, y.Raw<float>());
-        }
-        else
-        {
-            TensorPrimitives.Pow(x.Raw<double>(), exponent, y.Raw<double>());
-        }
+        ElementType.Dispatch(x.DType, new PowForward(x, exponent, y));
 
         Tape.Record(s_pow, y, x, null, null, new NodeArgs { Scalar = exponent });
         return y;
     }
 
-    private static Tensor Unary(
-        Op op,
-        Tensor x,
-        delegate*<ReadOnlySpan<float>, Span<float>, void> forward32,
-        delegate*<ReadOnlySpan<double>, Span<double>, void> forward64)
+    private static Tensor Unary<TMap>(Op op, Tensor x)
+        where TMap : struct, IUnaryMap
     {
         Check.NotNull(x, op.Name, nameof(x));
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        if (x.Length == 0)
+
+        // Some TensorPrimitives functions (Sigmoid) reject empty spans; an empty tensor maps to an empty one.
+        if (x.Length > 0)
         {
-            // Some TensorPrimitives functions (Sigmoid) reject empty spans; an empty tensor maps to an empty one.
-        }
-        else if (x.DType == DType.Float32)
-        {
-            forward32(x.Raw<float>(), y.Raw<float>());
-        }
-        else
-        {
-            forward64(x.Raw<double>(), y.Raw<double>());
+            ElementType.Dispatch(x.DType, new UnaryForward<TMap>(x, y));
         }
 
         Tape.Record(op, y, x);
         return y;
+    }
+
+    private readonly struct PowForward(Tensor x, double exponent, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Pow<T>(x.Raw<T>(), T.CreateTruncating(exponent), y.Raw<T>());
+    }
+
+    /// <summary>An elementwise forward function, written once for both element types.</summary>
+    private interface IUnaryMap
+    {
+        static abstract void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T>;
+    }
+
+    private readonly struct UnaryForward<TMap>(Tensor x, Tensor y) : IElementAction
+        where TMap : struct, IUnaryMap
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => TMap.Apply<T>(x.Raw<T>(), y.Raw<T>());
+    }
+
+    private readonly struct ExpMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Exp(x, y);
+    }
+
+    private readonly struct LogMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Log(x, y);
+    }
+
+    private readonly struct SqrtMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sqrt(x, y);
+    }
+
+    private readonly struct AbsMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Abs(x, y);
+    }
+
+    private readonly struct ReluMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => ReluForward(x, y);
+    }
+
+    private readonly struct SigmoidMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sigmoid(x, y);
+    }
+
+    private readonly struct TanhMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Tanh(x, y);
+    }
+
+    private readonly struct SinMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Sin(x, y);
+    }
+
+    private readonly struct CosMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Cos(x, y);
+    }
+
+    private readonly struct ErfMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => ErfForward(x, y);
+    }
+
+    private readonly struct SquareMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => SquareForward(x, y);
+    }
+
+    private readonly struct ReciprocalMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Reciprocal(x, y);
+    }
+
+    private readonly struct RsqrtMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.ReciprocalSqrt(x, y);
+    }
+
+    private readonly struct Log1pMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => Log1pForward(x, y);
+    }
+
+    private readonly struct Expm1Map : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => Expm1Forward(x, y);
+    }
+
+    private readonly struct SignMap : IUnaryMap
+    {
+        public static void Apply<T>(ReadOnlySpan<T> x, Span<T> y)
+            where T : unmanaged, IFloatingPointIeee754<T> => SignForward(x, y);
     }
 
     private static void SignForward<T>(ReadOnlySpan<T> x, Span<T> y)

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace AutoGrad;
@@ -14,7 +15,7 @@ public sealed partial class Tensor
         get
         {
             var flat = FlatIndex(indices);
-            return DType == DType.Float32 ? Data<float>()[flat] : Data<double>()[flat];
+            return ElementType.Dispatch<ReadAt, double>(DType, new ReadAt(this, flat));
         }
     }
 
@@ -28,7 +29,7 @@ public sealed partial class Tensor
             throw new InvalidOperationException($"ToScalar: the tensor of shape {Shape} has {Length} elements; ToScalar() needs exactly one.");
         }
 
-        return DType == DType.Float32 ? Data<float>()[0] : Data<double>()[0];
+        return ElementType.Dispatch<ReadAt, double>(DType, new ReadAt(this, 0));
     }
 
     /// <summary>The elements as a read-only span, without copying.</summary>
@@ -65,14 +66,7 @@ public sealed partial class Tensor
     /// <exception cref="InvalidOperationException">The tensor lives in a tape's arena.</exception>
     public void Fill(double value)
     {
-        if (DType == DType.Float32)
-        {
-            AsSpan<float>().Fill((float)value);
-        }
-        else
-        {
-            AsSpan<double>().Fill(value);
-        }
+        ElementType.Dispatch(DType, new FillWith(this, value, write: true));
     }
 
     /// <summary>Copies the elements into a new flat row-major array.</summary>
@@ -96,31 +90,11 @@ public sealed partial class Tensor
 
     /// <summary>Copies the elements into a new float array, rounding float64 values.</summary>
     /// <returns>The array.</returns>
-    public float[] ToFloatArray()
-    {
-        if (DType == DType.Float32)
-        {
-            return Data<float>().ToArray();
-        }
-
-        var result = new float[Length];
-        TensorPrimitives.ConvertTruncating<double, float>(Data<double>(), result);
-        return result;
-    }
+    public float[] ToFloatArray() => ElementType.Dispatch<ConvertedCopy<float>, float[]>(DType, new ConvertedCopy<float>(this));
 
     /// <summary>Copies the elements into a new double array, widening float32 values exactly.</summary>
     /// <returns>The array.</returns>
-    public double[] ToDoubleArray()
-    {
-        if (DType == DType.Float64)
-        {
-            return Data<double>().ToArray();
-        }
-
-        var result = new double[Length];
-        TensorPrimitives.ConvertChecked<float, double>(Data<float>(), result);
-        return result;
-    }
+    public double[] ToDoubleArray() => ElementType.Dispatch<ConvertedCopy<double>, double[]>(DType, new ConvertedCopy<double>(this));
 
     /// <summary>
     /// The same values, sharing memory, as a tensor no tape tracks: gradients stop here (JAX's stop_gradient,
@@ -138,15 +112,7 @@ public sealed partial class Tensor
     public Tensor Clone()
     {
         var copy = Owned(DType, Shape);
-        if (DType == DType.Float32)
-        {
-            Data<float>().CopyTo(copy.Raw<float>());
-        }
-        else
-        {
-            Data<double>().CopyTo(copy.Raw<double>());
-        }
-
+        ElementType.Dispatch(DType, new CopyInto(this, copy));
         return copy;
     }
 
@@ -155,7 +121,46 @@ public sealed partial class Tensor
     /// <returns>The copy, or a plain <see cref="Clone"/> when the type is already <paramref name="dtype"/>.</returns>
     public Tensor ToType(DType dtype) => dtype == DType
         ? Clone()
-        : dtype == DType.Float32 ? Wrap(ToFloatArray(), Shape) : Wrap(ToDoubleArray(), Shape);
+        : ElementType.Dispatch<Converted, Tensor>(dtype, new Converted(this));
 
     private int FlatIndex(ReadOnlySpan<int> indices) => Shape.FlatIndex(indices);
+
+    private readonly struct ReadAt(Tensor tensor, int index) : IElementFunction<double>
+    {
+        public double Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => double.CreateTruncating(tensor.Data<T>()[index]);
+    }
+
+    /// <summary>Sets every element; through <see cref="AsSpan{T}"/> (a counted write) when <paramref name="write"/> is set.</summary>
+    private readonly struct FillWith(Tensor tensor, double value, bool write) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => (write ? tensor.AsSpan<T>() : tensor.Raw<T>()).Fill(T.CreateTruncating(value));
+    }
+
+    /// <summary>The elements as a new <typeparamref name="TOut"/> array: float64 to float32 rounds, float32 to float64 is exact.</summary>
+    private readonly struct ConvertedCopy<TOut>(Tensor tensor) : IElementFunction<TOut[]>
+        where TOut : unmanaged, IFloatingPointIeee754<TOut>
+    {
+        public TOut[] Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var result = new TOut[tensor.Length];
+            TensorPrimitives.ConvertTruncating<T, TOut>(tensor.Data<T>(), result);
+            return result;
+        }
+    }
+
+    private readonly struct CopyInto(Tensor source, Tensor destination) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => source.Data<T>().CopyTo(destination.Raw<T>());
+    }
+
+    /// <summary>An owned copy in the element type the dispatch names.</summary>
+    private readonly struct Converted(Tensor tensor) : IElementFunction<Tensor>
+    {
+        public Tensor Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => Wrap(tensor.ToArray<T>(), tensor.Shape);
+    }
 }

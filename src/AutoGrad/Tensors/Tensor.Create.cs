@@ -61,15 +61,7 @@ public sealed partial class Tensor
     public static Tensor Full(double value, ReadOnlySpan<int> shape, DType dtype = DType.Float32)
     {
         var t = Owned(dtype, Shape.Create(shape, "Full"));
-        if (dtype == DType.Float32)
-        {
-            t.Raw<float>().Fill((float)value);
-        }
-        else
-        {
-            t.Raw<double>().Fill(value);
-        }
-
+        ElementType.Dispatch(dtype, new FillWith(t, value, write: false));
         return t;
     }
 
@@ -97,13 +89,13 @@ public sealed partial class Tensor
         }
 
         var count = (int)Math.Max(0, Math.Ceiling((stop - start) / step));
-        var t = Owned(dtype, Shape.Create([count], "Arange"));
+        var values = new double[count];
         for (var i = 0; i < count; i++)
         {
-            t.SetRaw(i, start + (i * step));
+            values[i] = start + (i * step);
         }
 
-        return t;
+        return FromDoubles(values, Shape.Create([count], "Arange"), dtype);
     }
 
     /// <summary>Samples from a normal distribution with a fixed seed (the same seed gives the same values on every run).</summary>
@@ -120,14 +112,15 @@ public sealed partial class Tensor
             throw new ArgumentException($"RandomNormal: mean {mean} must be finite and std {std} finite and not negative.", nameof(std));
         }
 
-        var t = Owned(dtype, Shape.Create(shape, "RandomNormal"));
+        var s = Shape.Create(shape, "RandomNormal");
+        var values = new double[s.ElementCount];
         var random = new SeededRandom(seed);
-        for (var i = 0; i < t.Length; i++)
+        for (var i = 0; i < values.Length; i++)
         {
-            t.SetRaw(i, mean + (std * random.NextNormal()));
+            values[i] = mean + (std * random.NextNormal());
         }
 
-        return t;
+        return FromDoubles(values, s, dtype);
     }
 
     /// <summary>Samples uniformly from [low, high) with a fixed seed.</summary>
@@ -144,14 +137,15 @@ public sealed partial class Tensor
             throw new ArgumentException($"RandomUniform: the bounds [{low}, {high}) must be finite with low < high.", nameof(high));
         }
 
-        var t = Owned(dtype, Shape.Create(shape, "RandomUniform"));
+        var s = Shape.Create(shape, "RandomUniform");
+        var values = new double[s.ElementCount];
         var random = new SeededRandom(seed);
-        for (var i = 0; i < t.Length; i++)
+        for (var i = 0; i < values.Length; i++)
         {
-            t.SetRaw(i, low + ((high - low) * random.NextDouble()));
+            values[i] = low + ((high - low) * random.NextDouble());
         }
 
-        return t;
+        return FromDoubles(values, s, dtype);
     }
 
     private static Tensor FromSpan<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, string op)
@@ -187,15 +181,7 @@ public sealed partial class Tensor
         return Wrap(flat, Shape.FromOwned(dims, "FromArray"));
     }
 
-    private void SetRaw(int index, double value)
-    {
-        if (DType == DType.Float32)
-        {
-            Raw<float>()[index] = (float)value;
-        }
-        else
-        {
-            Raw<double>()[index] = value;
-        }
-    }
+    /// <summary>An owned tensor of <paramref name="values"/>, rounded to float32 when <paramref name="dtype"/> asks for it.</summary>
+    private static Tensor FromDoubles(double[] values, Shape shape, DType dtype) =>
+        ElementType.Dispatch<Converted, Tensor>(dtype, new Converted(Wrap(values, shape)));
 }

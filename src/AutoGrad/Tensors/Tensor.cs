@@ -238,20 +238,20 @@ public sealed partial class Tensor
     /// <summary>True when <see cref="GradBuffer"/> holds old values that count as zero (after <see cref="ZeroGrad"/>).</summary>
     internal bool GradIsStale => _gradState?.IsStale ?? false;
 
+    /// <summary>The first NaN or infinity among the elements, or null when all are finite.</summary>
+    internal double? FirstNonFinite() => ElementType.Dispatch<NonFinite, double?>(DType, new NonFinite(this));
+
     /// <summary>Creates an uninitialized tensor: in the current tape's arena when one is active, else owning its memory.</summary>
     internal static Tensor Uninitialized(DType dtype, Shape shape)
     {
-        var arena = Arena.Current;
-        return dtype == DType.Float32 ? Allocate<float>(shape, arena) : Allocate<double>(shape, arena);
+        return ElementType.Dispatch<Allocation, Tensor>(dtype, new Allocation(shape, Arena.Current));
     }
 
     /// <summary>A tensor over memory someone else manages (a gradient slot), tagged with that memory's arena.</summary>
     internal static Tensor OverStorage(Array array, int offset, Shape shape, DType dtype, Arena? arena) => new(array, offset, shape, dtype, arena);
 
     /// <summary>Creates a tensor that owns a fresh, zeroed array.</summary>
-    internal static Tensor Owned(DType dtype, Shape shape) => dtype == DType.Float32
-        ? new Tensor(shape.ElementCount == 0 ? [] : new float[shape.ElementCount], 0, shape, dtype, null)
-        : new Tensor(shape.ElementCount == 0 ? [] : new double[shape.ElementCount], 0, shape, dtype, null);
+    internal static Tensor Owned(DType dtype, Shape shape) => ElementType.Dispatch<ZeroedArray, Tensor>(dtype, new ZeroedArray(shape));
 
     /// <summary>Wraps an array without copying; the tensor owns it from now on.</summary>
     internal static Tensor Wrap<T>(T[] data, Shape shape)
@@ -285,7 +285,7 @@ public sealed partial class Tensor
         where T : unmanaged
     {
         EnsureAlive("Read");
-        if (typeof(T) != (DType == DType.Float32 ? typeof(float) : typeof(double)))
+        if (_array.GetType() != typeof(T[]))
         {
             ThrowWrongType(typeof(T));
         }
@@ -340,5 +340,24 @@ public sealed partial class Tensor
 
         /// <summary>Sweeps waiting for a claim to end.</summary>
         public int Waiters;
+    }
+
+    /// <summary>An uninitialized tensor in <paramref name="arena"/>, or owning its memory when there is none.</summary>
+    private readonly struct Allocation(Shape shape, Arena? arena) : IElementFunction<Tensor>
+    {
+        public Tensor Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => Allocate<T>(shape, arena);
+    }
+
+    private readonly struct ZeroedArray(Shape shape) : IElementFunction<Tensor>
+    {
+        public Tensor Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => new(shape.ElementCount == 0 ? [] : new T[shape.ElementCount], 0, shape, DTypeExtensions.Of<T>(), null);
+    }
+
+    private readonly struct NonFinite(Tensor tensor) : IElementFunction<double?>
+    {
+        public double? Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => Kernels.Reduce.FirstNonFinite<T>(tensor.Raw<T>());
     }
 }

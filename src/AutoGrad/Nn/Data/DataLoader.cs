@@ -160,17 +160,26 @@ public sealed class DataLoader
             return;
         }
 
-        var row = _data.Features.AsSpan(start, length);
-        if (DType == DType.Float32)
-        {
-            row.CopyTo(features.AsSpan<float>().Slice(offset, length));
-            return;
-        }
+        ElementType.Dispatch(DType, new RowCopy(_data.Features.AsSpan(start, length), features, offset));
+    }
 
-        var wide = features.AsSpan<double>().Slice(offset, length);
-        for (var j = 0; j < length; j++)
+    /// <summary>One row of float features into the batch, widened exactly for a float64 batch.</summary>
+    private readonly ref struct RowCopy(ReadOnlySpan<float> row, Tensor features, int offset) : IElementAction
+    {
+        private readonly ReadOnlySpan<float> _row = row;
+
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            wide[j] = row[j];
+            var destination = features.AsSpan<T>().Slice(offset, _row.Length);
+            if (typeof(T) == typeof(float))
+            {
+                _row.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination)); // the common case: a plain copy
+            }
+            else
+            {
+                TensorPrimitives.ConvertChecked<float, T>(_row, destination);
+            }
         }
     }
 }

@@ -77,22 +77,21 @@ public sealed class BatchNorm1d : Module
     private void UpdateRunning(Tensor running, Tensor batch, double correction)
     {
         // Read the batch statistics in place (no copy), so a training step with batch norm allocates nothing extra.
-        if (running.DType == DType.Float32)
+        ElementType.Dispatch(running.DType, new RunningUpdate(running, batch, Momentum, correction));
+    }
+
+    /// <summary>running ← (1 − momentum)·running + momentum·correction·batch, in float64 arithmetic.</summary>
+    private readonly struct RunningUpdate(Tensor running, Tensor batch, double momentum, double correction) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            var r = running.AsSpan<float>();
-            var values = batch.AsReadOnlySpan<float>();
+            var r = running.AsSpan<T>();
+            var values = batch.AsReadOnlySpan<T>();
             for (var i = 0; i < r.Length; i++)
             {
-                r[i] = (float)(((1 - Momentum) * r[i]) + (Momentum * correction * values[i]));
-            }
-        }
-        else
-        {
-            var r = running.AsSpan<double>();
-            var values = batch.AsReadOnlySpan<double>();
-            for (var i = 0; i < r.Length; i++)
-            {
-                r[i] = ((1 - Momentum) * r[i]) + (Momentum * correction * values[i]);
+                var updated = ((1 - momentum) * double.CreateTruncating(r[i])) + (momentum * correction * double.CreateTruncating(values[i]));
+                r[i] = T.CreateTruncating(updated);
             }
         }
     }

@@ -36,24 +36,23 @@ public sealed class Dropout : Module
 
         var mask = Tensor.Uninitialized(input.DType, input.Shape);
         var scale = 1 / (1 - Probability);
-        if (input.DType == DType.Float32)
-        {
-            Fill(mask.Raw<float>(), (float)scale);
-        }
-        else
-        {
-            Fill(mask.Raw<double>(), scale);
-        }
+        ElementType.Dispatch(input.DType, new MaskFill(this, mask, scale));
 
         return input * mask;
     }
 
-    private void Fill<T>(Span<T> mask, T scale)
-        where T : struct
+    /// <summary>0 with the probability of dropping, else the scale that keeps the expectation.</summary>
+    private readonly struct MaskFill(Dropout dropout, Tensor mask, double scale) : IElementAction
     {
-        for (var i = 0; i < mask.Length; i++)
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            mask[i] = _random.NextDouble() < Probability ? default : scale;
+            var m = mask.Raw<T>();
+            var kept = T.CreateTruncating(scale);
+            for (var i = 0; i < m.Length; i++)
+            {
+                m[i] = dropout._random.NextDouble() < dropout.Probability ? T.Zero : kept;
+            }
         }
     }
 }

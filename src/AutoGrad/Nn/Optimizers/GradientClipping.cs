@@ -24,9 +24,7 @@ public static class GradientClipping
         {
             if (p.Grad is not null)
             {
-                squares += p.DType == DType.Float32
-                    ? TensorPrimitives.SumOfSquares<float>(p.Grad.AsReadOnlySpan<float>())
-                    : TensorPrimitives.SumOfSquares<double>(p.Grad.AsReadOnlySpan<double>());
+                squares += ElementType.Dispatch<SumOfSquares, double>(p.DType, new SumOfSquares(p.Grad));
             }
         }
 
@@ -41,17 +39,26 @@ public static class GradientClipping
                     continue;
                 }
 
-                if (p.DType == DType.Float32)
-                {
-                    TensorPrimitives.Multiply(p.Grad.AsSpan<float>(), (float)scale, p.Grad.AsSpan<float>());
-                }
-                else
-                {
-                    TensorPrimitives.Multiply(p.Grad.AsSpan<double>(), scale, p.Grad.AsSpan<double>());
-                }
+                ElementType.Dispatch(p.DType, new Scale(p.Grad, scale));
             }
         }
 
         return norm;
+    }
+
+    private readonly struct SumOfSquares(Tensor gradient) : IElementFunction<double>
+    {
+        public double Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => double.CreateTruncating(TensorPrimitives.SumOfSquares<T>(gradient.AsReadOnlySpan<T>()));
+    }
+
+    private readonly struct Scale(Tensor gradient, double scale) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var g = gradient.AsSpan<T>();
+            TensorPrimitives.Multiply(g, T.CreateTruncating(scale), g);
+        }
     }
 }

@@ -109,14 +109,16 @@ public abstract class Optimizer
     /// <summary>Updates elements start … start + length − 1 of parameter <paramref name="index"/>, whose gradient is checked.</summary>
     private void UpdateRange(int index, int start, int length)
     {
-        var p = _parameters[index];
-        if (p.DType == DType.Float32)
+        ElementType.Dispatch(_parameters[index].DType, new RangeUpdate(this, index, start, length));
+    }
+
+    private readonly struct RangeUpdate(Optimizer optimizer, int index, int start, int length) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            Update(index, start, p.AsSpan<float>().Slice(start, length), p.Grad!.AsSpan<float>().Slice(start, length));
-        }
-        else
-        {
-            Update(index, start, p.AsSpan<double>().Slice(start, length), p.Grad!.AsSpan<double>().Slice(start, length));
+            var p = optimizer._parameters[index];
+            optimizer.Update(index, start, p.AsSpan<T>().Slice(start, length), p.Grad!.AsSpan<T>().Slice(start, length));
         }
     }
 
@@ -125,14 +127,19 @@ public abstract class Optimizer
         // State is created here, on this thread, so the chunks never race to allocate it.
         for (var slot = 0; slot < _state.GetLength(0); slot++)
         {
-            _state[slot, index] ??= _parameters[index].DType == DType.Float32
-                ? new float[_parameters[index].Length]
-                : new double[_parameters[index].Length];
+            _state[slot, index] ??= ElementType.Dispatch<ZeroState, Array>(_parameters[index].DType, new ZeroState(_parameters[index].Length));
         }
 
         _chunkUpdate.Index = index;
         var chunks = (_parameters[index].Length + ChunkLength - 1) / ChunkLength;
         WorkerPool.Run(_chunkUpdate, chunks, Parallelism.MaxThreads);
+    }
+
+    /// <summary>A zeroed state array (a moment, a velocity) of the parameter's element type.</summary>
+    private readonly struct ZeroState(int length) : IElementFunction<Array>
+    {
+        public Array Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => new T[length];
     }
 
     /// <summary>Sets every parameter's gradient to zero (see <see cref="Tensor.ZeroGrad"/>: no memory is touched until the next backward pass).</summary>

@@ -57,15 +57,14 @@ public static class Checkpoint
 
         foreach (var (name, tensor) in state)
         {
-            if (tensor.DType == DType.Float32)
-            {
-                loaded[name].AsReadOnlySpan<float>().CopyTo(tensor.AsSpan<float>());
-            }
-            else
-            {
-                loaded[name].AsReadOnlySpan<double>().CopyTo(tensor.AsSpan<double>());
-            }
+            ElementType.Dispatch(tensor.DType, new Restore(loaded[name], tensor));
         }
+    }
+
+    private readonly struct Restore(Tensor source, Tensor destination) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => source.AsReadOnlySpan<T>().CopyTo(destination.AsSpan<T>());
     }
 
     private static string Format(string path)

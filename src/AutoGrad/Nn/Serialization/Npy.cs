@@ -119,9 +119,7 @@ public static class Npy
             }
             else
             {
-                tensor = dtype == DType.Float32
-                    ? Tensor.Wrap(TensorBytes.ReadGrowing<float>(stream, (int)count, bigEndian), Shape.Create(storedDims))
-                    : Tensor.Wrap(TensorBytes.ReadGrowing<double>(stream, (int)count, bigEndian), Shape.Create(storedDims));
+                tensor = ElementType.Dispatch<GrowingRead, Tensor>(dtype, new GrowingRead(stream, (int)count, bigEndian, Shape.Create(storedDims)));
             }
         }
         catch (EndOfStreamException e)
@@ -164,5 +162,12 @@ public static class Npy
         {
             throw new CheckpointFormatException($"npy: {name} is truncated.", e);
         }
+    }
+
+    /// <summary>Reads a tensor of unknown stored length in growing chunks (see <see cref="TensorBytes.ReadGrowing{T}"/>).</summary>
+    private readonly struct GrowingRead(Stream stream, int count, bool bigEndian, Shape shape) : IElementFunction<Tensor>
+    {
+        public Tensor Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => Tensor.Wrap(TensorBytes.ReadGrowing<T>(stream, count, bigEndian), shape);
     }
 }

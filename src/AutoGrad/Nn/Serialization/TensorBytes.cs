@@ -15,14 +15,7 @@ internal static class TensorBytes
     /// <summary>Writes every element, little-endian.</summary>
     public static void Write(Stream stream, Tensor tensor)
     {
-        if (tensor.DType == DType.Float32)
-        {
-            Write(stream, tensor.AsReadOnlySpan<float>());
-        }
-        else
-        {
-            Write(stream, tensor.AsReadOnlySpan<double>());
-        }
+        ElementType.Dispatch(tensor.DType, new Transfer(stream, tensor, write: true, bigEndian: false));
     }
 
     /// <summary>Fills every element of <paramref name="tensor"/> (which owns its memory) from the stream.</summary>
@@ -32,13 +25,23 @@ internal static class TensorBytes
     /// <exception cref="EndOfStreamException">The stream ends early.</exception>
     public static void Read(Stream stream, Tensor tensor, bool bigEndian)
     {
-        if (tensor.DType == DType.Float32)
+        ElementType.Dispatch(tensor.DType, new Transfer(stream, tensor, write: false, bigEndian));
+    }
+
+    /// <summary>Writes a tensor's elements to the stream, or reads them from it.</summary>
+    private readonly struct Transfer(Stream stream, Tensor tensor, bool write, bool bigEndian) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            Read(stream, tensor.AsSpan<float>(), bigEndian);
-        }
-        else
-        {
-            Read(stream, tensor.AsSpan<double>(), bigEndian);
+            if (write)
+            {
+                Write(stream, tensor.AsReadOnlySpan<T>());
+            }
+            else
+            {
+                Read(stream, tensor.AsSpan<T>(), bigEndian);
+            }
         }
     }
 

@@ -187,8 +187,7 @@ public static class Trainer
                 continue;
             }
 
-            var bad = grad.DType == DType.Float32 ? Reduce.FirstNonFinite<float>(grad.Raw<float>()) : Reduce.FirstNonFinite<double>(grad.Raw<double>());
-            if (bad is { } value)
+            if (grad.FirstNonFinite() is { } value)
             {
                 ThrowGradientDiverged(model, optimizer, parameter, value, loss);
             }
