@@ -43,56 +43,30 @@ internal struct Node
 }
 
 /// <summary>
-/// The op-specific part of a <see cref="Node"/>: one reference, one number and one integer (20 bytes), read through
-/// typed accessors (24 bytes with the node's version sum). Ops that need more than one reference (a saved tensor and labels) keep them in one small object.
+/// The op-specific part of a <see cref="Node"/>: a number, an integer, and one object the op defines (20 bytes; 24 with
+/// the node's version sum). The tape knows no op's parameters: an op keeps what its backward rule needs (a saved
+/// tensor, a permutation, a condition mask, a convolution's geometry) in a type of its own, declared beside its code,
+/// and reads it back with <see cref="State{TState}"/>. Only the inputs beyond the second are the tape's own business.
 /// </summary>
 internal struct NodeArgs
 {
-    /// <summary>The reference: a saved <see cref="Tensor"/>, an <c>int[]</c> permutation, <see cref="LabelArgs"/> or <see cref="ManyInputs"/>.</summary>
+    /// <summary>The op's state, or the tape's record of inputs beyond the second (<see cref="ManyInputs"/>, <see cref="ThirdInput"/>).</summary>
     private object? _state;
 
-    /// <summary>A scalar parameter (an exponent, a divisor), or a reduction's keep-dims flag as 1.</summary>
+    /// <summary>A scalar parameter (an exponent, a slope), as the op defines it.</summary>
     public double Scalar;
 
-    /// <summary>An axis, a slice's start or another integer parameter.</summary>
+    /// <summary>An axis, a slice's start or another integer parameter, as the op defines it.</summary>
     public int Axis;
 
     /// <summary>See <see cref="Node.Versions"/>.</summary>
     public int Versions;
 
-    /// <summary>A slice's start row (the same field as <see cref="Axis"/>; no op uses both).</summary>
-    public int Index
-    {
-        readonly get => Axis;
-        set => Axis = value;
-    }
+    /// <summary>True when an object is set (op state, more inputs): one null test, for the sweep's fast path.</summary>
+    public readonly bool HasReference => _state is not null;
 
-    /// <summary>Whether a reduction kept the reduced axis (held in <see cref="Scalar"/>, which reductions do not use otherwise).</summary>
-    public bool KeepDims
-    {
-        readonly get => Scalar != 0;
-        set => Scalar = value ? 1 : 0;
-    }
-
-    /// <summary>A tensor the forward pass computed for the backward pass (softmax probabilities, for example).</summary>
-    public Tensor? Saved
-    {
-        readonly get => _state as Tensor ?? (_state as LabelArgs)?.Saved;
-        set => _state = value;
-    }
-
-    /// <summary>An integer list (a permutation).</summary>
-    public int[]? Ints
-    {
-        readonly get => _state as int[];
-        set => _state = value;
-    }
-
-    /// <summary>Class indices, for ops that take labels.</summary>
-    public readonly ReadOnlyMemory<int> Labels => (_state as LabelArgs)?.Labels ?? default;
-
-    /// <summary>The labels' checksum at recording, to catch an array changed before backward reads it again.</summary>
-    public readonly ulong LabelsChecksum => (_state as LabelArgs)?.Checksum ?? 0;
+    /// <summary>The op's state, if it must be checked before its backward rule reads it again (labels kept by reference).</summary>
+    public readonly IReferencedState? Referenced => _state as IReferencedState;
 
     /// <summary>All inputs of an op with any number of them (a <see cref="CustomOp"/>); A, B, C stay unused.</summary>
     public readonly Tensor[]? Inputs => (_state as ManyInputs)?.Inputs;
@@ -100,31 +74,18 @@ internal struct NodeArgs
     /// <summary>The nodes of <see cref="Inputs"/> (−1 for inputs that need no gradient).</summary>
     public readonly int[]? InputNodes => (_state as ManyInputs)?.Nodes;
 
-    /// <summary>Arguments holding labels, and optionally a saved tensor beside them.</summary>
-    public static NodeArgs WithLabels(ReadOnlyMemory<int> labels, Tensor? saved = null) => new() { _state = new LabelArgs(labels, saved) };
-
     /// <summary>A third input (Affine's bias): kept out of <see cref="Node"/> itself, which most ops leave empty.</summary>
     public readonly Tensor? Third => (_state as ThirdInput)?.Tensor;
 
     /// <summary>The third input's node, or -1.</summary>
     public readonly int ThirdNode => (_state as ThirdInput)?.Node ?? -1;
 
-    /// <summary>Arguments of an op with any number of inputs.</summary>
-    public static NodeArgs WithInputs(Tensor[] inputs, int[] nodes) => new() { _state = new ManyInputs(inputs, nodes) };
-
-    /// <summary>Arguments holding a third input.</summary>
-    public static NodeArgs WithThird(Tensor third, int node) => new() { _state = new ThirdInput(third, node) };
-
-    /// <summary>A second scalar parameter (a clamp's upper bound), boxed: the rare op with two keeps it in its state.</summary>
-    public readonly double SecondScalar => _state is StrongBox<double> box ? box.Value : double.NaN;
-
-    /// <summary>Arguments holding two scalar parameters.</summary>
-    public static NodeArgs WithScalars(double first, double second) => new() { Scalar = first, _state = new StrongBox<double>(second) };
-
-    /// <summary>Arguments holding an op's own state: any object the op defines (a condition mask, a convolution's geometry).</summary>
-    /// <param name="state">The state; ops keep it immutable, or it would change under the backward rule.</param>
+    /// <summary>Arguments holding an op's own state: any object the op defines.</summary>
+    /// <param name="state">The state; the op never changes it after recording, or its backward rule would read the change.</param>
+    /// <param name="scalar">A scalar parameter beside it.</param>
+    /// <param name="axis">An integer parameter beside it.</param>
     /// <returns>The arguments.</returns>
-    public static NodeArgs Of(object state) => new() { _state = state };
+    public static NodeArgs Of(object state, double scalar = 0, int axis = 0) => new() { _state = state, Scalar = scalar, Axis = axis };
 
     /// <summary>The op's own state, as the op recorded it with <see cref="Of"/>.</summary>
     /// <typeparam name="TState">The state's type, which the op defines.</typeparam>
@@ -132,18 +93,11 @@ internal struct NodeArgs
     public readonly TState State<TState>()
         where TState : class => (TState)_state!;
 
-    /// <summary>True when a reference is set (a saved tensor, labels, more inputs): one null test, for the sweep's fast path.</summary>
-    public readonly bool HasReference => _state is not null;
+    /// <summary>Arguments of an op with any number of inputs.</summary>
+    public static NodeArgs WithInputs(Tensor[] inputs, int[] nodes) => new() { _state = new ManyInputs(inputs, nodes) };
 
-    /// <summary>Labels kept by reference (the caller's array), with a checksum that backward verifies before reading them again.</summary>
-    private sealed class LabelArgs(ReadOnlyMemory<int> labels, Tensor? saved)
-    {
-        public ReadOnlyMemory<int> Labels { get; } = labels;
-
-        public Tensor? Saved { get; } = saved;
-
-        public ulong Checksum { get; } = LabelChecksum.Of(labels.Span);
-    }
+    /// <summary>Arguments holding a third input.</summary>
+    public static NodeArgs WithThird(Tensor third, int node) => new() { _state = new ThirdInput(third, node) };
 
     private sealed class ThirdInput(Tensor tensor, int node)
     {
@@ -160,9 +114,14 @@ internal struct NodeArgs
     }
 }
 
-/// <summary>A 64-bit checksum of a label array (XXH3), cheap enough to take on every loss call.</summary>
-internal static class LabelChecksum
+/// <summary>
+/// Op state that holds caller data by reference (a label array, not copied, so a loss call costs no allocation of its
+/// size) and can tell whether it changed before the backward rule reads it again.
+/// </summary>
+internal interface IReferencedState
 {
-    public static ulong Of(ReadOnlySpan<int> labels) =>
-        System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels));
+    /// <summary>Throws when the data changed since the node was recorded.</summary>
+    /// <param name="op">The op's name, for the message.</param>
+    /// <param name="node">The node's index on the tape, for the message.</param>
+    void VerifyUnchanged(string op, int node);
 }

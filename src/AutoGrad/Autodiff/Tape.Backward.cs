@@ -322,7 +322,7 @@ public sealed partial class Tape
             ref readonly var node = ref _nodes[i];
             if ((node.Versions != 0 && node.Versions != 1 + (node.A?.Version ?? 0) + (node.B?.Version ?? 0)) || node.Args.HasReference)
             {
-                // Rare: a changed first or second input, or an op with more inputs or labels (checked in full).
+                // Rare: a changed first or second input, or an op with more inputs or state (checked in full).
                 CheckInputsUnchanged(i, node);
             }
 
@@ -349,12 +349,7 @@ public sealed partial class Tape
                 $"({inputs}; the versions summed to {node.Versions - 1} then). Record the computation again after changing a tensor, or change a Clone() of it.");
         }
 
-        if (node.Args.LabelsChecksum != 0 && LabelChecksum.Of(node.Args.Labels.Span) != node.Args.LabelsChecksum)
-        {
-            throw new InvalidOperationException(
-                $"Backward: the labels given to {node.Op.Name} (node {index} of the tape) were changed after the forward pass; its gradient would not " +
-                "belong to the loss computed. Keep the label array unchanged until the backward pass, or pass a copy.");
-        }
+        node.Args.Referenced?.VerifyUnchanged(node.Op.Name, index);
     }
 
     /// <summary>1 + the sum of the versions of the inputs a backward rule reads; 0 for ops whose rules read no input.</summary>

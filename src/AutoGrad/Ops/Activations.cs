@@ -123,7 +123,7 @@ public static partial class Ops
         var y = Tensor.Uninitialized(x.DType, x.Shape);
         ElementType.Dispatch(x.DType, new ClampForward(x, min, max, y));
 
-        Tape.Record(op, y, x, null, null, NodeArgs.WithScalars(min, max));
+        Tape.Record(op, y, x, null, null, NodeArgs.Of(new ClampBounds(min, max)));
         return y;
     }
 
@@ -134,18 +134,22 @@ public static partial class Ops
             TensorPrimitives.Clamp<T>(x.Raw<T>(), T.CreateTruncating(min), T.CreateTruncating(max), y.Raw<T>());
     }
 
+    /// <summary>Clamp's bounds, as its backward rule reads them.</summary>
+    private sealed record ClampBounds(double Min, double Max);
+
     private readonly struct ClampRule : IBackwardRule
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
-            double min = node.Args.Scalar, max = node.Args.SecondScalar;
+            var (min, max) = node.Args.State<ClampBounds>();
             return new(upstream * Constant(node.A!, v => v > min && v < max ? 1 : 0));
         }
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T min = T.CreateTruncating(node.Args.Scalar), max = T.CreateTruncating(node.Args.SecondScalar);
+            var bounds = node.Args.State<ClampBounds>();
+            T min = T.CreateTruncating(bounds.Min), max = T.CreateTruncating(bounds.Max);
             var x = node.A!.Raw<T>();
             var g = tape.Upstream<T>(index);
             var target = tape.BeginGradient<T>(node.InA);

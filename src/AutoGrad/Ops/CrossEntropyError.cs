@@ -49,7 +49,7 @@ public static partial class Ops
         var loss = Tensor.Uninitialized(y.DType, Shape.Scalar);
         ElementType.Dispatch(y.DType, new CrossEntropyErrorForward(y, target, labels, loss));
 
-        Tape.Record(s_crossEntropyError, loss, y, target, null, target is null ? NodeArgs.WithLabels(labels) : default);
+        Tape.Record(s_crossEntropyError, loss, y, target, null, target is null ? NodeArgs.Of(new LabelState(labels)) : default);
         return loss;
     }
 
@@ -89,7 +89,7 @@ public static partial class Ops
         {
             var y = node.A!;
             var scale = upstream / SampleCount(y);
-            var t = node.B ?? OneHot(y, node.Args.Labels.Span);
+            var t = node.B ?? OneHot(y, node.Args.State<LabelState>().Labels.Span);
             return new(
                 node.InA >= 0 ? -(t / (y + CrossEntropyDelta)) * scale : null,
                 node.InB >= 0 ? -Log(y + CrossEntropyDelta) * scale : null);
@@ -109,7 +109,7 @@ public static partial class Ops
                 {
                     dy.Span.Clear();
                     var classes = y.Shape[-1];
-                    var labels = node.Args.Labels.Span;
+                    var labels = node.Args.State<LabelState>().Labels.Span;
                     for (var i = 0; i < labels.Length; i++)
                     {
                         var at = (i * classes) + labels[i];

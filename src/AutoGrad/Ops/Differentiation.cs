@@ -111,7 +111,7 @@ public static partial class Ops
         var y = Tensor.Uninitialized(g.DType, Shape.FromOwned(dims, "PadRows"));
         var offset = start * g.Shape.Inner(0);
         ElementType.Dispatch(g.DType, new PadRowsForward(g, y, offset));
-        Tape.Record(s_padRows, y, g, null, null, new NodeArgs { Index = start });
+        Tape.Record(s_padRows, y, g, null, null, new NodeArgs { Axis = start });
         return y;
     }
 
@@ -132,7 +132,7 @@ public static partial class Ops
         var y = Tensor.Uninitialized(g.DType, Shape.FromOwned([labels.Length, classes], "ScatterLabels"));
         ElementType.Dispatch(g.DType, new Scatter(g, labels, classes, y));
 
-        Tape.Record(s_scatterLabels, y, g, null, null, NodeArgs.WithLabels(labels));
+        Tape.Record(s_scatterLabels, y, g, null, null, NodeArgs.Of(new LabelState(labels)));
         return y;
     }
 
@@ -154,26 +154,26 @@ public static partial class Ops
 
     private readonly struct PadRowsRule : IBackwardRule
     {
-        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Slice(upstream, node.Args.Index, node.A!.Shape[0]));
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Slice(upstream, node.Args.Axis, node.A!.Shape[0]));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            tape.Upstream<T>(index).Slice(node.Args.Index * node.A!.Shape.Inner(0), target.Span.Length).CopyTo(target.Span);
+            tape.Upstream<T>(index).Slice(node.Args.Axis * node.A!.Shape.Inner(0), target.Span.Length).CopyTo(target.Span);
             tape.Commit(target);
         }
     }
 
     private readonly struct ScatterLabelsRule : IBackwardRule
     {
-        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Gather(upstream, node.Args.Labels));
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Gather(upstream, node.Args.State<LabelState>().Labels));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var classes = node.Output.Shape[1];
-            var labels = node.Args.Labels.Span;
+            var labels = node.Args.State<LabelState>().Labels.Span;
             var g = tape.Upstream<T>(index);
             var target = tape.BeginGradient<T>(node.InA);
             for (var i = 0; i < labels.Length; i++)

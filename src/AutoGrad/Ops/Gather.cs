@@ -26,7 +26,7 @@ public static partial class Ops
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([rows], "Gather"));
         ElementType.Dispatch(x.DType, new GatherForward(x, labels, classes, y));
 
-        Tape.Record(s_gather, y, x, null, null, NodeArgs.WithLabels(labels));
+        Tape.Record(s_gather, y, x, null, null, NodeArgs.Of(new LabelState(labels)));
         return y;
     }
 
@@ -47,13 +47,13 @@ public static partial class Ops
 
     private readonly struct GatherRule : IBackwardRule
     {
-        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ScatterLabels(upstream, node.Args.Labels, node.A!.Shape[1]));
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ScatterLabels(upstream, node.Args.State<LabelState>().Labels, node.A!.Shape[1]));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var classes = node.A!.Shape[1];
-            var labels = node.Args.Labels.Span;
+            var labels = node.Args.State<LabelState>().Labels.Span;
             var g = tape.Upstream<T>(index);
             var target = tape.BeginGradient<T>(node.InA);
             target.Span.Clear();

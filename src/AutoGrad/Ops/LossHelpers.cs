@@ -43,4 +43,31 @@ public static partial class Ops
             throw new ShapeMismatchException($"{op}: target shape {target.Shape} differs from input shape {x.Shape}; one-hot targets need the input's shape.");
         }
     }
+
+    /// <summary>
+    /// The state of an op that takes class labels: the caller's array, kept by reference (no copy per loss call), with
+    /// an XXH3 checksum that the tape verifies before the backward rule reads the labels again; and optionally a tensor
+    /// the forward pass saved beside them.
+    /// </summary>
+    private sealed class LabelState(ReadOnlyMemory<int> labels, Tensor? saved = null) : IReferencedState
+    {
+        private readonly ulong _checksum = Checksum(labels.Span);
+
+        public ReadOnlyMemory<int> Labels { get; } = labels;
+
+        public Tensor? Saved { get; } = saved;
+
+        public void VerifyUnchanged(string op, int node)
+        {
+            if (Checksum(Labels.Span) != _checksum)
+            {
+                throw new InvalidOperationException(
+                    $"Backward: the labels given to {op} (node {node} of the tape) were changed after the forward pass; its gradient would not " +
+                    "belong to the loss computed. Keep the label array unchanged until the backward pass, or pass a copy.");
+            }
+        }
+
+        private static ulong Checksum(ReadOnlySpan<int> labels) =>
+            System.IO.Hashing.XxHash3.HashToUInt64(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels));
+    }
 }

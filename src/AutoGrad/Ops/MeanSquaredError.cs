@@ -26,7 +26,7 @@ public static partial class Ops
         var loss = Tensor.Uninitialized(y.DType, Shape.Scalar);
         ElementType.Dispatch(y.DType, new MeanSquaredErrorForward(y, target, difference, loss));
 
-        Tape.Record(s_meanSquaredError, loss, y, target, null, new NodeArgs { Saved = difference });
+        Tape.Record(s_meanSquaredError, loss, y, target, null, NodeArgs.Of(difference));
         return loss;
     }
 
@@ -53,7 +53,7 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var scale = tape.Upstream<T>(index)[0] / T.CreateTruncating(SampleCount(node.A!));
-            var difference = node.Args.Saved!.Raw<T>();
+            var difference = node.Args.State<Tensor>().Raw<T>();
             if (node.InA >= 0)
             {
                 var dy = tape.BeginGradient<T>(node.InA);

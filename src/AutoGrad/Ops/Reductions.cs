@@ -134,7 +134,7 @@ public static partial class Ops
 
         ElementType.Dispatch(x.DType, new ReduceForward(op, x, outer, n, inner, y));
 
-        Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a, KeepDims = keepDims });
+        Tape.Record(op, y, x, null, null, new NodeArgs { Axis = a });
         return y;
     }
 

@@ -179,7 +179,7 @@ public static partial class Ops
         dims[0] = length;
         var rowSize = x.Shape.Inner(0);
         var y = x.View(Shape.FromOwned(dims, "Slice"), start * rowSize);
-        Tape.Record(s_slice, y, x, null, null, new NodeArgs { Index = start });
+        Tape.Record(s_slice, y, x, null, null, new NodeArgs { Axis = start });
         return y;
     }
 
@@ -194,7 +194,7 @@ public static partial class Ops
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, "Permute"));
         ElementType.Dispatch(x.DType, new PermuteForward(x, y, perm));
 
-        Tape.Record(s_permute, y, x, null, null, new NodeArgs { Ints = perm });
+        Tape.Record(s_permute, y, x, null, null, NodeArgs.Of(perm));
         return y;
     }
 
@@ -231,12 +231,12 @@ public static partial class Ops
 
     private readonly struct PermuteRule : IBackwardRule
     {
-        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Permute(upstream, InversePermutation(node.Args.Ints!)));
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Permute(upstream, InversePermutation(node.Args.State<int[]>())));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var perm = node.Args.Ints!;
+            var perm = node.Args.State<int[]>();
             Span<int> inverse = stackalloc int[perm.Length];
             for (var i = 0; i < perm.Length; i++)
             {
@@ -277,7 +277,7 @@ public static partial class Ops
 
     private readonly struct SliceRule : IBackwardRule
     {
-        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(PadRows(upstream, node.Args.Index, node.A!.Shape[0]));
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(PadRows(upstream, node.Args.Axis, node.A!.Shape[0]));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -285,7 +285,7 @@ public static partial class Ops
             var target = tape.BeginGradient<T>(node.InA);
             target.Span.Clear();
             var g = tape.Upstream<T>(index);
-            g.CopyTo(target.Span.Slice(node.Args.Index * node.A!.Shape.Inner(0), g.Length));
+            g.CopyTo(target.Span.Slice(node.Args.Axis * node.A!.Shape.Inner(0), g.Length));
             tape.Commit(target);
         }
     }

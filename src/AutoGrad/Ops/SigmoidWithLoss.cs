@@ -32,7 +32,7 @@ public static partial class Ops
         var loss = Tensor.Uninitialized(x.DType, Shape.Scalar);
         ElementType.Dispatch(x.DType, new SigmoidWithLossForward(x, target, probabilities, loss));
 
-        Tape.Record(s_sigmoidWithLoss, loss, x, target, null, new NodeArgs { Saved = probabilities });
+        Tape.Record(s_sigmoidWithLoss, loss, x, target, null, NodeArgs.Of(probabilities));
         return loss;
     }
 
@@ -76,7 +76,7 @@ public static partial class Ops
             if (node.InA >= 0)
             {
                 var dx = tape.BeginGradient<T>(node.InA);
-                TensorPrimitives.Subtract(node.Args.Saved!.Raw<T>(), node.B!.Raw<T>(), dx.Span);
+                TensorPrimitives.Subtract(node.Args.State<Tensor>().Raw<T>(), node.B!.Raw<T>(), dx.Span);
                 TensorPrimitives.Multiply(dx.Span, scale, dx.Span);
                 tape.Commit(dx);
             }

@@ -49,7 +49,7 @@ public static partial class Ops
         var loss = Tensor.Uninitialized(x.DType, Shape.Scalar);
         ElementType.Dispatch(x.DType, new SoftmaxWithLossForward(x, target, labels, rows, classes, probabilities, loss));
 
-        Tape.Record(s_softmaxWithLoss, loss, x, target, null, target is null ? NodeArgs.WithLabels(labels, probabilities) : new NodeArgs { Saved = probabilities });
+        Tape.Record(s_softmaxWithLoss, loss, x, target, null, NodeArgs.Of(target is null ? new LabelState(labels, probabilities) : probabilities));
         return loss;
     }
 
@@ -90,6 +90,9 @@ public static partial class Ops
         }
     }
 
+    /// <summary>The probabilities the forward pass saved: beside the labels, or alone when the target is a tensor.</summary>
+    private static Tensor SavedProbabilities(in Node node) => node.B is null ? node.Args.State<LabelState>().Saved! : node.Args.State<Tensor>();
+
     private readonly struct SoftmaxWithLossRule : IBackwardRule
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream)
@@ -98,7 +101,7 @@ public static partial class Ops
             var scale = upstream / (x.Length / x.Shape[-1]);
             if (node.B is null)
             {
-                return new(node.InA >= 0 ? (Softmax(x) - OneHot(x, node.Args.Labels.Span)) * scale : null);
+                return new(node.InA >= 0 ? (Softmax(x) - OneHot(x, node.Args.State<LabelState>().Labels.Span)) * scale : null);
             }
 
             var t = node.B;
@@ -114,14 +117,14 @@ public static partial class Ops
             var classes = x.Shape[-1];
             var rows = x.Length / classes;
             var scale = tape.Upstream<T>(index)[0] / T.CreateTruncating(rows);
-            var y = node.Args.Saved!.Raw<T>();
+            var y = SavedProbabilities(node).Raw<T>();
             if (node.InA >= 0)
             {
                 var dx = tape.BeginGradient<T>(node.InA);
                 if (node.B is null)
                 {
                     y.CopyTo(dx.Span);
-                    var labels = node.Args.Labels.Span;
+                    var labels = node.Args.State<LabelState>().Labels.Span;
                     for (var i = 0; i < rows; i++)
                     {
                         dx.Span[(i * classes) + labels[i]] -= T.One;

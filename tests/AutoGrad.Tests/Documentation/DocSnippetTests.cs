@@ -96,7 +96,8 @@ public class DocSnippetTests
                 internal static unsafe class Host
                 {
                     {{snippet}}
-                    private static Tensor Unary(Op op, Tensor x, delegate*<ReadOnlySpan<float>, Span<float>, void> f32, delegate*<ReadOnlySpan<double>, Span<double>, void> f64) => x;
+                    private interface IUnaryMap { static abstract void Apply<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>; }
+                    private static Tensor Unary<TMap>(Op op, Tensor x) where TMap : struct, IUnaryMap => x;
                     private static Tensor Tanh(Tensor x) => Ops.Tanh(x);
                     private static void LogCoshForward<T>(ReadOnlySpan<T> x, Span<T> y) where T : unmanaged => x.CopyTo(y);
                     private static OpSample Gradient(string op, Func<Tensor[], Tensor> f, params Func<Tensor>[] inputs) => OpSamples.Gradient(op, f, inputs);
