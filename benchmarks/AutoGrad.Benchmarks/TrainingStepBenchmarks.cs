@@ -1,6 +1,6 @@
-using AutoGrad.Nn;
-using AutoGrad.Optimizers;
-using AutoGrad.Training;
+using AutoGrad.Kernels;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
 
 using BenchmarkDotNet.Attributes;
 

@@ -1,6 +1,5 @@
 // A user-defined op: softplus(x) = log(1 + eˣ), with its backward rule σ(x)·g, recorded on the tape as one node and
 // verified by the gradient checker; then its second derivative, which works because the backward is made of ops.
-using AutoGrad;
 
 var softplus = new Softplus();
 var x = Tensor.RandomNormal([3, 4], seed: 1, dtype: DType.Float64);

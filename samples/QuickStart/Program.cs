@@ -1,5 +1,3 @@
-using AutoGrad;
-
 // y = Σ tanh(x·W + b), and its gradients with respect to W and b.
 var x = Tensor.FromArray(new double[,] { { 1, 2 }, { 3, 4 } });
 var w = Tensor.FromArray(new double[,] { { 0.5, -0.5 }, { 0.25, 0.1 } });

@@ -1,10 +1,8 @@
 // DeZero's spiral classification (step 48): three interleaved spirals of 100 points each, a 2-10-3 MLP with a
 // sigmoid hidden layer, SGD with learning rate 1, batches of 30, 300 epochs.
-using AutoGrad;
-using AutoGrad.Data;
-using AutoGrad.Nn;
-using AutoGrad.Optimizers;
-using AutoGrad.Training;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
 
 var spiral = Spiral.Create(pointsPerClass: 100, classes: 3, seed: 1);
 var model = new MultiLayerNet(2, [10], 3, activation: "sigmoid", init: WeightInit.Xavier, seed: 1);

@@ -3,7 +3,6 @@
 using System.Globalization;
 using System.Text;
 
-using AutoGrad;
 
 var path = args.Length > 0 ? args[0] : "tanh-derivatives.svg";
 const int points = 201;

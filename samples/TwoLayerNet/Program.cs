@@ -1,7 +1,6 @@
 // The book's two-layer net, layer by layer (Affine → Relu → Affine → SoftmaxWithLoss), written with the tape,
 // checked against numerical gradients as in chapter 5 ("gradient check"), then trained on the embedded digits.
-using AutoGrad;
-using AutoGrad.Data;
+using AutoGrad.Nn.Data;
 
 var (train, test) = Dataset.Digits().Split(0.8, seed: 1);
 var net = new BookTwoLayerNet(inputSize: 64, hiddenSize: 50, outputSize: 10, seed: 1);

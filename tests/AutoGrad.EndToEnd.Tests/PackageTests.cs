@@ -29,7 +29,12 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         Assert.Equal(File.ReadAllBytes(Path.Combine(Packages.RepositoryRoot, "LICENSE")), Packages.Entry(Library, "LICENSE"));
         Assert.Contains("CC BY 4.0", System.Text.Encoding.UTF8.GetString(Packages.Entry(Library, "data/digits.README.md")));
         var docs = XDocument.Load(new MemoryStream(Packages.Entry(Library, "lib/net10.0/AutoGrad.Core.xml")));
-        Assert.Contains(docs.Descendants("member"), m => (string?)m.Attribute("name") == "M:AutoGrad.Tape.Backward(AutoGrad.Tensor)");
+        Assert.Contains(docs.Descendants("member"), m => (string?)m.Attribute("name") == "M:AutoGrad.Autodiff.Tape.Backward(AutoGrad.Tensors.Tensor)");
+
+        // The global usings a project with implicit usings gets: the README's first example has no using line.
+        var props = System.Text.Encoding.UTF8.GetString(Packages.Entry(Library, "buildTransitive/AutoGrad.props"));
+        Assert.Contains("<Using Include=\"AutoGrad.Tensors\" />", props);
+        Assert.Equal(props, System.Text.Encoding.UTF8.GetString(Packages.Entry(Library, "build/AutoGrad.props")));
 
         // Only the two chosen dependencies, nothing from the build (analyzers, test packages).
         var dependencies = DependencyIds(Library);
@@ -97,7 +102,7 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         // temporary. SIGKILL runs nothing at all: its temporary stays until the next save of the same file.
         var app = StrangersApp("Interrupted");
         File.WriteAllText(Path.Combine(app, "Program.cs"), """
-            using AutoGrad.Serialization;
+            using AutoGrad.Nn.Serialization;
 
             AtomicFile.Write(args[0], stream =>
             {

@@ -3,9 +3,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 
-using AutoGrad.Nn;
-using AutoGrad.Optimizers;
-using AutoGrad.Training;
+using AutoGrad.Kernels;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
 
 using Spectre.Console;
 

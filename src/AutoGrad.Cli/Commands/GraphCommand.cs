@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 
-using AutoGrad.Nn;
 
 namespace AutoGrad.Cli.Commands;
 

@@ -3,9 +3,8 @@ using System.Globalization;
 using System.Text.Json;
 
 using AutoGrad.Cli.Output;
-using AutoGrad.Nn;
-using AutoGrad.Serialization;
-using AutoGrad.Training;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
 
 using Spectre.Console;
 
@@ -141,7 +140,7 @@ internal static class TrainCommand
         return 0;
     }
 
-    private static TrainingResult TrainWithProgress(IAnsiConsole console, Module model, AutoGrad.Optimizers.Optimizer optimizer, AutoGrad.Data.Dataset train, AutoGrad.Data.Dataset test, TrainingOptions options)
+    private static TrainingResult TrainWithProgress(IAnsiConsole console, Module model, AutoGrad.Nn.Optimizers.Optimizer optimizer, AutoGrad.Nn.Data.Dataset train, AutoGrad.Nn.Data.Dataset test, TrainingOptions options)
     {
         TrainingResult? result = null;
         console.Progress()

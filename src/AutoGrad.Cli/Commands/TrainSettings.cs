@@ -1,8 +1,7 @@
 using System.Globalization;
 
-using AutoGrad.Data;
-using AutoGrad.Nn;
-using AutoGrad.Optimizers;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
 
 namespace AutoGrad.Cli.Commands;
 
@@ -77,13 +76,13 @@ internal sealed record TrainSettings
     {
         if (DataDirectory is not null)
         {
-            return AutoGrad.Data.Dataset.FromIdxDirectory(DataDirectory, DatasetName);
+            return AutoGrad.Nn.Data.Dataset.FromIdxDirectory(DataDirectory, DatasetName);
         }
 
         return Dataset switch
         {
-            "digits" => AutoGrad.Data.Dataset.Digits().Split(0.8, Seed),
-            _ => AutoGrad.Data.Dataset.FashionMnist(),
+            "digits" => AutoGrad.Nn.Data.Dataset.Digits().Split(0.8, Seed),
+            _ => AutoGrad.Nn.Data.Dataset.FashionMnist(),
         };
     }
 

@@ -1,5 +1,5 @@
-using AutoGrad.Data;
-using AutoGrad.Training;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Training;
 
 namespace AutoGrad.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security;
 using System.Text;
 
-using AutoGrad.Training;
+using AutoGrad.Nn.Training;
 
 namespace AutoGrad.Cli.Output;
 

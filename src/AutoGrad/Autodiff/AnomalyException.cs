@@ -1,4 +1,7 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// Thrown in anomaly mode (<see cref="Tape.DetectAnomalies"/>) when an op produces a NaN or an infinity, in its output

@@ -1,4 +1,7 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// A user-defined differentiable op: write <see cref="Forward"/> and <see cref="Backward"/> with AutoGrad's ops and

@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// Compares the tape's gradients with central finite differences in float64, as DeZero's <c>gradient_check</c> does.

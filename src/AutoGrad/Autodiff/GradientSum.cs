@@ -1,6 +1,9 @@
-using System.Numerics.Tensors;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
 
-namespace AutoGrad;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// The sum of two gradients of one node (fan-out), recorded by a sweep with <c>createGraph</c> so the sum can be

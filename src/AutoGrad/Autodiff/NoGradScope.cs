@@ -1,4 +1,7 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// While alive, nothing is recorded in this logical call context and op results own their memory (they outlive any tape).

@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// One entry of the tape (a Wengert list): which op ran, its output, its inputs, and what its backward rule needs. A

@@ -1,4 +1,7 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// The tape's nodes in chunks of 4,096: growing never copies what is recorded (a single array doubled, holding old

@@ -1,4 +1,7 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// A differentiable operation's backward rule. Each op is a stateless singleton defined in the same file as its

@@ -2,7 +2,9 @@ using System.Numerics;
 
 using AutoGrad.Kernels;
 
-namespace AutoGrad;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>Anomaly mode's checks (see <see cref="DetectAnomalies"/>).</summary>
 public sealed partial class Tape

@@ -1,11 +1,13 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 using AutoGrad.Kernels;
+using AutoGrad.Tensors;
 
-namespace AutoGrad;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>The reverse sweep: gradient slots per node, and the public gradient calls.</summary>
 public sealed partial class Tape

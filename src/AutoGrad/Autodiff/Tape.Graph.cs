@@ -1,7 +1,10 @@
 using System.Globalization;
 using System.Text;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>The recorded graph as a picture: Graphviz DOT.</summary>
 public sealed partial class Tape

@@ -1,6 +1,9 @@
 using System.Diagnostics;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
 
 /// <summary>
 /// Records tensor operations as they run, then computes gradients with one reverse sweep over the record.

@@ -1,4 +1,4 @@
-namespace AutoGrad;
+namespace AutoGrad.Kernels;
 
 /// <summary>
 /// How many threads AutoGrad's kernels may use. Results do not depend on it: every output element is computed by

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// A bump allocator for the intermediate tensors and gradients of one tape. Allocation is an offset increment;

@@ -1,4 +1,6 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// An immutable tensor of booleans: a comparison's result (<c>Greater</c>, <c>Less</c>, <c>Equal</c>) and the condition

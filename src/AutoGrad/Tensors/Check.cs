@@ -1,4 +1,6 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// Argument checks shared by the ops (and the custom-op machinery beneath them); each message names the op and the

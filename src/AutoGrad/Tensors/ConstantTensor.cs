@@ -1,6 +1,8 @@
 using System.Text;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// An immutable, row-major n-dimensional array that no gradient flows through: the integer and boolean results of

@@ -1,4 +1,6 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>Thrown when an operation's input shapes do not fit together; the message names the op and the shapes.</summary>
 public sealed class ShapeMismatchException : ArgumentException

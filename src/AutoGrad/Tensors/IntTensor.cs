@@ -1,6 +1,8 @@
 using System.Globalization;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// An immutable tensor of 32-bit integers: positions such as <c>ArgMax</c>'s, or class indices. Not differentiable;

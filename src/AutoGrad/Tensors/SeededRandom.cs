@@ -1,4 +1,6 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// A small seeded generator (xoshiro256**, seeded by SplitMix64). Our own rather than <see cref="Random"/>,

@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// The dimensions of a dense row-major tensor. Immutable; a rank-0 shape is a scalar with one element.

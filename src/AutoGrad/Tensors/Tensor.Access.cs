@@ -1,7 +1,9 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>Reading elements back, and copies.</summary>
 public sealed partial class Tensor

@@ -1,4 +1,6 @@
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>Factories: every tensor made here owns its memory.</summary>
 public sealed partial class Tensor

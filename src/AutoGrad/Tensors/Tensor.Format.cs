@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>Readable text, in the style of NumPy's array printing.</summary>
 public sealed partial class Tensor

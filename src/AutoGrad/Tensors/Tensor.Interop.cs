@@ -1,6 +1,8 @@
 using System.Numerics.Tensors;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>Conversion to and from System.Numerics.Tensors.</summary>
 public sealed partial class Tensor

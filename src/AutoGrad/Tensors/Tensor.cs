@@ -3,7 +3,9 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace AutoGrad;
+using AutoGrad.Kernels;
+
+namespace AutoGrad.Tensors;
 
 /// <summary>
 /// A dense, row-major, n-dimensional array of <see cref="float"/> or <see cref="double"/> values that operations
@@ -12,7 +14,7 @@ namespace AutoGrad;
 /// <remarks>
 /// <para>Tensors are immutable values as far as the operations are concerned: every operation returns a new tensor.</para>
 /// <para>Memory: a tensor you create (<see cref="Zeros(ReadOnlySpan{int}, DType)"/>, <see cref="FromArray(float[], ReadOnlySpan{int})"/>, ...)
-/// owns its memory. A tensor returned by an operation while a <see cref="Tape"/> is active lives in that tape's
+/// owns its memory. A tensor returned by an operation while a <see cref="AutoGrad.Autodiff.Tape"/> is active lives in that tape's
 /// arena and is recycled when the tape is reset or disposed; reading it afterwards throws
 /// <see cref="InvalidOperationException"/> rather than returning recycled data. <see cref="Clone"/> makes an owned copy.</para>
 /// </remarks>
@@ -55,7 +57,7 @@ public sealed partial class Tensor
 
     /// <summary>
     /// Marks a tensor you created (a parameter) as one whose gradient is wanted: every tape records the operations
-    /// that use it, and <see cref="Tape.Backward(Tensor)"/> accumulates its gradient into <see cref="Grad"/>.
+    /// that use it, and <see cref="AutoGrad.Autodiff.Tape.Backward(Tensor)"/> accumulates its gradient into <see cref="Grad"/>.
     /// </summary>
     public bool RequiresGrad
     {
@@ -71,7 +73,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// The gradient accumulated by <see cref="Tape.Backward(Tensor)"/>, owned by this tensor; null until then.
+    /// The gradient accumulated by <see cref="AutoGrad.Autodiff.Tape.Backward(Tensor)"/>, owned by this tensor; null until then.
     /// After <see cref="ZeroGrad"/> it reads as zeros.
     /// </summary>
     public Tensor? Grad
@@ -107,7 +109,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// Resets the accumulated gradient to zero without touching its memory: the next <see cref="Tape.Backward(Tensor)"/>
+    /// Resets the accumulated gradient to zero without touching its memory: the next <see cref="AutoGrad.Autodiff.Tape.Backward(Tensor)"/>
     /// overwrites it in place (no zero fill, no extra pass), and reading <see cref="Grad"/> before then gives zeros.
     /// </summary>
     public void ZeroGrad()

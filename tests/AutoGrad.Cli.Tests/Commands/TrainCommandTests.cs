@@ -38,10 +38,10 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(code == 0, error);
         using var json = JsonDocument.Parse(output);
 
-        var (train, test) = AutoGrad.Data.Dataset.Digits().Split(0.8, 42);
+        var (train, test) = AutoGrad.Nn.Data.Dataset.Digits().Split(0.8, 42);
         var model = new AutoGrad.Nn.TwoLayerNet(train.FeatureCount, 100, train.ClassCount, AutoGrad.Nn.WeightInit.He, 42);
-        var options = new AutoGrad.Training.TrainingOptions { BatchSize = 32, Iterations = 200, Seed = 42 };
-        var alone = AutoGrad.Training.Trainer.Fit(model, new AutoGrad.Optimizers.Momentum(model.Parameters(), 0.1), train, test, options);
+        var options = new AutoGrad.Nn.Training.TrainingOptions { BatchSize = 32, Iterations = 200, Seed = 42 };
+        var alone = AutoGrad.Nn.Training.Trainer.Fit(model, new AutoGrad.Nn.Optimizers.Momentum(model.Parameters(), 0.1), train, test, options);
         Assert.Equal(alone.FinalLoss, json.RootElement.GetProperty("finalLoss").GetDouble());
         Assert.Equal(alone.TestAccuracy, json.RootElement.GetProperty("testAccuracy").GetDouble());
     }

@@ -12,7 +12,7 @@ namespace AutoGrad.Tests.Architecture;
 /// </summary>
 public class LayerTests
 {
-    private static readonly string[] s_layers = ["Kernels", "Tensors", "Autodiff", "Ops", "Nn"];
+    private static readonly string[] s_layers = ["Kernels", "Tensors", "Autodiff", "Operations", "Nn"];
 
     [Fact]
     public void No_file_uses_a_symbol_of_a_later_layer()

@@ -1,4 +1,3 @@
-using AutoGrad.Nn;
 
 using static AutoGrad.Tests.TestData;
 

@@ -1,6 +1,5 @@
-using AutoGrad.Nn;
-using AutoGrad.Optimizers;
-using AutoGrad.Serialization;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
 
 namespace AutoGrad.Tests.Autodiff;
 

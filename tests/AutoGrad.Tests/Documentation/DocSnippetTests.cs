@@ -28,18 +28,20 @@ public class DocSnippetTests
     private const string Types = "types";
     private const string OpsMembers = "ops members";
 
-    // A project's implicit usings, and TensorPrimitives by alias, as the README recommends (the namespace also holds a Tensor).
+    // A project's implicit usings (the package's among them), and TensorPrimitives by alias, as the README recommends (the namespace also holds a Tensor).
     private const string Usings = """
         using System;
         using System.Collections.Generic;
         using System.Linq;
         using System.Numerics;
         using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-        using AutoGrad;
-        using AutoGrad.Data;
+        using AutoGrad.Tensors;
+        using AutoGrad.Autodiff;
+        using AutoGrad.Operations;
         using AutoGrad.Nn;
-        using AutoGrad.Optimizers;
-        using AutoGrad.Training;
+        using AutoGrad.Nn.Data;
+        using AutoGrad.Nn.Optimizers;
+        using AutoGrad.Nn.Training;
         """;
 
     [Fact]

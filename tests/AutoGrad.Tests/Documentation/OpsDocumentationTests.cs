@@ -52,7 +52,7 @@ public class OpsDocumentationTests
     {
         foreach (var row in OpCatalog.All)
         {
-            var source = RepositoryFiles.Read(Path.Combine("src/AutoGrad/Ops", row.Family + ".cs"));
+            var source = RepositoryFiles.Read(Path.Combine("src/AutoGrad/Operations", row.Family + ".cs"));
             foreach (var name in row.Names)
             {
                 Assert.True(

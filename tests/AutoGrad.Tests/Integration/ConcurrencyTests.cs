@@ -1,7 +1,6 @@
-using AutoGrad.Data;
-using AutoGrad.Nn;
-using AutoGrad.Optimizers;
-using AutoGrad.Training;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
 
 namespace AutoGrad.Tests.Integration;
 

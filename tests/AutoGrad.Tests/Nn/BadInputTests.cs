@@ -1,10 +1,9 @@
 using System.Reflection;
 
-using AutoGrad.Data;
-using AutoGrad.Nn;
-using AutoGrad.Optimizers;
-using AutoGrad.Serialization;
-using AutoGrad.Training;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
 
 using Module = AutoGrad.Nn.Module;
 
@@ -90,7 +89,7 @@ public class BadInputTests
 
     /// <summary>Every public, concrete, non-exception type of the model, optimizer, data, serialization and training namespaces.</summary>
     public static TheoryData<string> PublicTypes => [.. typeof(Module).Assembly.GetExportedTypes()
-        .Where(t => t.Namespace is "AutoGrad.Nn" or "AutoGrad.Optimizers" or "AutoGrad.Data" or "AutoGrad.Serialization" or "AutoGrad.Training")
+        .Where(t => t.Namespace is "AutoGrad.Nn" or "AutoGrad.Nn.Optimizers" or "AutoGrad.Nn.Data" or "AutoGrad.Nn.Serialization" or "AutoGrad.Nn.Training")
         .Where(t => !(t.IsAbstract && !t.IsSealed) && !typeof(Exception).IsAssignableFrom(t) && !s_plainData.Contains(t))
         .Select(t => t.Name)
         .Order()];

@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace AutoGrad.Tests.Tensors;
 
@@ -121,7 +121,7 @@ public class TensorTests
     public void Round_trips_through_System_Numerics_Tensors()
     {
         var t = Tensor.FromArray([1.0, 2, 3, 4, 5, 6], 2, 3);
-        Tensor<double> numerics = t.ToNumericsTensor<double>();
+        System.Numerics.Tensors.Tensor<double> numerics = t.ToNumericsTensor<double>();
         Assert.Equal([(nint)2, 3], numerics.Lengths.ToArray());
         Assert.Equal(6.0, numerics[1, 2]);
         var back = Tensor.FromNumericsTensor(numerics);

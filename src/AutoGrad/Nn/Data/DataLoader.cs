@@ -1,8 +1,15 @@
-using System.Numerics.Tensors;
-
+using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
 
-namespace AutoGrad.Data;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace AutoGrad.Nn.Data;
 
 /// <summary>One mini-batch: features (batch, D) and labels. Both buffers are reused by the loader for later batches.</summary>
 /// <param name="Features">The features; valid until the loader produces the next batch.</param>

@@ -2,7 +2,16 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace AutoGrad.Data;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Data;
 
 /// <summary>Where data sets come from: the embedded digits, and IDX folders such as Fashion-MNIST.</summary>
 public sealed partial class Dataset

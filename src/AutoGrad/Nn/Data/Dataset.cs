@@ -1,4 +1,13 @@
-namespace AutoGrad.Data;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Data;
 
 /// <summary>
 /// A labelled classification data set held in memory: N samples of D features (float32, row-major) and N class

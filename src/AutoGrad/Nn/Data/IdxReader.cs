@@ -1,7 +1,16 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace AutoGrad.Data;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Data;
 
 /// <summary>The contents of an IDX file: its dimensions and its unsigned bytes, row-major.</summary>
 /// <param name="Dims">The dimensions, outermost first.</param>

@@ -1,8 +1,18 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 
-namespace AutoGrad.Optimizers;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace AutoGrad.Nn.Optimizers;
 
 /// <summary>AdaGrad: h ← h + g²; p ← p − η·g / (√h + ε), ε = 1e-7 as in the book.</summary>
 /// <param name="parameters">The parameters.</param>

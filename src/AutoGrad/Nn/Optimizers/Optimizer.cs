@@ -1,9 +1,17 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
+using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
 
-namespace AutoGrad.Optimizers;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace AutoGrad.Nn.Optimizers;
 
 /// <summary>
 /// Updates parameters in place from their accumulated <see cref="Tensor.Grad"/>. Per-parameter state (velocities,

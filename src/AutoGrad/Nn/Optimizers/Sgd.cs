@@ -1,7 +1,17 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
-namespace AutoGrad.Optimizers;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace AutoGrad.Nn.Optimizers;
 
 /// <summary>Plain stochastic gradient descent: p ← p − η·g.</summary>
 /// <param name="parameters">The parameters.</param>

@@ -1,7 +1,16 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-namespace AutoGrad.Serialization;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>
 /// Writes a file so that a crash never leaves a partial file in its place: the content goes to a temporary file in

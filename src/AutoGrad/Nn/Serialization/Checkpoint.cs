@@ -1,6 +1,13 @@
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
 using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
 
-namespace AutoGrad.Serialization;
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>Saves and loads a module's parameters and buffers, choosing the format by extension (.safetensors or .npz).</summary>
 public static class Checkpoint

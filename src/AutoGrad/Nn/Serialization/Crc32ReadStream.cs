@@ -1,6 +1,15 @@
 using System.IO.Hashing;
 
-namespace AutoGrad.Serialization;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>
 /// A read-only stream that passes another through and keeps the CRC-32 of every byte read, so a zip entry can be

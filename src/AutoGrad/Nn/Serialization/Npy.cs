@@ -3,7 +3,16 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace AutoGrad.Serialization;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>
 /// NumPy's <c>.npy</c> format, version 1.0 to 3.0: the magic <c>\x93NUMPY</c>, a version, a header length, a Python

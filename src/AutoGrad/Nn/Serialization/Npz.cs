@@ -1,6 +1,15 @@
 using System.IO.Compression;
 
-namespace AutoGrad.Serialization;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>
 /// NumPy's <c>.npz</c>: a zip archive with one <c>NAME.npy</c> per array, as <c>numpy.savez</c> writes it (and as the

@@ -1,7 +1,16 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 
-namespace AutoGrad.Serialization;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>
 /// The safetensors format shared by PyTorch and Hugging Face users: an 8-byte little-endian header length, a JSON

@@ -1,6 +1,15 @@
 using System.Text.Json;
 
-namespace AutoGrad.Serialization;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>
 /// The JSON header of a safetensors file, read in one forward pass with <see cref="Utf8JsonReader"/> (no document

@@ -1,7 +1,16 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
-namespace AutoGrad.Serialization;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Training;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Serialization;
 
 /// <summary>
 /// A tensor's elements to and from a stream as little-endian bytes, in chunks: a span of bytes cannot be longer than

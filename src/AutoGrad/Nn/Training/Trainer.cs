@@ -1,11 +1,15 @@
 using System.Diagnostics;
 
-using AutoGrad.Data;
+using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
 using AutoGrad.Nn;
-using AutoGrad.Optimizers;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
 
-namespace AutoGrad.Training;
+namespace AutoGrad.Nn.Training;
 
 /// <summary>How long and how to train.</summary>
 public sealed record TrainingOptions

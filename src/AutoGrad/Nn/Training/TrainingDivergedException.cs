@@ -1,4 +1,13 @@
-namespace AutoGrad.Training;
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Nn;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn.Training;
 
 /// <summary>
 /// Thrown by <see cref="Trainer.Step"/> when a batch's loss, or a parameter's gradient, is NaN or infinite. The step

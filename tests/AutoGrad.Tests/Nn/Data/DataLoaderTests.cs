@@ -1,4 +1,4 @@
-using AutoGrad.Data;
+using AutoGrad.Nn.Data;
 
 namespace AutoGrad.Tests.Nn.Data;
 

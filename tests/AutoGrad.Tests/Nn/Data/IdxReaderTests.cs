@@ -1,6 +1,6 @@
 using System.IO.Compression;
 
-using AutoGrad.Data;
+using AutoGrad.Nn.Data;
 
 namespace AutoGrad.Tests.Nn.Data;
 

@@ -1,4 +1,5 @@
-using AutoGrad.Optimizers;
+using AutoGrad.Kernels;
+using AutoGrad.Nn.Optimizers;
 
 namespace AutoGrad.Tests.Nn.Optimizers;
 

@@ -1,8 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 
-using AutoGrad.Nn;
-using AutoGrad.Serialization;
+using AutoGrad.Nn.Serialization;
 
 namespace AutoGrad.Tests.Nn.Serialization;
 

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 
-using AutoGrad.Serialization;
+using AutoGrad.Nn.Serialization;
 
 namespace AutoGrad.Tests.Nn.Serialization;
 

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 
-using AutoGrad.Data;
-using AutoGrad.Serialization;
+using AutoGrad.Nn.Data;
+using AutoGrad.Nn.Serialization;
 
 namespace AutoGrad.Tests.Nn.Serialization;
 

@@ -1,0 +1,61 @@
+using static AutoGrad.Tests.TestData;
+
+namespace AutoGrad.Tests.Operations;
+
+public class ShapeOpsTests
+{
+    [Fact]
+    public void Reshape_infers_one_dimension_and_shares_memory()
+    {
+        var x = Tensor.Arange(0, 24, dtype: DType.Float64);
+        var y = Ops.Reshape(x, 2, -1, 4);
+        Assert.Equal(Shape.Create([2, 3, 4]), y.Shape);
+        Assert.Equal(23.0, y[1, 2, 3]);
+        Assert.Equal(Shape.Scalar, Ops.Reshape(Tensor.FromArray([5.0]), []).Shape);
+        AssertGradientsMatch(v => Ops.Reshape(v[0], 4, 6) * v[1], Normal(1, 2, 3, 4), Normal(2, 4, 6));
+    }
+
+    [Fact]
+    public void Transpose_and_permute_move_elements_and_gradients()
+    {
+        var x = Tensor.FromArray([1.0, 2, 3, 4, 5, 6], 2, 3);
+        var t = Ops.Transpose(x);
+        Assert.Equal(Shape.Create([3, 2]), t.Shape);
+        Assert.Equal([1.0, 4, 2, 5, 3, 6], t.ToDoubleArray());
+        var p = Ops.Permute(Normal(1, 2, 3, 4), 2, 0, 1);
+        Assert.Equal(Shape.Create([4, 2, 3]), p.Shape);
+
+        var w = Normal(3, 4, 2, 3);
+        AssertGradientsMatch(v => Ops.Permute(v[0], 2, 0, 1) * w, Normal(4, 2, 3, 4));
+        AssertGradientsMatch(v => Ops.Transpose(v[0]) * Normal(5, 4, 3), Normal(6, 3, 4));
+        AssertGradientsMatch(v => Ops.Transpose(v[0], 0, 2) * Normal(7, 4, 3, 2), Normal(8, 2, 3, 4));
+    }
+
+    [Fact]
+    public void BroadcastTo_and_SumTo_are_adjoint_and_differentiable()
+    {
+        var x = Tensor.FromArray([1.0, 2.0], 2, 1);
+        var b = Ops.BroadcastTo(x, 3, 2, 4);
+        Assert.Equal(Shape.Create([3, 2, 4]), b.Shape);
+        Assert.Equal(2.0, b[2, 1, 3]);
+        var s = Ops.SumTo(b, 2, 1);
+        Assert.Equal([12.0, 24.0], s.ToDoubleArray());
+
+        AssertGradientsMatch(v => Ops.BroadcastTo(v[0], 3, 2, 4) * Normal(1, 3, 2, 4), Normal(2, 2, 1));
+        AssertGradientsMatch(v => Ops.SumTo(v[0], 1, 4) * Normal(3, 1, 4), Normal(4, 3, 2, 4));
+        AssertGradientsMatch(v => Ops.SumTo(v[0]), Normal(5, 3, 2));
+    }
+
+    [Fact]
+    public void Slicing_the_leading_axis()
+    {
+        var x = Tensor.Arange(0, 12, dtype: DType.Float64);
+        var m = Ops.Reshape(x, 4, 3);
+        var rows = m[1..3];
+        Assert.Equal(Shape.Create([2, 3]), rows.Shape);
+        Assert.Equal([3.0, 4, 5, 6, 7, 8], rows.ToDoubleArray());
+        Assert.Equal([9.0, 10, 11], m[^1..].ToDoubleArray());
+        AssertGradientsMatch(v => v[0][1..3] * Normal(1, 2, 3), Normal(2, 4, 3));
+        AssertGradientsMatch(v => Ops.Slice(v[0], 0, 1), Normal(3, 2, 2, 2));
+    }
+}
