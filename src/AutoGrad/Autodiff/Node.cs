@@ -69,7 +69,7 @@ internal struct NodeArgs
     public readonly bool HasReference => _state is not null;
 
     /// <summary>The op's state, if it must be checked before its backward rule reads it again (labels kept by reference).</summary>
-    public readonly IReferencedState? Referenced => _state as IReferencedState;
+    public readonly IReferencedState? Referenced => OwnState as IReferencedState;
 
     /// <summary>All inputs of an op with any number of them (a <see cref="CustomOp"/>); A, B, C stay unused.</summary>
     public readonly Tensor[]? Inputs => (_state as ManyInputs)?.Inputs;
@@ -94,19 +94,28 @@ internal struct NodeArgs
     /// <typeparam name="TState">The state's type, which the op defines.</typeparam>
     /// <returns>The state.</returns>
     public readonly TState State<TState>()
-        where TState : class => (TState)_state!;
+        where TState : class => (TState)OwnState!;
+
+    /// <summary>The op's state, wherever the tape keeps it (beside a third input, or alone).</summary>
+    private readonly object? OwnState => _state is ThirdInput third ? third.State : _state;
 
     /// <summary>Arguments of an op with any number of inputs.</summary>
     public static NodeArgs WithInputs(Tensor[] inputs, int[] nodes) => new() { _state = new ManyInputs(inputs, nodes) };
 
-    /// <summary>Arguments holding a third input.</summary>
-    public static NodeArgs WithThird(Tensor third, int node) => new() { _state = new ThirdInput(third, node) };
+    /// <summary>These arguments with a third input (Affine's bias, a convolution's) beside the op's state.</summary>
+    /// <param name="third">The third input.</param>
+    /// <param name="node">Its node on the tape, or -1.</param>
+    /// <returns>The arguments.</returns>
+    public readonly NodeArgs WithThird(Tensor third, int node) => this with { _state = new ThirdInput(third, node, _state) };
 
-    private sealed class ThirdInput(Tensor tensor, int node)
+    private sealed class ThirdInput(Tensor tensor, int node, object? state)
     {
         public Tensor Tensor { get; } = tensor;
 
         public int Node { get; } = node;
+
+        /// <summary>The op's own state, if any.</summary>
+        public object? State { get; } = state;
     }
 
     private sealed class ManyInputs(Tensor[] inputs, int[] nodes)

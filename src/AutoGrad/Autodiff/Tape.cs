@@ -302,10 +302,7 @@ public sealed partial class Tape : IDisposable
         }
         else
         {
-            Debug.Assert(!args.HasReference, "An op with a third input keeps no other reference in its arguments.");
-            node.Args = NodeArgs.WithThird(c, ic);
-            node.Args.Scalar = args.Scalar;
-            node.Args.Axis = args.Axis;
+            node.Args = args.WithThird(c, ic);
         }
 
         // Only tensors that own their memory can be written (a tape's results are read-only), so a node whose inputs

@@ -1,0 +1,582 @@
+using System.Buffers;
+using System.Numerics;
+
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+using static AutoGrad.Operations.OpSamples;
+
+namespace AutoGrad.Operations;
+
+/// <summary>
+/// Convolutions in NCHW layout, and the im2col/col2im pair they are built on (chapter 7 of "Deep Learning from
+/// Scratch"; DeZero's conv2d and im2col). The convolution is one matrix product per image and group on the columns.
+/// </summary>
+public static partial class Ops
+{
+    private static readonly Op s_im2Col = new Op<Im2ColRule>("Im2Col", readsInputs: false);
+    private static readonly Op s_col2Im = new Op<Col2ImRule>("Col2Im", readsInputs: false);
+    private static readonly Op s_conv2d = new Op<Conv2dRule>("Conv2d");
+
+    /// <summary>
+    /// The sliding windows of a batch of images as columns (PyTorch's <c>unfold</c>): (N, C, H, W) becomes
+    /// (N, C·kh·kw, OH·OW), row (c, i, j) holding the pixel under kernel position (i, j) of channel c at every output
+    /// position, 0 in the padding. ∂/∂x = <see cref="Col2Im"/>(g): the two are each other's adjoint.
+    /// </summary>
+    /// <param name="x">Images, (N, C, H, W).</param>
+    /// <param name="kernel">The window's size.</param>
+    /// <param name="stride">The step between windows (1 when null).</param>
+    /// <param name="padding">Zeros added on each side (0 when null).</param>
+    /// <param name="dilation">The spacing of the window's taps (1 when null).</param>
+    /// <returns>The columns, (N, C·kh·kw, OH·OW).</returns>
+    public static Tensor Im2Col(Tensor x, Size2d kernel, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null)
+    {
+        Check.NotNull(x, "Im2Col", nameof(x));
+        return Unfold(x, Window("Im2Col", kernel, stride, padding, dilation));
+    }
+
+    /// <summary>
+    /// The columns of <see cref="Im2Col"/> summed back onto images of <paramref name="outputSize"/> (PyTorch's
+    /// <c>fold</c>): where windows overlap, their values add. ∂/∂columns = <see cref="Im2Col"/>(g).
+    /// </summary>
+    /// <param name="columns">Columns, (N, C·kh·kw, OH·OW).</param>
+    /// <param name="outputSize">The images' (H, W).</param>
+    /// <param name="kernel">The window's size.</param>
+    /// <param name="stride">The step between windows (1 when null).</param>
+    /// <param name="padding">The padding the columns were taken with (0 when null).</param>
+    /// <param name="dilation">The spacing of the window's taps (1 when null).</param>
+    /// <returns>The images, (N, C, H, W).</returns>
+    public static Tensor Col2Im(Tensor columns, Size2d outputSize, Size2d kernel, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null)
+    {
+        Check.NotNull(columns, "Col2Im", nameof(columns));
+        if (outputSize.Height <= 0 || outputSize.Width <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, $"Col2Im: the output size {outputSize} must be positive.");
+        }
+
+        return Fold(columns, outputSize.Height, outputSize.Width, Window("Col2Im", kernel, stride, padding, dilation));
+    }
+
+    /// <summary>
+    /// The 2-D convolution (cross-correlation, as in every framework) of images with filters:
+    /// y[n, f] = b[f] + Σ_c W[f, c] ⋆ x[n, c], over the channels of f's group. With <paramref name="groups"/> = C and
+    /// F = k·C it is depthwise. A fused op: the forward and the hand-written backward are one matrix product per image
+    /// and group on the columns (dx = col2im(Wᵀ·g), dW = Σ g·colsᵀ, db = Σ g), proven equal to the same computation
+    /// from <see cref="Im2Col"/>, <see cref="MatMul"/> and <see cref="Reshape"/>.
+    /// </summary>
+    /// <param name="x">Images, (N, C, H, W).</param>
+    /// <param name="weight">Filters, (F, C / groups, kh, kw).</param>
+    /// <param name="bias">One value per filter, (F,), or null.</param>
+    /// <param name="stride">The step between windows (1 when null).</param>
+    /// <param name="padding">Zeros added on each side (0 when null).</param>
+    /// <param name="dilation">The spacing of the kernel's taps (1 when null).</param>
+    /// <param name="groups">Channel groups: C and F must both divide by it.</param>
+    /// <returns>(N, F, OH, OW) with OH = ⌊(H + 2p − d(kh − 1) − 1) / s⌋ + 1, and OW alike.</returns>
+    public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null, int groups = 1)
+    {
+        Check.NotNull(x, "Conv2d", nameof(x));
+        Check.NotNull(weight, "Conv2d", nameof(weight));
+        Check.SameType(x, weight, "Conv2d");
+        RequireRank(x, 4, "Conv2d", "x", "(N, C, H, W)");
+        RequireRank(weight, 4, "Conv2d", "weight", "(F, C / groups, kh, kw)");
+        int channels = x.Shape[1], filters = weight.Shape[0];
+        if (groups < 1 || channels % groups != 0 || filters % groups != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"Conv2d: groups {groups} must be positive and divide both the {channels} channels of x {x.Shape} and the {filters} filters of weight {weight.Shape}.");
+        }
+
+        if (weight.Shape[1] * groups != channels)
+        {
+            throw new ShapeMismatchException($"Conv2d: weight {weight.Shape} expects {weight.Shape[1] * groups} input channels ({weight.Shape[1]} per group × {groups} groups), but x {x.Shape} has {channels}.");
+        }
+
+        if (bias is not null)
+        {
+            Check.NotNull(bias, "Conv2d", nameof(bias));
+            Check.SameType(x, bias, "Conv2d");
+            if (bias.Rank != 1 || bias.Length != filters)
+            {
+                throw new ShapeMismatchException($"Conv2d: bias {bias.Shape} must hold one value per filter, ({filters},), for weight {weight.Shape}.");
+            }
+        }
+
+        var g = Window("Conv2d", (weight.Shape[2], weight.Shape[3]), stride, padding, dilation);
+        var (outH, outW) = WindowOutput("Conv2d", x.Shape, g);
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], filters, outH, outW], "Conv2d", x.Shape, weight.Shape));
+        ElementType.Dispatch(x.DType, new ConvForward(x, weight, bias, y, g, groups));
+        Tape.Record(s_conv2d, y, x, weight, bias, NodeArgs.Of(new WindowState(g, x.Shape[2], x.Shape[3], groups)));
+        return y;
+    }
+
+    /// <summary>
+    /// The 1-D convolution of sequences (N, C, L) with filters (F, C / groups, k): <see cref="Conv2d"/> on a height of
+    /// one, recorded as that (two reshapes around it).
+    /// </summary>
+    /// <param name="x">Sequences, (N, C, L).</param>
+    /// <param name="weight">Filters, (F, C / groups, k).</param>
+    /// <param name="bias">One value per filter, (F,), or null.</param>
+    /// <param name="stride">The step between windows.</param>
+    /// <param name="padding">Zeros added at each end.</param>
+    /// <param name="dilation">The spacing of the kernel's taps.</param>
+    /// <param name="groups">Channel groups.</param>
+    /// <returns>(N, F, OL).</returns>
+    public static Tensor Conv1d(Tensor x, Tensor weight, Tensor? bias = null, int stride = 1, int padding = 0, int dilation = 1, int groups = 1)
+    {
+        Check.NotNull(x, "Conv1d", nameof(x));
+        Check.NotNull(weight, "Conv1d", nameof(weight));
+        RequireRank(x, 3, "Conv1d", "x", "(N, C, L)");
+        RequireRank(weight, 3, "Conv1d", "weight", "(F, C / groups, k)");
+        var y = Conv2d(
+            Reshape(x, x.Shape[0], x.Shape[1], 1, x.Shape[2]),
+            Reshape(weight, weight.Shape[0], weight.Shape[1], 1, weight.Shape[2]),
+            bias,
+            (1, stride),
+            (0, padding),
+            (1, dilation),
+            groups);
+        return Reshape(y, y.Shape[0], y.Shape[1], y.Shape[3]);
+    }
+
+    /// <summary>A window's geometry from the public arguments, refusing sizes no framework accepts.</summary>
+    private static WindowGeometry Window(string op, Size2d kernel, Size2d? stride, Size2d? padding, Size2d? dilation)
+    {
+        Size2d s = stride ?? 1, p = padding ?? 0, d = dilation ?? 1;
+        if (kernel.Height < 1 || kernel.Width < 1 || (long)kernel.Height * kernel.Width > 1 << 24)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"{op}: the kernel {kernel} must be at least 1 × 1 and at most 2^24 taps.");
+        }
+
+        if (s.Height < 1 || s.Width < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stride), s, $"{op}: the stride {s} must be at least 1.");
+        }
+
+        if (p.Height < 0 || p.Width < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(padding), p, $"{op}: the padding {p} must not be negative.");
+        }
+
+        if (d.Height < 1 || d.Width < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(dilation), d, $"{op}: the dilation {d} must be at least 1.");
+        }
+
+        return new WindowGeometry(kernel.Height, kernel.Width, s.Height, s.Width, p.Height, p.Width, d.Height, d.Width);
+    }
+
+    /// <summary>The output's (OH, OW) for a (N, C, H, W) input, or the shape exception when the window does not fit.</summary>
+    private static (int Height, int Width) WindowOutput(string op, Shape input, in WindowGeometry g) => WindowOutput(op, input, input[2], input[3], g);
+
+    private static (int Height, int Width) WindowOutput(string op, Shape input, int height, int width, in WindowGeometry g)
+    {
+        long spanH = ((long)g.DilationH * (g.KernelH - 1)) + 1, spanW = ((long)g.DilationW * (g.KernelW - 1)) + 1;
+        if (height + (2L * g.PadH) < spanH || width + (2L * g.PadW) < spanW)
+        {
+            throw new ShapeMismatchException(
+                $"{op}: a {g.KernelH}×{g.KernelW} window (dilation ({g.DilationH}, {g.DilationW}), spanning {spanH}×{spanW}) does not fit the input {input} padded by ({g.PadH}, {g.PadW}).");
+        }
+
+        return (g.OutputHeight(height), g.OutputWidth(width));
+    }
+
+    private static void RequireRank(Tensor x, int rank, string op, string name, string layout)
+    {
+        if (x.Rank != rank)
+        {
+            throw new ShapeMismatchException($"{op}: {name} must be {layout}, got shape {x.Shape}.");
+        }
+    }
+
+    /// <summary>Im2Col with the geometry worked out.</summary>
+    private static Tensor Unfold(Tensor x, in WindowGeometry g)
+    {
+        RequireRank(x, 4, "Im2Col", "x", "(N, C, H, W)");
+        var (outH, outW) = WindowOutput("Im2Col", x.Shape, g);
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], x.Shape[1] * g.KernelSize, outH * outW], "Im2Col", x.Shape));
+        ElementType.Dispatch(x.DType, new UnfoldAll(x, y, g));
+        Tape.Record(s_im2Col, y, x, null, null, NodeArgs.Of(new WindowState(g, x.Shape[2], x.Shape[3], 1)));
+        return y;
+    }
+
+    /// <summary>Col2Im with the geometry worked out.</summary>
+    private static Tensor Fold(Tensor columns, int height, int width, in WindowGeometry g)
+    {
+        RequireRank(columns, 3, "Col2Im", "columns", "(N, C·kh·kw, OH·OW)");
+        var (outH, outW) = WindowOutput("Col2Im", columns.Shape, height, width, g);
+        if (columns.Shape[1] % g.KernelSize != 0 || columns.Shape[2] != outH * outW)
+        {
+            throw new ShapeMismatchException(
+                $"Col2Im: columns {columns.Shape} do not match a {g.KernelH}×{g.KernelW} window over {height}×{width} images: expected (N, C·{g.KernelSize}, {outH * outW}).");
+        }
+
+        var channels = columns.Shape[1] / g.KernelSize;
+        var y = Tensor.Uninitialized(columns.DType, Shape.FromOwned([columns.Shape[0], channels, height, width], "Col2Im", columns.Shape));
+        ElementType.Dispatch(columns.DType, new FoldAll(columns, y, g));
+        Tape.Record(s_col2Im, y, columns, null, null, NodeArgs.Of(new WindowState(g, height, width, 1)));
+        return y;
+    }
+
+    /// <summary>Conv2d from primitives (its composition check, and its rule in ops): im2col, one batched matrix product, the bias.</summary>
+    private static Tensor ComposedConv2d(Tensor x, Tensor weight, Tensor? bias, in WindowGeometry g, int groups)
+    {
+        int n = x.Shape[0], channels = x.Shape[1], filters = weight.Shape[0];
+        var (outH, outW) = WindowOutput("Conv2d", x.Shape, g);
+        var columns = Reshape(Unfold(x, g), n, groups, channels / groups * g.KernelSize, outH * outW);
+        var filterRows = Reshape(weight, groups, filters / groups, channels / groups * g.KernelSize);
+        var y = Reshape(MatMul(filterRows, columns), n, filters, outH, outW);
+        return bias is null ? y : y + Reshape(bias, 1, filters, 1, 1);
+    }
+
+    /// <summary>What a windowed op's rules need: the geometry, the input's height and width, and the groups.</summary>
+    private sealed record WindowState(WindowGeometry Geometry, int Height, int Width, int Groups);
+
+    private readonly struct UnfoldAll(Tensor x, Tensor columns, WindowGeometry g) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            int images = x.Shape[0], channels = x.Shape[1], height = x.Shape[2], width = x.Shape[3];
+            ReadOnlySpan<T> source = x.Raw<T>();
+            var destination = columns.Raw<T>();
+            int imageSize = channels * height * width, columnSize = columns.Length / Math.Max(images, 1);
+            for (var i = 0; i < images; i++)
+            {
+                Kernels.Im2Col.Unfold(source.Slice(i * imageSize, imageSize), channels, height, width, g, destination.Slice(i * columnSize, columnSize));
+            }
+        }
+    }
+
+    private readonly struct FoldAll(Tensor columns, Tensor images, WindowGeometry g) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => FoldInto<T>(columns.Raw<T>(), images.Shape, g, images.Raw<T>());
+    }
+
+    /// <summary>images = col2im(columns), for a whole batch (the images are overwritten).</summary>
+    private static void FoldInto<T>(ReadOnlySpan<T> columns, Shape images, in WindowGeometry g, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int count = images[0], channels = images[1], height = images[2], width = images[3];
+        int imageSize = channels * height * width, columnSize = count == 0 ? 0 : columns.Length / count;
+        destination.Clear();
+        for (var i = 0; i < count; i++)
+        {
+            Kernels.Im2Col.Fold(columns.Slice(i * columnSize, columnSize), channels, height, width, g, destination.Slice(i * imageSize, imageSize));
+        }
+    }
+
+    /// <summary>columns = im2col(images), for a whole batch.</summary>
+    private static void UnfoldInto<T>(ReadOnlySpan<T> images, Shape shape, in WindowGeometry g, Span<T> columns)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int count = shape[0], channels = shape[1], height = shape[2], width = shape[3];
+        int imageSize = channels * height * width, columnSize = count == 0 ? 0 : columns.Length / count;
+        for (var i = 0; i < count; i++)
+        {
+            Kernels.Im2Col.Unfold(images.Slice(i * imageSize, imageSize), channels, height, width, g, columns.Slice(i * columnSize, columnSize));
+        }
+    }
+
+    /// <summary>The forward convolution: per image, the columns, then one product per group, then the bias.</summary>
+    private readonly struct ConvForward(Tensor x, Tensor weight, Tensor? bias, Tensor y, WindowGeometry g, int groups) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var shape = new ConvShape(x.Shape, weight.Shape, y.Shape, g, groups);
+            ReadOnlySpan<T> images = x.Raw<T>(), filters = weight.Raw<T>();
+            var output = y.Raw<T>();
+            var columns = ArrayPool<T>.Shared.Rent(shape.ColumnSize);
+            try
+            {
+                for (var i = 0; i < shape.Images; i++)
+                {
+                    var cols = columns.AsSpan(0, shape.ColumnSize);
+                    Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, g, cols);
+                    for (var group = 0; group < groups; group++)
+                    {
+                        Gemm.Multiply<T>(
+                            false, false, shape.FiltersPerGroup, shape.Positions, shape.Depth,
+                            filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                            cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                            output.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
+                            accumulate: false);
+                    }
+
+                    if (bias is not null)
+                    {
+                        ReadOnlySpan<T> b = bias.Raw<T>();
+                        for (var f = 0; f < shape.Filters; f++)
+                        {
+                            var plane = output.Slice((i * shape.OutputSize) + (f * shape.Positions), shape.Positions);
+                            System.Numerics.Tensors.TensorPrimitives.Add(plane, b[f], plane);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(columns);
+            }
+        }
+    }
+
+    /// <summary>The sizes a convolution's loops use, worked out once.</summary>
+    private readonly struct ConvShape
+    {
+        public ConvShape(Shape x, Shape weight, Shape y, in WindowGeometry g, int groups)
+        {
+            Images = x[0];
+            Channels = x[1];
+            Height = x[2];
+            Width = x[3];
+            Filters = weight[0];
+            FiltersPerGroup = Filters / groups;
+            Depth = Channels / groups * g.KernelSize;
+            Positions = y[2] * y[3];
+            ImageSize = Channels * Height * Width;
+            OutputSize = Filters * Positions;
+            ColumnSize = Channels * g.KernelSize * Positions;
+        }
+
+        public int Images { get; }
+
+        public int Channels { get; }
+
+        public int Height { get; }
+
+        public int Width { get; }
+
+        public int Filters { get; }
+
+        public int FiltersPerGroup { get; }
+
+        /// <summary>The rows of one group's columns: (C / groups)·kh·kw.</summary>
+        public int Depth { get; }
+
+        /// <summary>The output positions of one image, OH·OW.</summary>
+        public int Positions { get; }
+
+        public int ImageSize { get; }
+
+        public int OutputSize { get; }
+
+        public int ColumnSize { get; }
+    }
+
+    /// <summary>Im2Col's rule: the gradient folded back (col2im); in ops, <see cref="Col2Im"/> of the upstream.</summary>
+    private readonly struct Im2ColRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var state = node.Args.State<WindowState>();
+            return new(Fold(upstream, state.Height, state.Width, state.Geometry));
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var state = node.Args.State<WindowState>();
+            var target = tape.BeginGradient<T>(node.InA);
+            FoldInto<T>(tape.Upstream<T>(index), node.A!.Shape, state.Geometry, target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>Col2Im's rule: the gradient unfolded again (im2col); in ops, <see cref="Im2Col"/> of the upstream.</summary>
+    private readonly struct Col2ImRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Unfold(upstream, node.Args.State<WindowState>().Geometry));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var state = node.Args.State<WindowState>();
+            var target = tape.BeginGradient<T>(node.InA);
+            UnfoldInto<T>(tape.Upstream<T>(index), node.Output.Shape, state.Geometry, target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>
+    /// Conv2d's rule. Per image and group: dW += g·colsᵀ and dcols = Wᵀ·g folded into dx, with the columns formed
+    /// again rather than kept from the forward pass (they are kh·kw times the input); db sums g over images and positions.
+    /// </summary>
+    private readonly struct Conv2dRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var state = node.Args.State<WindowState>();
+            var g = state.Geometry;
+            Tensor x = node.A!, weight = node.B!;
+            int n = x.Shape[0], channels = x.Shape[1], filters = weight.Shape[0], groups = state.Groups;
+            int depth = channels / groups * g.KernelSize, positions = upstream.Shape[2] * upstream.Shape[3];
+            var grouped = Reshape(upstream, n, groups, filters / groups, positions);
+            var filterRows = Reshape(weight, groups, filters / groups, depth);
+            Tensor? dx = null, dw = null, db = null;
+            if (node.InA >= 0)
+            {
+                var columns = Reshape(MatMul(Permute(filterRows, 0, 2, 1), grouped), n, channels * g.KernelSize, positions);
+                dx = Fold(columns, state.Height, state.Width, g);
+            }
+
+            if (node.InB >= 0)
+            {
+                var columns = Reshape(Unfold(x, g), n, groups, depth, positions);
+                dw = Reshape(Sum(MatMul(grouped, Permute(columns, 0, 1, 3, 2)), 0), weight.Shape.Dims);
+            }
+
+            if (node.InC >= 0)
+            {
+                db = Sum(Sum(Reshape(upstream, n, filters, positions), 2), 0);
+            }
+
+            return new(dx, dw, db);
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var state = node.Args.State<WindowState>();
+            var g = state.Geometry;
+            Tensor x = node.A!, weight = node.B!;
+            var shape = new ConvShape(x.Shape, weight.Shape, node.Output.Shape, g, state.Groups);
+            ReadOnlySpan<T> upstream = tape.Upstream<T>(index), images = x.Raw<T>(), filters = weight.Raw<T>();
+            var columns = tape.Scratch<T>(shape.ColumnSize);
+
+            if (node.InC >= 0)
+            {
+                var db = tape.BeginGradient<T>(node.InC);
+                db.Span.Clear();
+                for (var i = 0; i < shape.Images; i++)
+                {
+                    for (var f = 0; f < shape.Filters; f++)
+                    {
+                        db.Span[f] += System.Numerics.Tensors.TensorPrimitives.Sum(upstream.Slice((i * shape.OutputSize) + (f * shape.Positions), shape.Positions));
+                    }
+                }
+
+                tape.Commit(db);
+            }
+
+            if (node.InB >= 0)
+            {
+                var dw = tape.BeginGradient<T>(node.InB);
+                for (var i = 0; i < shape.Images; i++)
+                {
+                    Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, g, columns);
+                    for (var group = 0; group < state.Groups; group++)
+                    {
+                        Gemm.Multiply<T>(
+                            false, true, shape.FiltersPerGroup, shape.Depth, shape.Positions,
+                            upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
+                            columns.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                            dw.Span.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                            accumulate: i > 0);
+                    }
+                }
+
+                if (shape.Images == 0)
+                {
+                    dw.Span.Clear();
+                }
+
+                tape.Commit(dw);
+            }
+
+            if (node.InA >= 0)
+            {
+                var dx = tape.BeginGradient<T>(node.InA);
+                dx.Span.Clear();
+                for (var i = 0; i < shape.Images; i++)
+                {
+                    for (var group = 0; group < state.Groups; group++)
+                    {
+                        Gemm.Multiply<T>(
+                            true, false, shape.Depth, shape.Positions, shape.FiltersPerGroup,
+                            filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                            upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
+                            columns.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                            accumulate: false);
+                    }
+
+                    Kernels.Im2Col.Fold<T>(columns, shape.Channels, shape.Height, shape.Width, g, dx.Span.Slice(i * shape.ImageSize, shape.ImageSize));
+                }
+
+                tape.Commit(dx);
+            }
+        }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(85)]
+    private static IEnumerable<OpInfo> ConvolutionRows()
+    {
+        // (input, kernel, stride, padding, dilation, groups): odd sizes, stride > 1, padding, dilation, groups, batch 1.
+        (int[] X, int[] W, Size2d Stride, Size2d Padding, Size2d Dilation, int Groups)[] cases =
+        [
+            ([2, 3, 5, 6], [4, 3, 3, 3], 1, 0, 1, 1),
+            ([1, 2, 7, 5], [3, 2, 3, 2], (2, 1), (1, 2), 1, 1),
+            ([2, 4, 6, 6], [4, 2, 3, 3], 1, 1, 2, 2),
+            ([1, 3, 5, 5], [6, 1, 3, 3], 2, 1, 1, 3),
+        ];
+        yield return new OpInfo
+        {
+            Family = "Convolution",
+            Call = "`Im2Col(x, kernel, stride, padding, dilation)`, `Col2Im(columns, outputSize, kernel, stride, padding, dilation)`",
+            Forward = "(N, C, H, W) ↔ (N, C·kh·kw, OH·OW): the windows as columns, and the columns summed back",
+            Gradient = "each other: ∂Im2Col = Col2Im(g), ∂Col2Im = Im2Col(g)",
+            BadInputs = [
+                Bad<ShapeMismatchException>("im2col rank", () => Im2Col(M23, 2), "Im2Col", "(N, C, H, W)", "(2, 3)"),
+                Bad<ShapeMismatchException>("im2col too small", () => Im2Col(Tensor.Zeros([1, 1, 2, 2]), 3), "Im2Col", "3×3", "(1, 1, 2, 2)"),
+                Bad<ArgumentOutOfRangeException>("im2col stride 0", () => Im2Col(Tensor.Zeros([1, 1, 4, 4]), 2, stride: 0), "Im2Col", "stride (0, 0)"),
+                Bad<ShapeMismatchException>("col2im columns", () => Col2Im(Tensor.Zeros([1, 5, 9]), (4, 4), 2), "Col2Im", "(1, 5, 9)"),
+            ],
+            Overflows = [Overflow("columns", () => Im2Col(Tensor.Zeros([1, 1, 256, 256]), 128, padding: 127), "(1, 1, 256, 256)")],
+            Samples =
+            [
+                Gradient("Im2Col", v => Im2Col(v[0], 3), N(201, 2, 2, 5, 4)),
+                Gradient("Im2Col", v => Im2Col(v[0], (2, 3), stride: (2, 1), padding: 1, dilation: (1, 2)), N(202, 1, 3, 6, 7)),
+                Gradient("Col2Im", v => Col2Im(v[0], (5, 4), 3), N(203, 2, 18, 6)),
+                Gradient("Col2Im", v => Col2Im(v[0], (6, 7), (2, 3), stride: (2, 1), padding: 1, dilation: (1, 2)), N(204, 1, 18, 20)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Convolution",
+            Call = "`Conv2d(x, W, b, stride, padding, dilation, groups)`, `Conv1d(x, W, b, stride, padding, dilation, groups)`",
+            Forward = "y[n, f] = b[f] + Σ_c W[f, c] ⋆ x[n, c] over f's group (NCHW; Conv1d on (N, C, L))",
+            Gradient = "dx = col2im(Wᵀ·g), dW = Σ_n g·colsᵀ, db = Σ g (per group)",
+            Fused = true,
+            BadInputs = [
+                Bad<ShapeMismatchException>("conv rank", () => Conv2d(M23, Tensor.Zeros([2, 3, 1, 1], DType.Float64)), "Conv2d", "(N, C, H, W)", "(2, 3)"),
+                Bad<ShapeMismatchException>("conv channels", () => Conv2d(Tensor.Zeros([1, 3, 5, 5]), Tensor.Zeros([2, 2, 3, 3])), "Conv2d", "(2, 2, 3, 3)", "(1, 3, 5, 5)"),
+                Bad<ArgumentOutOfRangeException>("conv groups", () => Conv2d(Tensor.Zeros([1, 3, 5, 5]), Tensor.Zeros([4, 1, 3, 3]), groups: 2), "Conv2d", "groups 2", "(1, 3, 5, 5)"),
+                Bad<ShapeMismatchException>("conv kernel too large", () => Conv2d(Tensor.Zeros([1, 1, 4, 4]), Tensor.Zeros([1, 1, 5, 5])), "Conv2d", "5×5", "(1, 1, 4, 4)"),
+                Bad<ArgumentOutOfRangeException>("conv dilation 0", () => Conv2d(Tensor.Zeros([1, 1, 4, 4]), Tensor.Zeros([1, 1, 2, 2]), dilation: 0), "Conv2d", "dilation (0, 0)"),
+                Bad<ArgumentOutOfRangeException>("conv negative padding", () => Conv2d(Tensor.Zeros([1, 1, 4, 4]), Tensor.Zeros([1, 1, 2, 2]), padding: -1), "Conv2d", "padding (-1, -1)"),
+                Bad<ShapeMismatchException>("conv bias", () => Conv2d(Tensor.Zeros([1, 1, 4, 4]), Tensor.Zeros([2, 1, 2, 2]), Tensor.Zeros([3])), "Conv2d", "(3,)", "(2,)"),
+                Bad<DTypeMismatchException>("conv types", () => Conv2d(Tensor.Zeros([1, 1, 4, 4]), Tensor.Zeros([1, 1, 2, 2], DType.Float64)), "Conv2d", "float32", "float64"),
+                Bad<ShapeMismatchException>("conv1d rank", () => Conv1d(Tensor.Zeros([1, 1, 4, 4]), Tensor.Zeros([1, 1, 2])), "Conv1d", "(N, C, L)"),
+            ],
+            Overflows = [Overflow("padding", () => Conv2d(Tensor.Zeros([1, 1, 1, 1]), Tensor.Zeros([1, 1, 1, 1]), padding: 30000), "(1, 1, 1, 1)")],
+            Samples =
+            [
+                .. cases.Select(c => Gradient("Conv2d", v => Conv2d(v[0], v[1], v[2], c.Stride, c.Padding, c.Dilation, c.Groups), N(205, c.X), N(206, c.W), N(207, c.W[0]))),
+                Gradient("Conv2d", v => Conv2d(v[0], v[1], stride: 2), N(208, 1, 1, 5, 5), N(209, 2, 1, 2, 2)),
+                Gradient("Conv1d", v => Conv1d(v[0], v[1], v[2], stride: 2, padding: 1, dilation: 2), N(210, 2, 3, 9), N(211, 4, 3, 3), N(212, 4)),
+            ],
+            Compositions =
+            [
+                .. cases.Select(c => Composition(
+                    "Conv2d",
+                    v => Conv2d(v[0], v[1], v[2], c.Stride, c.Padding, c.Dilation, c.Groups),
+                    v => ComposedConv2d(v[0], v[1], v[2], Window("Conv2d", (c.W[2], c.W[3]), c.Stride, c.Padding, c.Dilation), c.Groups),
+                    N(213, c.X),
+                    N(214, c.W),
+                    N(215, c.W[0]))),
+            ],
+        };
+    }
+}

@@ -1,0 +1,90 @@
+using static AutoGrad.Tests.TestData;
+
+namespace AutoGrad.Tests.Operations;
+
+/// <summary>What the Convolution descriptors do not state: values against a direct loop, and the adjoint identity.</summary>
+public class ConvolutionTests
+{
+    [Theory]
+    [InlineData(1, 0, 1, 1)]
+    [InlineData(2, 1, 1, 1)]
+    [InlineData(1, 2, 2, 1)]
+    [InlineData(2, 1, 1, 2)]
+    [InlineData(1, 1, 1, 4)] // depthwise: groups = channels
+    public void Conv2d_equals_the_direct_sum_over_the_window(int stride, int padding, int dilation, int groups)
+    {
+        var x = Normal(1, 2, 4, 7, 6);
+        var w = Normal(2, 4, 4 / groups, 3, 2);
+        var b = Normal(3, 4);
+        var y = Ops.Conv2d(x, w, b, stride, padding, dilation, groups);
+
+        var expected = DirectConv(x, w, b, stride, padding, dilation, groups, out var outH, out var outW);
+        Assert.Equal(new[] { 2, 4, outH, outW }, y.Shape.Dims.ToArray());
+        AssertClose(expected, y.ToDoubleArray(), 1e-12, 1e-13);
+    }
+
+    [Fact]
+    public void Im2Col_and_Col2Im_are_each_others_adjoint()
+    {
+        // ⟨Im2Col(x), c⟩ = ⟨x, Col2Im(c)⟩ for any x and c: the identity that makes each the other's gradient.
+        var x = Normal(4, 2, 3, 7, 8);
+        var columns = Ops.Im2Col(x, (3, 2), stride: (2, 3), padding: (1, 2), dilation: (2, 1));
+        var c = Normal(5, columns.Shape.Dims.ToArray());
+        var back = Ops.Col2Im(c, (7, 8), (3, 2), stride: (2, 3), padding: (1, 2), dilation: (2, 1));
+
+        var left = Ops.Sum(columns * c).ToScalar();
+        var right = Ops.Sum(x * back).ToScalar();
+        Assert.Equal(left, right, 1e-11);
+    }
+
+    [Fact]
+    public void Float32_convolution_agrees_with_float64()
+    {
+        var x = Normal(6, 3, 2, 9, 9);
+        var w = Normal(7, 5, 2, 3, 3);
+        var wide = Ops.Conv2d(x, w, padding: 1).ToDoubleArray();
+        var narrow = Ops.Conv2d(x.ToType(DType.Float32), w.ToType(DType.Float32), padding: 1).ToDoubleArray();
+        AssertClose(wide, narrow, 1e-5, 1e-5);
+    }
+
+    /// <summary>y[n, f, i, j] = b[f] + Σ over f's group's channels and the kernel of W·x, written as loops.</summary>
+    private static double[] DirectConv(Tensor x, Tensor w, Tensor b, int stride, int padding, int dilation, int groups, out int outH, out int outW)
+    {
+        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], wd = x.Shape[3], f = w.Shape[0], kh = w.Shape[2], kw = w.Shape[3];
+        outH = ((h + (2 * padding) - (dilation * (kh - 1)) - 1) / stride) + 1;
+        outW = ((wd + (2 * padding) - (dilation * (kw - 1)) - 1) / stride) + 1;
+        int cg = c / groups, fg = f / groups;
+        var result = new double[n * f * outH * outW];
+        for (var s = 0; s < n; s++)
+        {
+            for (var o = 0; o < f; o++)
+            {
+                for (var i = 0; i < outH; i++)
+                {
+                    for (var j = 0; j < outW; j++)
+                    {
+                        var sum = b[o];
+                        for (var ch = 0; ch < cg; ch++)
+                        {
+                            for (var ki = 0; ki < kh; ki++)
+                            {
+                                for (var kj = 0; kj < kw; kj++)
+                                {
+                                    int row = (i * stride) - padding + (ki * dilation), col = (j * stride) - padding + (kj * dilation);
+                                    if (row >= 0 && row < h && col >= 0 && col < wd)
+                                    {
+                                        sum += w[o, ch, ki, kj] * x[s, ((o / fg) * cg) + ch, row, col];
+                                    }
+                                }
+                            }
+                        }
+
+                        result[(((((s * f) + o) * outH) + i) * outW) + j] = sum;
+                    }
+                }
+            }
+        }
+
+        return result;
+    }
+}
