@@ -1,0 +1,487 @@
+using System.Numerics;
+
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+using static AutoGrad.Operations.OpSamples;
+
+namespace AutoGrad.Operations;
+
+/// <summary>Max, average and adaptive average pooling over the last two axes of (N, C, H, W) images.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_maxPool2d = new Op<MaxPool2dRule>("MaxPool2d");
+    private static readonly Op s_avgPool2d = new Op<AvgPool2dRule>("AvgPool2d", readsInputs: false);
+    private static readonly Op s_adaptiveAvgPool2d = new Op<AdaptiveAvgPool2dRule>("AdaptiveAvgPool2d", readsInputs: false);
+    private static readonly Op s_adaptiveAvgPool2dAdjoint = new Op<AdaptiveAvgPool2dAdjointRule>("AdaptiveAvgPool2dAdjoint", readsInputs: false);
+
+    /// <summary>
+    /// The maximum of each window. Padding counts as −∞ (it never wins), a NaN in a window makes its output NaN, and
+    /// the gradient goes to the first position (row-major within the window) holding the maximum, or to the first
+    /// NaN: PyTorch's choices. The output size rounds down (PyTorch's <c>ceil_mode=False</c>).
+    /// </summary>
+    /// <param name="x">Images, (N, C, H, W).</param>
+    /// <param name="kernel">The window's size.</param>
+    /// <param name="stride">The step between windows (the kernel's size when null).</param>
+    /// <param name="padding">Padding on each side, at most half the kernel (0 when null).</param>
+    /// <returns>(N, C, OH, OW).</returns>
+    public static Tensor MaxPool2d(Tensor x, Size2d kernel, Size2d? stride = null, Size2d? padding = null) =>
+        Pool(s_maxPool2d, x, kernel, stride, padding, countIncludePad: true);
+
+    /// <summary>
+    /// The mean of each window. With <paramref name="countIncludePad"/> (PyTorch's default) a window overlapping the
+    /// padding still divides by kh·kw, the padding counting as zeros; without it, by the number of real pixels it
+    /// covers. ∂/∂x spreads g / divisor over each window.
+    /// </summary>
+    /// <param name="x">Images, (N, C, H, W).</param>
+    /// <param name="kernel">The window's size.</param>
+    /// <param name="stride">The step between windows (the kernel's size when null).</param>
+    /// <param name="padding">Padding on each side, at most half the kernel (0 when null).</param>
+    /// <param name="countIncludePad">Whether padded positions count in the divisor.</param>
+    /// <returns>(N, C, OH, OW).</returns>
+    public static Tensor AvgPool2d(Tensor x, Size2d kernel, Size2d? stride = null, Size2d? padding = null, bool countIncludePad = true) =>
+        Pool(s_avgPool2d, x, kernel, stride, padding, countIncludePad);
+
+    /// <summary>
+    /// The mean over bins that tile the image into <paramref name="outputSize"/>, bin i spanning rows
+    /// ⌊i·H/OH⌋ … ⌈(i + 1)·H/OH⌉ (PyTorch's bins; they overlap when OH does not divide H). An output of (1, 1) is
+    /// global average pooling. ∂/∂x spreads each g over its bin, divided by the bin's size.
+    /// </summary>
+    /// <param name="x">Images, (N, C, H, W).</param>
+    /// <param name="outputSize">The output's (OH, OW), each at least 1.</param>
+    /// <returns>(N, C, OH, OW).</returns>
+    public static Tensor AdaptiveAvgPool2d(Tensor x, Size2d outputSize)
+    {
+        Check.NotNull(x, "AdaptiveAvgPool2d", nameof(x));
+        RequireRank(x, 4, "AdaptiveAvgPool2d", "x", "(N, C, H, W)");
+        if (outputSize.Height < 1 || outputSize.Width < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(outputSize), outputSize, $"AdaptiveAvgPool2d: the output size {outputSize} must be at least (1, 1) for input {x.Shape}.");
+        }
+
+        var dims = x.Shape.Dims;
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([dims[0], dims[1], outputSize.Height, outputSize.Width], "AdaptiveAvgPool2d", x.Shape));
+        ElementType.Dispatch(x.DType, new AdaptiveAverage(x, y, spread: false));
+        Tape.Record(s_adaptiveAvgPool2d, y, x);
+        return y;
+    }
+
+    private static Tensor Pool(Op op, Tensor x, Size2d kernel, Size2d? stride, Size2d? padding, bool countIncludePad)
+    {
+        Check.NotNull(x, op.Name, nameof(x));
+        RequireRank(x, 4, op.Name, "x", "(N, C, H, W)");
+        var g = Window(op.Name, kernel, stride ?? kernel, padding, 1);
+        if (2 * g.PadH > g.KernelH || 2 * g.PadW > g.KernelW)
+        {
+            throw new ArgumentOutOfRangeException(nameof(padding), padding, $"{op.Name}: the padding ({g.PadH}, {g.PadW}) must be at most half the kernel {kernel}.");
+        }
+
+        var (outH, outW) = WindowOutput(op.Name, x.Shape, g);
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], x.Shape[1], outH, outW], op.Name, x.Shape));
+        var state = new PoolState(g, countIncludePad);
+        ElementType.Dispatch(x.DType, new PoolForward(x, y, state, op == s_maxPool2d));
+        Tape.Record(op, y, x, null, null, NodeArgs.Of(state));
+        return y;
+    }
+
+    /// <summary>A pooling's window and, for the average, whether padding counts in the divisor.</summary>
+    private sealed record PoolState(WindowGeometry Geometry, bool CountIncludePad);
+
+    /// <summary>Visits every window of every image plane: (plane, output position, the window's valid rows and columns).</summary>
+    private readonly ref struct Windows
+    {
+        private readonly WindowGeometry _g;
+        private readonly int _height;
+        private readonly int _width;
+
+        public Windows(in WindowGeometry g, int height, int width)
+        {
+            _g = g;
+            _height = height;
+            _width = width;
+            OutH = g.OutputHeight(height);
+            OutW = g.OutputWidth(width);
+        }
+
+        public int OutH { get; }
+
+        public int OutW { get; }
+
+        /// <summary>The rows [top, bottom) and columns [left, right) of output (i, j)'s window that lie inside the image.</summary>
+        public (int Top, int Bottom, int Left, int Right) Bounds(int i, int j)
+        {
+            int top = (i * _g.StrideH) - _g.PadH, left = (j * _g.StrideW) - _g.PadW;
+            return (Math.Max(top, 0), Math.Min(top + _g.KernelH, _height), Math.Max(left, 0), Math.Min(left + _g.KernelW, _width));
+        }
+
+        /// <summary>The average's divisor for output (i, j).</summary>
+        public int Divisor(int i, int j, bool countIncludePad)
+        {
+            if (countIncludePad)
+            {
+                // The window clipped to the padded image (which only a stride past its end can cut).
+                int top = (i * _g.StrideH) - _g.PadH, left = (j * _g.StrideW) - _g.PadW;
+                int bottom = Math.Min(top + _g.KernelH, _height + _g.PadH), right = Math.Min(left + _g.KernelW, _width + _g.PadW);
+                return (bottom - top) * (right - left);
+            }
+
+            var (t, b, l, r) = Bounds(i, j);
+            return (b - t) * (r - l);
+        }
+    }
+
+    /// <summary>The position (row-major in the image plane) of a window's maximum, or of its first NaN.</summary>
+    private static int ArgMaxInWindow<T>(ReadOnlySpan<T> plane, int width, (int Top, int Bottom, int Left, int Right) w)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var best = -1;
+        var value = T.NegativeInfinity;
+        for (var r = w.Top; r < w.Bottom; r++)
+        {
+            for (var c = w.Left; c < w.Right; c++)
+            {
+                var v = plane[(r * width) + c];
+                if (T.IsNaN(v))
+                {
+                    return (r * width) + c;
+                }
+
+                if (best < 0 || v > value)
+                {
+                    best = (r * width) + c;
+                    value = v;
+                }
+            }
+        }
+
+        return best;
+    }
+
+    private readonly struct PoolForward(Tensor x, Tensor y, PoolState state, bool maximum) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            int planes = x.Shape[0] * x.Shape[1], height = x.Shape[2], width = x.Shape[3];
+            var windows = new Windows(state.Geometry, height, width);
+            ReadOnlySpan<T> source = x.Raw<T>();
+            var destination = y.Raw<T>();
+            for (var p = 0; p < planes; p++)
+            {
+                var plane = source.Slice(p * height * width, height * width);
+                var output = destination.Slice(p * windows.OutH * windows.OutW, windows.OutH * windows.OutW);
+                for (var i = 0; i < windows.OutH; i++)
+                {
+                    for (var j = 0; j < windows.OutW; j++)
+                    {
+                        var w = windows.Bounds(i, j);
+                        if (maximum)
+                        {
+                            output[(i * windows.OutW) + j] = plane[ArgMaxInWindow(plane, width, w)];
+                            continue;
+                        }
+
+                        var sum = T.Zero;
+                        for (var r = w.Top; r < w.Bottom; r++)
+                        {
+                            sum += System.Numerics.Tensors.TensorPrimitives.Sum(plane.Slice((r * width) + w.Left, w.Right - w.Left));
+                        }
+
+                        output[(i * windows.OutW) + j] = sum / T.CreateTruncating(windows.Divisor(i, j, state.CountIncludePad));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Routes each window's gradient back: to the maximum's position (max pooling), or spread over the window divided
+    /// by its divisor (average), into <paramref name="gradient"/> (overwritten) or a constant of the columns' layout.
+    /// </summary>
+    private static void PoolBackward<T>(ReadOnlySpan<T> x, Shape shape, ReadOnlySpan<T> upstream, PoolState state, bool maximum, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int planes = shape[0] * shape[1], height = shape[2], width = shape[3];
+        var windows = new Windows(state.Geometry, height, width);
+        gradient.Clear();
+        for (var p = 0; p < planes; p++)
+        {
+            var plane = x.IsEmpty ? default : x.Slice(p * height * width, height * width);
+            var target = gradient.Slice(p * height * width, height * width);
+            var g = upstream.Slice(p * windows.OutH * windows.OutW, windows.OutH * windows.OutW);
+            for (var i = 0; i < windows.OutH; i++)
+            {
+                for (var j = 0; j < windows.OutW; j++)
+                {
+                    var w = windows.Bounds(i, j);
+                    var gij = g[(i * windows.OutW) + j];
+                    if (maximum)
+                    {
+                        target[ArgMaxInWindow(plane, width, w)] += gij;
+                        continue;
+                    }
+
+                    var share = gij / T.CreateTruncating(windows.Divisor(i, j, state.CountIncludePad));
+                    for (var r = w.Top; r < w.Bottom; r++)
+                    {
+                        var row = target.Slice((r * width) + w.Left, w.Right - w.Left);
+                        System.Numerics.Tensors.TensorPrimitives.Add(row, share, row);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// MaxPool2d's rule: g to each window's maximum. In ops: g times a constant one-hot mask in the columns' layout,
+    /// folded back with <see cref="Col2Im"/>, so the recorded gradient is linear in g and differentiates again.
+    /// </summary>
+    private readonly struct MaxPool2dRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var state = node.Args.State<PoolState>();
+            var x = node.A!;
+            var g = state.Geometry;
+            int n = x.Shape[0], c = x.Shape[1], positions = upstream.Shape[2] * upstream.Shape[3];
+            var mask = Tensor.Uninitialized(x.DType, Shape.FromOwned([n, c * g.KernelSize, positions], "MaxPool2d"));
+            ElementType.Dispatch(x.DType, new WindowMaxima(x, g, mask));
+            var repeated = Reshape(BroadcastTo(Reshape(upstream, n, c, 1, positions), n, c, g.KernelSize, positions), n, c * g.KernelSize, positions);
+            return new(Fold(mask * repeated, x.Shape[2], x.Shape[3], g));
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            PoolBackward<T>(node.A!.Raw<T>(), node.A.Shape, tape.Upstream<T>(index), node.Args.State<PoolState>(), true, target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>AvgPool2d's rule: g / divisor over each window; in ops, the same spread through <see cref="Col2Im"/>.</summary>
+    private readonly struct AvgPool2dRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var state = node.Args.State<PoolState>();
+            var x = node.A!;
+            var windows = new Windows(state.Geometry, x.Shape[2], x.Shape[3]);
+            var divisors = new double[windows.OutH * windows.OutW];
+            for (var i = 0; i < windows.OutH; i++)
+            {
+                for (var j = 0; j < windows.OutW; j++)
+                {
+                    divisors[(i * windows.OutW) + j] = windows.Divisor(i, j, state.CountIncludePad);
+                }
+            }
+
+            var constant = Tensor.FromArray(divisors, windows.OutH, windows.OutW).ToType(x.DType);
+            return new(SpreadOverWindows(upstream, x.Shape, state.Geometry, constant));
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            PoolBackward<T>(default, node.A!.Shape, tape.Upstream<T>(index), node.Args.State<PoolState>(), false, target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>
+    /// Every window's g (divided by its divisor, when given) added onto the pixels the window covers, in ops:
+    /// g repeated kh·kw times in the columns' layout, then <see cref="Col2Im"/>.
+    /// </summary>
+    private static Tensor SpreadOverWindows(Tensor upstream, Shape input, in WindowGeometry g, Tensor? divisors)
+    {
+        int n = input[0], c = input[1], positions = upstream.Shape[2] * upstream.Shape[3];
+        var scaled = divisors is null ? upstream : upstream / divisors;
+        var repeated = BroadcastTo(Reshape(scaled, n, c, 1, positions), n, c, g.KernelSize, positions);
+        return Fold(Reshape(repeated, n, c * g.KernelSize, positions), input[2], input[3], g);
+    }
+
+    /// <summary>A constant in the columns' layout (N, C·kh·kw, OH·OW): 1 at each window's maximum, 0 elsewhere.</summary>
+    private readonly struct WindowMaxima(Tensor x, WindowGeometry g, Tensor mask) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            int channels = x.Shape[1], planes = x.Shape[0] * channels, height = x.Shape[2], width = x.Shape[3];
+            var windows = new Windows(g, height, width);
+            int positions = windows.OutH * windows.OutW;
+            ReadOnlySpan<T> source = x.Raw<T>();
+            var columns = mask.Raw<T>();
+            columns.Clear();
+            for (var p = 0; p < planes; p++)
+            {
+                var plane = source.Slice(p * height * width, height * width);
+
+                // Plane p is image p / C, channel p % C: its rows of the columns start at (p / C)·C·k² + (p % C)·k².
+                var rows = columns.Slice(p * g.KernelSize * positions, g.KernelSize * positions);
+                for (var i = 0; i < windows.OutH; i++)
+                {
+                    for (var j = 0; j < windows.OutW; j++)
+                    {
+                        var at = ArgMaxInWindow(plane, width, windows.Bounds(i, j));
+                        int ki = (at / width) - ((i * g.StrideH) - g.PadH), kj = (at % width) - ((j * g.StrideW) - g.PadW);
+                        rows[((((ki * g.KernelW) + kj) * positions) + (i * windows.OutW)) + j] = T.One;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The adaptive bins of a tensor pair: averages (image to pooled) or, for the adjoint, spreads (pooled to image).</summary>
+    private readonly struct AdaptiveAverage(Tensor source, Tensor destination, bool spread) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => AdaptiveBins<T>(source.Raw<T>(), source.Shape, destination.Raw<T>(), destination.Shape, spread);
+    }
+
+    /// <summary>
+    /// Averages each bin of the images into the pooled output, or (<paramref name="spread"/>) spreads each pooled value
+    /// over its bin divided by the bin's size: the adjoint, which overwrites the images.
+    /// </summary>
+    private static void AdaptiveBins<T>(ReadOnlySpan<T> source, Shape sourceShape, Span<T> destination, Shape destinationShape, bool spread)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (images, pooled) = spread ? (destinationShape, sourceShape) : (sourceShape, destinationShape);
+        int planes = images[0] * images[1], height = images[2], width = images[3], outH = pooled[2], outW = pooled[3];
+        if (spread)
+        {
+            destination.Clear();
+        }
+
+        for (var p = 0; p < planes; p++)
+        {
+            for (var i = 0; i < outH; i++)
+            {
+                int top = i * height / outH, bottom = (((i + 1) * height) + outH - 1) / outH;
+                for (var j = 0; j < outW; j++)
+                {
+                    int left = j * width / outW, right = (((j + 1) * width) + outW - 1) / outW;
+                    var size = T.CreateTruncating((bottom - top) * (right - left));
+                    var cell = (((p * outH) + i) * outW) + j;
+                    var sum = T.Zero;
+                    for (var r = top; r < bottom; r++)
+                    {
+                        var at = (((p * height) + r) * width) + left;
+                        if (spread)
+                        {
+                            var row = destination.Slice(at, right - left);
+                            System.Numerics.Tensors.TensorPrimitives.Add(row, source[cell] / size, row);
+                        }
+                        else
+                        {
+                            sum += System.Numerics.Tensors.TensorPrimitives.Sum(source.Slice(at, right - left));
+                        }
+                    }
+
+                    if (!spread)
+                    {
+                        destination[cell] = sum / size;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The adjoint of adaptive average pooling (its gradient), recorded so that the gradient differentiates again.</summary>
+    private static Tensor AdaptiveAvgPool2dAdjoint(Tensor upstream, Shape input)
+    {
+        var y = Tensor.Uninitialized(upstream.DType, input);
+        ElementType.Dispatch(upstream.DType, new AdaptiveAverage(upstream, y, spread: true));
+        Tape.Record(s_adaptiveAvgPool2dAdjoint, y, upstream);
+        return y;
+    }
+
+    private readonly struct AdaptiveAvgPool2dRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(AdaptiveAvgPool2dAdjoint(upstream, node.A!.Shape));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            AdaptiveBins<T>(tape.Upstream<T>(index), node.Output.Shape, target.Span, node.A!.Shape, spread: true);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct AdaptiveAvgPool2dAdjointRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(AdaptiveAvgPool2d(upstream, (node.A!.Shape[2], node.A.Shape[3])));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            AdaptiveBins<T>(tape.Upstream<T>(index), node.Output.Shape, target.Span, node.A!.Shape, spread: false);
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(87)]
+    private static IEnumerable<OpInfo> PoolingRows()
+    {
+        yield return new OpInfo
+        {
+            Family = "Pooling",
+            Call = "`MaxPool2d(x, kernel, stride, padding)`",
+            Forward = "the maximum of each window (padding never wins; NaN propagates)",
+            Gradient = "g to the first maximum of each window (or its first NaN)",
+            BadInputs = [
+                Bad<ShapeMismatchException>("maxpool rank", () => MaxPool2d(M23, 2), "MaxPool2d", "(N, C, H, W)", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("maxpool padding", () => MaxPool2d(Tensor.Zeros([1, 1, 4, 4]), 2, padding: 2), "MaxPool2d", "padding (2, 2)"),
+                Bad<ShapeMismatchException>("maxpool too small", () => MaxPool2d(Tensor.Zeros([1, 1, 2, 2]), 3), "MaxPool2d", "3×3", "(1, 1, 2, 2)"),
+                Bad<ArgumentOutOfRangeException>("maxpool stride 0", () => MaxPool2d(Tensor.Zeros([1, 1, 4, 4]), 2, stride: 0), "MaxPool2d", "stride (0, 0)"),
+            ],
+            CannotGrowBecause = "each window has at least one pixel and the stride is at least 1",
+            Samples =
+            [
+                Gradient("MaxPool2d", v => MaxPool2d(v[0], 2), N(221, 2, 3, 6, 4)),
+                Gradient("MaxPool2d", v => MaxPool2d(v[0], 3, stride: 2, padding: 1), N(222, 1, 2, 7, 5)),
+                Gradient("MaxPool2d", v => MaxPool2d(v[0], (2, 3), stride: (1, 2)), N(223, 2, 1, 5, 7)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Pooling",
+            Call = "`AvgPool2d(x, kernel, stride, padding, countIncludePad)`",
+            Forward = "the mean of each window (÷ kh·kw, or ÷ the real pixels without countIncludePad)",
+            Gradient = "g / divisor spread over each window",
+            BadInputs = [
+                Bad<ShapeMismatchException>("avgpool rank", () => AvgPool2d(V3, 2), "AvgPool2d", "(3,)"),
+                Bad<ArgumentOutOfRangeException>("avgpool negative padding", () => AvgPool2d(Tensor.Zeros([1, 1, 4, 4]), 2, padding: -1), "AvgPool2d", "padding (-1, -1)"),
+            ],
+            CannotGrowBecause = "each window has at least one pixel and the stride is at least 1",
+            Samples =
+            [
+                Gradient("AvgPool2d", v => AvgPool2d(v[0], 2), N(224, 2, 3, 6, 4)),
+                Gradient("AvgPool2d", v => AvgPool2d(v[0], 3, stride: 2, padding: 1), N(225, 1, 2, 7, 5)),
+                Gradient("AvgPool2d", v => AvgPool2d(v[0], 3, stride: 2, padding: 1, countIncludePad: false), N(226, 1, 2, 7, 5)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Pooling",
+            Call = "`AdaptiveAvgPool2d(x, outputSize)`",
+            Forward = "the mean over PyTorch's bins ⌊i·H/OH⌋ … ⌈(i + 1)·H/OH⌉; (1, 1) is global average pooling",
+            Gradient = "each g spread over its bin ÷ the bin's size",
+            BadInputs = [
+                Bad<ShapeMismatchException>("adaptive rank", () => AdaptiveAvgPool2d(M23, 1), "AdaptiveAvgPool2d", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("adaptive size", () => AdaptiveAvgPool2d(Tensor.Zeros([1, 1, 4, 4]), (0, 2)), "AdaptiveAvgPool2d", "(0, 2)"),
+            ],
+            Overflows = [Overflow("output size", () => AdaptiveAvgPool2d(Tensor.Zeros([1, 1, 1, 1]), (65536, 65536)), "(1, 1, 1, 1)")],
+            Samples =
+            [
+                Gradient("AdaptiveAvgPool2d", v => AdaptiveAvgPool2d(v[0], 1), N(227, 2, 3, 5, 4)),
+                Gradient("AdaptiveAvgPool2d", v => AdaptiveAvgPool2d(v[0], (3, 2)), N(228, 1, 2, 7, 5)),
+                Gradient("AdaptiveAvgPool2d", v => AdaptiveAvgPool2d(v[0], (4, 6)), N(229, 1, 1, 3, 4)),
+            ],
+        };
+    }
+}

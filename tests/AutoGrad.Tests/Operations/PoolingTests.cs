@@ -1,0 +1,57 @@
+using static AutoGrad.Tests.TestData;
+
+namespace AutoGrad.Tests.Operations;
+
+/// <summary>Pooling at the points PyTorch documents: ties, NaN, padding in the divisor, overlapping adaptive bins.</summary>
+public class PoolingTests
+{
+    [Fact]
+    public void Max_pooling_sends_a_tie_to_its_first_position_and_propagates_NaN_to_where_it_was()
+    {
+        var x = Tensor.FromArray([5.0, 5, 1, double.NaN, 2, 0, 9, 3], 1, 1, 2, 4);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.MaxPool2d(x, 2);
+        Assert.Equal(5, y[0, 0, 0, 0]);
+        Assert.True(double.IsNaN(y[0, 0, 0, 1]));
+
+        var dx = tape.Gradient(y, [x], Tensor.FromArray([10.0, 20], 1, 1, 1, 2))[0];
+        Assert.Equal([10.0, 0, 0, 20, 0, 0, 0, 0], dx.ToDoubleArray()); // the 5s tie: the first gets it; the NaN takes its window's
+    }
+
+    [Fact]
+    public void Padding_never_wins_a_max_pool_even_against_negative_values()
+    {
+        var x = Tensor.FromArray([-4.0, -3, -2, -1], 1, 1, 2, 2);
+        var y = Ops.MaxPool2d(x, 2, stride: 1, padding: 1);
+        Assert.Equal([-4.0, -3, -3, -2, -1, -1, -2, -1, -1], y.ToDoubleArray());
+    }
+
+    [Fact]
+    public void Average_pooling_divides_by_the_whole_window_or_by_the_real_pixels()
+    {
+        var x = Tensor.FromArray([1.0, 2, 3, 4], 1, 1, 2, 2);
+        var included = Ops.AvgPool2d(x, 2, stride: 1, padding: 1);
+        var excluded = Ops.AvgPool2d(x, 2, stride: 1, padding: 1, countIncludePad: false);
+
+        // The corner window covers only the pixel 1: 1/4 with the padding counted, 1/1 without.
+        Assert.Equal(0.25, included[0, 0, 0, 0]);
+        Assert.Equal(1.0, excluded[0, 0, 0, 0]);
+        Assert.Equal(2.5, included[0, 0, 1, 1]);
+        Assert.Equal(2.5, excluded[0, 0, 1, 1]);
+        Assert.Equal(1.5, excluded[0, 0, 0, 1]);
+    }
+
+    [Fact]
+    public void Adaptive_pooling_to_one_pixel_is_the_mean_and_its_bins_overlap_as_PyTorchs()
+    {
+        var x = Normal(1, 2, 3, 5, 7);
+        var global = Ops.AdaptiveAvgPool2d(x, 1);
+        var mean = Ops.Mean(Ops.Reshape(x, 2, 3, 35), 2);
+        AssertClose(mean.ToDoubleArray(), global.ToDoubleArray(), 1e-14, 1e-15);
+
+        // Three rows into two bins: rows 0–1 and rows 1–2 (⌊0·3/2⌋ … ⌈3/2⌉, then ⌊3/2⌋ … ⌈6/2⌉).
+        var rows = Tensor.FromArray([1.0, 2, 4], 1, 1, 3, 1);
+        Assert.Equal([1.5, 3.0], Ops.AdaptiveAvgPool2d(rows, (2, 1)).ToDoubleArray());
+    }
+}
