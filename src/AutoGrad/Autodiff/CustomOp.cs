@@ -1,4 +1,3 @@
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Autodiff;

@@ -1,4 +1,3 @@
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

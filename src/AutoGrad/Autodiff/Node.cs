@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Autodiff;

@@ -1,5 +1,3 @@
-using System.Numerics;
-
 using AutoGrad.Kernels;
 
 using AutoGrad.Tensors;

@@ -2,7 +2,6 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Autodiff;

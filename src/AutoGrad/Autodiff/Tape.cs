@@ -1,6 +1,3 @@
-using System.Diagnostics;
-
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Autodiff;

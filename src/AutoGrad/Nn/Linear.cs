@@ -1,9 +1,3 @@
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Serialization;
-using AutoGrad.Nn.Training;
 using AutoGrad.Operations;
 using AutoGrad.Tensors;
 

@@ -1,5 +1,4 @@
 using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Operations;

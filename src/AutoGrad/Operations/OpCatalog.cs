@@ -1,10 +1,6 @@
 using System.Reflection;
 using System.Text;
 
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Tensors;
-
 namespace AutoGrad.Operations;
 
 /// <summary>

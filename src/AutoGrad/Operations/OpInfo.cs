@@ -1,7 +1,5 @@
 using System.Text.RegularExpressions;
 
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Operations;

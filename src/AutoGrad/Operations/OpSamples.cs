@@ -1,5 +1,3 @@
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Operations;

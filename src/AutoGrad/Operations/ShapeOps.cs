@@ -16,6 +16,8 @@ public static partial class Ops
     private static readonly Op s_broadcastTo = new Op<BroadcastToRule>("BroadcastTo", readsInputs: false);
     private static readonly Op s_sumTo = new Op<SumToRule>("SumTo", readsInputs: false);
     private static readonly Op s_slice = new Op<SliceRule>("Slice", readsInputs: false);
+    private static readonly Op s_pad = new Op<PadRule>("Pad", readsInputs: false);
+    private static readonly Op s_crop = new Op<CropRule>("Crop", readsInputs: false);
 
     /// <summary>The same elements in another shape, without copying; one dimension may be -1 (inferred). ∂/∂x = g reshaped back.</summary>
     /// <param name="x">The tensor.</param>
@@ -57,6 +59,77 @@ public static partial class Ops
 
         var y = x.View(Shape.FromOwned(dims, "Reshape", x.Shape));
         Tape.Record(s_reshape, y, x);
+        return y;
+    }
+
+    /// <summary>
+    /// The dimensions from <paramref name="startAxis"/> to <paramref name="endAxis"/> merged into one, as a view (a
+    /// <see cref="Reshape"/>): (N, C, H, W) becomes (N, C·H·W) by default, the step from convolutions to a linear
+    /// layer (PyTorch's <c>nn.Flatten</c>; <c>torch.flatten</c> starts at 0).
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="startAxis">The first axis to merge (negative counts from the end).</param>
+    /// <param name="endAxis">The last axis to merge.</param>
+    /// <returns>A view with the merged dimensions.</returns>
+    public static Tensor Flatten(Tensor x, int startAxis = 1, int endAxis = -1)
+    {
+        Check.NotNull(x, "Flatten", nameof(x));
+        if (x.Rank == 0)
+        {
+            return Reshape(x, 1);
+        }
+
+        int start = x.Shape.NormalizeAxis(startAxis, "Flatten"), end = x.Shape.NormalizeAxis(endAxis, "Flatten");
+        if (start > end)
+        {
+            throw new ArgumentOutOfRangeException(nameof(startAxis), startAxis, $"Flatten: startAxis {startAxis} comes after endAxis {endAxis} for shape {x.Shape}.");
+        }
+
+        var dims = x.Shape.Dims;
+        var merged = 1;
+        for (var i = start; i <= end; i++)
+        {
+            merged *= dims[i];
+        }
+
+        return Reshape(x, [.. dims[..start], merged, .. dims[(end + 1)..]]);
+    }
+
+    /// <summary>
+    /// Adds constant borders, PyTorch's <c>F.pad</c>: <paramref name="padding"/> holds (before, after) pairs for the
+    /// last dimension first, then the one before it, … (so (left, right, top, bottom) for images). ∂/∂x = g without
+    /// the borders.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="padding">Pairs of non-negative counts, at most one pair per dimension (cropping is <see cref="Slice"/>'s job).</param>
+    /// <param name="value">The border's value (not NaN).</param>
+    /// <returns>The padded tensor.</returns>
+    public static Tensor Pad(Tensor x, ReadOnlySpan<int> padding, double value = 0)
+    {
+        Check.NotNull(x, "Pad", nameof(x));
+        Check.NotNaN(value, "Pad", nameof(value));
+        if (padding.Length % 2 != 0 || padding.Length > 2 * x.Rank)
+        {
+            throw new ArgumentException($"Pad: padding {Shape.Format(padding)} must hold (before, after) pairs, at most one per dimension of {x.Shape}.", nameof(padding));
+        }
+
+        var before = new int[x.Rank];
+        var dims = x.Shape.Dims.ToArray();
+        for (var pair = 0; pair < padding.Length / 2; pair++)
+        {
+            int axis = x.Rank - 1 - pair, low = padding[2 * pair], high = padding[(2 * pair) + 1];
+            if (low < 0 || high < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(padding), $"Pad: padding {Shape.Format(padding)} has a negative count for shape {x.Shape}; crop with Slice instead.");
+            }
+
+            before[axis] = low;
+            dims[axis] = (int)Math.Min((long)dims[axis] + low + high, int.MaxValue);
+        }
+
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, "Pad", x.Shape));
+        ElementType.Dispatch(x.DType, new PadForward(x, y, before, value));
+        Tape.Record(s_pad, y, x, null, null, NodeArgs.Of(before));
         return y;
     }
 
@@ -218,6 +291,121 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T> => Kernels.Permute.Apply<T>(x.Raw<T>(), x.Shape.Dims, perm, y.Raw<T>());
     }
 
+    /// <summary>
+    /// Copies between a block and the larger tensor it sits in at offsets <paramref name="before"/>: block into large
+    /// (<paramref name="intoLarge"/>, Pad's forward) or large into block (its gradient).
+    /// </summary>
+    private static void CopyBlock<T>(ReadOnlySpan<T> source, Span<T> destination, ReadOnlySpan<int> blockDims, ReadOnlySpan<int> largeDims, ReadOnlySpan<int> before, bool intoLarge)
+    {
+        var rank = blockDims.Length;
+        var row = rank == 0 ? 1 : blockDims[^1];
+        var blockLength = 1;
+        foreach (var d in blockDims)
+        {
+            blockLength *= d;
+        }
+
+        var rows = row == 0 ? 0 : blockLength / row;
+        Span<int> index = stackalloc int[Math.Max(rank, 1)];
+        for (var r = 0; r < rows; r++)
+        {
+            // The large tensor's offset of this block row: Σ (index + before)·stride, with the last axis shifted too.
+            var offset = 0;
+            for (var d = 0; d < rank - 1; d++)
+            {
+                offset = (offset * largeDims[d]) + index[d] + before[d];
+            }
+
+            offset = rank == 0 ? 0 : (offset * largeDims[rank - 1]) + before[rank - 1];
+            if (intoLarge)
+            {
+                source.Slice(r * row, row).CopyTo(destination.Slice(offset, row));
+            }
+            else
+            {
+                source.Slice(offset, row).CopyTo(destination.Slice(r * row, row));
+            }
+
+            for (var d = rank - 2; d >= 0; d--)
+            {
+                if (++index[d] < blockDims[d])
+                {
+                    break;
+                }
+
+                index[d] = 0;
+            }
+        }
+    }
+
+    private readonly struct PadForward(Tensor x, Tensor y, int[] before, double value) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var padded = y.Raw<T>();
+            padded.Fill(T.CreateTruncating(value));
+            CopyBlock<T>(x.Raw<T>(), padded, x.Shape.Dims, y.Shape.Dims, before, intoLarge: true);
+        }
+    }
+
+    /// <summary>The interior of a padded tensor: Pad's adjoint, recorded so that Pad's gradient differentiates again.</summary>
+    private static Tensor Crop(Tensor padded, Shape block, int[] before)
+    {
+        var y = Tensor.Uninitialized(padded.DType, block);
+        ElementType.Dispatch(padded.DType, new CropForward(padded, y, before));
+        Tape.Record(s_crop, y, padded, null, null, NodeArgs.Of(before));
+        return y;
+    }
+
+    private readonly struct CropForward(Tensor padded, Tensor y, int[] before) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            CopyBlock<T>(padded.Raw<T>(), y.Raw<T>(), y.Shape.Dims, padded.Shape.Dims, before, intoLarge: false);
+    }
+
+    /// <summary>Pad's rule: the gradient without its borders (in ops, <see cref="Crop"/>).</summary>
+    private readonly struct PadRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Crop(upstream, node.A!.Shape, node.Args.State<int[]>()));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            CopyBlock<T>(tape.Upstream<T>(index), target.Span, node.A!.Shape.Dims, node.Output.Shape.Dims, node.Args.State<int[]>(), intoLarge: false);
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>Crop's rule: the gradient padded with zeros (in ops, <see cref="Pad"/>).</summary>
+    private readonly struct CropRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var before = node.Args.State<int[]>();
+            var pairs = new int[2 * before.Length];
+            for (var axis = 0; axis < before.Length; axis++)
+            {
+                var pair = before.Length - 1 - axis;
+                pairs[2 * pair] = before[axis];
+                pairs[(2 * pair) + 1] = node.A!.Shape[axis] - node.Output.Shape[axis] - before[axis];
+            }
+
+            return new(Pad(upstream, pairs));
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            target.Span.Clear();
+            CopyBlock<T>(tape.Upstream<T>(index), target.Span, node.Output.Shape.Dims, node.A!.Shape.Dims, node.Args.State<int[]>(), intoLarge: true);
+            tape.Commit(target);
+        }
+    }
+
     private readonly struct ReshapeRule : IBackwardRule
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Reshape(upstream, node.A!.Shape.Dims));
@@ -311,6 +499,37 @@ public static partial class Ops
                 Overflow("inferred", () => Reshape(Tensor.Arange(0, 114), -1, 65537, 65537), "(114,)"),
             ],
             Samples = [Gradient("Reshape", v => Reshape(v[0], 4, -1) * 2, N(27, 2, 3, 2))],
+        };
+        yield return new OpInfo
+        {
+            Family = "ShapeOps",
+            Call = "`Flatten(x, startAxis, endAxis)`",
+            Forward = "axes start … end merged into one (a view; (N, C, H, W) → (N, C·H·W) by default)",
+            Gradient = "g reshaped back",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("flatten axes", () => Flatten(M23, 1, 0), "Flatten", "startAxis 1", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("flatten axis", () => Flatten(M23, 3), "Flatten", "axis 3", "(2, 3)"),
+            ],
+            CannotGrowBecause = "a view of the same elements",
+            Samples = [Gradient("Flatten", v => Flatten(v[0]) * 2, N(230, 2, 3, 2, 2)), Gradient("Flatten", v => Flatten(v[0], 0, 1) * 3, N(231, 2, 3, 4))],
+        };
+        yield return new OpInfo
+        {
+            Family = "ShapeOps",
+            Call = "`Pad(x, padding, value)`",
+            Forward = "constant borders, (before, after) pairs from the last dimension back (PyTorch's F.pad)",
+            Gradient = "g without the borders",
+            BadInputs = [
+                Bad<ArgumentException>("pad pairs", () => Pad(M23, [1, 2, 3]), "Pad", "(1, 2, 3)", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("pad negative", () => Pad(M23, [1, -1]), "Pad", "(1, -1)", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("pad NaN", () => Pad(M23, [1, 1], double.NaN), "Pad", "NaN"),
+            ],
+            Overflows = [Overflow("borders", () => Pad(Tensor.Zeros([1, 1]), [50000, 50000, 50000, 50000]), "(1, 1)")],
+            Samples =
+            [
+                Gradient("Pad", v => Pad(v[0], [1, 2]) * Pad(v[0], [2, 1], 0.5), N(232, 3, 4)),
+                Gradient("Pad", v => Pad(v[0], [0, 1, 2, 0, 1, 1]), N(233, 2, 3, 4)),
+            ],
         };
         yield return new OpInfo
         {

@@ -1,7 +1,6 @@
 using System.Numerics;
 
 using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
 using static AutoGrad.Operations.OpSamples;

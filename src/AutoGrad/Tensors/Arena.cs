@@ -1,7 +1,5 @@
 using System.Runtime.CompilerServices;
 
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>

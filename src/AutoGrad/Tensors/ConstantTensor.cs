@@ -1,7 +1,5 @@
 using System.Text;
 
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>The element type of a <see cref="Tensor"/>.</summary>

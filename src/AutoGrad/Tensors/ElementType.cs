@@ -1,8 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>

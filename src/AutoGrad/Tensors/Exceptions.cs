@@ -1,5 +1,3 @@
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>Thrown when an operation's input shapes do not fit together; the message names the op and the shapes.</summary>

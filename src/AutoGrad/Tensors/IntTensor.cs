@@ -1,7 +1,5 @@
 using System.Globalization;
 
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>

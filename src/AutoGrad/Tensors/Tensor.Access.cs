@@ -1,8 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>Reading elements back, and copies.</summary>

@@ -1,5 +1,3 @@
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>Factories: every tensor made here owns its memory.</summary>

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
 
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>Readable text, in the style of NumPy's array printing.</summary>

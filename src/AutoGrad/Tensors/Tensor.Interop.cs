@@ -1,7 +1,5 @@
 using System.Numerics.Tensors;
 
-using AutoGrad.Kernels;
-
 namespace AutoGrad.Tensors;
 
 /// <summary>Conversion to and from System.Numerics.Tensors.</summary>

@@ -1,5 +1,3 @@
-using static AutoGrad.Tests.TestData;
-
 namespace AutoGrad.Tests.Integration;
 
 /// <summary>

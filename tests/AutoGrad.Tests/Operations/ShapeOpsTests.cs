@@ -58,4 +58,18 @@ public class ShapeOpsTests
         AssertGradientsMatch(v => v[0][1..3] * Normal(1, 2, 3), Normal(2, 4, 3));
         AssertGradientsMatch(v => Ops.Slice(v[0], 0, 1), Normal(3, 2, 2, 2));
     }
+
+    [Fact]
+    public void Pad_takes_pairs_from_the_last_dimension_back_as_PyTorch_and_Flatten_merges_from_axis_one()
+    {
+        // F.pad(x, (1, 0, 0, 1), value=9) on [[1, 2], [3, 4]]: one column on the left, one row at the bottom.
+        var x = Tensor.FromArray([1.0, 2, 3, 4], 2, 2);
+        var y = Ops.Pad(x, [1, 0, 0, 1], 9);
+        Assert.Equal(new[] { 3, 3 }, y.Shape.Dims.ToArray());
+        Assert.Equal([9.0, 1, 2, 9, 3, 4, 9, 9, 9], y.ToDoubleArray());
+
+        var images = Tensor.Zeros([4, 3, 5, 2]);
+        Assert.Equal(new[] { 4, 30 }, Ops.Flatten(images).Shape.Dims.ToArray());
+        Assert.Equal(new[] { 4, 15, 2 }, Ops.Flatten(images, 1, 2).Shape.Dims.ToArray());
+    }
 }

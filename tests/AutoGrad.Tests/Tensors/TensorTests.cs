@@ -1,5 +1,3 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-
 namespace AutoGrad.Tests.Tensors;
 
 public class TensorTests

@@ -2,13 +2,6 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Serialization;
-using AutoGrad.Nn.Training;
-using AutoGrad.Operations;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Nn.Data;

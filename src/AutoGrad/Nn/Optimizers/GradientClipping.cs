@@ -1,10 +1,3 @@
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Serialization;
-using AutoGrad.Nn.Training;
-using AutoGrad.Operations;
 using AutoGrad.Tensors;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

@@ -1,12 +1,6 @@
 using System.Numerics;
 
-using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Serialization;
-using AutoGrad.Nn.Training;
-using AutoGrad.Operations;
 using AutoGrad.Tensors;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;

@@ -1,15 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Training;
-using AutoGrad.Operations;
-using AutoGrad.Tensors;
-
 namespace AutoGrad.Nn.Serialization;
 
 /// <summary>

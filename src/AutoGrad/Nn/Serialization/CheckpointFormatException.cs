@@ -1,12 +1,3 @@
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Training;
-using AutoGrad.Operations;
-using AutoGrad.Tensors;
-
 namespace AutoGrad.Nn.Serialization;
 
 /// <summary>Thrown for a checkpoint file that is truncated, corrupt, hostile, or does not fit the model.</summary>

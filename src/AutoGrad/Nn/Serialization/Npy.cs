@@ -1,14 +1,7 @@
 using System.Buffers.Binary;
-using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 
 using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Training;
 using AutoGrad.Operations;
 using AutoGrad.Tensors;
 

@@ -1,14 +1,5 @@
 using System.Globalization;
 
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Training;
-using AutoGrad.Operations;
-using AutoGrad.Tensors;
-
 namespace AutoGrad.Nn.Serialization;
 
 /// <summary>

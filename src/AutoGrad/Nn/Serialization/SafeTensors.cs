@@ -1,13 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 
-using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
-using AutoGrad.Nn.Data;
-using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Training;
-using AutoGrad.Operations;
 using AutoGrad.Tensors;
 
 namespace AutoGrad.Nn.Serialization;

@@ -1,11 +1,8 @@
 using System.Diagnostics;
 
 using AutoGrad.Autodiff;
-using AutoGrad.Kernels;
-using AutoGrad.Nn;
 using AutoGrad.Nn.Data;
 using AutoGrad.Nn.Optimizers;
-using AutoGrad.Nn.Serialization;
 using AutoGrad.Operations;
 using AutoGrad.Tensors;
 
