@@ -1,0 +1,67 @@
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn;
+
+/// <summary>
+/// The book's SimpleConvNet (chapter 7): convolution (30 filters 5×5, stride 1, no padding) → ReLU → 2×2 max pooling
+/// → Affine 100 → ReLU → Affine to the classes; train it with <see cref="Ops.SoftmaxWithLoss(Tensor, ReadOnlyMemory{int})"/>.
+/// It takes images (N, C, H, W), or flat rows (N, C·H·W), which it views as images without copying.
+/// </summary>
+public sealed class SimpleConvNet : Module
+{
+    /// <summary>Creates the net for images of <paramref name="channels"/> × <paramref name="height"/> × <paramref name="width"/>.</summary>
+    /// <param name="channels">Input channels (1 for the book's MNIST).</param>
+    /// <param name="height">Image height (28 for MNIST).</param>
+    /// <param name="width">Image width.</param>
+    /// <param name="classes">Output classes.</param>
+    /// <param name="filters">Convolution filters (the book's 30).</param>
+    /// <param name="kernel">The filters' size (the book's 5).</param>
+    /// <param name="hidden">Units of the hidden affine layer (the book's 100).</param>
+    /// <param name="init">The weight initialization; He when null (the book uses σ = 0.01).</param>
+    /// <param name="seed">The seed; the three layers use seed, seed + 1 and seed + 2.</param>
+    /// <param name="dtype">The element type.</param>
+    public SimpleConvNet(int channels = 1, int height = 28, int width = 28, int classes = 10, int filters = 30, int kernel = 5, int hidden = 100, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
+    {
+        RequireSizes(nameof(SimpleConvNet), channels, height, width, classes, filters, kernel, hidden);
+        if (kernel > height || kernel > width || (height - kernel + 1) / 2 < 1 || (width - kernel + 1) / 2 < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(kernel), kernel, $"SimpleConvNet: a {kernel}×{kernel} convolution and 2×2 pooling leave nothing of {height}×{width} images.");
+        }
+
+        Channels = channels;
+        Height = height;
+        Width = width;
+        var he = init ?? WeightInit.He;
+        Conv = RegisterModule("conv1", new Conv2d(channels, filters, kernel, init: he, seed: seed, dtype: dtype));
+        var pooled = filters * ((height - kernel + 1) / 2) * ((width - kernel + 1) / 2);
+        Affine1 = RegisterModule("affine1", new Linear(pooled, hidden, he, seed + 1, dtype));
+        Affine2 = RegisterModule("affine2", new Linear(hidden, classes, he, seed + 2, dtype));
+    }
+
+    /// <summary>Input channels.</summary>
+    public int Channels { get; }
+
+    /// <summary>Image height.</summary>
+    public int Height { get; }
+
+    /// <summary>Image width.</summary>
+    public int Width { get; }
+
+    /// <summary>The convolution layer.</summary>
+    public Conv2d Conv { get; }
+
+    /// <summary>The hidden affine layer.</summary>
+    public Linear Affine1 { get; }
+
+    /// <summary>The output layer.</summary>
+    public Linear Affine2 { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        var images = input.Rank == 2 ? Ops.Reshape(input, input.Shape[0], Channels, Height, Width) : input;
+        var pooled = Ops.MaxPool2d(Ops.Relu(Conv.Forward(images)), 2);
+        return Affine2.Forward(Ops.Relu(Affine1.Forward(Ops.Flatten(pooled))));
+    }
+}
