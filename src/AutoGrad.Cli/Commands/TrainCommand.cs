@@ -18,6 +18,8 @@ internal static class TrainCommand
         var dataset = new Option<string>("--dataset") { Description = "The data set: digits (embedded) or fashion-mnist.", DefaultValueFactory = _ => "digits" };
         dataset.AcceptOnlyFromAmong("digits", "fashion-mnist");
         var data = new Option<string?>("--data") { Description = "A folder of MNIST-format IDX files to use instead (train-images-idx3-ubyte[.gz], …)." };
+        var model = new Option<string>("--model") { Description = "The architecture: mlp (the --hidden widths) or simple-cnn (the book's SimpleConvNet, --hidden its affine width).", DefaultValueFactory = _ => "mlp" };
+        model.AcceptOnlyFromAmong(TrainSettings.Models);
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated: 100 or 256,256.", DefaultValueFactory = _ => "100" };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong(TrainSettings.Optimizers);
@@ -36,7 +38,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a classifier and report its accuracy.")
         {
-            dataset, data, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json,
+            dataset, data, model, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json,
         };
 
         command.SetAction(result =>
@@ -61,6 +63,7 @@ internal static class TrainCommand
             {
                 Dataset = datasetName,
                 DataDirectory = result.GetValue(data),
+                Model = result.GetValue(model)!,
                 Hidden = TrainSettings.ParseHidden(result.GetValue(hidden)!),
                 Optimizer = optimizerName,
                 LearningRate = result.GetValue(lr) ?? TrainSettings.DefaultLearningRate(optimizerName),
@@ -84,7 +87,7 @@ internal static class TrainCommand
     {
         var warmUp = TrainWarmUp.Start(settings);
         var (train, test) = settings.LoadData();
-        var model = settings.CreateModel(train.FeatureCount, train.ClassCount);
+        var model = settings.CreateModel(train);
         if (settings.LoadPath is not null)
         {
             Checkpoint.Load(model, settings.LoadPath);
@@ -112,7 +115,7 @@ internal static class TrainCommand
         {
             try
             {
-                File.WriteAllText(settings.PlotPath, TrainingPlot.Render(result, $"{train.Name} {settings.ModelDescription(train.FeatureCount, train.ClassCount)} {settings.Optimizer}"));
+                File.WriteAllText(settings.PlotPath, TrainingPlot.Render(result, $"{train.Name} {settings.ModelDescription(train)} {settings.Optimizer}"));
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -125,6 +128,7 @@ internal static class TrainCommand
             stdout.WriteLine(JsonSerializer.Serialize(new
             {
                 dataset = settings.DatasetName,
+                model = settings.Model,
                 trainAccuracy = result.TrainAccuracy,
                 testAccuracy = result.TestAccuracy,
                 seconds = result.TrainingSeconds,
@@ -134,7 +138,7 @@ internal static class TrainCommand
         }
         else
         {
-            Report(console, settings, train.FeatureCount, train.ClassCount, result);
+            Report(console, settings, train, result);
         }
 
         return 0;
@@ -162,12 +166,12 @@ internal static class TrainCommand
         return result!;
     }
 
-    private static void Report(IAnsiConsole console, TrainSettings settings, int inputs, int classes, TrainingResult result)
+    private static void Report(IAnsiConsole console, TrainSettings settings, AutoGrad.Nn.Data.Dataset train, TrainingResult result)
     {
         var table = new Table().AddColumns("", "");
         table.HideHeaders();
         table.AddRow("data set", Markup.Escape(settings.DatasetName));
-        table.AddRow("model", $"{settings.ModelDescription(inputs, classes)}, {settings.Init} init, {settings.DType.Name()}");
+        table.AddRow("model", $"{settings.ModelDescription(train)}, {settings.Init} init, {settings.DType.Name()}");
         table.AddRow("optimizer", string.Create(CultureInfo.InvariantCulture, $"{settings.Optimizer}, lr {settings.LearningRate}, batch {settings.BatchSize}"));
         table.AddRow("iterations", result.Iterations.ToString(CultureInfo.InvariantCulture));
         table.AddRow("final loss", result.FinalLoss.ToString("F4", CultureInfo.InvariantCulture));

@@ -10,6 +10,11 @@ internal sealed record TrainSettings
 {
     public static readonly string[] Optimizers = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"];
 
+    public static readonly string[] Models = ["mlp", "simple-cnn"];
+
+    /// <summary>The architecture: <c>mlp</c> (the hidden widths of <see cref="Hidden"/>) or <c>simple-cnn</c> (the book's SimpleConvNet).</summary>
+    public string Model { get; init; } = "mlp";
+
     public required string Dataset { get; init; }
 
     public string? DataDirectory { get; init; }
@@ -86,9 +91,21 @@ internal sealed record TrainSettings
         };
     }
 
-    public Module CreateModel(int inputs, int classes) => Hidden.Count == 1
-        ? new TwoLayerNet(inputs, Hidden[0], classes, Init, Seed, DType)
-        : new MultiLayerNet(inputs, Hidden, classes, init: Init, seed: Seed, dtype: DType);
+    /// <summary>The model for the data: an MLP of the hidden widths, or SimpleConvNet over the data's images.</summary>
+    public Module CreateModel(Dataset data)
+    {
+        int inputs = data.FeatureCount, classes = data.ClassCount;
+        if (Model == "simple-cnn")
+        {
+            var (channels, height, width) = data.ImageShape
+                ?? throw new OptionException($"--model simple-cnn: {data.Name} has no image shape; its {inputs} features are not known to be an image.");
+            return new SimpleConvNet(channels, height, width, classes, hidden: Hidden[0], init: Init, seed: Seed, dtype: DType);
+        }
+
+        return Hidden.Count == 1
+            ? new TwoLayerNet(inputs, Hidden[0], classes, Init, Seed, DType)
+            : new MultiLayerNet(inputs, Hidden, classes, init: Init, seed: Seed, dtype: DType);
+    }
 
     public Optimizer CreateOptimizer(Module model) => Optimizer switch
     {
@@ -101,5 +118,7 @@ internal sealed record TrainSettings
         _ => new AdamW(model.Parameters(), LearningRate),
     };
 
-    public string ModelDescription(int inputs, int classes) => $"{inputs}-{string.Join('-', Hidden)}-{classes}";
+    public string ModelDescription(Dataset data) => Model == "simple-cnn" && data.ImageShape is { } image
+        ? $"simple-cnn {image.Channels}×{image.Height}×{image.Width} conv 30·5×5, pool 2, {Hidden[0]}-{data.ClassCount}"
+        : $"{data.FeatureCount}-{string.Join('-', Hidden)}-{data.ClassCount}";
 }

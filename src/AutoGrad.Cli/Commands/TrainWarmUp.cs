@@ -23,7 +23,8 @@ internal static class TrainWarmUp
         {
             // The real width is known only once the files are read; the built-in sets' widths cover the usual runs,
             // and a wrong guess only leaves some shape-specific code to compile in the loop.
-            var inputs = settings.Dataset == "digits" ? 64 : 784;
+            var side = settings.Dataset == "digits" ? 8 : 28;
+            var inputs = side * side;
             const int classes = 10;
             var samples = Math.Max(2, Math.Min(settings.BatchSize, 256));
             var random = new SeededRandom(settings.Seed);
@@ -34,8 +35,8 @@ internal static class TrainWarmUp
             }
 
             var labels = Enumerable.Range(0, samples).Select(i => i % classes).ToArray();
-            var data = new Dataset("warm-up", features, labels, inputs, classes);
-            var model = settings.CreateModel(inputs, classes);
+            var data = new Dataset("warm-up", features, labels, inputs, classes) { ImageShape = (1, side, side) };
+            var model = settings.CreateModel(data);
             var options = new TrainingOptions { BatchSize = samples, Iterations = 2, Seed = settings.Seed, DType = settings.DType, EvaluateEachEpoch = false };
             Trainer.Fit(model, settings.CreateOptimizer(model), data, data, options);
         }

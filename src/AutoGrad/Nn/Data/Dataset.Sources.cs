@@ -59,7 +59,7 @@ public sealed partial class Dataset
             labels.Add(int.Parse(fields[64], CultureInfo.InvariantCulture));
         }
 
-        return new Dataset("digits", [.. features], [.. labels], 64, 10);
+        return new Dataset("digits", [.. features], [.. labels], 64, 10) { ImageShape = (1, 8, 8) };
     }
 
     /// <summary>Fashion-MNIST's training (60,000) and test (10,000) sets, pixels scaled to [0, 1].</summary>
@@ -114,7 +114,7 @@ public sealed partial class Dataset
         }
 
         // Kept as bytes (pixel / 255 is formed per batch): a shuffled batch then reads 784 bytes a row, not 3 KB.
-        return new Dataset(name, images.ReadData(), 255f, classes, images.Dims[1] * images.Dims[2], 10);
+        return new Dataset(name, images.ReadData(), 255f, classes, images.Dims[1] * images.Dims[2], 10) { ImageShape = (1, images.Dims[1], images.Dims[2]) };
     }
 
     private static string FindFile(string directory, string stem)

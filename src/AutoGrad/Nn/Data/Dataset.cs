@@ -118,6 +118,25 @@ public sealed partial class Dataset
     /// <summary>The number of classes.</summary>
     public int ClassCount { get; }
 
+    /// <summary>
+    /// The layout of each sample's D features as an image, (channels, height, width), when they are one: (1, 8, 8)
+    /// for the digits, (1, 28, 28) for Fashion-MNIST. A convolutional model views a flat batch (N, D) as
+    /// (N, C, H, W) with it, without copying. Null for features that are no image.
+    /// </summary>
+    public (int Channels, int Height, int Width)? ImageShape
+    {
+        get;
+        init
+        {
+            if (value is { } shape && ((long)shape.Channels * shape.Height * shape.Width != FeatureCount || shape.Channels < 1 || shape.Height < 1 || shape.Width < 1))
+            {
+                throw new ArgumentException($"Dataset: image shape {shape} does not hold the {FeatureCount} features of {Name}.", nameof(value));
+            }
+
+            field = value;
+        }
+    }
+
     /// <summary>The samples at <paramref name="indices"/>, copied, in that order.</summary>
     /// <param name="indices">Sample indices.</param>
     /// <param name="name">The subset's name.</param>
@@ -137,7 +156,7 @@ public sealed partial class Dataset
             labels[i] = Labels[indices[i]];
         }
 
-        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount);
+        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount) { ImageShape = ImageShape };
     }
 
     /// <summary>A seeded shuffle split into a training part and a test part.</summary>
@@ -197,6 +216,6 @@ public sealed partial class Dataset
             features[i] = (float)((Features[i] - mean[j]) / square[j]);
         }
 
-        return new Dataset(Name, features, (int[])Labels.Clone(), FeatureCount, ClassCount);
+        return new Dataset(Name, features, (int[])Labels.Clone(), FeatureCount, ClassCount) { ImageShape = ImageShape };
     }
 }
