@@ -58,6 +58,65 @@ public sealed class Conv2d : Module
     public override Tensor Forward(Tensor input) => Ops.Conv2d(input, Weight, Bias, Stride, Padding, Dilation, Groups);
 }
 
+/// <summary>A transposed convolution layer (upsampling by its stride); see <see cref="Ops.ConvTranspose2d"/>.</summary>
+public sealed class ConvTranspose2d : Module
+{
+    /// <summary>Creates the layer with He-initialized filters and zero bias.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernel">The kernel's (height, width).</param>
+    /// <param name="stride">The upsampling step (1 when null).</param>
+    /// <param name="padding">Trimmed from each side of the output (0 when null).</param>
+    /// <param name="outputPadding">Added at the bottom and right, below the stride (0 when null).</param>
+    /// <param name="dilation">The spacing of the kernel's taps (1 when null).</param>
+    /// <param name="groups">Channel groups.</param>
+    /// <param name="bias">Whether the layer adds a bias.</param>
+    /// <param name="init">The initialization; He over the fan-in (out / groups) · kh · kw when null.</param>
+    /// <param name="seed">The seed for the filters.</param>
+    /// <param name="dtype">The element type of the parameters.</param>
+    public ConvTranspose2d(int inChannels, int outChannels, Size2d kernel, Size2d? stride = null, Size2d? padding = null, Size2d? outputPadding = null, Size2d? dilation = null, int groups = 1, bool bias = true, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
+    {
+        RequireSizes(nameof(ConvTranspose2d), inChannels, outChannels, kernel.Height, kernel.Width, groups);
+        if (inChannels % groups != 0 || outChannels % groups != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"ConvTranspose2d: groups {groups} must divide both {inChannels} input and {outChannels} output channels.");
+        }
+
+        var std = (init ?? WeightInit.He).StdFor(outChannels / groups * kernel.Height * kernel.Width);
+        Weight = RegisterParameter("weight", Tensor.RandomNormal([inChannels, outChannels / groups, kernel.Height, kernel.Width], seed, std: std, dtype: dtype));
+        Bias = bias ? RegisterParameter("bias", Tensor.Zeros([outChannels], dtype)) : null;
+        Stride = stride ?? 1;
+        Padding = padding ?? 0;
+        OutputPadding = outputPadding ?? 0;
+        Dilation = dilation ?? 1;
+        Groups = groups;
+    }
+
+    /// <summary>The filters, (in, out / groups, kh, kw), PyTorch's layout for this layer.</summary>
+    public Tensor Weight { get; }
+
+    /// <summary>The bias, (out,), or null.</summary>
+    public Tensor? Bias { get; }
+
+    /// <summary>The upsampling step.</summary>
+    public Size2d Stride { get; }
+
+    /// <summary>Trimmed from each side of the output.</summary>
+    public Size2d Padding { get; }
+
+    /// <summary>Added at the bottom and right.</summary>
+    public Size2d OutputPadding { get; }
+
+    /// <summary>The spacing of the kernel's taps.</summary>
+    public Size2d Dilation { get; }
+
+    /// <summary>The channel groups.</summary>
+    public int Groups { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input) => Ops.ConvTranspose2d(input, Weight, Bias, Stride, Padding, OutputPadding, Dilation, Groups);
+}
+
 /// <summary>Max pooling as a layer; see <see cref="Ops.MaxPool2d"/>.</summary>
 /// <param name="kernel">The window.</param>
 /// <param name="stride">The step (the window's size when null).</param>

@@ -18,6 +18,7 @@ public static partial class Ops
     private static readonly Op s_im2Col = new Op<Im2ColRule>("Im2Col", readsInputs: false);
     private static readonly Op s_col2Im = new Op<Col2ImRule>("Col2Im", readsInputs: false);
     private static readonly Op s_conv2d = new Op<Conv2dRule>("Conv2d");
+    private static readonly Op s_convTranspose2d = new Op<ConvTranspose2dRule>("ConvTranspose2d");
 
     /// <summary>
     /// The sliding windows of a batch of images as columns (PyTorch's <c>unfold</c>): (N, C, H, W) becomes
@@ -136,6 +137,72 @@ public static partial class Ops
             (1, dilation),
             groups);
         return Reshape(y, y.Shape[0], y.Shape[1], y.Shape[3]);
+    }
+
+    /// <summary>
+    /// The transposed convolution (DeZero's deconv2d, PyTorch's <c>conv_transpose2d</c>): the adjoint of
+    /// <see cref="Conv2d"/> with respect to its input, so it maps a (N, C_in, H, W) map up to
+    /// (N, C_out, (H − 1)·s − 2p + d(kh − 1) + outputPadding + 1, …). Each input pixel scatters W[c_in, :] times its value
+    /// onto the output: columns Wᵀ·x folded with col2im. ∂/∂x = Conv2d(g, W), ∂/∂W = Σ x·im2col(g)ᵀ, ∂/∂b = Σ g.
+    /// </summary>
+    /// <param name="x">Feature maps, (N, C_in, H, W).</param>
+    /// <param name="weight">Filters, (C_in, C_out / groups, kh, kw), PyTorch's layout for this op.</param>
+    /// <param name="bias">One value per output channel, (C_out,), or null.</param>
+    /// <param name="stride">The stride of the convolution this inverts (1 when null).</param>
+    /// <param name="padding">The padding of that convolution, trimmed from the output (0 when null).</param>
+    /// <param name="outputPadding">Rows and columns added at the bottom and right, to reach the size a strided convolution
+    /// rounded down from; each must be below the stride (0 when null).</param>
+    /// <param name="dilation">The spacing of the kernel's taps (1 when null).</param>
+    /// <param name="groups">Channel groups.</param>
+    /// <returns>(N, C_out, OH, OW).</returns>
+    public static Tensor ConvTranspose2d(Tensor x, Tensor weight, Tensor? bias = null, Size2d? stride = null, Size2d? padding = null, Size2d? outputPadding = null, Size2d? dilation = null, int groups = 1)
+    {
+        Check.NotNull(x, "ConvTranspose2d", nameof(x));
+        Check.NotNull(weight, "ConvTranspose2d", nameof(weight));
+        Check.SameType(x, weight, "ConvTranspose2d");
+        RequireRank(x, 4, "ConvTranspose2d", "x", "(N, C_in, H, W)");
+        RequireRank(weight, 4, "ConvTranspose2d", "weight", "(C_in, C_out / groups, kh, kw)");
+        var channels = x.Shape[1];
+        if (groups < 1 || channels % groups != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"ConvTranspose2d: groups {groups} must be positive and divide the {channels} channels of x {x.Shape}.");
+        }
+
+        if (weight.Shape[0] != channels)
+        {
+            throw new ShapeMismatchException($"ConvTranspose2d: weight {weight.Shape} expects {weight.Shape[0]} input channels, but x {x.Shape} has {channels}.");
+        }
+
+        var outChannels = weight.Shape[1] * groups;
+        if (bias is not null)
+        {
+            Check.SameType(x, bias, "ConvTranspose2d");
+            if (bias.Rank != 1 || bias.Length != outChannels)
+            {
+                throw new ShapeMismatchException($"ConvTranspose2d: bias {bias.Shape} must hold one value per output channel, ({outChannels},), for weight {weight.Shape}.");
+            }
+        }
+
+        var g = Window("ConvTranspose2d", (weight.Shape[2], weight.Shape[3]), stride, padding, dilation);
+        Size2d extra = outputPadding ?? 0;
+        if (extra.Height < 0 || extra.Width < 0 || extra.Height >= g.StrideH || extra.Width >= g.StrideW)
+        {
+            // PyTorch also allows up to the dilation; below the stride, the output is exactly what a convolution with
+            // this geometry maps back onto the input, which the fold relies on.
+            throw new ArgumentOutOfRangeException(nameof(outputPadding), extra, $"ConvTranspose2d: the output padding {extra} must be non-negative and below the stride ({g.StrideH}, {g.StrideW}).");
+        }
+
+        long outH = ((long)(x.Shape[2] - 1) * g.StrideH) - (2L * g.PadH) + ((long)g.DilationH * (g.KernelH - 1)) + extra.Height + 1;
+        long outW = ((long)(x.Shape[3] - 1) * g.StrideW) - (2L * g.PadW) + ((long)g.DilationW * (g.KernelW - 1)) + extra.Width + 1;
+        if (outH < 1 || outW < 1 || outH > int.MaxValue || outW > int.MaxValue)
+        {
+            throw new ShapeMismatchException($"ConvTranspose2d: input {x.Shape} with weight {weight.Shape}, stride ({g.StrideH}, {g.StrideW}) and padding ({g.PadH}, {g.PadW}) gives an output of {outH}×{outW}.");
+        }
+
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], outChannels, (int)outH, (int)outW], "ConvTranspose2d", x.Shape, weight.Shape));
+        ElementType.Dispatch(x.DType, new ConvTransposeForward(x, weight, bias, y, g, groups));
+        Tape.Record(s_convTranspose2d, y, x, weight, bias, NodeArgs.Of(new WindowState(g, (int)outH, (int)outW, groups)));
+        return y;
     }
 
     /// <summary>A window's geometry from the public arguments, refusing sizes no framework accepts.</summary>
@@ -311,6 +378,58 @@ public static partial class Ops
                         {
                             var plane = output.Slice((i * shape.OutputSize) + (f * shape.Positions), shape.Positions);
                             System.Numerics.Tensors.TensorPrimitives.Add(plane, b[f], plane);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(columns);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The transposed convolution's forward pass, which is the convolution's input gradient: per image and group,
+    /// columns = Wᵀ·x, folded onto the output; then the bias.
+    /// </summary>
+    private readonly struct ConvTransposeForward(Tensor x, Tensor weight, Tensor? bias, Tensor y, WindowGeometry g, int groups) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            // Seen from the output, this is a convolution of y (N, C_out, OH, OW) to x by the same weight read as
+            // (F = C_in, C_out / groups, kh, kw): the shapes of its backward pass.
+            var shape = new ConvShape(y.Shape, weight.Shape, x.Shape, g, groups);
+            ReadOnlySpan<T> maps = x.Raw<T>(), filters = weight.Raw<T>();
+            var output = y.Raw<T>();
+            output.Clear();
+            var columns = ArrayPool<T>.Shared.Rent(shape.ColumnSize);
+            try
+            {
+                var cols = columns.AsSpan(0, shape.ColumnSize);
+                for (var i = 0; i < shape.Images; i++)
+                {
+                    for (var group = 0; group < groups; group++)
+                    {
+                        Gemm.Multiply<T>(
+                            true, false, shape.Depth, shape.Positions, shape.FiltersPerGroup,
+                            filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                            maps.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
+                            cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                            accumulate: false);
+                    }
+
+                    var image = output.Slice(i * shape.ImageSize, shape.ImageSize);
+                    Kernels.Im2Col.Fold<T>(cols, shape.Channels, shape.Height, shape.Width, g, image);
+                    if (bias is not null)
+                    {
+                        ReadOnlySpan<T> b = bias.Raw<T>();
+                        var plane = shape.Height * shape.Width;
+                        for (var c = 0; c < shape.Channels; c++)
+                        {
+                            var channel = image.Slice(c * plane, plane);
+                            System.Numerics.Tensors.TensorPrimitives.Add(channel, b[c], channel);
                         }
                     }
                 }
@@ -509,6 +628,110 @@ public static partial class Ops
         }
     }
 
+    /// <summary>
+    /// ConvTranspose2d's rule. Seen from the output y, the op is the input gradient of a convolution of y by W, so its
+    /// own gradients are that convolution's forward (dx = Conv2d(g, W)) and its weight gradient (dW = Σ x·im2col(g)ᵀ).
+    /// </summary>
+    private readonly struct ConvTranspose2dRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var state = node.Args.State<WindowState>();
+            var g = state.Geometry;
+            Tensor x = node.A!, weight = node.B!;
+            int n = x.Shape[0], channels = x.Shape[1], groups = state.Groups, outChannels = upstream.Shape[1];
+            int depth = outChannels / groups * g.KernelSize, positions = x.Shape[2] * x.Shape[3];
+            Tensor? dx = null, dw = null, db = null;
+            if (node.InA >= 0)
+            {
+                dx = Conv2d(upstream, weight, null, (g.StrideH, g.StrideW), (g.PadH, g.PadW), (g.DilationH, g.DilationW), groups);
+            }
+
+            if (node.InB >= 0)
+            {
+                var columns = Reshape(Unfold(upstream, g), n, groups, depth, positions);
+                var maps = Reshape(x, n, groups, channels / groups, positions);
+                dw = Reshape(Sum(MatMul(maps, Permute(columns, 0, 1, 3, 2)), 0), weight.Shape.Dims);
+            }
+
+            if (node.InC >= 0)
+            {
+                db = Sum(Sum(Reshape(upstream, n, outChannels, -1), 2), 0);
+            }
+
+            return new(dx, dw, db);
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var state = node.Args.State<WindowState>();
+            var g = state.Geometry;
+            Tensor x = node.A!, weight = node.B!;
+            var shape = new ConvShape(node.Output.Shape, weight.Shape, x.Shape, g, state.Groups);
+            ReadOnlySpan<T> upstream = tape.Upstream<T>(index), maps = x.Raw<T>(), filters = weight.Raw<T>();
+            var columns = tape.Scratch<T>(shape.ColumnSize);
+            var plane = shape.Height * shape.Width;
+
+            if (node.InC >= 0)
+            {
+                var db = tape.BeginGradient<T>(node.InC);
+                db.Span.Clear();
+                for (var i = 0; i < shape.Images; i++)
+                {
+                    for (var c = 0; c < shape.Channels; c++)
+                    {
+                        db.Span[c] += System.Numerics.Tensors.TensorPrimitives.Sum(upstream.Slice((i * shape.ImageSize) + (c * plane), plane));
+                    }
+                }
+
+                tape.Commit(db);
+            }
+
+            var dx = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
+            var dw = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
+            for (var i = 0; i < shape.Images; i++)
+            {
+                Kernels.Im2Col.Unfold(upstream.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, g, columns);
+                for (var group = 0; group < state.Groups; group++)
+                {
+                    var cols = columns.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions);
+                    var filterBlock = filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth);
+                    var at = (i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions);
+                    if (node.InA >= 0)
+                    {
+                        Gemm.Multiply<T>(false, false, shape.FiltersPerGroup, shape.Positions, shape.Depth, filterBlock, cols, dx.Span.Slice(at, shape.FiltersPerGroup * shape.Positions), accumulate: false);
+                    }
+
+                    if (node.InB >= 0)
+                    {
+                        Gemm.Multiply<T>(
+                            false, true, shape.FiltersPerGroup, shape.Depth, shape.Positions,
+                            maps.Slice(at, shape.FiltersPerGroup * shape.Positions),
+                            cols,
+                            dw.Span.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                            accumulate: i > 0);
+                    }
+                }
+            }
+
+            if (node.InA >= 0)
+            {
+                tape.Commit(dx);
+            }
+
+            if (node.InB >= 0)
+            {
+                if (shape.Images == 0)
+                {
+                    dw.Span.Clear();
+                }
+
+                tape.Commit(dw);
+            }
+        }
+    }
+
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
     [OpFamily(85)]
     private static IEnumerable<OpInfo> ConvolutionRows()
@@ -540,6 +763,25 @@ public static partial class Ops
                 Gradient("Im2Col", v => Im2Col(v[0], (2, 3), stride: (2, 1), padding: 1, dilation: (1, 2)), N(202, 1, 3, 6, 7)),
                 Gradient("Col2Im", v => Col2Im(v[0], (5, 4), 3), N(203, 2, 18, 6)),
                 Gradient("Col2Im", v => Col2Im(v[0], (6, 7), (2, 3), stride: (2, 1), padding: 1, dilation: (1, 2)), N(204, 1, 18, 20)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Convolution",
+            Call = "`ConvTranspose2d(x, W, b, stride, padding, outputPadding, dilation, groups)`",
+            Forward = "Conv2d's adjoint in x: each pixel scatters W[c_in] onto the output (col2im(Wᵀ·x)), plus b",
+            Gradient = "dx = Conv2d(g, W), dW = Σ_n x·im2col(g)ᵀ, db = Σ g",
+            BadInputs = [
+                Bad<ShapeMismatchException>("deconv channels", () => ConvTranspose2d(Tensor.Zeros([1, 3, 4, 4]), Tensor.Zeros([2, 2, 3, 3])), "ConvTranspose2d", "(2, 2, 3, 3)", "(1, 3, 4, 4)"),
+                Bad<ArgumentOutOfRangeException>("deconv output padding", () => ConvTranspose2d(Tensor.Zeros([1, 1, 4, 4]), Tensor.Zeros([1, 1, 3, 3]), stride: 2, outputPadding: 2), "ConvTranspose2d", "output padding (2, 2)"),
+                Bad<ShapeMismatchException>("deconv empty output", () => ConvTranspose2d(Tensor.Zeros([1, 1, 1, 1]), Tensor.Zeros([1, 1, 1, 1]), padding: 1), "ConvTranspose2d", "(1, 1, 1, 1)", "-1×-1"),
+            ],
+            Overflows = [Overflow("stride", () => ConvTranspose2d(Tensor.Zeros([1, 1, 3, 3]), Tensor.Zeros([1, 1, 1, 1]), stride: 30000), "(1, 1, 3, 3)")],
+            Samples =
+            [
+                Gradient("ConvTranspose2d", v => ConvTranspose2d(v[0], v[1], v[2]), N(216, 2, 3, 4, 5), N(217, 3, 2, 3, 3), N(218, 2)),
+                Gradient("ConvTranspose2d", v => ConvTranspose2d(v[0], v[1], v[2], stride: 2, padding: 1, outputPadding: 1), N(219, 1, 2, 3, 4), N(220, 2, 3, 3, 2), N(234, 3)),
+                Gradient("ConvTranspose2d", v => ConvTranspose2d(v[0], v[1], stride: (2, 1), dilation: (1, 2), groups: 2), N(235, 2, 4, 3, 3), N(236, 4, 1, 2, 2)),
             ],
         };
         yield return new OpInfo

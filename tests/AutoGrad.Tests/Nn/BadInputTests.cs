@@ -29,6 +29,7 @@ public class BadInputTests
         { "conv size", typeof(ArgumentOutOfRangeException), () => new Conv2d(3, 0, 3), ["Conv2d", "(3, 0, 3, 3, 1)"] },
         { "conv input", typeof(ShapeMismatchException), () => new Conv2d(3, 4, 3).Forward(Tensor.Zeros([2, 1, 5, 5])), ["Conv2d", "(2, 1, 5, 5)", "(4, 3, 3, 3)"] },
         { "simple-cnn kernel", typeof(ArgumentOutOfRangeException), () => new SimpleConvNet(1, 4, 4, kernel: 5), ["SimpleConvNet", "5×5", "4×4"] },
+        { "deconv groups", typeof(ArgumentOutOfRangeException), () => new ConvTranspose2d(4, 3, 2, groups: 2), ["ConvTranspose2d", "groups 2"] },
         { "max-pool rank", typeof(ShapeMismatchException), () => new MaxPool2d(2).Forward(Tensor.Zeros([2, 3])), ["MaxPool2d", "(2, 3)"] },
         { "avg-pool window", typeof(ShapeMismatchException), () => new AvgPool2d(3).Forward(Tensor.Zeros([1, 1, 2, 2])), ["AvgPool2d", "3×3", "(1, 1, 2, 2)"] },
         { "adaptive size", typeof(ArgumentOutOfRangeException), () => new AdaptiveAvgPool2d((0, 1)).Forward(Tensor.Zeros([1, 1, 2, 2])), ["AdaptiveAvgPool2d", "(0, 1)"] },

@@ -16,6 +16,18 @@ public class SimpleConvNetTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // 85 s: eight epochs of 60,000 images
+    public void The_books_convolutional_net_reaches_90_5_percent_on_fashion_mnist_within_8_epochs()
+    {
+        // Issue 14's target, from PyTorch 2.11 with the same net and settings: 90.5% at epoch 5, 90.9% at epoch 8.
+        var (train, test) = Dataset.FashionMnist();
+        var model = new SimpleConvNet(seed: 42);
+        var result = Trainer.Fit(model, new Adam(model.Parameters(), 0.001), train, test, new TrainingOptions { BatchSize = 100, Epochs = 8, Seed = 42 });
+        var best = result.Epochs.Max(e => e.TestAccuracy ?? 0);
+        Assert.True(best >= 0.905, $"best test accuracy {best:P2} (per epoch: {string.Join(", ", result.Epochs.Select(e => $"{e.TestAccuracy:P2}"))})");
+    }
+
+    [Fact]
     public void Every_parameter_gradient_matches_the_books_numerical_gradient()
     {
         // The book's gradient check (chapter 7): central differences of the loss for every parameter, in float64.

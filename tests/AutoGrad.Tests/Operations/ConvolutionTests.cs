@@ -37,6 +37,26 @@ public class ConvolutionTests
         Assert.Equal(left, right, 1e-11);
     }
 
+    [Theory]
+    [InlineData(1, 0, 0, 1, 1)]
+    [InlineData(2, 1, 1, 1, 1)]
+    [InlineData(3, 2, 2, 2, 2)]
+    public void ConvTranspose2d_is_the_adjoint_of_Conv2d_in_its_input(int stride, int padding, int outputPadding, int dilation, int groups)
+    {
+        // ⟨Conv2d(y, W), x⟩ = ⟨y, ConvTranspose2d(x, W)⟩, with y of the size the transposed convolution produces.
+        var x = Normal(8, 2, 4, 3, 4);
+        var w = Normal(9, 4, 6 / groups, 3, 2);
+        var up = Ops.ConvTranspose2d(x, w, stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation, groups: groups);
+        int expectedH = ((3 - 1) * stride) - (2 * padding) + (dilation * 2) + outputPadding + 1;
+        int expectedW = ((4 - 1) * stride) - (2 * padding) + dilation + outputPadding + 1;
+        Assert.Equal(new[] { 2, 6, expectedH, expectedW }, up.Shape.Dims.ToArray());
+
+        var y = Normal(10, up.Shape.Dims.ToArray());
+        var down = Ops.Conv2d(y, w, stride: stride, padding: padding, dilation: dilation, groups: groups);
+        Assert.Equal(x.Shape, down.Shape);
+        Assert.Equal(Ops.Sum(down * x).ToScalar(), Ops.Sum(y * up).ToScalar(), 1e-10);
+    }
+
     [Fact]
     public void Float32_convolution_agrees_with_float64()
     {
