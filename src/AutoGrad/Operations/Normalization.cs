@@ -1,0 +1,271 @@
+using System.Numerics;
+
+using AutoGrad.Autodiff;
+using AutoGrad.Tensors;
+
+using static AutoGrad.Operations.OpSamples;
+
+namespace AutoGrad.Operations;
+
+/// <summary>Batch normalization over the channel axis of (N, C) or (N, C, …) inputs, fused with its hand-written backward.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_batchNorm = new Op<BatchNormRule>("BatchNorm");
+
+    /// <summary>
+    /// Batch normalization with batch statistics, PyTorch's <c>F.batch_norm(training=True)</c>: per channel c,
+    /// y = γ·(x − μ)/√(σ² + ε) + β, with μ and the biased σ² over the batch and every position (N·H·W values for
+    /// images). When <paramref name="runningMean"/> and <paramref name="runningVariance"/> are given they are updated
+    /// in place, r ← (1 − momentum)·r + momentum·batch value, with the unbiased variance, as PyTorch does.
+    /// A fused op: with x̂ = (x − μ)/√(σ² + ε) and m values per channel, dβ = Σ g, dγ = Σ g·x̂ and
+    /// dx = γ/(m√(σ² + ε))·(m·g − Σ g − x̂·Σ g·x̂), proven equal to the same computation from Mean, Sqrt and the
+    /// arithmetic ops. For evaluation with running statistics, compose the arithmetic ops, as the <c>BatchNorm2d</c> module does.
+    /// </summary>
+    /// <param name="x">The batch, (N, C) or (N, C, …).</param>
+    /// <param name="weight">γ, (C,).</param>
+    /// <param name="bias">β, (C,).</param>
+    /// <param name="epsilon">Added to the variance (positive).</param>
+    /// <param name="runningMean">The running mean to update, (C,), or null.</param>
+    /// <param name="runningVariance">The running variance to update, (C,), or null.</param>
+    /// <param name="momentum">The weight of this batch in the running statistics, in [0, 1].</param>
+    /// <returns>The normalized batch, x's shape.</returns>
+    /// <exception cref="ArgumentException">A channel has a single value (its variance is undefined).</exception>
+    public static Tensor BatchNorm(Tensor x, Tensor weight, Tensor bias, double epsilon = 1e-5, Tensor? runningMean = null, Tensor? runningVariance = null, double momentum = 0.1)
+    {
+        Check.NotNull(x, "BatchNorm", nameof(x));
+        Check.NotNull(weight, "BatchNorm", nameof(weight));
+        Check.NotNull(bias, "BatchNorm", nameof(bias));
+        Check.SameType(x, weight, "BatchNorm");
+        Check.SameType(x, bias, "BatchNorm");
+        if (x.Rank < 2)
+        {
+            throw new ShapeMismatchException($"BatchNorm: x must be (N, C) or (N, C, …), got {x.Shape}.");
+        }
+
+        var channels = x.Shape[1];
+        foreach (var (name, t) in new[] { ("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVariance", runningVariance) })
+        {
+            if (t is not null && (t.Rank != 1 || t.Length != channels || t.DType != x.DType))
+            {
+                throw new ShapeMismatchException($"BatchNorm: {name} {t.Shape} ({t.DType.Name()}) must be ({channels},) {x.DType.Name()} for x {x.Shape}.");
+            }
+        }
+
+        if (!(epsilon > 0) || !double.IsFinite(epsilon) || !(momentum is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(epsilon), $"BatchNorm: epsilon {epsilon} must be positive and momentum {momentum} in [0, 1].");
+        }
+
+        var perChannel = x.Length / Math.Max(channels, 1);
+        if (perChannel < 2)
+        {
+            throw new ArgumentException($"BatchNorm: each channel of x {x.Shape} has {perChannel} value; a batch variance needs at least 2.", nameof(x));
+        }
+
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+        var state = new BatchNormState(new double[channels], new double[channels], epsilon);
+        ElementType.Dispatch(x.DType, new BatchNormForward(x, weight, bias, y, state, runningMean, runningVariance, momentum));
+        Tape.Record(s_batchNorm, y, x, weight, bias, NodeArgs.Of(state));
+        return y;
+    }
+
+    /// <summary>BatchNorm from primitives (its composition check and its rule in ops): channels first, statistics per row.</summary>
+    private static Tensor ComposedBatchNorm(Tensor x, Tensor weight, Tensor bias, double epsilon)
+    {
+        int channels = x.Shape[1], rank = x.Rank;
+        int[] toChannelsFirst = [1, 0, .. Enumerable.Range(2, rank - 2)];
+        var rows = Reshape(Permute(x, toChannelsFirst), channels, -1);
+        var centered = rows - Mean(rows, 1, keepDims: true);
+        var normalized = centered / Sqrt(Mean(centered * centered, 1, keepDims: true) + epsilon);
+        var scaled = (normalized * Reshape(weight, channels, 1)) + Reshape(bias, channels, 1);
+        int[] channelsFirstDims = [channels, x.Shape[0], .. x.Shape.Dims[2..]];
+        return Permute(Reshape(scaled, channelsFirstDims), toChannelsFirst);
+    }
+
+    /// <summary>The per-channel mean and 1/√(σ² + ε) of the batch, kept for the backward pass, and ε.</summary>
+    private sealed record BatchNormState(double[] Mean, double[] InverseStd, double Epsilon);
+
+    /// <summary>The layout of a (N, C, …) batch: for each image and channel, a contiguous run of <c>Inner</c> values.</summary>
+    private static (int Images, int Channels, int Inner) ChannelRuns(Shape x) => (x[0], x[1], x.ElementCount / Math.Max(x[0] * x[1], 1));
+
+    private readonly struct BatchNormForward(Tensor x, Tensor weight, Tensor bias, Tensor y, BatchNormState state, Tensor? runningMean, Tensor? runningVariance, double momentum) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var (images, channels, inner) = ChannelRuns(x.Shape);
+            var m = images * inner;
+            ReadOnlySpan<T> values = x.Raw<T>(), gamma = weight.Raw<T>(), beta = bias.Raw<T>();
+            var output = y.Raw<T>();
+            for (var c = 0; c < channels; c++)
+            {
+                // Two passes in float64: the mean, then the squared deviations (no cancellation of E[x²] − E[x]²).
+                var sum = 0.0;
+                for (var n = 0; n < images; n++)
+                {
+                    foreach (var v in values.Slice(((n * channels) + c) * inner, inner))
+                    {
+                        sum += double.CreateTruncating(v);
+                    }
+                }
+
+                var mean = sum / m;
+                var squares = 0.0;
+                for (var n = 0; n < images; n++)
+                {
+                    foreach (var v in values.Slice(((n * channels) + c) * inner, inner))
+                    {
+                        var d = double.CreateTruncating(v) - mean;
+                        squares += d * d;
+                    }
+                }
+
+                var variance = squares / m;
+                var inverseStd = 1 / Math.Sqrt(variance + state.Epsilon);
+                state.Mean[c] = mean;
+                state.InverseStd[c] = inverseStd;
+                double scale = double.CreateTruncating(gamma[c]) * inverseStd, shift = double.CreateTruncating(beta[c]) - (mean * scale);
+                for (var n = 0; n < images; n++)
+                {
+                    var at = ((n * channels) + c) * inner;
+                    for (var i = 0; i < inner; i++)
+                    {
+                        output[at + i] = T.CreateTruncating((double.CreateTruncating(values[at + i]) * scale) + shift);
+                    }
+                }
+
+                if (runningMean is not null)
+                {
+                    var r = runningMean.AsSpan<T>();
+                    r[c] = T.CreateTruncating(((1 - momentum) * double.CreateTruncating(r[c])) + (momentum * mean));
+                }
+
+                if (runningVariance is not null)
+                {
+                    var r = runningVariance.AsSpan<T>();
+                    r[c] = T.CreateTruncating(((1 - momentum) * double.CreateTruncating(r[c])) + (momentum * squares / (m - 1)));
+                }
+            }
+        }
+    }
+
+    /// <summary>BatchNorm's rule: per channel, dβ = Σ g, dγ = Σ g·x̂, dx = γ·s/m·(m·g − Σ g − x̂·Σ g·x̂) with s = 1/√(σ² + ε).</summary>
+    private readonly struct BatchNormRule : IBackwardRule
+    {
+        // The same formulas in ops, channels first, so the gradients differentiate again (in x, γ and g).
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var state = node.Args.State<BatchNormState>();
+            Tensor x = node.A!, weight = node.B!;
+            int channels = x.Shape[1], rank = x.Rank;
+            int[] toChannelsFirst = [1, 0, .. Enumerable.Range(2, rank - 2)];
+            var rows = Reshape(Permute(x, toChannelsFirst), channels, -1);
+            var g = Reshape(Permute(upstream, toChannelsFirst), channels, -1);
+            var m = rows.Shape[1];
+            var centered = rows - Mean(rows, 1, keepDims: true);
+            var inverseStd = Rsqrt(Mean(centered * centered, 1, keepDims: true) + state.Epsilon);
+            var normalized = centered * inverseStd;
+            var sum = Sum(g, 1, keepDims: true);
+            var dot = Sum(g * normalized, 1, keepDims: true);
+            Tensor? dx = null;
+            if (node.InA >= 0)
+            {
+                var rowsGradient = Reshape(weight, channels, 1) * inverseStd / m * ((g * m) - sum - (normalized * dot));
+                int[] channelsFirstDims = [channels, x.Shape[0], .. x.Shape.Dims[2..]];
+                dx = Permute(Reshape(rowsGradient, channelsFirstDims), toChannelsFirst);
+            }
+
+            return new(dx, node.InB >= 0 ? Reshape(dot, channels) : null, node.InC >= 0 ? Reshape(sum, channels) : null);
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var state = node.Args.State<BatchNormState>();
+            Tensor x = node.A!, weight = node.B!;
+            var (images, channels, inner) = ChannelRuns(x.Shape);
+            var m = images * inner;
+            ReadOnlySpan<T> g = tape.Upstream<T>(index), values = x.Raw<T>(), gamma = weight.Raw<T>();
+            var dx = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
+            var dGamma = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
+            var dBeta = node.InC >= 0 ? tape.BeginGradient<T>(node.InC) : default;
+            for (var c = 0; c < channels; c++)
+            {
+                double mean = state.Mean[c], s = state.InverseStd[c], sum = 0, dot = 0;
+                for (var n = 0; n < images; n++)
+                {
+                    var at = ((n * channels) + c) * inner;
+                    for (var i = 0; i < inner; i++)
+                    {
+                        var gi = double.CreateTruncating(g[at + i]);
+                        sum += gi;
+                        dot += gi * (double.CreateTruncating(values[at + i]) - mean) * s;
+                    }
+                }
+
+                if (node.InB >= 0)
+                {
+                    dGamma.Span[c] = T.CreateTruncating(dot);
+                }
+
+                if (node.InC >= 0)
+                {
+                    dBeta.Span[c] = T.CreateTruncating(sum);
+                }
+
+                if (node.InA >= 0)
+                {
+                    var k = double.CreateTruncating(gamma[c]) * s / m;
+                    for (var n = 0; n < images; n++)
+                    {
+                        var at = ((n * channels) + c) * inner;
+                        for (var i = 0; i < inner; i++)
+                        {
+                            var xhat = (double.CreateTruncating(values[at + i]) - mean) * s;
+                            dx.Span[at + i] = T.CreateTruncating(k * ((m * double.CreateTruncating(g[at + i])) - sum - (xhat * dot)));
+                        }
+                    }
+                }
+            }
+
+            if (node.InA >= 0)
+            {
+                tape.Commit(dx);
+            }
+
+            if (node.InB >= 0)
+            {
+                tape.Commit(dGamma);
+            }
+
+            if (node.InC >= 0)
+            {
+                tape.Commit(dBeta);
+            }
+        }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(95)]
+    private static IEnumerable<OpInfo> NormalizationRows()
+    {
+        int[][] shapes = [[6, 3], [4, 3, 5], [2, 3, 4, 5], [1, 2, 3, 3]];
+        yield return new OpInfo
+        {
+            Family = "Normalization",
+            Call = "`BatchNorm(x, γ, β, ε, runningMean, runningVariance, momentum)`",
+            Forward = "γ·(x − μ)/√(σ² + ε) + β per channel over the batch and positions; running statistics updated",
+            Gradient = "dβ = Σ g, dγ = Σ g·x̂, dx = γ/(m√(σ² + ε))·(m·g − Σ g − x̂·Σ g·x̂)",
+            Fused = true,
+            BadInputs = [
+                Bad<ShapeMismatchException>("batchnorm rank", () => BatchNorm(V3, V3, V3), "BatchNorm", "(3,)"),
+                Bad<ShapeMismatchException>("batchnorm weight", () => BatchNorm(M23, V2, V3), "BatchNorm", "weight", "(2,)", "(2, 3)"),
+                Bad<ArgumentException>("batchnorm one value", () => BatchNorm(Tensor.Zeros([1, 3], DType.Float64), V3, V3), "BatchNorm", "(1, 3)"),
+                Bad<ArgumentOutOfRangeException>("batchnorm epsilon", () => BatchNorm(M23, V3, V3, 0), "BatchNorm", "epsilon 0"),
+            ],
+            CannotGrowBecause = "elementwise",
+            Samples = [.. shapes.Select(s => Gradient("BatchNorm", v => BatchNorm(v[0], v[1], v[2]), N(237, s), U(238, 0.5, 1.5, s[1]), N(239, s[1])))],
+            Compositions = [.. shapes.Select(s => Composition("BatchNorm", v => BatchNorm(v[0], v[1], v[2]), v => ComposedBatchNorm(v[0], v[1], v[2], 1e-5), N(240, s), U(241, 0.5, 1.5, s[1]), N(242, s[1])))],
+        };
+    }
+}
