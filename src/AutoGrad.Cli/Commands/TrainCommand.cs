@@ -18,8 +18,9 @@ internal static class TrainCommand
         var dataset = new Option<string>("--dataset") { Description = "The data set: digits (embedded) or fashion-mnist.", DefaultValueFactory = _ => "digits" };
         dataset.AcceptOnlyFromAmong("digits", "fashion-mnist");
         var data = new Option<string?>("--data") { Description = "A folder of MNIST-format IDX files to use instead (train-images-idx3-ubyte[.gz], …)." };
-        var model = new Option<string>("--model") { Description = "The architecture: mlp (the --hidden widths) or simple-cnn (the book's SimpleConvNet, --hidden its affine width).", DefaultValueFactory = _ => "mlp" };
+        var model = new Option<string>("--model") { Description = "The architecture: mlp (the --hidden widths), simple-cnn (the book's SimpleConvNet, --hidden its affine width) or deep-cnn (its DeepConvNet).", DefaultValueFactory = _ => "mlp" };
         model.AcceptOnlyFromAmong(TrainSettings.Models);
+        var batchNorm = new Option<bool>("--batch-norm") { Description = "For deep-cnn: a batch normalization after each convolution." };
         var hidden = new Option<string>("--hidden") { Description = "Hidden layer widths, comma-separated: 100 or 256,256.", DefaultValueFactory = _ => "100" };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum, nesterov, adagrad, rmsprop, adam or adamw.", DefaultValueFactory = _ => "adam" };
         optimizer.AcceptOnlyFromAmong(TrainSettings.Optimizers);
@@ -38,7 +39,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a classifier and report its accuracy.")
         {
-            dataset, data, model, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json,
+            dataset, data, model, batchNorm, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json,
         };
 
         command.SetAction(result =>
@@ -50,6 +51,11 @@ internal static class TrainCommand
             if (result.GetValue(epochs) is not null && result.GetValue(iterations) is not null)
             {
                 throw new OptionException("--epochs and --iterations cannot be combined; give one.");
+            }
+
+            if (result.GetValue(batchNorm) && result.GetValue(model) != "deep-cnn")
+            {
+                throw new OptionException("--batch-norm applies to --model deep-cnn only.");
             }
 
             if (result.GetValue(plot) is not null && result.GetValue(noPlot))
@@ -64,6 +70,7 @@ internal static class TrainCommand
                 Dataset = datasetName,
                 DataDirectory = result.GetValue(data),
                 Model = result.GetValue(model)!,
+                BatchNorm = result.GetValue(batchNorm),
                 Hidden = TrainSettings.ParseHidden(result.GetValue(hidden)!),
                 Optimizer = optimizerName,
                 LearningRate = result.GetValue(lr) ?? TrainSettings.DefaultLearningRate(optimizerName),

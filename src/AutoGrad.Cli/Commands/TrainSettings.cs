@@ -10,10 +10,13 @@ internal sealed record TrainSettings
 {
     public static readonly string[] Optimizers = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"];
 
-    public static readonly string[] Models = ["mlp", "simple-cnn"];
+    public static readonly string[] Models = ["mlp", "simple-cnn", "deep-cnn"];
 
-    /// <summary>The architecture: <c>mlp</c> (the hidden widths of <see cref="Hidden"/>) or <c>simple-cnn</c> (the book's SimpleConvNet).</summary>
+    /// <summary>The architecture: <c>mlp</c> (the widths of <see cref="Hidden"/>), <c>simple-cnn</c> or <c>deep-cnn</c> (the book's nets).</summary>
     public string Model { get; init; } = "mlp";
+
+    /// <summary>For deep-cnn: a batch normalization after each convolution.</summary>
+    public bool BatchNorm { get; init; }
 
     public required string Dataset { get; init; }
 
@@ -95,11 +98,13 @@ internal sealed record TrainSettings
     public Module CreateModel(Dataset data)
     {
         int inputs = data.FeatureCount, classes = data.ClassCount;
-        if (Model == "simple-cnn")
+        if (Model != "mlp")
         {
             var (channels, height, width) = data.ImageShape
-                ?? throw new OptionException($"--model simple-cnn: {data.Name} has no image shape; its {inputs} features are not known to be an image.");
-            return new SimpleConvNet(channels, height, width, classes, hidden: Hidden[0], init: Init, seed: Seed, dtype: DType);
+                ?? throw new OptionException($"--model {Model}: {data.Name} has no image shape; its {inputs} features are not known to be an image.");
+            return Model == "simple-cnn"
+                ? new SimpleConvNet(channels, height, width, classes, hidden: Hidden[0], init: Init, seed: Seed, dtype: DType)
+                : new DeepConvNet(channels, height, width, classes, BatchNorm, seed: Seed, dtype: DType);
         }
 
         return Hidden.Count == 1
@@ -118,7 +123,10 @@ internal sealed record TrainSettings
         _ => new AdamW(model.Parameters(), LearningRate),
     };
 
-    public string ModelDescription(Dataset data) => Model == "simple-cnn" && data.ImageShape is { } image
-        ? $"simple-cnn {image.Channels}×{image.Height}×{image.Width} conv 30·5×5, pool 2, {Hidden[0]}-{data.ClassCount}"
-        : $"{data.FeatureCount}-{string.Join('-', Hidden)}-{data.ClassCount}";
+    public string ModelDescription(Dataset data) => (Model, data.ImageShape) switch
+    {
+        ("simple-cnn", { } image) => $"simple-cnn {image.Channels}×{image.Height}×{image.Width} conv 30·5×5, pool 2, {Hidden[0]}-{data.ClassCount}",
+        ("deep-cnn", { } image) => $"deep-cnn {image.Channels}×{image.Height}×{image.Width} conv 16-16-32-32-64-64{(BatchNorm ? " with batch norm" : string.Empty)}, 50-{data.ClassCount}",
+        _ => $"{data.FeatureCount}-{string.Join('-', Hidden)}-{data.ClassCount}",
+    };
 }

@@ -21,4 +21,33 @@ public class TrainModelTests
         Assert.Equal(2, code);
         Assert.Contains("resnet", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Batch_norm_belongs_to_the_deep_cnn_only()
+    {
+        var (code, _, error) = CliRunner.Run("train", "--batch-norm");
+        Assert.Equal(2, code);
+        Assert.Contains("--batch-norm", error, StringComparison.Ordinal);
+        Assert.Contains("deep-cnn", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_graph_of_the_simple_cnn_shows_its_convolution_and_pooling()
+    {
+        var dot = Path.Combine(Path.GetTempPath(), $"cnn-{Guid.NewGuid():N}.dot");
+        try
+        {
+            var (code, output, error) = CliRunner.Run("graph", "--model", "simple-cnn", "--dot", dot, "--svg", Path.ChangeExtension(dot, ".svg"));
+            Assert.True(code == 0, error + output);
+            var text = File.ReadAllText(dot);
+            Assert.Contains("Conv2d", text, StringComparison.Ordinal);
+            Assert.Contains("MaxPool2d", text, StringComparison.Ordinal);
+            Assert.Contains("conv1.weight", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(dot);
+            File.Delete(Path.ChangeExtension(dot, ".svg"));
+        }
+    }
 }
