@@ -106,7 +106,7 @@ public static partial class Ops
         var (outH, outW) = WindowOutput("Conv2d", x.Shape, g);
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], filters, outH, outW], "Conv2d", x.Shape, weight.Shape));
         ElementType.Dispatch(x.DType, new ConvForward(x, weight, bias, y, g, groups));
-        Tape.Record(s_conv2d, y, x, weight, bias, NodeArgs.Of(new WindowState(g, x.Shape[2], x.Shape[3], groups)));
+        Tape.Record(s_conv2d, y, x, weight, bias, NodeArgs.Of(WindowState.Of(g, x.Shape[2], x.Shape[3], groups)));
         return y;
     }
 
@@ -201,7 +201,7 @@ public static partial class Ops
 
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], outChannels, (int)outH, (int)outW], "ConvTranspose2d", x.Shape, weight.Shape));
         ElementType.Dispatch(x.DType, new ConvTransposeForward(x, weight, bias, y, g, groups));
-        Tape.Record(s_convTranspose2d, y, x, weight, bias, NodeArgs.Of(new WindowState(g, (int)outH, (int)outW, groups)));
+        Tape.Record(s_convTranspose2d, y, x, weight, bias, NodeArgs.Of(WindowState.Of(g, (int)outH, (int)outW, groups)));
         return y;
     }
 
@@ -262,7 +262,7 @@ public static partial class Ops
         var (outH, outW) = WindowOutput("Im2Col", x.Shape, g);
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], x.Shape[1] * g.KernelSize, outH * outW], "Im2Col", x.Shape));
         ElementType.Dispatch(x.DType, new UnfoldAll(x, y, g));
-        Tape.Record(s_im2Col, y, x, null, null, NodeArgs.Of(new WindowState(g, x.Shape[2], x.Shape[3], 1)));
+        Tape.Record(s_im2Col, y, x, null, null, NodeArgs.Of(WindowState.Of(g, x.Shape[2], x.Shape[3], 1)));
         return y;
     }
 
@@ -280,7 +280,7 @@ public static partial class Ops
         var channels = columns.Shape[1] / g.KernelSize;
         var y = Tensor.Uninitialized(columns.DType, Shape.FromOwned([columns.Shape[0], channels, height, width], "Col2Im", columns.Shape));
         ElementType.Dispatch(columns.DType, new FoldAll(columns, y, g));
-        Tape.Record(s_col2Im, y, columns, null, null, NodeArgs.Of(new WindowState(g, height, width, 1)));
+        Tape.Record(s_col2Im, y, columns, null, null, NodeArgs.Of(WindowState.Of(g, height, width, 1)));
         return y;
     }
 
@@ -296,7 +296,36 @@ public static partial class Ops
     }
 
     /// <summary>What a windowed op's rules need: the geometry, the input's height and width, and the groups.</summary>
-    private sealed record WindowState(WindowGeometry Geometry, int Height, int Width, int Groups);
+    private sealed record WindowState(WindowGeometry Geometry, int Height, int Width, int Groups)
+    {
+        /// <summary>The last states this thread recorded: a net's layers repeat theirs every step.</summary>
+        [ThreadStatic]
+        private static WindowState?[]? s_recent;
+
+        [ThreadStatic]
+        private static int s_next;
+
+        /// <summary>
+        /// An equal state recorded before on this thread, or a new one: immutable, so nodes can share it, and a training
+        /// step then allocates none (a net has fewer windowed layers than the 16 remembered).
+        /// </summary>
+        public static WindowState Of(in WindowGeometry geometry, int height, int width, int groups)
+        {
+            var recent = s_recent ??= new WindowState?[16];
+            foreach (var state in recent)
+            {
+                if (state is not null && state.Geometry == geometry && state.Height == height && state.Width == width && state.Groups == groups)
+                {
+                    return state;
+                }
+            }
+
+            var created = new WindowState(geometry, height, width, groups);
+            recent[s_next] = created;
+            s_next = (s_next + 1) % recent.Length;
+            return created;
+        }
+    }
 
     private readonly struct UnfoldAll(Tensor x, Tensor columns, WindowGeometry g) : IElementAction
     {

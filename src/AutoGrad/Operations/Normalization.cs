@@ -43,13 +43,10 @@ public static partial class Ops
         }
 
         var channels = x.Shape[1];
-        foreach (var (name, t) in new[] { ("weight", weight), ("bias", bias), ("runningMean", runningMean), ("runningVariance", runningVariance) })
-        {
-            if (t is not null && (t.Rank != 1 || t.Length != channels || t.DType != x.DType))
-            {
-                throw new ShapeMismatchException($"BatchNorm: {name} {t.Shape} ({t.DType.Name()}) must be ({channels},) {x.DType.Name()} for x {x.Shape}.");
-            }
-        }
+        RequireChannelVector(weight, "weight", x);
+        RequireChannelVector(bias, "bias", x);
+        RequireChannelVector(runningMean, "runningMean", x);
+        RequireChannelVector(runningVariance, "runningVariance", x);
 
         if (!(epsilon > 0) || !double.IsFinite(epsilon) || !(momentum is >= 0 and <= 1))
         {
@@ -63,7 +60,9 @@ public static partial class Ops
         }
 
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        var state = new BatchNormState(new double[channels], new double[channels], epsilon);
+
+        // The statistics live in the tape's arena, like the op's result: a training step allocates no array for them.
+        var state = new BatchNormState(Tensor.Uninitialized(DType.Float64, Shape.FromOwned([2, channels], "BatchNorm")), epsilon);
         ElementType.Dispatch(x.DType, new BatchNormForward(x, weight, bias, y, state, runningMean, runningVariance, momentum));
         Tape.Record(s_batchNorm, y, x, weight, bias, NodeArgs.Of(state));
         return y;
@@ -82,8 +81,23 @@ public static partial class Ops
         return Permute(Reshape(scaled, channelsFirstDims), toChannelsFirst);
     }
 
-    /// <summary>The per-channel mean and 1/√(σ² + ε) of the batch, kept for the backward pass, and ε.</summary>
-    private sealed record BatchNormState(double[] Mean, double[] InverseStd, double Epsilon);
+    /// <summary>The per-channel mean (row 0) and 1/√(σ² + ε) (row 1) of the batch, kept for the backward pass, and ε.</summary>
+    private sealed record BatchNormState(Tensor Statistics, double Epsilon)
+    {
+        public Span<double> Mean => Statistics.Raw<double>()[..Channels];
+
+        public Span<double> InverseStd => Statistics.Raw<double>()[Channels..];
+
+        private int Channels => Statistics.Length / 2;
+    }
+
+    private static void RequireChannelVector(Tensor? t, string name, Tensor x)
+    {
+        if (t is not null && (t.Rank != 1 || t.Length != x.Shape[1] || t.DType != x.DType))
+        {
+            throw new ShapeMismatchException($"BatchNorm: {name} {t.Shape} ({t.DType.Name()}) must be ({x.Shape[1]},) {x.DType.Name()} for x {x.Shape}.");
+        }
+    }
 
     /// <summary>The layout of a (N, C, …) batch: for each image and channel, a contiguous run of <c>Inner</c> values.</summary>
     private static (int Images, int Channels, int Inner) ChannelRuns(Shape x) => (x[0], x[1], x.ElementCount / Math.Max(x[0] * x[1], 1));
@@ -97,6 +111,7 @@ public static partial class Ops
             var m = images * inner;
             ReadOnlySpan<T> values = x.Raw<T>(), gamma = weight.Raw<T>(), beta = bias.Raw<T>();
             var output = y.Raw<T>();
+            Span<double> means = state.Mean, inverseStds = state.InverseStd;
             for (var c = 0; c < channels; c++)
             {
                 // Two passes in float64: the mean, then the squared deviations (no cancellation of E[x²] − E[x]²).
@@ -122,8 +137,8 @@ public static partial class Ops
 
                 var variance = squares / m;
                 var inverseStd = 1 / Math.Sqrt(variance + state.Epsilon);
-                state.Mean[c] = mean;
-                state.InverseStd[c] = inverseStd;
+                means[c] = mean;
+                inverseStds[c] = inverseStd;
                 double scale = double.CreateTruncating(gamma[c]) * inverseStd, shift = double.CreateTruncating(beta[c]) - (mean * scale);
                 for (var n = 0; n < images; n++)
                 {
@@ -182,6 +197,7 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var state = node.Args.State<BatchNormState>();
+            ReadOnlySpan<double> means = state.Mean, inverseStds = state.InverseStd;
             Tensor x = node.A!, weight = node.B!;
             var (images, channels, inner) = ChannelRuns(x.Shape);
             var m = images * inner;
@@ -191,7 +207,7 @@ public static partial class Ops
             var dBeta = node.InC >= 0 ? tape.BeginGradient<T>(node.InC) : default;
             for (var c = 0; c < channels; c++)
             {
-                double mean = state.Mean[c], s = state.InverseStd[c], sum = 0, dot = 0;
+                double mean = means[c], s = inverseStds[c], sum = 0, dot = 0;
                 for (var n = 0; n < images; n++)
                 {
                     var at = ((n * channels) + c) * inner;

@@ -79,14 +79,39 @@ public static partial class Ops
 
         var (outH, outW) = WindowOutput(op.Name, x.Shape, g);
         var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], x.Shape[1], outH, outW], op.Name, x.Shape));
-        var state = new PoolState(g, countIncludePad);
+        var state = PoolState.Of(g, countIncludePad);
         ElementType.Dispatch(x.DType, new PoolForward(x, y, state, op == s_maxPool2d));
         Tape.Record(op, y, x, null, null, NodeArgs.Of(state));
         return y;
     }
 
     /// <summary>A pooling's window and, for the average, whether padding counts in the divisor.</summary>
-    private sealed record PoolState(WindowGeometry Geometry, bool CountIncludePad);
+    private sealed record PoolState(WindowGeometry Geometry, bool CountIncludePad)
+    {
+        [ThreadStatic]
+        private static PoolState?[]? s_recent;
+
+        [ThreadStatic]
+        private static int s_next;
+
+        /// <summary>An equal state recorded before on this thread, or a new one (see <c>WindowState.Of</c>).</summary>
+        public static PoolState Of(in WindowGeometry geometry, bool countIncludePad)
+        {
+            var recent = s_recent ??= new PoolState?[8];
+            foreach (var state in recent)
+            {
+                if (state is not null && state.Geometry == geometry && state.CountIncludePad == countIncludePad)
+                {
+                    return state;
+                }
+            }
+
+            var created = new PoolState(geometry, countIncludePad);
+            recent[s_next] = created;
+            s_next = (s_next + 1) % recent.Length;
+            return created;
+        }
+    }
 
     /// <summary>Visits every window of every image plane: (plane, output position, the window's valid rows and columns).</summary>
     private readonly ref struct Windows

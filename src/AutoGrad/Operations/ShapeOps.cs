@@ -86,13 +86,20 @@ public static partial class Ops
         }
 
         var dims = x.Shape.Dims;
-        var merged = 1;
+        var merged = new int[x.Rank - (end - start)];
+        dims[..start].CopyTo(merged);
+        merged[start] = 1;
         for (var i = start; i <= end; i++)
         {
-            merged *= dims[i];
+            merged[start] *= dims[i];
         }
 
-        return Reshape(x, [.. dims[..start], merged, .. dims[(end + 1)..]]);
+        dims[(end + 1)..].CopyTo(merged.AsSpan(start + 1));
+
+        // The same node Reshape records, without Reshape's copy of the dimensions (a training step counts its bytes).
+        var y = x.View(Shape.FromOwned(merged, "Flatten", x.Shape));
+        Tape.Record(s_reshape, y, x);
+        return y;
     }
 
     /// <summary>
