@@ -45,6 +45,30 @@ public class SampleTests
     }
 
     [Fact]
+    public void ConvNet_passes_the_books_gradient_check_learns_the_digits_and_draws_30_filters()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"filters-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var output = SampleRunner.Run("ConvNet", path);
+            var differences = Regex.Matches(output, @"mean \|backprop − numerical\| = (\S+)").Select(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(6, differences.Count); // conv, affine1 and affine2, a weight and a bias each
+            Assert.All(differences, d => Assert.InRange(d, 0, 1e-8));
+            var accuracy = Regex.Match(output, @"test accuracy (\S+) %");
+            Assert.True(double.Parse(accuracy.Groups[1].Value, CultureInfo.InvariantCulture) >= 98, output);
+
+            var svg = System.Xml.Linq.XDocument.Load(path);
+            var filters = svg.Descendants().Where(e => e.Name.LocalName == "g").ToList();
+            Assert.Equal(30, filters.Count);
+            Assert.All(filters, f => Assert.Equal(25, f.Elements().Count(e => e.Name.LocalName == "rect")));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Spiral_separates_the_three_arms()
     {
         var output = SampleRunner.Run("Spiral");
