@@ -192,6 +192,14 @@ public sealed partial class Tape
     internal ReadOnlySpan<T> Upstream<T>(int index)
         where T : unmanaged => Slot<T>(index, _nodes[index].Output.Length);
 
+    /// <summary>The same as an array segment, for a rule that hands the work to other threads (a span cannot go with it).</summary>
+    internal ArraySegment<T> UpstreamSegment<T>(int index)
+        where T : unmanaged
+    {
+        var slot = _slots[index];
+        return new ArraySegment<T>(Unsafe.As<T[]>(slot.Array!), slot.Offset, _nodes[index].Output.Length);
+    }
+
     /// <summary>
     /// Where a backward rule writes the gradient for input node <paramref name="node"/>: the node's own slot when it
     /// has none yet, else scratch memory that <see cref="Commit{T}"/> adds into the slot (fan-out accumulates).
@@ -205,17 +213,17 @@ public sealed partial class Tape
         {
             // A claimed parameter gradient: the first gradient to arrive is written straight into it.
             slot = slot with { Pending = false };
-            return new GradientTarget<T>(Slot<T>(node, length), node, isScratch: false);
+            return new GradientTarget<T>(new ArraySegment<T>(Unsafe.As<T[]>(slot.Array!), slot.Offset, length), node, isScratch: false);
         }
 
         var segment = _arena.Allocate<T>(length);
         if (slot.Array is null)
         {
             slot = new GradientSlot(segment.Array!, segment.Offset);
-            return new GradientTarget<T>(segment.AsSpan(), node, isScratch: false);
+            return new GradientTarget<T>(segment, node, isScratch: false);
         }
 
-        return new GradientTarget<T>(segment.AsSpan(), node, isScratch: true);
+        return new GradientTarget<T>(segment, node, isScratch: true);
     }
 
     /// <summary>The gradient of node <paramref name="index"/>'s output as a tensor over the slot's memory (no tape tracks it).</summary>
@@ -453,15 +461,18 @@ public sealed partial class Tape
 /// <typeparam name="T">The element type.</typeparam>
 internal readonly ref struct GradientTarget<T>
 {
-    public GradientTarget(Span<T> span, int node, bool isScratch)
+    public GradientTarget(ArraySegment<T> segment, int node, bool isScratch)
     {
-        Span = span;
+        Segment = segment;
         Node = node;
         IsScratch = isScratch;
     }
 
     /// <summary>The buffer to overwrite with the gradient.</summary>
-    public Span<T> Span { get; }
+    public Span<T> Span => Segment.AsSpan();
+
+    /// <summary>The same buffer as an array segment, for work handed to other threads.</summary>
+    public ArraySegment<T> Segment { get; }
 
     public int Node { get; }
 

@@ -374,46 +374,185 @@ public static partial class Ops
         }
     }
 
-    /// <summary>The forward convolution: per image, the columns, then one product per group, then the bias.</summary>
+    /// <summary>The forward convolution: per image (images split across the worker threads), the columns, one product per group, the bias.</summary>
     private readonly struct ConvForward(Tensor x, Tensor weight, Tensor? bias, Tensor y, WindowGeometry g, int groups) : IElementAction
     {
         public void Run<T>()
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var shape = new ConvShape(x.Shape, weight.Shape, y.Shape, g, groups);
-            ReadOnlySpan<T> images = x.Raw<T>(), filters = weight.Raw<T>();
-            var output = y.Raw<T>();
+            var work = ConvImages<T>.ForThisThread();
+            work.Set(ConvImages<T>.Phase.Forward, x, weight, y, new ConvShape(x.Shape, weight.Shape, y.Shape, g, groups), g, groups);
+            work.Bias = bias;
+            work.Run(work.Shape.Images);
+        }
+    }
+
+    /// <summary>
+    /// A convolution's per-image work, shared with the worker threads (<see cref="WorkerPool"/>): the forward pass,
+    /// the input gradient (an image each) and the filter gradient (a fixed block of images each, summed in block
+    /// order afterwards, so the result does not depend on the thread count). One instance per calling thread, reused,
+    /// so a training step allocates nothing for it; each item rents its own columns.
+    /// </summary>
+    private sealed class ConvImages<T> : IParallelWork
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>The filter gradient is split into at most this many blocks of images, whatever the thread count.</summary>
+        public const int MaxBlocks = 8;
+
+        [ThreadStatic]
+        private static ConvImages<T>? s_instance;
+
+        public enum Phase
+        {
+            Forward,
+            InputGradient,
+            FilterGradient,
+        }
+
+        public Phase Step { get; private set; }
+
+        public ConvShape Shape { get; private set; }
+
+        public Tensor? Bias { get; set; }
+
+        /// <summary>The upstream gradient, for the backward phases.</summary>
+        public ArraySegment<T> Upstream { get; set; }
+
+        /// <summary>Where the input gradient goes, for <see cref="Phase.InputGradient"/>.</summary>
+        public ArraySegment<T> InputGradient { get; set; }
+
+        /// <summary>One filter gradient per block, for <see cref="Phase.FilterGradient"/>.</summary>
+        public T[] BlockGradients { get; set; } = [];
+
+        public int BlockSize { get; set; }
+
+        private Tensor _x = null!;
+        private Tensor _weight = null!;
+        private Tensor _y = null!;
+        private WindowGeometry _g;
+        private int _groups;
+
+        public static ConvImages<T> ForThisThread() => s_instance ??= new ConvImages<T>();
+
+        public void Set(Phase step, Tensor x, Tensor weight, Tensor y, ConvShape shape, in WindowGeometry g, int groups)
+        {
+            Step = step;
+            _x = x;
+            _weight = weight;
+            _y = y;
+            Shape = shape;
+            _g = g;
+            _groups = groups;
+            Bias = null;
+        }
+
+        public void Run(int items)
+        {
+            try
+            {
+                WorkerPool.Run(this, items, Parallelism.MaxThreads);
+            }
+            finally
+            {
+                // Let go of the tensors, so the reused instance keeps no step's memory alive.
+                _x = _weight = _y = null!;
+                Bias = null;
+                Upstream = InputGradient = default;
+            }
+        }
+
+        public void Execute(int item)
+        {
+            var shape = Shape;
             var columns = ArrayPool<T>.Shared.Rent(shape.ColumnSize);
             try
             {
-                for (var i = 0; i < shape.Images; i++)
+                var cols = columns.AsSpan(0, shape.ColumnSize);
+                switch (Step)
                 {
-                    var cols = columns.AsSpan(0, shape.ColumnSize);
-                    Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, g, cols);
-                    for (var group = 0; group < groups; group++)
-                    {
-                        Gemm.Multiply<T>(
-                            false, false, shape.FiltersPerGroup, shape.Positions, shape.Depth,
-                            filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
-                            cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
-                            output.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
-                            accumulate: false);
-                    }
-
-                    if (bias is not null)
-                    {
-                        ReadOnlySpan<T> b = bias.Raw<T>();
-                        for (var f = 0; f < shape.Filters; f++)
-                        {
-                            var plane = output.Slice((i * shape.OutputSize) + (f * shape.Positions), shape.Positions);
-                            System.Numerics.Tensors.TensorPrimitives.Add(plane, b[f], plane);
-                        }
-                    }
+                    case Phase.Forward:
+                        Forward(item, cols);
+                        break;
+                    case Phase.InputGradient:
+                        Backward(item, cols);
+                        break;
+                    default:
+                        Filters(item, cols);
+                        break;
                 }
             }
             finally
             {
                 ArrayPool<T>.Shared.Return(columns);
+            }
+        }
+
+        private void Forward(int image, Span<T> cols)
+        {
+            var shape = Shape;
+            ReadOnlySpan<T> filters = _weight.Raw<T>();
+            var output = _y.Raw<T>().Slice(image * shape.OutputSize, shape.OutputSize);
+            Kernels.Im2Col.Unfold<T>(_x.Raw<T>().Slice(image * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
+            for (var group = 0; group < _groups; group++)
+            {
+                Gemm.Multiply<T>(
+                    false, false, shape.FiltersPerGroup, shape.Positions, shape.Depth,
+                    filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                    cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                    output.Slice(group * shape.FiltersPerGroup * shape.Positions, shape.FiltersPerGroup * shape.Positions),
+                    accumulate: false);
+            }
+
+            if (Bias is not null)
+            {
+                ReadOnlySpan<T> b = Bias.Raw<T>();
+                for (var f = 0; f < shape.Filters; f++)
+                {
+                    var plane = output.Slice(f * shape.Positions, shape.Positions);
+                    System.Numerics.Tensors.TensorPrimitives.Add(plane, b[f], plane);
+                }
+            }
+        }
+
+        private void Backward(int image, Span<T> cols)
+        {
+            var shape = Shape;
+            ReadOnlySpan<T> filters = _weight.Raw<T>();
+            ReadOnlySpan<T> upstream = Upstream.AsSpan(image * shape.OutputSize, shape.OutputSize);
+            for (var group = 0; group < _groups; group++)
+            {
+                Gemm.Multiply<T>(
+                    true, false, shape.Depth, shape.Positions, shape.FiltersPerGroup,
+                    filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                    upstream.Slice(group * shape.FiltersPerGroup * shape.Positions, shape.FiltersPerGroup * shape.Positions),
+                    cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                    accumulate: false);
+            }
+
+            var dx = InputGradient.AsSpan(image * shape.ImageSize, shape.ImageSize);
+            dx.Clear();
+            Kernels.Im2Col.Fold<T>(cols, shape.Channels, shape.Height, shape.Width, _g, dx);
+        }
+
+        private void Filters(int block, Span<T> cols)
+        {
+            var shape = Shape;
+            var filterSize = shape.Filters * shape.Depth;
+            var gradient = BlockGradients.AsSpan(block * filterSize, filterSize);
+            ReadOnlySpan<T> images = _x.Raw<T>(), upstream = Upstream;
+            var last = Math.Min(shape.Images, (block + 1) * BlockSize);
+            for (var i = block * BlockSize; i < last; i++)
+            {
+                Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
+                for (var group = 0; group < _groups; group++)
+                {
+                    Gemm.Multiply<T>(
+                        false, true, shape.FiltersPerGroup, shape.Depth, shape.Positions,
+                        upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
+                        cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                        gradient.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                        accumulate: i > block * BlockSize);
+                }
             }
         }
     }
@@ -549,7 +688,8 @@ public static partial class Ops
 
     /// <summary>
     /// Conv2d's rule. Per image and group: dW += g·colsᵀ and dcols = Wᵀ·g folded into dx, with the columns formed
-    /// again rather than kept from the forward pass (they are kh·kw times the input); db sums g over images and positions.
+    /// again rather than kept from the forward pass (they are kh·kw times the input), the images split across the
+    /// worker threads; db sums g over images and positions.
     /// </summary>
     private readonly struct Conv2dRule : IBackwardRule
     {
@@ -590,9 +730,7 @@ public static partial class Ops
             var g = state.Geometry;
             Tensor x = node.A!, weight = node.B!;
             var shape = new ConvShape(x.Shape, weight.Shape, node.Output.Shape, g, state.Groups);
-            ReadOnlySpan<T> upstream = tape.Upstream<T>(index), images = x.Raw<T>(), filters = weight.Raw<T>();
-            var columns = tape.Scratch<T>(shape.ColumnSize);
-
+            var upstream = tape.Upstream<T>(index);
             if (node.InC >= 0)
             {
                 var db = tape.BeginGradient<T>(node.InC);
@@ -608,26 +746,39 @@ public static partial class Ops
                 tape.Commit(db);
             }
 
+            var work = ConvImages<T>.ForThisThread();
             if (node.InB >= 0)
             {
                 var dw = tape.BeginGradient<T>(node.InB);
-                for (var i = 0; i < shape.Images; i++)
-                {
-                    Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, g, columns);
-                    for (var group = 0; group < state.Groups; group++)
-                    {
-                        Gemm.Multiply<T>(
-                            false, true, shape.FiltersPerGroup, shape.Depth, shape.Positions,
-                            upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
-                            columns.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
-                            dw.Span.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
-                            accumulate: i > 0);
-                    }
-                }
-
+                var filterSize = shape.Filters * shape.Depth;
                 if (shape.Images == 0)
                 {
                     dw.Span.Clear();
+                }
+                else
+                {
+                    // Fixed blocks of images (their number depends on the batch only), summed in block order.
+                    var blocks = Math.Min(shape.Images, ConvImages<T>.MaxBlocks);
+                    var partials = ArrayPool<T>.Shared.Rent(blocks * filterSize);
+                    try
+                    {
+                        work.Set(ConvImages<T>.Phase.FilterGradient, x, weight, node.Output, shape, g, state.Groups);
+                        work.Upstream = tape.UpstreamSegment<T>(index);
+                        work.BlockGradients = partials;
+                        work.BlockSize = (shape.Images + blocks - 1) / blocks;
+                        work.Run((shape.Images + work.BlockSize - 1) / work.BlockSize);
+                        var sum = dw.Span;
+                        partials.AsSpan(0, filterSize).CopyTo(sum);
+                        for (var b = 1; b * work.BlockSize < shape.Images; b++)
+                        {
+                            System.Numerics.Tensors.TensorPrimitives.Add(sum, partials.AsSpan(b * filterSize, filterSize), sum);
+                        }
+                    }
+                    finally
+                    {
+                        work.BlockGradients = [];
+                        ArrayPool<T>.Shared.Return(partials);
+                    }
                 }
 
                 tape.Commit(dw);
@@ -636,22 +787,10 @@ public static partial class Ops
             if (node.InA >= 0)
             {
                 var dx = tape.BeginGradient<T>(node.InA);
-                dx.Span.Clear();
-                for (var i = 0; i < shape.Images; i++)
-                {
-                    for (var group = 0; group < state.Groups; group++)
-                    {
-                        Gemm.Multiply<T>(
-                            true, false, shape.Depth, shape.Positions, shape.FiltersPerGroup,
-                            filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
-                            upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
-                            columns.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
-                            accumulate: false);
-                    }
-
-                    Kernels.Im2Col.Fold<T>(columns, shape.Channels, shape.Height, shape.Width, g, dx.Span.Slice(i * shape.ImageSize, shape.ImageSize));
-                }
-
+                work.Set(ConvImages<T>.Phase.InputGradient, x, weight, node.Output, shape, g, state.Groups);
+                work.Upstream = tape.UpstreamSegment<T>(index);
+                work.InputGradient = dx.Segment;
+                work.Run(shape.Images);
                 tape.Commit(dx);
             }
         }

@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
@@ -156,31 +158,48 @@ public static partial class Ops
         }
     }
 
-    /// <summary>The position (row-major in the image plane) of a window's maximum, or of its first NaN.</summary>
-    private static int ArgMaxInWindow<T>(ReadOnlySpan<T> plane, int width, (int Top, int Bottom, int Left, int Right) w)
+    /// <summary>
+    /// A window's maximum: NaN if it holds one (IEEE 754 maximum), else the largest value. Branch-free, since on real
+    /// data which of two values is larger is a coin toss that a branch predictor loses half the time.
+    /// </summary>
+    private static T MaxInWindow<T>(ReadOnlySpan<T> plane, int width, (int Top, int Bottom, int Left, int Right) w)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var best = -1;
-        var value = T.NegativeInfinity;
+        ref var origin = ref MemoryMarshal.GetReference(plane);
+        var best = T.NegativeInfinity;
         for (var r = w.Top; r < w.Bottom; r++)
         {
-            for (var c = w.Left; c < w.Right; c++)
+            for (var at = (r * width) + w.Left; at < (r * width) + w.Right; at++)
             {
-                var v = plane[(r * width) + c];
-                if (T.IsNaN(v))
-                {
-                    return (r * width) + c;
-                }
-
-                if (best < 0 || v > value)
-                {
-                    best = (r * width) + c;
-                    value = v;
-                }
+                best = T.Max(best, Unsafe.Add(ref origin, at));
             }
         }
 
         return best;
+    }
+
+    /// <summary>
+    /// Where a window's maximum <paramref name="maximum"/> is (row-major in the plane): its first position, or the first
+    /// NaN when it is NaN. Only the match branches, once per window.
+    /// </summary>
+    private static int ArgMaxInWindow<T>(ReadOnlySpan<T> plane, int width, (int Top, int Bottom, int Left, int Right) w, T maximum)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var origin = ref MemoryMarshal.GetReference(plane);
+        var nan = T.IsNaN(maximum);
+        for (var r = w.Top; r < w.Bottom; r++)
+        {
+            for (var at = (r * width) + w.Left; at < (r * width) + w.Right; at++)
+            {
+                var v = Unsafe.Add(ref origin, at);
+                if (v == maximum || (nan && T.IsNaN(v)))
+                {
+                    return at;
+                }
+            }
+        }
+
+        return (w.Top * width) + w.Left;
     }
 
     private readonly struct PoolForward(Tensor x, Tensor y, PoolState state, bool maximum) : IElementAction
@@ -192,6 +211,12 @@ public static partial class Ops
             var windows = new Windows(state.Geometry, height, width);
             ReadOnlySpan<T> source = x.Raw<T>();
             var destination = y.Raw<T>();
+            if (maximum && state.Geometry.PadH == 0 && state.Geometry.PadW == 0)
+            {
+                MaxOfWindows(source, planes, height, width, state.Geometry, windows.OutH, windows.OutW, destination);
+                return;
+            }
+
             for (var p = 0; p < planes; p++)
             {
                 var plane = source.Slice(p * height * width, height * width);
@@ -203,7 +228,7 @@ public static partial class Ops
                         var w = windows.Bounds(i, j);
                         if (maximum)
                         {
-                            output[(i * windows.OutW) + j] = plane[ArgMaxInWindow(plane, width, w)];
+                            output[(i * windows.OutW) + j] = MaxInWindow(plane, width, w);
                             continue;
                         }
 
@@ -221,10 +246,44 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// Max pooling without padding, the common case: every window lies inside its plane, so no bounds are clipped and
+    /// each output is one pass over kh·kw values at fixed offsets. NaN propagates, as in <see cref="MaxInWindow{T}"/>.
+    /// </summary>
+    private static void MaxOfWindows<T>(ReadOnlySpan<T> source, int planes, int height, int width, in WindowGeometry g, int outH, int outW, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var input = ref MemoryMarshal.GetReference(source);
+        ref var output = ref MemoryMarshal.GetReference(destination);
+        int kh = g.KernelH, kw = g.KernelW, sh = g.StrideH, sw = g.StrideW, o = 0;
+        for (var p = 0; p < planes; p++)
+        {
+            var plane = p * height * width;
+            for (var i = 0; i < outH; i++)
+            {
+                var rowStart = plane + (i * sh * width);
+                for (var j = 0; j < outW; j++, o++)
+                {
+                    var at = rowStart + (j * sw);
+                    var best = T.NegativeInfinity;
+                    for (var r = 0; r < kh; r++)
+                    {
+                        for (var c = 0; c < kw; c++)
+                        {
+                            best = T.Max(best, Unsafe.Add(ref input, at + (r * width) + c));
+                        }
+                    }
+
+                    Unsafe.Add(ref output, o) = best;
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// Routes each window's gradient back: to the maximum's position (max pooling), or spread over the window divided
     /// by its divisor (average), into <paramref name="gradient"/> (overwritten) or a constant of the columns' layout.
     /// </summary>
-    private static void PoolBackward<T>(ReadOnlySpan<T> x, Shape shape, ReadOnlySpan<T> upstream, PoolState state, bool maximum, Span<T> gradient)
+    private static void PoolBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, Shape shape, ReadOnlySpan<T> upstream, PoolState state, bool maximum, Span<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int planes = shape[0] * shape[1], height = shape[2], width = shape[3];
@@ -235,6 +294,7 @@ public static partial class Ops
             var plane = x.IsEmpty ? default : x.Slice(p * height * width, height * width);
             var target = gradient.Slice(p * height * width, height * width);
             var g = upstream.Slice(p * windows.OutH * windows.OutW, windows.OutH * windows.OutW);
+            var pooled = y.IsEmpty ? default : y.Slice(p * windows.OutH * windows.OutW, windows.OutH * windows.OutW);
             for (var i = 0; i < windows.OutH; i++)
             {
                 for (var j = 0; j < windows.OutW; j++)
@@ -243,7 +303,7 @@ public static partial class Ops
                     var gij = g[(i * windows.OutW) + j];
                     if (maximum)
                     {
-                        target[ArgMaxInWindow(plane, width, w)] += gij;
+                        target[ArgMaxInWindow(plane, width, w, pooled[(i * windows.OutW) + j])] += gij;
                         continue;
                     }
 
@@ -271,7 +331,7 @@ public static partial class Ops
             var g = state.Geometry;
             int n = x.Shape[0], c = x.Shape[1], positions = upstream.Shape[2] * upstream.Shape[3];
             var mask = Tensor.Uninitialized(x.DType, Shape.FromOwned([n, c * g.KernelSize, positions], "MaxPool2d"));
-            ElementType.Dispatch(x.DType, new WindowMaxima(x, g, mask));
+            ElementType.Dispatch(x.DType, new WindowMaxima(x, node.Output, g, mask));
             var repeated = Reshape(BroadcastTo(Reshape(upstream, n, c, 1, positions), n, c, g.KernelSize, positions), n, c * g.KernelSize, positions);
             return new(Fold(mask * repeated, x.Shape[2], x.Shape[3], g));
         }
@@ -280,7 +340,7 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            PoolBackward<T>(node.A!.Raw<T>(), node.A.Shape, tape.Upstream<T>(index), node.Args.State<PoolState>(), true, target.Span);
+            PoolBackward<T>(node.A!.Raw<T>(), node.Output.Raw<T>(), node.A.Shape, tape.Upstream<T>(index), node.Args.State<PoolState>(), true, target.Span);
             tape.Commit(target);
         }
     }
@@ -310,7 +370,7 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            PoolBackward<T>(default, node.A!.Shape, tape.Upstream<T>(index), node.Args.State<PoolState>(), false, target.Span);
+            PoolBackward<T>(default, default, node.A!.Shape, tape.Upstream<T>(index), node.Args.State<PoolState>(), false, target.Span);
             tape.Commit(target);
         }
     }
@@ -328,7 +388,7 @@ public static partial class Ops
     }
 
     /// <summary>A constant in the columns' layout (N, C·kh·kw, OH·OW): 1 at each window's maximum, 0 elsewhere.</summary>
-    private readonly struct WindowMaxima(Tensor x, WindowGeometry g, Tensor mask) : IElementAction
+    private readonly struct WindowMaxima(Tensor x, Tensor y, WindowGeometry g, Tensor mask) : IElementAction
     {
         public void Run<T>()
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -336,7 +396,7 @@ public static partial class Ops
             int channels = x.Shape[1], planes = x.Shape[0] * channels, height = x.Shape[2], width = x.Shape[3];
             var windows = new Windows(g, height, width);
             int positions = windows.OutH * windows.OutW;
-            ReadOnlySpan<T> source = x.Raw<T>();
+            ReadOnlySpan<T> source = x.Raw<T>(), pooled = y.Raw<T>();
             var columns = mask.Raw<T>();
             columns.Clear();
             for (var p = 0; p < planes; p++)
@@ -349,7 +409,7 @@ public static partial class Ops
                 {
                     for (var j = 0; j < windows.OutW; j++)
                     {
-                        var at = ArgMaxInWindow(plane, width, windows.Bounds(i, j));
+                        var at = ArgMaxInWindow(plane, width, windows.Bounds(i, j), pooled[(((p * windows.OutH) + i) * windows.OutW) + j]);
                         int ki = (at / width) - ((i * g.StrideH) - g.PadH), kj = (at % width) - ((j * g.StrideW) - g.PadW);
                         rows[((((ki * g.KernelW) + kj) * positions) + (i * windows.OutW)) + j] = T.One;
                     }

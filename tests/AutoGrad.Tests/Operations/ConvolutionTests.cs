@@ -58,6 +58,41 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void Gradients_are_bit_identical_for_any_thread_count()
+    {
+        // The images are split across threads, and the filter gradient is summed over fixed blocks of images in
+        // block order, so the thread count changes no bit.
+        static float[][] Gradients(int threads)
+        {
+            var saved = AutoGrad.Kernels.Parallelism.MaxThreads;
+            AutoGrad.Kernels.Parallelism.MaxThreads = threads;
+            try
+            {
+                var x = Tensor.RandomNormal([13, 3, 9, 9], 1);
+                var w = Tensor.RandomNormal([8, 3, 3, 3], 2);
+                var b = Tensor.RandomNormal([8], 3);
+                using var tape = new Tape();
+                tape.Watch(x);
+                tape.Watch(w);
+                tape.Watch(b);
+                var y = Ops.Conv2d(x, w, b, padding: 1);
+                return [y.ToFloatArray(), .. tape.Gradient(Ops.Sum(y * y), x, w, b).Select(g => g.ToFloatArray())];
+            }
+            finally
+            {
+                AutoGrad.Kernels.Parallelism.MaxThreads = saved;
+            }
+        }
+
+        var one = Gradients(1);
+        var two = Gradients(2);
+        for (var i = 0; i < one.Length; i++)
+        {
+            Assert.Equal(one[i].Select(BitConverter.SingleToInt32Bits), two[i].Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Fact]
     public void Float32_convolution_agrees_with_float64()
     {
         var x = Normal(6, 3, 2, 9, 9);
