@@ -180,13 +180,34 @@ public static partial class Ops
 
     /// <summary>
     /// Where a window's maximum <paramref name="maximum"/> is (row-major in the plane): its first position, or the first
-    /// NaN when it is NaN. Only the match branches, once per window.
+    /// NaN when it is NaN. Each position sets one bit of a mask and the lowest set bit is the answer, so no branch
+    /// depends on the data (which of four pixels is largest is random, and a mispredicted branch per window cost more
+    /// than the rest of the gradient).
     /// </summary>
     private static int ArgMaxInWindow<T>(ReadOnlySpan<T> plane, int width, (int Top, int Bottom, int Left, int Right) w, T maximum)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ref var origin = ref MemoryMarshal.GetReference(plane);
+        int columns = w.Right - w.Left, positions = (w.Bottom - w.Top) * columns;
         var nan = T.IsNaN(maximum);
+        if (positions <= 64)
+        {
+            var matches = 0UL;
+            var bit = 0;
+            for (var r = w.Top; r < w.Bottom; r++)
+            {
+                for (var at = (r * width) + w.Left; at < (r * width) + w.Right; at++, bit++)
+                {
+                    var v = Unsafe.Add(ref origin, at);
+                    var match = (v == maximum) | (nan & T.IsNaN(v));
+                    matches |= (ulong)Unsafe.As<bool, byte>(ref match) << bit;
+                }
+            }
+
+            var first = BitOperations.TrailingZeroCount(matches);
+            return first == 64 ? (w.Top * width) + w.Left : ((w.Top + (first / columns)) * width) + w.Left + (first % columns);
+        }
+
         for (var r = w.Top; r < w.Bottom; r++)
         {
             for (var at = (r * width) + w.Left; at < (r * width) + w.Right; at++)
@@ -289,6 +310,12 @@ public static partial class Ops
         int planes = shape[0] * shape[1], height = shape[2], width = shape[3];
         var windows = new Windows(state.Geometry, height, width);
         gradient.Clear();
+        if (maximum && state.Geometry.PadH == 0 && state.Geometry.PadW == 0 && state.Geometry.KernelSize <= 64)
+        {
+            MaxGradientWithoutPadding(x, y, planes, height, width, state.Geometry, windows.OutH, windows.OutW, upstream, gradient);
+            return;
+        }
+
         for (var p = 0; p < planes; p++)
         {
             var plane = x.IsEmpty ? default : x.Slice(p * height * width, height * width);
@@ -313,6 +340,50 @@ public static partial class Ops
                         var row = target.Slice((r * width) + w.Left, w.Right - w.Left);
                         System.Numerics.Tensors.TensorPrimitives.Add(row, share, row);
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Max pooling's gradient without padding: each window's g goes to the first position equal to its output (or
+    /// its first NaN), found with the branch-free mask of <see cref="ArgMaxInWindow{T}"/> at fixed offsets.
+    /// </summary>
+    private static void MaxGradientWithoutPadding<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, int planes, int height, int width, in WindowGeometry g, int outH, int outW, ReadOnlySpan<T> upstream, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var input = ref MemoryMarshal.GetReference(x);
+        ref var output = ref MemoryMarshal.GetReference(y);
+        ref var g0 = ref MemoryMarshal.GetReference(upstream);
+        ref var target = ref MemoryMarshal.GetReference(gradient);
+        int kh = g.KernelH, kw = g.KernelW, sh = g.StrideH, sw = g.StrideW, o = 0;
+        for (var p = 0; p < planes; p++)
+        {
+            var plane = p * height * width;
+            for (var i = 0; i < outH; i++)
+            {
+                var rowStart = plane + (i * sh * width);
+                for (var j = 0; j < outW; j++, o++)
+                {
+                    var at = rowStart + (j * sw);
+                    var maximum = Unsafe.Add(ref output, o);
+
+                    // A NaN maximum is rare (and predicted): only then are NaNs looked for, by testing v ≠ v.
+                    var nan = T.IsNaN(maximum);
+                    var matches = 0UL;
+                    var bit = 0;
+                    for (var r = 0; r < kh; r++)
+                    {
+                        for (var c = 0; c < kw; c++, bit++)
+                        {
+                            var v = Unsafe.Add(ref input, at + (r * width) + c);
+                            var match = nan ? T.IsNaN(v) : v == maximum;
+                            matches |= (ulong)Unsafe.As<bool, byte>(ref match) << bit;
+                        }
+                    }
+
+                    var first = matches == 0 ? 0 : BitOperations.TrailingZeroCount(matches);
+                    Unsafe.Add(ref target, at + ((first / kw) * width) + (first % kw)) += Unsafe.Add(ref g0, o);
                 }
             }
         }
