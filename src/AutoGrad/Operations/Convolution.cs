@@ -330,17 +330,7 @@ public static partial class Ops
     private readonly struct UnfoldAll(Tensor x, Tensor columns, WindowGeometry g) : IElementAction
     {
         public void Run<T>()
-            where T : unmanaged, IFloatingPointIeee754<T>
-        {
-            int images = x.Shape[0], channels = x.Shape[1], height = x.Shape[2], width = x.Shape[3];
-            ReadOnlySpan<T> source = x.Raw<T>();
-            var destination = columns.Raw<T>();
-            int imageSize = channels * height * width, columnSize = columns.Length / Math.Max(images, 1);
-            for (var i = 0; i < images; i++)
-            {
-                Kernels.Im2Col.Unfold(source.Slice(i * imageSize, imageSize), channels, height, width, g, destination.Slice(i * columnSize, columnSize));
-            }
-        }
+            where T : unmanaged, IFloatingPointIeee754<T> => UnfoldInto<T>(x.Raw<T>(), x.Shape, g, columns.Raw<T>());
     }
 
     private readonly struct FoldAll(Tensor columns, Tensor images, WindowGeometry g) : IElementAction
@@ -505,12 +495,7 @@ public static partial class Ops
 
             if (Bias is not null)
             {
-                ReadOnlySpan<T> b = Bias.Raw<T>();
-                for (var f = 0; f < shape.Filters; f++)
-                {
-                    var plane = output.Slice(f * shape.Positions, shape.Positions);
-                    System.Numerics.Tensors.TensorPrimitives.Add(plane, b[f], plane);
-                }
+                AddPerChannel<T>(output, Bias.Raw<T>(), shape.Positions);
             }
         }
 
@@ -592,19 +577,38 @@ public static partial class Ops
                     Kernels.Im2Col.Fold<T>(cols, shape.Channels, shape.Height, shape.Width, g, image);
                     if (bias is not null)
                     {
-                        ReadOnlySpan<T> b = bias.Raw<T>();
-                        var plane = shape.Height * shape.Width;
-                        for (var c = 0; c < shape.Channels; c++)
-                        {
-                            var channel = image.Slice(c * plane, plane);
-                            System.Numerics.Tensors.TensorPrimitives.Add(channel, b[c], channel);
-                        }
+                        AddPerChannel<T>(image, bias.Raw<T>(), shape.Height * shape.Width);
                     }
                 }
             }
             finally
             {
                 ArrayPool<T>.Shared.Return(columns);
+            }
+        }
+    }
+
+    /// <summary>Adds b[c] to every value of channel c of one (C, positions) image: a convolution's bias.</summary>
+    private static void AddPerChannel<T>(Span<T> image, ReadOnlySpan<T> bias, int positions)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (var c = 0; c < bias.Length; c++)
+        {
+            var channel = image.Slice(c * positions, positions);
+            System.Numerics.Tensors.TensorPrimitives.Add(channel, bias[c], channel);
+        }
+    }
+
+    /// <summary>sums[c] = Σ over images and positions of g[n, c, …]: a convolution's bias gradient.</summary>
+    private static void SumPerChannel<T>(ReadOnlySpan<T> g, int images, int channels, int positions, Span<T> sums)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        sums.Clear();
+        for (var i = 0; i < images; i++)
+        {
+            for (var c = 0; c < channels; c++)
+            {
+                sums[c] += System.Numerics.Tensors.TensorPrimitives.Sum(g.Slice(((i * channels) + c) * positions, positions));
             }
         }
     }
@@ -734,14 +738,7 @@ public static partial class Ops
             if (node.InC >= 0)
             {
                 var db = tape.BeginGradient<T>(node.InC);
-                db.Span.Clear();
-                for (var i = 0; i < shape.Images; i++)
-                {
-                    for (var f = 0; f < shape.Filters; f++)
-                    {
-                        db.Span[f] += System.Numerics.Tensors.TensorPrimitives.Sum(upstream.Slice((i * shape.OutputSize) + (f * shape.Positions), shape.Positions));
-                    }
-                }
+                SumPerChannel(upstream, shape.Images, shape.Filters, shape.Positions, db.Span);
 
                 tape.Commit(db);
             }
@@ -844,14 +841,7 @@ public static partial class Ops
             if (node.InC >= 0)
             {
                 var db = tape.BeginGradient<T>(node.InC);
-                db.Span.Clear();
-                for (var i = 0; i < shape.Images; i++)
-                {
-                    for (var c = 0; c < shape.Channels; c++)
-                    {
-                        db.Span[c] += System.Numerics.Tensors.TensorPrimitives.Sum(upstream.Slice((i * shape.ImageSize) + (c * plane), plane));
-                    }
-                }
+                SumPerChannel(upstream, shape.Images, shape.Channels, plane, db.Span);
 
                 tape.Commit(db);
             }

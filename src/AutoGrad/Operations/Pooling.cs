@@ -199,7 +199,7 @@ public static partial class Ops
                 for (var at = (r * width) + w.Left; at < (r * width) + w.Right; at++, bit++)
                 {
                     var v = Unsafe.Add(ref origin, at);
-                    var match = (v == maximum) | (nan & T.IsNaN(v));
+                    var match = nan ? T.IsNaN(v) : v == maximum;
                     matches |= (ulong)Unsafe.As<bool, byte>(ref match) << bit;
                 }
             }

@@ -402,8 +402,12 @@ public static partial class Ops
     private readonly struct ProdOthersForward(Tensor x, Tensor y, int outer, int n, int inner) : IElementAction
     {
         public void Run<T>()
-            where T : unmanaged, IFloatingPointIeee754<T> =>
-            ExclusiveProducts<T>(x.Raw<T>(), outer, n, inner, default, y.Raw<T>(), new T[n + 1]);
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var suffix = System.Buffers.ArrayPool<T>.Shared.Rent(n + 1);
+            ExclusiveProducts<T>(x.Raw<T>(), outer, n, inner, default, y.Raw<T>(), suffix);
+            System.Buffers.ArrayPool<T>.Shared.Return(suffix);
+        }
     }
 
     /// <summary>Prod's rule: g times the product of the others, from prefix and suffix products.</summary>

@@ -183,5 +183,22 @@ public sealed partial class Tensor
 
     /// <summary>An owned tensor of <paramref name="values"/>, rounded to float32 when <paramref name="dtype"/> asks for it.</summary>
     private static Tensor FromDoubles(double[] values, Shape shape, DType dtype) =>
-        ElementType.Dispatch<Converted, Tensor>(dtype, new Converted(Wrap(values, shape)));
+        ElementType.Dispatch<DoublesAs, Tensor>(dtype, new DoublesAs(values, shape));
+
+    /// <summary>The values as a tensor of the dispatched type: the array itself for float64, a rounded copy for float32.</summary>
+    private readonly struct DoublesAs(double[] values, Shape shape) : IElementFunction<Tensor>
+    {
+        public Tensor Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            if (values is T[] same)
+            {
+                return Wrap(same, shape);
+            }
+
+            var converted = new T[values.Length];
+            System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<double, T>(values, converted);
+            return Wrap(converted, shape);
+        }
+    }
 }
