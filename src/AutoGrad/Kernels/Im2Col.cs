@@ -27,6 +27,12 @@ internal static class Im2Col
     public static void Unfold<T>(ReadOnlySpan<T> image, int channels, int height, int width, in WindowGeometry g, Span<T> columns)
         where T : struct
     {
+        if (IsShift(g, height, width))
+        {
+            UnfoldShifted(image, channels, height, width, g, columns);
+            return;
+        }
+
         int outH = g.OutputHeight(height), outW = g.OutputWidth(width), positions = outH * outW;
         var row = 0;
         for (var c = 0; c < channels; c++)
@@ -48,13 +54,22 @@ internal static class Im2Col
                             continue;
                         }
 
-                        line[..first].Clear();
-                        line[last..].Clear();
+                        // The padding at either end of a line is a few elements: cleared one by one, not by a call.
+                        for (var ow = 0; ow < first; ow++)
+                        {
+                            line[ow] = default;
+                        }
+
+                        for (var ow = last; ow < outW; ow++)
+                        {
+                            line[ow] = default;
+                        }
+
                         var source = plane.Slice(ih * width, width);
                         var iw = (first * g.StrideW) + (kj * g.DilationW) - g.PadW;
                         if (g.StrideW == 1)
                         {
-                            source.Slice(iw, last - first).CopyTo(line[first..last]);
+                            Lines.Copy<T>(source.Slice(iw, last - first), line[first..last]);
                         }
                         else
                         {
@@ -95,12 +110,111 @@ internal static class Im2Col
                         var line = source.Slice(oh * outW, outW);
                         var destination = plane.Slice(ih * width, width);
                         var iw = (first * g.StrideW) + (kj * g.DilationW) - g.PadW;
+                        if (g.StrideW == 1)
+                        {
+                            Lines.Add<T>(line[first..last], destination.Slice(iw, last - first));
+                            continue;
+                        }
+
                         for (var ow = first; ow < last; ow++, iw += g.StrideW)
                         {
                             destination[iw] += line[ow];
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Fold{T}"/> for columns the caller no longer needs: where every row is the image shifted as a flat
+    /// array (<see cref="IsShift"/>), each row is added in one pass after its padding entries, which would otherwise
+    /// land on the neighbouring line, are set to 0. Adding those zeros changes no sum (the image starts at +0, and a
+    /// round-to-nearest sum is never −0 then), so the result is the one <see cref="Fold{T}"/> gives, bit for bit.
+    /// </summary>
+    public static void FoldConsuming<T>(Span<T> columns, int channels, int height, int width, in WindowGeometry g, Span<T> image)
+        where T : struct, System.Numerics.IAdditionOperators<T, T, T>
+    {
+        if (!IsShift(g, height, width))
+        {
+            Fold<T>(columns, channels, height, width, g, image);
+            return;
+        }
+
+        int size = height * width, row = 0;
+        for (var c = 0; c < channels; c++)
+        {
+            var plane = image.Slice(c * size, size);
+            for (var ki = 0; ki < g.KernelH; ki++)
+            {
+                for (var kj = 0; kj < g.KernelW; kj++, row++)
+                {
+                    var source = columns.Slice(row * size, size);
+                    var (shift, start, end) = Shift(g, ki, kj, height, width);
+                    ClearWrappedColumns(source, height, width, (kj * g.DilationW) - g.PadW);
+                    Lines.Add<T>(source[start..end], plane.Slice(start + shift, end - start));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether each kernel position's row of columns is the image plane shifted as one flat array: stride 1 and an
+    /// output as large as the input ("same" padding, 2p = d(k − 1)), the common case of 3×3 convolutions.
+    /// </summary>
+    private static bool IsShift(in WindowGeometry g, int height, int width) =>
+        g.StrideH == 1 && g.StrideW == 1 && g.OutputHeight(height) == height && g.OutputWidth(width) == width;
+
+    /// <summary>
+    /// Unfold when <see cref="IsShift"/> holds: output position q reads plane element q + shift, one copy per row;
+    /// what falls above or below the plane is cleared, and so are the columns whose input column lies left or right
+    /// of the line (in the flat copy they read the neighbouring line's end).
+    /// </summary>
+    private static void UnfoldShifted<T>(ReadOnlySpan<T> image, int channels, int height, int width, in WindowGeometry g, Span<T> columns)
+        where T : struct
+    {
+        int size = height * width, row = 0;
+        for (var c = 0; c < channels; c++)
+        {
+            var plane = image.Slice(c * size, size);
+            for (var ki = 0; ki < g.KernelH; ki++)
+            {
+                for (var kj = 0; kj < g.KernelW; kj++, row++)
+                {
+                    var destination = columns.Slice(row * size, size);
+                    var (shift, start, end) = Shift(g, ki, kj, height, width);
+                    destination[..start].Clear();
+                    destination[end..].Clear();
+                    Lines.Copy<T>(plane.Slice(start + shift, end - start), destination[start..end]);
+                    ClearWrappedColumns(destination, height, width, (kj * g.DilationW) - g.PadW);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// For kernel position (ki, kj) of a shifted unfold: the flat offset of the input from the output position, and
+    /// the output range [start, end) whose input index lies inside the plane.
+    /// </summary>
+    private static (int Shift, int Start, int End) Shift(in WindowGeometry g, int ki, int kj, int height, int width)
+    {
+        var shift = (((ki * g.DilationH) - g.PadH) * width) + (kj * g.DilationW) - g.PadW;
+        var size = height * width;
+        var start = Math.Clamp(-shift, 0, size);
+        return (shift, start, Math.Max(start, Math.Min(size, size - shift)));
+    }
+
+    /// <summary>Sets to 0 the entries of each line whose input column, ow + offset, lies outside [0, width).</summary>
+    private static void ClearWrappedColumns<T>(Span<T> row, int height, int width, int offset)
+        where T : struct
+    {
+        int from = offset < 0 ? 0 : Math.Max(0, width - offset), to = offset < 0 ? Math.Min(width, -offset) : width;
+        // One or two entries a line: stored one by one, since a call to Clear costs more than they do.
+        for (var line = 0; line < height; line++)
+        {
+            for (var column = from; column < to; column++)
+            {
+                row[(line * width) + column] = default;
             }
         }
     }

@@ -516,7 +516,7 @@ public static partial class Ops
 
             var dx = InputGradient.AsSpan(image * shape.ImageSize, shape.ImageSize);
             dx.Clear();
-            Kernels.Im2Col.Fold<T>(cols, shape.Channels, shape.Height, shape.Width, _g, dx);
+            Kernels.Im2Col.FoldConsuming<T>(cols, shape.Channels, shape.Height, shape.Width, _g, dx);
         }
 
         private void Filters(int block, Span<T> cols)
@@ -574,7 +574,7 @@ public static partial class Ops
                     }
 
                     var image = output.Slice(i * shape.ImageSize, shape.ImageSize);
-                    Kernels.Im2Col.Fold<T>(cols, shape.Channels, shape.Height, shape.Width, g, image);
+                    Kernels.Im2Col.FoldConsuming<T>(cols, shape.Channels, shape.Height, shape.Width, g, image);
                     if (bias is not null)
                     {
                         AddPerChannel<T>(image, bias.Raw<T>(), shape.Height * shape.Width);
