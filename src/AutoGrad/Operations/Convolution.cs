@@ -411,7 +411,10 @@ public static partial class Ops
         /// <summary>Where the input gradient goes, for <see cref="Phase.InputGradient"/>.</summary>
         public ArraySegment<T> InputGradient { get; set; }
 
-        /// <summary>One filter gradient per block, for <see cref="Phase.FilterGradient"/>.</summary>
+        /// <summary>
+        /// One filter gradient per block, for <see cref="Phase.FilterGradient"/>, each group's block transposed
+        /// (kernel positions × filters; <see cref="TransposeGroups{T}"/> turns the sum back).
+        /// </summary>
         public T[] BlockGradients { get; set; } = [];
 
         public int BlockSize { get; set; }
@@ -531,10 +534,13 @@ public static partial class Ops
                 Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
                 for (var group = 0; group < _groups; group++)
                 {
+                    // dWᵀ = columns · gᵀ rather than dW = g · columnsᵀ: the product then packs the small g instead
+                    // of transposing the columns, and its rows are the many kernel positions rather than the few
+                    // filters (DeepConvNet's six filter gradients: 14.8 → 9.0 ms per batch of 100).
                     Gemm.Multiply<T>(
-                        false, true, shape.FiltersPerGroup, shape.Depth, shape.Positions,
-                        upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
+                        false, true, shape.Depth, shape.FiltersPerGroup, shape.Positions,
                         cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
+                        upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
                         gradient.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
                         accumulate: i > block * BlockSize);
                 }
@@ -588,6 +594,27 @@ public static partial class Ops
         }
     }
 
+    /// <summary>
+    /// The filter gradient from its transposed form: each group's (depth, filters per group) block, as the products
+    /// leave it, becomes the (filters per group, depth) block of the weight's layout.
+    /// </summary>
+    private static void TransposeGroups<T>(ReadOnlySpan<T> transposed, in ConvShape shape, Span<T> gradient)
+    {
+        var block = shape.FiltersPerGroup * shape.Depth;
+        for (var group = 0; group < shape.Groups; group++)
+        {
+            var from = transposed.Slice(group * block, block);
+            var to = gradient.Slice(group * block, block);
+            for (var d = 0; d < shape.Depth; d++)
+            {
+                for (var f = 0; f < shape.FiltersPerGroup; f++)
+                {
+                    to[(f * shape.Depth) + d] = from[(d * shape.FiltersPerGroup) + f];
+                }
+            }
+        }
+    }
+
     /// <summary>Adds b[c] to every value of channel c of one (C, positions) image: a convolution's bias.</summary>
     private static void AddPerChannel<T>(Span<T> image, ReadOnlySpan<T> bias, int positions)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -623,6 +650,7 @@ public static partial class Ops
             Height = x[2];
             Width = x[3];
             Filters = weight[0];
+            Groups = groups;
             FiltersPerGroup = Filters / groups;
             Depth = Channels / groups * g.KernelSize;
             Positions = y[2] * y[3];
@@ -640,6 +668,8 @@ public static partial class Ops
         public int Width { get; }
 
         public int Filters { get; }
+
+        public int Groups { get; }
 
         public int FiltersPerGroup { get; }
 
@@ -764,12 +794,13 @@ public static partial class Ops
                         work.BlockGradients = partials;
                         work.BlockSize = (shape.Images + blocks - 1) / blocks;
                         work.Run((shape.Images + work.BlockSize - 1) / work.BlockSize);
-                        var sum = dw.Span;
-                        partials.AsSpan(0, filterSize).CopyTo(sum);
+                        var sum = partials.AsSpan(0, filterSize);
                         for (var b = 1; b * work.BlockSize < shape.Images; b++)
                         {
                             System.Numerics.Tensors.TensorPrimitives.Add(sum, partials.AsSpan(b * filterSize, filterSize), sum);
                         }
+
+                        TransposeGroups<T>(sum, shape, dw.Span);
                     }
                     finally
                     {
@@ -848,6 +879,8 @@ public static partial class Ops
 
             var dx = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
             var dw = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
+            // The filter gradient is summed transposed, as the convolution's is (see ConvImages.Filters).
+            var dwTransposed = node.InB >= 0 ? tape.Scratch<T>(shape.Filters * shape.Depth) : default;
             for (var i = 0; i < shape.Images; i++)
             {
                 Kernels.Im2Col.Unfold(upstream.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, g, columns);
@@ -864,10 +897,10 @@ public static partial class Ops
                     if (node.InB >= 0)
                     {
                         Gemm.Multiply<T>(
-                            false, true, shape.FiltersPerGroup, shape.Depth, shape.Positions,
-                            maps.Slice(at, shape.FiltersPerGroup * shape.Positions),
+                            false, true, shape.Depth, shape.FiltersPerGroup, shape.Positions,
                             cols,
-                            dw.Span.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                            maps.Slice(at, shape.FiltersPerGroup * shape.Positions),
+                            dwTransposed.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
                             accumulate: i > 0);
                     }
                 }
@@ -883,6 +916,10 @@ public static partial class Ops
                 if (shape.Images == 0)
                 {
                     dw.Span.Clear();
+                }
+                else
+                {
+                    TransposeGroups<T>(dwTransposed, shape, dw.Span);
                 }
 
                 tape.Commit(dw);
