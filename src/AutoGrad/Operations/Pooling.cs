@@ -309,6 +309,12 @@ public static partial class Ops
     {
         int planes = shape[0] * shape[1], height = shape[2], width = shape[3];
         var windows = new Windows(state.Geometry, height, width);
+        if (maximum && IsTiling2x2(state.Geometry, height, width))
+        {
+            MaxGradient2x2(x, y, planes, height, width, upstream, gradient);
+            return;
+        }
+
         gradient.Clear();
         if (maximum && state.Geometry.PadH == 0 && state.Geometry.PadW == 0 && state.Geometry.KernelSize <= 64)
         {
@@ -343,6 +349,53 @@ public static partial class Ops
                 }
             }
         }
+    }
+
+    /// <summary>Whether the windows are 2×2 at stride 2 without padding and tile the plane exactly (even sides).</summary>
+    private static bool IsTiling2x2(in WindowGeometry g, int height, int width) =>
+        g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 } &&
+        height % 2 == 0 && width % 2 == 0;
+
+    /// <summary>
+    /// Max pooling's gradient for 2×2 windows at stride 2 that tile the plane, the pooling of most nets: every input
+    /// element belongs to exactly one window, so each window writes its four elements (g at the first one equal to
+    /// the output, or the first NaN; 0 at the others) and the gradient needs no clearing pass first. The choice is
+    /// made with bit arithmetic, not branches, which a random maximum's position would mispredict half the time.
+    /// </summary>
+    private static void MaxGradient2x2<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, int planes, int height, int width, ReadOnlySpan<T> upstream, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref var input = ref MemoryMarshal.GetReference(x);
+        ref var output = ref MemoryMarshal.GetReference(y);
+        ref var g0 = ref MemoryMarshal.GetReference(upstream);
+        ref var target = ref MemoryMarshal.GetReference(gradient);
+        int outH = height / 2, outW = width / 2, o = 0;
+        for (var p = 0; p < planes; p++)
+        {
+            for (var i = 0; i < outH; i++)
+            {
+                var top = (p * height * width) + (2 * i * width);
+                for (var j = 0; j < outW; j++, o++)
+                {
+                    int at = top + (2 * j), below = at + width;
+                    T m = Unsafe.Add(ref output, o), a = Unsafe.Add(ref input, at), b = Unsafe.Add(ref input, at + 1);
+                    T c = Unsafe.Add(ref input, below), d = Unsafe.Add(ref input, below + 1);
+                    var nan = T.IsNaN(m);
+                    bool ma = nan ? T.IsNaN(a) : a == m, mb = nan ? T.IsNaN(b) : b == m;
+                    bool mc = nan ? T.IsNaN(c) : c == m, md = nan ? T.IsNaN(d) : d == m;
+                    var matches = Bit(ma) | (Bit(mb) << 1) | (Bit(mc) << 2) | (Bit(md) << 3);
+                    // No match (an output not computed from this input) falls to the first element, as in the general case.
+                    var first = BitOperations.TrailingZeroCount(matches | 16) & 3;
+                    Unsafe.Add(ref target, at) = T.Zero;
+                    Unsafe.Add(ref target, at + 1) = T.Zero;
+                    Unsafe.Add(ref target, below) = T.Zero;
+                    Unsafe.Add(ref target, below + 1) = T.Zero;
+                    Unsafe.Add(ref target, at + (first & 1) + ((first >> 1) * width)) = Unsafe.Add(ref g0, o);
+                }
+            }
+        }
+
+        static int Bit(bool value) => Unsafe.As<bool, byte>(ref value);
     }
 
     /// <summary>

@@ -19,6 +19,48 @@ public class PoolingTests
         Assert.Equal([10.0, 0, 0, 20, 0, 0, 0, 0], dx.ToDoubleArray()); // the 5s tie: the first gets it; the NaN takes its window's
     }
 
+    [Theory]
+    [InlineData(6, 8, false)]
+    [InlineData(6, 8, true)]
+    [InlineData(7, 9, false)]
+    public void Max_pooling_2x2_routes_each_window_to_its_first_maximum_or_NaN_among_many_ties(int height, int width, bool float32)
+    {
+        // Values from {0, 1, 2} make ties common; a few NaNs take their windows. Even sides take the tiling path,
+        // odd ones the general path: both must match the definition, element by element.
+        var random = new Random(5);
+        var values = Enumerable.Range(0, 2 * 3 * height * width).Select(_ => random.Next(40) == 0 ? double.NaN : random.Next(3)).ToArray();
+        var x = Tensor.FromArray(values, 2, 3, height, width);
+        if (float32)
+        {
+            x = x.ToType(DType.Float32);
+        }
+
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.MaxPool2d(x, 2);
+        int outH = height / 2, outW = width / 2;
+        var upstream = Enumerable.Range(1, 6 * outH * outW).Select(i => (double)i).ToArray();
+        var g = Tensor.FromArray(upstream, 2, 3, outH, outW);
+        var dx = tape.Gradient(y, [x], float32 ? g.ToType(DType.Float32) : g)[0].ToDoubleArray();
+
+        var expected = new double[values.Length];
+        for (var plane = 0; plane < 6; plane++)
+        {
+            for (var i = 0; i < outH; i++)
+            {
+                for (var j = 0; j < outW; j++)
+                {
+                    int[] window = [.. from r in new[] { 2 * i, (2 * i) + 1 } from c in new[] { 2 * j, (2 * j) + 1 } select (plane * height * width) + (r * width) + c];
+                    var nan = window.FirstOrDefault(e => double.IsNaN(values[e]), -1);
+                    var best = nan >= 0 ? nan : window.Aggregate((a, b) => values[b] > values[a] ? b : a);
+                    expected[best] += upstream[(((plane * outH) + i) * outW) + j];
+                }
+            }
+        }
+
+        Assert.Equal(expected, dx);
+    }
+
     [Fact]
     public void Padding_never_wins_a_max_pool_even_against_negative_values()
     {
