@@ -418,15 +418,31 @@ internal static unsafe class Gemm
             var cols = Math.Min(nr, _n - j0);
             if (_transposeB)
             {
-                // op(B)'s columns are rows of B: transpose 16×16 blocks in registers where whole ones fit (float32).
+                // op(B)'s columns are rows of B: transpose 16×16 blocks in registers (float32). A ragged last panel
+                // (a convolution's filter gradient has 30 or 16 filters) copies its last rows into a zero-padded
+                // block first rather than falling back to the element-by-element loop for the whole panel.
                 var first = 0;
-                if (typeof(T) == typeof(float) && cols == nr && nr % 16 == 0 && TransposeBlock.IsSupported)
+                if (typeof(T) == typeof(float) && nr % 16 == 0 && TransposeBlock.IsSupported)
                 {
+                    var ragged = stackalloc float[16 * 16];
                     for (; first + 16 <= kc; first += 16)
                     {
                         for (var j = 0; j < nr; j += 16)
                         {
-                            TransposeBlock.Float16((float*)(_b + ((nint)(j0 + j) * _k) + pc + first), _k, (float*)(dst + (first * nr) + j), nr);
+                            var rows = Math.Clamp(cols - j, 0, 16);
+                            var from = (float*)(_b + ((nint)(j0 + j) * _k) + pc + first);
+                            if (rows < 16)
+                            {
+                                new Span<float>(ragged, 16 * 16).Clear();
+                                for (var r = 0; r < rows; r++)
+                                {
+                                    new ReadOnlySpan<float>(from + ((nint)r * _k), 16).CopyTo(new Span<float>(ragged + (r * 16), 16));
+                                }
+
+                                from = ragged;
+                            }
+
+                            TransposeBlock.Float16(from, rows < 16 ? 16 : _k, (float*)(dst + (first * nr) + j), nr);
                         }
                     }
                 }

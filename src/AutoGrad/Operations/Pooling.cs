@@ -232,6 +232,18 @@ public static partial class Ops
             var windows = new Windows(state.Geometry, height, width);
             ReadOnlySpan<T> source = x.Raw<T>();
             var destination = y.Raw<T>();
+            if (maximum && typeof(T) == typeof(float) && MaxPool2x2.IsSupported && IsTiling2x2(state.Geometry, height, width))
+            {
+                ReadOnlySpan<float> input = MemoryMarshal.Cast<T, float>(source);
+                var output = MemoryMarshal.Cast<T, float>(destination);
+                for (var row = 0; row < planes * windows.OutH; row++)
+                {
+                    MaxPool2x2.Forward(input.Slice(2 * row * width, width), input.Slice(((2 * row) + 1) * width, width), output.Slice(row * windows.OutW, windows.OutW));
+                }
+
+                return;
+            }
+
             if (maximum && state.Geometry.PadH == 0 && state.Geometry.PadW == 0)
             {
                 MaxOfWindows(source, planes, height, width, state.Geometry, windows.OutH, windows.OutW, destination);
@@ -365,11 +377,26 @@ public static partial class Ops
     private static void MaxGradient2x2<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, int planes, int height, int width, ReadOnlySpan<T> upstream, Span<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        int outH = height / 2, outW = width / 2, o = 0;
+        if (typeof(T) == typeof(float) && MaxPool2x2.IsSupported)
+        {
+            ReadOnlySpan<float> xs = MemoryMarshal.Cast<T, float>(x), ys = MemoryMarshal.Cast<T, float>(y), gs = MemoryMarshal.Cast<T, float>(upstream);
+            var dx = MemoryMarshal.Cast<T, float>(gradient);
+            for (var row = 0; row < planes * outH; row++)
+            {
+                int top = 2 * row * width, bottom = top + width;
+                MaxPool2x2.Backward(
+                    xs.Slice(top, width), xs.Slice(bottom, width), ys.Slice(row * outW, outW), gs.Slice(row * outW, outW),
+                    dx.Slice(top, width), dx.Slice(bottom, width));
+            }
+
+            return;
+        }
+
         ref var input = ref MemoryMarshal.GetReference(x);
         ref var output = ref MemoryMarshal.GetReference(y);
         ref var g0 = ref MemoryMarshal.GetReference(upstream);
         ref var target = ref MemoryMarshal.GetReference(gradient);
-        int outH = height / 2, outW = width / 2, o = 0;
         for (var p = 0; p < planes; p++)
         {
             for (var i = 0; i < outH; i++)

@@ -1,0 +1,119 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace AutoGrad.Kernels;
+
+/// <summary>
+/// Max pooling over 2×2 windows at stride 2 in float32, one output row at a time, eight windows per step: the pooling
+/// of most nets, where a scalar loop spends more time choosing than moving memory. An adjacent pair of columns is one
+/// 64-bit lane, so "the other column of my window" is a 32-bit shift, and the outputs are the pairs' low halves
+/// (a narrowing). The rules are those of the scalar code: the maximum propagates NaN, and the gradient goes to the
+/// window's first element equal to the output (row-major), or its first NaN.
+/// </summary>
+internal static class MaxPool2x2
+{
+    /// <summary>Whether the vector paths run (else callers use their scalar loops).</summary>
+    public static bool IsSupported => Vector256.IsHardwareAccelerated;
+
+    /// <summary>output[j] = max of top[2j], top[2j + 1], bottom[2j], bottom[2j + 1], for j below output's length.</summary>
+    public static void Forward(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> output)
+    {
+        var outW = output.Length;
+        if (top.Length < 2 * outW || bottom.Length < 2 * outW)
+        {
+            throw new ArgumentException("The input rows are shorter than twice the output row.", nameof(output));
+        }
+
+        ref var t = ref MemoryMarshal.GetReference(top);
+        ref var b = ref MemoryMarshal.GetReference(bottom);
+        ref var o = ref MemoryMarshal.GetReference(output);
+        nuint j = 0;
+        for (; j + 8 <= (nuint)outW; j += 8)
+        {
+            var low = PairMaxima(Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j));
+            var high = PairMaxima(Vector256.LoadUnsafe(ref t, (2 * j) + 8), Vector256.LoadUnsafe(ref b, (2 * j) + 8));
+            Vector256.Narrow(low, high).AsSingle().StoreUnsafe(ref o, j);
+        }
+
+        for (; j < (nuint)outW; j++)
+        {
+            var at = 2 * j;
+            Unsafe.Add(ref o, j) = float.Max(
+                float.Max(Unsafe.Add(ref t, at), Unsafe.Add(ref t, at + 1)),
+                float.Max(Unsafe.Add(ref b, at), Unsafe.Add(ref b, at + 1)));
+        }
+    }
+
+    /// <summary>
+    /// The gradient of one output row: each window's four elements of <paramref name="gradTop"/> and
+    /// <paramref name="gradBottom"/> are written (overwritten), g at the chosen one and 0 at the others.
+    /// </summary>
+    public static void Backward(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, ReadOnlySpan<float> output, ReadOnlySpan<float> upstream, Span<float> gradTop, Span<float> gradBottom)
+    {
+        var outW = output.Length;
+        if (top.Length < 2 * outW || bottom.Length < 2 * outW || upstream.Length != outW || gradTop.Length < 2 * outW || gradBottom.Length < 2 * outW)
+        {
+            throw new ArgumentException("The rows' lengths do not fit one output row of 2×2 windows.", nameof(output));
+        }
+
+        ref var t = ref MemoryMarshal.GetReference(top);
+        ref var b = ref MemoryMarshal.GetReference(bottom);
+        ref var y = ref MemoryMarshal.GetReference(output);
+        ref var g = ref MemoryMarshal.GetReference(upstream);
+        ref var dt = ref MemoryMarshal.GetReference(gradTop);
+        ref var db = ref MemoryMarshal.GetReference(gradBottom);
+        nuint j = 0;
+        for (; j + 8 <= (nuint)outW; j += 8)
+        {
+            var maxima = Vector256.LoadUnsafe(ref Unsafe.As<float, uint>(ref y), j);
+            var gradients = Vector256.LoadUnsafe(ref Unsafe.As<float, uint>(ref g), j);
+            var (up, down) = Route(Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j), Vector256.WidenLower(maxima), Vector256.WidenLower(gradients));
+            up.StoreUnsafe(ref dt, 2 * j);
+            down.StoreUnsafe(ref db, 2 * j);
+            (up, down) = Route(Vector256.LoadUnsafe(ref t, (2 * j) + 8), Vector256.LoadUnsafe(ref b, (2 * j) + 8), Vector256.WidenUpper(maxima), Vector256.WidenUpper(gradients));
+            up.StoreUnsafe(ref dt, (2 * j) + 8);
+            down.StoreUnsafe(ref db, (2 * j) + 8);
+        }
+
+        for (; j < (nuint)outW; j++)
+        {
+            var at = 2 * j;
+            var m = Unsafe.Add(ref y, j);
+            var matches = Match(Unsafe.Add(ref t, at), m) | (Match(Unsafe.Add(ref t, at + 1), m) << 1) |
+                (Match(Unsafe.Add(ref b, at), m) << 2) | (Match(Unsafe.Add(ref b, at + 1), m) << 3);
+            var first = BitOperations.TrailingZeroCount(matches | 16) & 3;
+            Unsafe.Add(ref dt, at) = Unsafe.Add(ref dt, at + 1) = Unsafe.Add(ref db, at) = Unsafe.Add(ref db, at + 1) = 0;
+            Unsafe.Add(ref first < 2 ? ref dt : ref db, at + (nuint)(first & 1)) = Unsafe.Add(ref g, j);
+        }
+    }
+
+    /// <summary>In each pair's low half, the larger of the pair's two columns over both rows.</summary>
+    private static Vector256<ulong> PairMaxima(Vector256<float> top, Vector256<float> bottom)
+    {
+        var rows = Vector256.Max(top, bottom);
+        return Vector256.Max(rows, (rows.AsUInt64() >> 32).AsSingle()).AsUInt64();
+    }
+
+    /// <summary>
+    /// Four windows' gradients: <paramref name="maxima"/> and <paramref name="gradients"/> hold one window each per
+    /// 64-bit lane (low half), and are spread over both halves so each pair of columns compares with its own.
+    /// </summary>
+    private static (Vector256<float> Top, Vector256<float> Bottom) Route(Vector256<float> top, Vector256<float> bottom, Vector256<ulong> maxima, Vector256<ulong> gradients)
+    {
+        var m = (maxima | (maxima << 32)).AsSingle();
+        var g = gradients | (gradients << 32);
+        var nan = ~Vector256.Equals(m, m);
+        var inTop = (Vector256.Equals(top, m) | (~Vector256.Equals(top, top) & nan)).AsUInt64();
+        var inBottom = (Vector256.Equals(bottom, m) | (~Vector256.Equals(bottom, bottom) & nan)).AsUInt64();
+        // Per pair: the right column only when the left one did not match; the bottom row only when the top did not.
+        var anyTop = inTop | (inTop << 32) | (inTop >> 32);
+        var anyBottom = inBottom | (inBottom << 32) | (inBottom >> 32);
+        var takeTop = (inTop & ~(inTop << 32)) | (~(anyTop | anyBottom) & Vector256.Create(0xFFFF_FFFFUL));
+        var takeBottom = inBottom & ~(inBottom << 32) & ~anyTop;
+        return ((takeTop & g).AsSingle(), (takeBottom & g).AsSingle());
+    }
+
+    private static int Match(float value, float maximum) => (value == maximum || (float.IsNaN(value) && float.IsNaN(maximum))) ? 1 : 0;
+}
