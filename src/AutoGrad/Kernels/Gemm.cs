@@ -292,8 +292,22 @@ internal static unsafe class Gemm
             nint bStride;
             if (_transposeB)
             {
-                // op(B)'s columns are rows of B: lay the W of them out as W values per depth step.
-                for (var p = 0; p < _k; p++)
+                // op(B)'s columns are rows of B: lay the W of them out as W values per depth step, 16×16 blocks
+                // transposed in registers where they fit (a convolution's filter gradient with 16 filters is this
+                // tile alone: DeepConvNet's second layer 2.7 → 1.9 ms per batch of 100).
+                var first = 0;
+                if (typeof(T) == typeof(float) && w % 16 == 0 && TransposeBlock.IsSupported)
+                {
+                    for (; first + 16 <= _k; first += 16)
+                    {
+                        for (var jj = 0; jj < w; jj += 16)
+                        {
+                            TransposeBlock.Float16((float*)(_b + ((nint)(j + jj) * _k) + first), _k, (float*)(scratch + (first * w) + jj), w);
+                        }
+                    }
+                }
+
+                for (var p = first; p < _k; p++)
                 {
                     for (var jj = 0; jj < w; jj++)
                     {

@@ -13,6 +13,7 @@ namespace AutoGrad.Kernels;
 internal static class Lines
 {
     /// <summary>destination = source (same lengths).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Copy<T>(ReadOnlySpan<T> source, Span<T> destination)
         where T : struct
     {
@@ -62,6 +63,7 @@ internal static class Lines
     }
 
     /// <summary>destination += source (same lengths).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Add<T>(ReadOnlySpan<T> source, Span<T> destination)
         where T : struct, IAdditionOperators<T, T, T>
     {
