@@ -37,6 +37,13 @@ internal static class MaxPool2x2
             Vector256.Narrow(low, high).AsSingle().StoreUnsafe(ref o, j);
         }
 
+        if (j + 4 <= (nuint)outW)
+        {
+            var four = PairMaxima(Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j));
+            Vector256.Narrow(four, four).AsSingle().GetLower().StoreUnsafe(ref o, j);
+            j += 4;
+        }
+
         for (; j < (nuint)outW; j++)
         {
             var at = 2 * j;
@@ -77,6 +84,20 @@ internal static class MaxPool2x2
             down.StoreUnsafe(ref db, (2 * j) + 8);
         }
 
+        // Four windows more where they fit (a 24-wide plane has 12 per row), so few are left to the scalar loop.
+        if (j + 4 <= (nuint)outW)
+        {
+            var maxima = Vector128.LoadUnsafe(ref Unsafe.As<float, uint>(ref y), j);
+            var gradients = Vector128.LoadUnsafe(ref Unsafe.As<float, uint>(ref g), j);
+            var (up, down) = Route(
+                Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j),
+                Vector256.Create(Vector128.WidenLower(maxima), Vector128.WidenUpper(maxima)),
+                Vector256.Create(Vector128.WidenLower(gradients), Vector128.WidenUpper(gradients)));
+            up.StoreUnsafe(ref dt, 2 * j);
+            down.StoreUnsafe(ref db, 2 * j);
+            j += 4;
+        }
+
         for (; j < (nuint)outW; j++)
         {
             var at = 2 * j;
@@ -90,6 +111,7 @@ internal static class MaxPool2x2
     }
 
     /// <summary>In each pair's low half, the larger of the pair's two columns over both rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<ulong> PairMaxima(Vector256<float> top, Vector256<float> bottom)
     {
         var rows = Vector256.Max(top, bottom);
@@ -100,6 +122,7 @@ internal static class MaxPool2x2
     /// Four windows' gradients: <paramref name="maxima"/> and <paramref name="gradients"/> hold one window each per
     /// 64-bit lane (low half), and are spread over both halves so each pair of columns compares with its own.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (Vector256<float> Top, Vector256<float> Bottom) Route(Vector256<float> top, Vector256<float> bottom, Vector256<ulong> maxima, Vector256<ulong> gradients)
     {
         var m = (maxima | (maxima << 32)).AsSingle();
@@ -115,5 +138,6 @@ internal static class MaxPool2x2
         return ((takeTop & g).AsSingle(), (takeBottom & g).AsSingle());
     }
 
-    private static int Match(float value, float maximum) => (value == maximum || (float.IsNaN(value) && float.IsNaN(maximum))) ? 1 : 0;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Match(float value, float maximum) => (value == maximum) | (float.IsNaN(value) & float.IsNaN(maximum)) ? 1 : 0;
 }
