@@ -1,6 +1,7 @@
 // The workloads of benchmarks/peers/convnet_step.py in TorchSharp: SimpleConvNet and DeepConvNet training steps on a
 // fixed batch of 100 images 1×28×28 (zero_grad, forward, cross-entropy, backward, Adam), and DeepConvNet's six
 // convolutions alone (forward, and backward to the input and the filters). One JSON line per workload: the median ms.
+// With "epoch" after the thread count: one epoch of SimpleConvNet on Fashion-MNIST instead (FashionMnistEpoch.cs).
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -12,6 +13,12 @@ using static TorchSharp.torch.nn;
 var threads = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1;
 torch.set_num_threads(threads);
 torch.manual_seed(1);
+if (args.Length > 1 && args[1] == "epoch")
+{
+    FashionMnistEpoch.Run(threads, SimpleConvNet);
+    return;
+}
+
 (int In, int Out, int Padding, int Side)[] deep = [(1, 16, 1, 28), (16, 16, 1, 28), (16, 32, 1, 14), (32, 32, 2, 14), (32, 64, 1, 8), (64, 64, 1, 8)];
 var x = torch.rand(100, 1, 28, 28);
 var t = torch.randint(0, 10, [100], dtype: ScalarType.Int64);

@@ -103,16 +103,44 @@ internal struct NodeArgs
     /// <param name="third">The third input.</param>
     /// <param name="node">Its node on the tape, or -1.</param>
     /// <returns>The arguments.</returns>
-    public readonly NodeArgs WithThird(Tensor third, int node) => this with { _state = new ThirdInput(third, node, _state) };
+    public readonly NodeArgs WithThird(Tensor third, int node) => this with { _state = ThirdInput.Of(third, node, _state) };
 
     private sealed class ThirdInput(Tensor tensor, int node, object? state)
     {
+        /// <summary>The last third inputs this thread recorded: a net records the same biases at the same nodes every step.</summary>
+        [ThreadStatic]
+        private static ThirdInput?[]? s_recent;
+
+        [ThreadStatic]
+        private static int s_next;
+
         public Tensor Tensor { get; } = tensor;
 
         public int Node { get; } = node;
 
         /// <summary>The op's own state, if any.</summary>
         public object? State { get; } = state;
+
+        /// <summary>
+        /// An equal record made before on this thread, or a new one. It is immutable, so nodes may share it, and a
+        /// training step of a net whose convolutions and affine layers have biases then allocates none.
+        /// </summary>
+        public static ThirdInput Of(Tensor tensor, int node, object? state)
+        {
+            var recent = s_recent ??= new ThirdInput?[16];
+            foreach (var entry in recent)
+            {
+                if (entry is not null && ReferenceEquals(entry.Tensor, tensor) && entry.Node == node && ReferenceEquals(entry.State, state))
+                {
+                    return entry;
+                }
+            }
+
+            var created = new ThirdInput(tensor, node, state);
+            recent[s_next] = created;
+            s_next = (s_next + 1) % recent.Length;
+            return created;
+        }
     }
 
     private sealed class ManyInputs(Tensor[] inputs, int[] nodes)

@@ -76,17 +76,24 @@ public sealed class DeepConvNet : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        var h = input.Rank == 2 ? Ops.Reshape(input, input.Shape[0], Channels, Height, Width) : input;
-        foreach (var (conv, norm, poolAfter) in _blocks)
+        Tensor h;
+        using (ResultRecycling.Begin())
         {
-            h = conv.Forward(h);
-            h = Ops.Relu(norm is null ? h : norm.Forward(h));
-            if (poolAfter)
+            // The intermediate results never leave this method, so a training step reuses last step's objects.
+            h = input.Rank == 2 ? Ops.Reshape(input, input.Shape[0], Channels, Height, Width) : input;
+            foreach (var (conv, norm, poolAfter) in _blocks)
             {
-                h = Ops.MaxPool2d(h, 2);
+                h = conv.Forward(h);
+                h = Ops.Relu(norm is null ? h : norm.Forward(h));
+                if (poolAfter)
+                {
+                    h = Ops.MaxPool2d(h, 2);
+                }
             }
+
+            h = Dropout.Forward(Ops.Relu(Affine1.Forward(Ops.Flatten(h))));
         }
 
-        return Affine2.Forward(Dropout.Forward(Ops.Relu(Affine1.Forward(Ops.Flatten(h)))));
+        return Affine2.Forward(h);
     }
 }

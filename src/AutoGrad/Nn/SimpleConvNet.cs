@@ -60,8 +60,15 @@ public sealed class SimpleConvNet : Module
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {
-        var images = input.Rank == 2 ? Ops.Reshape(input, input.Shape[0], Channels, Height, Width) : input;
-        var pooled = Ops.MaxPool2d(Ops.Relu(Conv.Forward(images)), 2);
-        return Affine2.Forward(Ops.Relu(Affine1.Forward(Ops.Flatten(pooled))));
+        Tensor hidden;
+        using (ResultRecycling.Begin())
+        {
+            // The intermediate results never leave this method, so a training step reuses last step's objects.
+            var images = input.Rank == 2 ? Ops.Reshape(input, input.Shape[0], Channels, Height, Width) : input;
+            var pooled = Ops.MaxPool2d(Ops.Relu(Conv.Forward(images)), 2);
+            hidden = Ops.Relu(Affine1.Forward(Ops.Flatten(pooled)));
+        }
+
+        return Affine2.Forward(hidden);
     }
 }

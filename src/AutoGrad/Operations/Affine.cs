@@ -36,7 +36,7 @@ public static partial class Ops
                 $"Affine: x {x.Shape}, W {weight.Shape}, b {bias.Shape} do not fit: need x (N, D…) with D elements per row, W (D, M), b (M,).");
         }
 
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], weight.Shape[1]], "Affine", x.Shape, weight.Shape));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], weight.Shape[1]], "Affine", x.Shape, weight.Shape));
         ElementType.Dispatch(x.DType, new AffineForward(x, weight, bias, y));
 
         Tape.Record(s_affine, y, x, weight, bias);

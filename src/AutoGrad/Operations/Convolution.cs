@@ -104,7 +104,7 @@ public static partial class Ops
 
         var g = Window("Conv2d", (weight.Shape[2], weight.Shape[3]), stride, padding, dilation);
         var (outH, outW) = WindowOutput("Conv2d", x.Shape, g);
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], filters, outH, outW], "Conv2d", x.Shape, weight.Shape));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], filters, outH, outW], "Conv2d", x.Shape, weight.Shape));
         ElementType.Dispatch(x.DType, new ConvForward(x, weight, bias, y, g, groups));
         Tape.Record(s_conv2d, y, x, weight, bias, NodeArgs.Of(WindowState.Of(g, x.Shape[2], x.Shape[3], groups)));
         return y;
@@ -199,7 +199,7 @@ public static partial class Ops
             throw new ShapeMismatchException($"ConvTranspose2d: input {x.Shape} with weight {weight.Shape}, stride ({g.StrideH}, {g.StrideW}) and padding ({g.PadH}, {g.PadW}) gives an output of {outH}×{outW}.");
         }
 
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], outChannels, (int)outH, (int)outW], "ConvTranspose2d", x.Shape, weight.Shape));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], outChannels, (int)outH, (int)outW], "ConvTranspose2d", x.Shape, weight.Shape));
         ElementType.Dispatch(x.DType, new ConvTransposeForward(x, weight, bias, y, g, groups));
         Tape.Record(s_convTranspose2d, y, x, weight, bias, NodeArgs.Of(WindowState.Of(g, (int)outH, (int)outW, groups)));
         return y;

@@ -131,7 +131,7 @@ public static partial class Ops
     /// <summary>(rows, classes) zeros with g[i] at (i, labels[i]): the adjoint of <see cref="Gather"/>.</summary>
     internal static Tensor ScatterLabels(Tensor g, ReadOnlyMemory<int> labels, int classes)
     {
-        var y = Tensor.Uninitialized(g.DType, Shape.FromOwned([labels.Length, classes], "ScatterLabels"));
+        var y = Tensor.Uninitialized(g.DType, Shape.FromDims([labels.Length, classes], "ScatterLabels"));
         ElementType.Dispatch(g.DType, new Scatter(g, labels, classes, y));
 
         Tape.Record(s_scatterLabels, y, g, null, null, NodeArgs.Of(new LabelState(labels)));

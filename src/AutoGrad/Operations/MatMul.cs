@@ -61,7 +61,7 @@ public static partial class Ops
         Shape shape;
         if (a.Rank == 2 && b.Rank == 2)
         {
-            shape = Shape.FromOwned([m, n], "MatMul", a.Shape, b.Shape);
+            shape = Shape.FromDims([m, n], "MatMul", a.Shape, b.Shape);
         }
         else
         {

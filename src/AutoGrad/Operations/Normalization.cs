@@ -62,9 +62,10 @@ public static partial class Ops
         var y = Tensor.Uninitialized(x.DType, x.Shape);
 
         // The statistics live in the tape's arena, like the op's result: a training step allocates no array for them.
-        var state = new BatchNormState(Tensor.Uninitialized(DType.Float64, Shape.FromOwned([2, channels], "BatchNorm")), epsilon);
+        var state = new BatchNormState(Tensor.Uninitialized(DType.Float64, Shape.FromDims([2, channels], "BatchNorm")), epsilon);
         ElementType.Dispatch(x.DType, new BatchNormForward(x, weight, bias, y, state, runningMean, runningVariance, momentum));
-        Tape.Record(s_batchNorm, y, x, weight, bias, NodeArgs.Of(state));
+        // The statistics tensor itself is the node's state (ε beside it), so the record allocates nothing.
+        Tape.Record(s_batchNorm, y, x, weight, bias, NodeArgs.Of(state.Statistics, epsilon));
         return y;
     }
 
@@ -82,8 +83,11 @@ public static partial class Ops
     }
 
     /// <summary>The per-channel mean (row 0) and 1/√(σ² + ε) (row 1) of the batch, kept for the backward pass, and ε.</summary>
-    private sealed record BatchNormState(Tensor Statistics, double Epsilon)
+    private readonly record struct BatchNormState(Tensor Statistics, double Epsilon)
     {
+        /// <summary>The state as the node keeps it: the statistics as its object, ε as its scalar.</summary>
+        public static BatchNormState From(in NodeArgs args) => new(args.State<Tensor>(), args.Scalar);
+
         public Span<double> Mean => Statistics.Raw<double>()[..Channels];
 
         public Span<double> InverseStd => Statistics.Raw<double>()[Channels..];
@@ -170,7 +174,7 @@ public static partial class Ops
         // The same formulas in ops, channels first, so the gradients differentiate again (in x, γ and g).
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
-            var state = node.Args.State<BatchNormState>();
+            var state = BatchNormState.From(node.Args);
             Tensor x = node.A!, weight = node.B!;
             int channels = x.Shape[1], rank = x.Rank;
             int[] toChannelsFirst = [1, 0, .. Enumerable.Range(2, rank - 2)];
@@ -196,7 +200,7 @@ public static partial class Ops
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var state = node.Args.State<BatchNormState>();
+            var state = BatchNormState.From(node.Args);
             ReadOnlySpan<double> means = state.Mean, inverseStds = state.InverseStd;
             Tensor x = node.A!, weight = node.B!;
             var (images, channels, inner) = ChannelRuns(x.Shape);

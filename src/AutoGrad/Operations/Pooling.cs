@@ -63,7 +63,7 @@ public static partial class Ops
         }
 
         var dims = x.Shape.Dims;
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([dims[0], dims[1], outputSize.Height, outputSize.Width], "AdaptiveAvgPool2d", x.Shape));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([dims[0], dims[1], outputSize.Height, outputSize.Width], "AdaptiveAvgPool2d", x.Shape));
         ElementType.Dispatch(x.DType, new AdaptiveAverage(x, y, spread: false));
         Tape.Record(s_adaptiveAvgPool2d, y, x);
         return y;
@@ -80,7 +80,7 @@ public static partial class Ops
         }
 
         var (outH, outW) = WindowOutput(op.Name, x.Shape, g);
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], x.Shape[1], outH, outW], op.Name, x.Shape));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], x.Shape[1], outH, outW], op.Name, x.Shape));
         var state = PoolState.Of(g, countIncludePad);
         ElementType.Dispatch(x.DType, new PoolForward(x, y, state, op == s_maxPool2d));
         Tape.Record(op, y, x, null, null, NodeArgs.Of(state));

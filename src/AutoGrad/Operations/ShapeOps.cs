@@ -86,7 +86,7 @@ public static partial class Ops
         }
 
         var dims = x.Shape.Dims;
-        var merged = new int[x.Rank - (end - start)];
+        Span<int> merged = stackalloc int[x.Rank - (end - start)];
         dims[..start].CopyTo(merged);
         merged[start] = 1;
         for (var i = start; i <= end; i++)
@@ -94,10 +94,10 @@ public static partial class Ops
             merged[start] *= dims[i];
         }
 
-        dims[(end + 1)..].CopyTo(merged.AsSpan(start + 1));
+        dims[(end + 1)..].CopyTo(merged[(start + 1)..]);
 
-        // The same node Reshape records, without Reshape's copy of the dimensions (a training step counts its bytes).
-        var y = x.View(Shape.FromOwned(merged, "Flatten", x.Shape));
+        // The same node Reshape records, with the dimensions on the stack (a training step counts its bytes).
+        var y = x.View(Shape.FromDims(merged, "Flatten", x.Shape));
         Tape.Record(s_reshape, y, x);
         return y;
     }

@@ -22,6 +22,11 @@ internal sealed class Arena : IDisposable
     private readonly ChunkList<float> _floats = new();
     private readonly ChunkList<double> _doubles = new();
 
+    /// <summary>The result objects handed out inside <see cref="ResultRecycling"/> scopes, reused generation after generation.</summary>
+    private readonly List<Tensor> _results = [];
+    private int _nextResult;
+    private int _recycling;
+
     /// <summary>
     /// The arena new tensors are allocated from, or null for owned memory: a thread-static mirror of the current
     /// tape's scope, which flows with the logical call context and sets this on every thread it reaches.
@@ -55,6 +60,35 @@ internal sealed class Arena : IDisposable
         ? Unsafe.As<ChunkList<T>>(_floats)
         : Unsafe.As<ChunkList<T>>(_doubles);
 
+    /// <summary>True inside a <see cref="ResultRecycling"/> scope: new results reuse the objects of earlier generations.</summary>
+    public bool IsRecycling => _recycling > 0;
+
+    /// <summary>Enters a <see cref="ResultRecycling"/> scope (they nest).</summary>
+    public void BeginRecycling() => _recycling++;
+
+    /// <summary>Leaves a <see cref="ResultRecycling"/> scope.</summary>
+    public void EndRecycling() => _recycling--;
+
+    /// <summary>
+    /// A result over the given memory, in the next object this arena recycles (one it handed out in a scope of an
+    /// earlier generation), or a new object it will recycle from the next generation on.
+    /// </summary>
+    public Tensor RecycledResult(Array array, int offset, Shape shape, DType dtype)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (_nextResult < _results.Count)
+        {
+            var recycled = _results[_nextResult++];
+            recycled.Rebind(array, offset, shape, dtype, this);
+            return recycled;
+        }
+
+        var created = Tensor.OverStorage(array, offset, shape, dtype, this);
+        _results.Add(created);
+        _nextResult++;
+        return created;
+    }
+
     /// <summary>Recycles all memory and starts a new generation.</summary>
     public void Reset()
     {
@@ -62,6 +96,12 @@ internal sealed class Arena : IDisposable
         Generation++;
         _floats.Reset();
         _doubles.Reset();
+        for (var i = 0; i < _nextResult; i++)
+        {
+            _results[i].ReleaseStorage();
+        }
+
+        _nextResult = 0;
     }
 
     public void Dispose()
@@ -73,6 +113,7 @@ internal sealed class Arena : IDisposable
 
         Generation++;
         IsDisposed = true;
+        _results.Clear();
         _floats.Release();
         _doubles.Release();
     }

@@ -79,6 +79,28 @@ public readonly struct Shape : IEquatable<Shape>
     internal static Shape FromOwned(int[] dims, string op, Shape? a = null, Shape? b = null) =>
         dims.Length == 0 ? Scalar : new Shape(dims, CheckedCount(dims, op, a, b));
 
+    /// <summary>
+    /// <see cref="FromOwned"/> for dimensions the caller holds on the stack (an op's <c>[n, c, h, w]</c>): the array
+    /// behind the shape comes from a small per-thread table of recent shapes when an equal one is there, so an op
+    /// whose output shape recurs every training step allocates no array for it. Shapes never change their arrays,
+    /// which is what makes sharing one safe.
+    /// </summary>
+    /// <param name="dims">The dimensions.</param>
+    /// <param name="op">The operation to name in the exception.</param>
+    /// <param name="a">The first input's shape, for the message.</param>
+    /// <param name="b">The second input's shape, for the message.</param>
+    /// <exception cref="ShapeMismatchException">The result would have more than <see cref="Array.MaxLength"/> elements.</exception>
+    internal static Shape FromDims(ReadOnlySpan<int> dims, string op, Shape? a = null, Shape? b = null)
+    {
+        if (dims.Length == 0)
+        {
+            return Scalar;
+        }
+
+        var count = CheckedCount(dims, op, a, b);
+        return new Shape(RecentShapes.Intern(dims), count);
+    }
+
     /// <summary>The product of the dimensions in 64 bits, or the library's exception when it exceeds an array's reach.</summary>
     private static int CheckedCount(ReadOnlySpan<int> dims, string op, Shape? a, Shape? b)
     {

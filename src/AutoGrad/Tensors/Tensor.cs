@@ -18,14 +18,15 @@ namespace AutoGrad.Tensors;
 /// </remarks>
 public sealed partial class Tensor
 {
-    private readonly Array _array;
-    private readonly int _offset;
-    private readonly Arena? _arena;
-    private readonly int _generation;
+    // Not readonly only so that an arena can rebind a recycled result (see Rebind); nothing else writes them.
+    private Array _array;
+    private int _offset;
+    private Arena? _arena;
+    private int _generation;
 
     // The shape's two parts, kept as fields rather than a Shape (whose padding would cost 8 bytes a tensor).
-    private readonly int[]? _dims;
-    private readonly int _count;
+    private int[]? _dims;
+    private int _count;
 
     /// <summary>The accumulated gradient and its guard; created on first use, so only parameters carry one.</summary>
     private GradientState? _gradState;
@@ -45,7 +46,7 @@ public sealed partial class Tensor
     public Shape Shape => Shape.FromParts(_dims, _count);
 
     /// <summary>The element type.</summary>
-    public DType DType { get; }
+    public DType DType { get; private set; }
 
     /// <summary>The number of dimensions (0 for a scalar).</summary>
     public int Rank => Shape.Rank;
@@ -266,8 +267,38 @@ public sealed partial class Tensor
         }
 
         var segment = arena.Allocate<T>(shape.ElementCount);
-        return new Tensor(segment.Array!, segment.Offset, shape, DTypeExtensions.Of<T>(), arena);
+        return InArena(segment.Array!, segment.Offset, shape, DTypeExtensions.Of<T>(), arena);
     }
+
+    /// <summary>A result over arena memory: a recycled object inside a <see cref="ResultRecycling"/> scope, else a new one.</summary>
+    private static Tensor InArena(Array array, int offset, Shape shape, DType dtype, Arena arena) =>
+        arena.IsRecycling ? arena.RecycledResult(array, offset, shape, dtype) : new Tensor(array, offset, shape, dtype, arena);
+
+    /// <summary>
+    /// Points a result of an earlier generation of <paramref name="arena"/> at new memory, as a new tensor of the
+    /// current generation (no version, no node, no gradient). Only <see cref="Arena"/> calls it, for objects it
+    /// handed out inside a <see cref="ResultRecycling"/> scope, which no caller outside the scope can hold.
+    /// </summary>
+    internal void Rebind(Array array, int offset, Shape shape, DType dtype, Arena arena)
+    {
+        _array = array;
+        _offset = offset;
+        if (_dims != shape.DimsArray)
+        {
+            _dims = shape.DimsArray;
+        }
+
+        _count = shape.ElementCount;
+        DType = dtype;
+        _arena = arena;
+        _generation = arena.Generation;
+        _gradState = null;
+        Version = 0;
+        Node = -1;
+    }
+
+    /// <summary>Lets go of the memory of a dead recycled result, so it does not keep a released arena chunk alive.</summary>
+    internal void ReleaseStorage() => _array = Array.Empty<byte>();
 
     /// <summary>
     /// A tensor sharing this one's memory with another shape, starting <paramref name="elementOffset"/> in. While a
@@ -277,7 +308,7 @@ public sealed partial class Tensor
     {
         EnsureAlive("View");
         var owner = Arena.Current ?? _arena;
-        return new Tensor(_array, _offset + elementOffset, shape, DType, owner);
+        return owner is null ? new Tensor(_array, _offset + elementOffset, shape, DType, null) : InArena(_array, _offset + elementOffset, shape, DType, owner);
     }
 
     /// <summary>The elements as a span, after checking liveness and element type.</summary>

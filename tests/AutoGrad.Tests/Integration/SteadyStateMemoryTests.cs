@@ -64,14 +64,15 @@ public class SteadyStateMemoryTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Issue 14 asks under 1 KB for both nets; measured (Adam, digits, batch 32) they take 1,104 and 3,840 B, nearly all
-    /// the 72-byte Tensor objects the ops return (25 of them in DeepConvNet's step) and their dimension arrays. Until
-    /// results reuse their Tensor objects, these bounds keep the level from creeping up.
+    /// Issue 14: under 1 KB a step for both nets (Adam, digits, batch 32; DeepConvNet with BatchNorm2d). Measured 264 B:
+    /// the scores and the loss, which the step returns. The intermediate results reuse their Tensor objects
+    /// (ResultRecycling), shapes that recur share their arrays, and a bias or BatchNorm's statistics need no record of
+    /// their own. Before: 1,104 and 3,840 B.
     /// </summary>
     [Theory]
-    [InlineData("simple-cnn", 1152)]
-    [InlineData("deep-cnn", 3968)]
-    public void A_convolutional_step_allocates_no_more_than_measured(string net, int bound)
+    [InlineData("simple-cnn")]
+    [InlineData("deep-cnn")]
+    public void A_convolutional_step_allocates_under_1_KB(string net)
     {
         var (train, _) = Dataset.Digits().Split(0.8, seed: 1);
         Module model = net == "simple-cnn" ? new SimpleConvNet(1, 8, 8, seed: 1) : new DeepConvNet(1, 8, 8, batchNorm: true, seed: 1);
@@ -93,7 +94,7 @@ public class SteadyStateMemoryTests(ITestOutputHelper output)
 
         var perStep = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / 300.0;
         output.WriteLine($"{net}: {perStep:F0} B allocated per step");
-        Assert.True(perStep <= bound, $"{net}: {perStep:F0} bytes allocated per step, above the {bound} measured");
+        Assert.True(perStep < 1024, $"{net}: {perStep:F0} bytes allocated per step");
     }
 
     /// <summary>The process's resident set (VmRSS on Linux), which includes native allocations the GC cannot see.</summary>
