@@ -17,20 +17,28 @@ internal interface IGradientFormula<T>
 internal static class Elementwise
 {
     /// <summary>dx = g where x &gt; 0, else 0 (the gradient at exactly 0 is 0).</summary>
-    public static void ReluBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Relu<T>>(x, g, dx);
+    public static void ReluBackward<T>(ArraySegment<T> x, ArraySegment<T> g, ArraySegment<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> => Chunks.Run(new MapChunk<T, Relu<T>>(x, g, dx), x.Count);
 
     /// <summary>dx = g ⊙ sign(x), with sign(0) = 0 (the subgradient PyTorch uses for |x|).</summary>
-    public static void AbsBackward<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> g, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Abs<T>>(x, g, dx);
+    public static void AbsBackward<T>(ArraySegment<T> x, ArraySegment<T> g, ArraySegment<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> => Chunks.Run(new MapChunk<T, Abs<T>>(x, g, dx), x.Count);
 
     /// <summary>dx = g ⊙ y ⊙ (1 − y), the sigmoid's derivative from its output.</summary>
-    public static void SigmoidBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Sigmoid<T>>(y, g, dx);
+    public static void SigmoidBackward<T>(ArraySegment<T> y, ArraySegment<T> g, ArraySegment<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> => Chunks.Run(new MapChunk<T, Sigmoid<T>>(y, g, dx), y.Count);
 
     /// <summary>dx = g ⊙ (1 − y²), tanh's derivative from its output.</summary>
-    public static void TanhBackward<T>(ReadOnlySpan<T> y, ReadOnlySpan<T> g, Span<T> dx)
-        where T : unmanaged, IFloatingPointIeee754<T> => Map<T, Tanh<T>>(y, g, dx);
+    public static void TanhBackward<T>(ArraySegment<T> y, ArraySegment<T> g, ArraySegment<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T> => Chunks.Run(new MapChunk<T, Tanh<T>>(y, g, dx), y.Count);
+
+    /// <summary>A formula over one chunk of a large gradient (see <see cref="Chunks"/>).</summary>
+    private readonly struct MapChunk<T, TFormula>(ArraySegment<T> value, ArraySegment<T> g, ArraySegment<T> dx) : IChunkJob
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TFormula : IGradientFormula<T>
+    {
+        public void Run(int start, int length) => Map<T, TFormula>(value.AsSpan(start, length), g.AsSpan(start, length), dx.AsSpan(start, length));
+    }
 
     private static void Map<T, TFormula>(ReadOnlySpan<T> value, ReadOnlySpan<T> g, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>

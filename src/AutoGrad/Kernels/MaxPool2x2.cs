@@ -17,6 +17,17 @@ internal static class MaxPool2x2
     /// <summary>Whether the vector paths run (else callers use their scalar loops).</summary>
     public static bool IsSupported => Vector256.IsHardwareAccelerated;
 
+    /// <summary>
+    /// Pools <paramref name="rows"/> output rows of planes <paramref name="width"/> wide (even), stored one after
+    /// another, with the rows split across the worker threads when there are many (<see cref="Chunks"/>).
+    /// </summary>
+    public static void Forward(ArraySegment<float> input, ArraySegment<float> output, int rows, int width) =>
+        Chunks.Run(new ForwardRows(input, output, width), rows, 2 * width);
+
+    /// <summary>The gradient of <paramref name="rows"/> output rows (see <see cref="Forward(ArraySegment{float}, ArraySegment{float}, int, int)"/>).</summary>
+    public static void Backward(ArraySegment<float> input, ArraySegment<float> output, ArraySegment<float> upstream, ArraySegment<float> gradient, int rows, int width) =>
+        Chunks.Run(new BackwardRows(input, output, upstream, gradient, width), rows, 2 * width);
+
     /// <summary>output[j] = max of top[2j], top[2j + 1], bottom[2j], bottom[2j + 1], for j below output's length.</summary>
     public static void Forward(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> output)
     {
@@ -107,6 +118,33 @@ internal static class MaxPool2x2
             var first = BitOperations.TrailingZeroCount(matches | 16) & 3;
             Unsafe.Add(ref dt, at) = Unsafe.Add(ref dt, at + 1) = Unsafe.Add(ref db, at) = Unsafe.Add(ref db, at + 1) = 0;
             Unsafe.Add(ref first < 2 ? ref dt : ref db, at + (nuint)(first & 1)) = Unsafe.Add(ref g, j);
+        }
+    }
+
+    private readonly struct ForwardRows(ArraySegment<float> input, ArraySegment<float> output, int width) : IChunkJob
+    {
+        public void Run(int start, int length)
+        {
+            var outW = width / 2;
+            for (var row = start; row < start + length; row++)
+            {
+                Forward(input.AsSpan(2 * row * width, width), input.AsSpan(((2 * row) + 1) * width, width), output.AsSpan(row * outW, outW));
+            }
+        }
+    }
+
+    private readonly struct BackwardRows(ArraySegment<float> input, ArraySegment<float> output, ArraySegment<float> upstream, ArraySegment<float> gradient, int width) : IChunkJob
+    {
+        public void Run(int start, int length)
+        {
+            var outW = width / 2;
+            for (var row = start; row < start + length; row++)
+            {
+                int top = 2 * row * width, bottom = top + width;
+                Backward(
+                    input.AsSpan(top, width), input.AsSpan(bottom, width), output.AsSpan(row * outW, outW), upstream.AsSpan(row * outW, outW),
+                    gradient.AsSpan(top, width), gradient.AsSpan(bottom, width));
+            }
         }
     }
 

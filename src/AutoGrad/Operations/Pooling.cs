@@ -234,13 +234,7 @@ public static partial class Ops
             var destination = y.Raw<T>();
             if (maximum && typeof(T) == typeof(float) && MaxPool2x2.IsSupported && IsTiling2x2(state.Geometry, height, width))
             {
-                ReadOnlySpan<float> input = MemoryMarshal.Cast<T, float>(source);
-                var output = MemoryMarshal.Cast<T, float>(destination);
-                for (var row = 0; row < planes * windows.OutH; row++)
-                {
-                    MaxPool2x2.Forward(input.Slice(2 * row * width, width), input.Slice(((2 * row) + 1) * width, width), output.Slice(row * windows.OutW, windows.OutW));
-                }
-
+                MaxPool2x2.Forward(x.RawSegment<float>(), y.RawSegment<float>(), planes * windows.OutH, width);
                 return;
             }
 
@@ -363,6 +357,9 @@ public static partial class Ops
         }
     }
 
+    /// <summary>A float32 segment seen as what it is, once the caller has checked that T is float.</summary>
+    private static ArraySegment<float> Reinterpret<T>(ArraySegment<T> segment) => new((float[])(object)segment.Array!, segment.Offset, segment.Count);
+
     /// <summary>Whether the windows are 2×2 at stride 2 without padding and tile the plane exactly (even sides).</summary>
     private static bool IsTiling2x2(in WindowGeometry g, int height, int width) =>
         g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 } &&
@@ -378,21 +375,6 @@ public static partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int outH = height / 2, outW = width / 2, o = 0;
-        if (typeof(T) == typeof(float) && MaxPool2x2.IsSupported)
-        {
-            ReadOnlySpan<float> xs = MemoryMarshal.Cast<T, float>(x), ys = MemoryMarshal.Cast<T, float>(y), gs = MemoryMarshal.Cast<T, float>(upstream);
-            var dx = MemoryMarshal.Cast<T, float>(gradient);
-            for (var row = 0; row < planes * outH; row++)
-            {
-                int top = 2 * row * width, bottom = top + width;
-                MaxPool2x2.Backward(
-                    xs.Slice(top, width), xs.Slice(bottom, width), ys.Slice(row * outW, outW), gs.Slice(row * outW, outW),
-                    dx.Slice(top, width), dx.Slice(bottom, width));
-            }
-
-            return;
-        }
-
         ref var input = ref MemoryMarshal.GetReference(x);
         ref var output = ref MemoryMarshal.GetReference(y);
         ref var g0 = ref MemoryMarshal.GetReference(upstream);
@@ -491,7 +473,20 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            PoolBackward<T>(node.A!.Raw<T>(), node.Output.Raw<T>(), node.A.Shape, tape.Upstream<T>(index), node.Args.State<PoolState>(), true, target.Span);
+            var state = node.Args.State<PoolState>();
+            var shape = node.A!.Shape;
+            if (typeof(T) == typeof(float) && MaxPool2x2.IsSupported && IsTiling2x2(state.Geometry, shape[2], shape[3]))
+            {
+                // The float32 2×2 kernel, its rows shared by the worker threads (PoolBackward's scalar loop is the rest).
+                MaxPool2x2.Backward(
+                    node.A.RawSegment<float>(), node.Output.RawSegment<float>(), Reinterpret<T>(tape.UpstreamSegment<T>(index)), Reinterpret<T>(target.Segment),
+                    shape[0] * shape[1] * (shape[2] / 2), shape[3]);
+            }
+            else
+            {
+                PoolBackward<T>(node.A.Raw<T>(), node.Output.Raw<T>(), shape, tape.Upstream<T>(index), state, true, target.Span);
+            }
+
             tape.Commit(target);
         }
     }

@@ -159,7 +159,15 @@ public static unsafe partial class Ops
         where TMap : struct, IUnaryMap
     {
         public void Run<T>()
-            where T : unmanaged, IFloatingPointIeee754<T> => TMap.Apply<T>(x.Raw<T>(), y.Raw<T>());
+            where T : unmanaged, IFloatingPointIeee754<T> => Chunks.Run(new UnaryChunk<T, TMap>(x.RawSegment<T>(), y.RawSegment<T>()), x.Length);
+    }
+
+    /// <summary>A unary map over a chunk of a large tensor (see <see cref="Chunks"/>).</summary>
+    private readonly struct UnaryChunk<T, TMap>(ArraySegment<T> x, ArraySegment<T> y) : IChunkJob
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TMap : struct, IUnaryMap
+    {
+        public void Run(int start, int length) => TMap.Apply<T>(x.AsSpan(start, length), y.AsSpan(start, length));
     }
 
     private readonly struct ExpMap : IUnaryMap
@@ -558,7 +566,7 @@ public static unsafe partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            Elementwise.AbsBackward<T>(node.A!.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            Elementwise.AbsBackward<T>(node.A!.RawSegment<T>(), tape.UpstreamSegment<T>(index), target.Segment);
             tape.Commit(target);
         }
     }
@@ -571,7 +579,7 @@ public static unsafe partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            Elementwise.ReluBackward<T>(node.A!.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            Elementwise.ReluBackward<T>(node.A!.RawSegment<T>(), tape.UpstreamSegment<T>(index), target.Segment);
             tape.Commit(target);
         }
     }
@@ -584,7 +592,7 @@ public static unsafe partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            Elementwise.SigmoidBackward<T>(node.Output.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            Elementwise.SigmoidBackward<T>(node.Output.RawSegment<T>(), tape.UpstreamSegment<T>(index), target.Segment);
             tape.Commit(target);
         }
     }
@@ -597,7 +605,7 @@ public static unsafe partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            Elementwise.TanhBackward<T>(node.Output.Raw<T>(), tape.Upstream<T>(index), target.Span);
+            Elementwise.TanhBackward<T>(node.Output.RawSegment<T>(), tape.UpstreamSegment<T>(index), target.Segment);
             tape.Commit(target);
         }
     }

@@ -332,6 +332,14 @@ public sealed partial class Tensor
         return MemoryMarshal.CreateSpan(ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Unsafe.As<T[]>(_array)), _offset), Length);
     }
 
+    /// <summary><see cref="Raw{T}"/> as an array segment, for work that is handed to other threads (spans cannot be).</summary>
+    internal ArraySegment<T> RawSegment<T>()
+        where T : unmanaged
+    {
+        EnsureAlive("Read");
+        return new ArraySegment<T>(Unsafe.As<T[]>(_array), _offset, Length);
+    }
+
     /// <summary>Throws when the memory has been recycled by a tape reset or dispose.</summary>
     internal void EnsureAlive(string op)
     {
