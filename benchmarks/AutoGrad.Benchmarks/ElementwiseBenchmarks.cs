@@ -1,3 +1,5 @@
+using AutoGrad.Kernels;
+
 using BenchmarkDotNet.Attributes;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -21,6 +23,9 @@ public class ElementwiseBenchmarks
     [GlobalSetup]
     public void Setup()
     {
+        // Both sides on one thread: large unary ops otherwise split across the worker threads (Chunks), and this
+        // benchmark measures what the op layer adds, not the split.
+        Parallelism.MaxThreads = 1;
         _a = Tensor.RandomNormal([Length], seed: 1);
         _b = Tensor.RandomNormal([Length], seed: 2);
         _x = _a.ToFloatArray();
