@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 
 using AutoGrad.Cli.Output;
+using AutoGrad.Kernels;
 using AutoGrad.Nn.Serialization;
 using AutoGrad.Nn.Training;
 
@@ -36,10 +37,11 @@ internal static class TrainCommand
         var plot = new Option<string?>("--plot") { Description = "Draw the loss and accuracy curves to FILE (SVG). Default: next to --save, if given; otherwise none." };
         var noPlot = new Option<bool>("--no-plot") { Description = "Draw no curves, not even next to --save." };
         var json = new Option<bool>("--json") { Description = "Print the final metrics as one JSON object instead of the table." };
+        var threads = NumberOptions.PositiveInt("--threads", $"Threads the kernels may use (default: every core, {Environment.ProcessorCount} here). Results do not depend on it.");
 
         var command = new Command("train", "Train a classifier and report its accuracy.")
         {
-            dataset, data, model, batchNorm, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json,
+            dataset, data, model, batchNorm, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json, threads,
         };
 
         command.SetAction(result =>
@@ -85,7 +87,18 @@ internal static class TrainCommand
                 PlotPath = plotPath,
                 Json = result.GetValue(json),
             };
-            return Run(settings, console, stdout, stderr);
+
+            // The setting is process-wide: restored afterwards, so a caller that runs commands in-process keeps its own.
+            var savedThreads = Parallelism.MaxThreads;
+            try
+            {
+                Parallelism.MaxThreads = result.GetValue(threads) ?? savedThreads;
+                return Run(settings, console, stdout, stderr);
+            }
+            finally
+            {
+                Parallelism.MaxThreads = savedThreads;
+            }
         });
         return command;
     }

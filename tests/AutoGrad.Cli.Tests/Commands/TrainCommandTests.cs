@@ -47,6 +47,22 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_thread_count_changes_no_bit_of_a_run_and_is_restored_afterwards()
+    {
+        var before = AutoGrad.Kernels.Parallelism.MaxThreads;
+        var runs = new[] { "1", "2" }.Select(threads =>
+        {
+            var (code, output, error) = CliRunner.Run("train", "--model", "simple-cnn", "--iterations", "40", "--threads", threads, "--json", "--no-plot");
+            Assert.True(code == 0, error);
+            using var json = JsonDocument.Parse(output);
+            return (Loss: json.RootElement.GetProperty("finalLoss").GetDouble(), Accuracy: json.RootElement.GetProperty("testAccuracy").GetDouble());
+        }).ToArray();
+
+        Assert.Equal(runs[0], runs[1]);
+        Assert.Equal(before, AutoGrad.Kernels.Parallelism.MaxThreads);
+    }
+
+    [Fact]
     public void The_table_reports_accuracy_and_time()
     {
         var (code, output, error) = CliRunner.Run("train", "--epochs", "2", "--plot", Path.Combine(_folder, "p.svg"));
@@ -211,6 +227,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--batch 2.5", "'2.5' is not a whole number")]
     [InlineData("--hidden 10,,10", "--hidden")]
     [InlineData("--seed x", "--seed")]
+    [InlineData("--threads 0", "0 must be positive")]
     public void Every_bad_value_gets_one_plain_line(string arguments, string expected)
     {
         var (code, _, error) = CliRunner.Run(["train", .. arguments.Split(' ')]);
