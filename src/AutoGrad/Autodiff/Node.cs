@@ -123,10 +123,17 @@ internal struct NodeArgs
 
         /// <summary>
         /// An equal record made before on this thread, or a new one. It is immutable, so nodes may share it, and a
-        /// training step of a net whose convolutions and affine layers have biases then allocates none.
+        /// training step of a net whose convolutions and affine layers have biases then allocates none. Only records
+        /// that hold no tape memory are remembered (an owned bias, no tensor as state): the table outlives tapes,
+        /// and must not keep a disposed arena's chunks alive.
         /// </summary>
         public static ThirdInput Of(Tensor tensor, int node, object? state)
         {
+            if (tensor.IsTapeOwned || state is Tensor)
+            {
+                return new ThirdInput(tensor, node, state);
+            }
+
             var recent = s_recent ??= new ThirdInput?[16];
             foreach (var entry in recent)
             {

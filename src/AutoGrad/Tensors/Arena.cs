@@ -113,6 +113,11 @@ internal sealed class Arena : IDisposable
 
         Generation++;
         IsDisposed = true;
+        foreach (var result in _results)
+        {
+            result.ReleaseStorage();
+        }
+
         _results.Clear();
         _floats.Release();
         _doubles.Release();

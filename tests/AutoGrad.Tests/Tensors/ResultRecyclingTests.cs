@@ -19,6 +19,8 @@ public class ResultRecyclingTests
 
         outside = Ops.Relu(x);
         tape.Reset();
+        Assert.Empty(first.Storage); // a dead recycled result keeps no arena chunk alive
+        Assert.NotEmpty(outside.Storage);
 
         var doubled = x * 2;
         Tensor second;
