@@ -223,10 +223,7 @@ internal static class Im2Col
             for (var c = 0; c < channels; c++)
             {
                 var plane = image.Slice(c * height * width, height * width);
-                for (var ih = 0; ih < height; ih++)
-                {
-                    Lines.Copy<T>(plane.Slice(ih * width, width), padded.Slice(((ih + g.PadH) * paddedW) + g.PadW, width));
-                }
+                PadPlane<T>(plane, height, width, g, padded);
 
                 for (var ki = 0; ki < g.KernelH; ki++)
                 {
@@ -267,10 +264,7 @@ internal static class Im2Col
             {
                 var plane = image.Slice(c * height * width, height * width);
                 padded.Clear();
-                for (var ih = 0; ih < height; ih++)
-                {
-                    Lines.Copy<T>(plane.Slice(ih * width, width), padded.Slice(((ih + g.PadH) * paddedW) + g.PadW, width));
-                }
+                PadPlane<T>(plane, height, width, g, padded);
 
                 for (var ki = 0; ki < g.KernelH; ki++)
                 {
@@ -294,6 +288,17 @@ internal static class Im2Col
         finally
         {
             System.Buffers.ArrayPool<T>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Copies a channel plane into the inside of its zero-padded copy (whose border the caller has cleared).</summary>
+    private static void PadPlane<T>(ReadOnlySpan<T> plane, int height, int width, in WindowGeometry g, Span<T> padded)
+        where T : struct
+    {
+        var paddedW = width + (2 * g.PadW);
+        for (var ih = 0; ih < height; ih++)
+        {
+            Lines.Copy<T>(plane.Slice(ih * width, width), padded.Slice(((ih + g.PadH) * paddedW) + g.PadW, width));
         }
     }
 

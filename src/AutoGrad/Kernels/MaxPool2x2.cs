@@ -113,9 +113,7 @@ internal static class MaxPool2x2
         {
             var at = 2 * j;
             var m = Unsafe.Add(ref y, j);
-            var matches = Match(Unsafe.Add(ref t, at), m) | (Match(Unsafe.Add(ref t, at + 1), m) << 1) |
-                (Match(Unsafe.Add(ref b, at), m) << 2) | (Match(Unsafe.Add(ref b, at + 1), m) << 3);
-            var first = BitOperations.TrailingZeroCount(matches | 16) & 3;
+            var first = FirstMaximum(Unsafe.Add(ref t, at), Unsafe.Add(ref t, at + 1), Unsafe.Add(ref b, at), Unsafe.Add(ref b, at + 1), m);
             Unsafe.Add(ref dt, at) = Unsafe.Add(ref dt, at + 1) = Unsafe.Add(ref db, at) = Unsafe.Add(ref db, at + 1) = 0;
             Unsafe.Add(ref first < 2 ? ref dt : ref db, at + (nuint)(first & 1)) = Unsafe.Add(ref g, j);
         }
@@ -176,6 +174,22 @@ internal static class MaxPool2x2
         return ((takeTop & g).AsSingle(), (takeBottom & g).AsSingle());
     }
 
+    /// <summary>
+    /// Which of a 2×2 window's elements (a, b above c, d) gets its gradient: the first equal to
+    /// <paramref name="maximum"/>, or the first NaN when the maximum is NaN; the first element when none matches (an
+    /// output not computed from this window). Chosen with bit arithmetic, not branches, which a random maximum's
+    /// position would mispredict half the time. The scalar form, for both element types.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Match(float value, float maximum) => (value == maximum) | (float.IsNaN(value) & float.IsNaN(maximum)) ? 1 : 0;
+    public static int FirstMaximum<T>(T a, T b, T c, T d, T maximum)
+        where T : IFloatingPointIeee754<T>
+    {
+        var nan = T.IsNaN(maximum);
+        bool ma = nan ? T.IsNaN(a) : a == maximum, mb = nan ? T.IsNaN(b) : b == maximum;
+        bool mc = nan ? T.IsNaN(c) : c == maximum, md = nan ? T.IsNaN(d) : d == maximum;
+        var matches = Bit(ma) | (Bit(mb) << 1) | (Bit(mc) << 2) | (Bit(md) << 3);
+        return BitOperations.TrailingZeroCount(matches | 16) & 3;
+
+        static int Bit(bool value) => Unsafe.As<bool, byte>(ref value);
+    }
 }

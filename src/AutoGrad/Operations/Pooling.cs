@@ -368,8 +368,8 @@ public static partial class Ops
     /// <summary>
     /// Max pooling's gradient for 2×2 windows at stride 2 that tile the plane, the pooling of most nets: every input
     /// element belongs to exactly one window, so each window writes its four elements (g at the first one equal to
-    /// the output, or the first NaN; 0 at the others) and the gradient needs no clearing pass first. The choice is
-    /// made with bit arithmetic, not branches, which a random maximum's position would mispredict half the time.
+    /// the output, or the first NaN; 0 at the others; <see cref="MaxPool2x2.FirstMaximum{T}"/>) and the gradient
+    /// needs no clearing pass first. The float32 kernel's scalar form, for float64 and machines without vectors.
     /// </summary>
     private static void MaxGradient2x2<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y, int planes, int height, int width, ReadOnlySpan<T> upstream, Span<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -387,14 +387,8 @@ public static partial class Ops
                 for (var j = 0; j < outW; j++, o++)
                 {
                     int at = top + (2 * j), below = at + width;
-                    T m = Unsafe.Add(ref output, o), a = Unsafe.Add(ref input, at), b = Unsafe.Add(ref input, at + 1);
-                    T c = Unsafe.Add(ref input, below), d = Unsafe.Add(ref input, below + 1);
-                    var nan = T.IsNaN(m);
-                    bool ma = nan ? T.IsNaN(a) : a == m, mb = nan ? T.IsNaN(b) : b == m;
-                    bool mc = nan ? T.IsNaN(c) : c == m, md = nan ? T.IsNaN(d) : d == m;
-                    var matches = Bit(ma) | (Bit(mb) << 1) | (Bit(mc) << 2) | (Bit(md) << 3);
-                    // No match (an output not computed from this input) falls to the first element, as in the general case.
-                    var first = BitOperations.TrailingZeroCount(matches | 16) & 3;
+                    var first = MaxPool2x2.FirstMaximum(
+                        Unsafe.Add(ref input, at), Unsafe.Add(ref input, at + 1), Unsafe.Add(ref input, below), Unsafe.Add(ref input, below + 1), Unsafe.Add(ref output, o));
                     Unsafe.Add(ref target, at) = T.Zero;
                     Unsafe.Add(ref target, at + 1) = T.Zero;
                     Unsafe.Add(ref target, below) = T.Zero;
@@ -403,8 +397,6 @@ public static partial class Ops
                 }
             }
         }
-
-        static int Bit(bool value) => Unsafe.As<bool, byte>(ref value);
     }
 
     /// <summary>
