@@ -84,11 +84,11 @@ public sealed class DeepConvNet : Module
             foreach (var (conv, norm, poolAfter) in _blocks)
             {
                 h = conv.Forward(h);
-                h = Ops.Relu(norm is null ? h : norm.Forward(h));
-                if (poolAfter)
-                {
-                    h = Ops.MaxPool2d(h, 2);
-                }
+                h = norm is null ? h : norm.Forward(h);
+
+                // ReLU after the pooling rather than before: max and ReLU commute (both are monotone), so values and
+                // gradients are the same bit for bit, and the ReLU then touches a quarter of the elements.
+                h = Ops.Relu(poolAfter ? Ops.MaxPool2d(h, 2) : h);
             }
 
             h = Dropout.Forward(Ops.Relu(Affine1.Forward(Ops.Flatten(h))));

@@ -61,4 +61,31 @@ public class SimpleConvNetTests
             }
         }
     }
+
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void Pooling_before_the_relu_gives_the_books_order_bit_for_bit(DType dtype)
+    {
+        // The nets apply ReLU after the 2×2 pooling, the book before it. Small integers make ties, zeros and windows
+        // with no positive element common; the upstream gradient is not 1; odd sizes leave a row and a column out.
+        var random = new SeededRandom(5);
+        var values = Enumerable.Range(0, 3 * 4 * 9 * 11).Select(_ => random.NextInt(7) - 3.0).ToArray();
+        var x = dtype == DType.Float64 ? Tensor.FromArray(values, 3, 4, 9, 11) : Tensor.FromArray(values.Select(v => (float)v).ToArray(), 3, 4, 9, 11);
+        var upstream = Tensor.RandomNormal([3, 4, 4, 5], 6, dtype: dtype);
+        Tensor[] Run(Func<Tensor, Tensor> f)
+        {
+            using var tape = new Tape();
+            tape.Watch(x);
+            var y = f(x);
+            return [y.Clone(), tape.Gradient(y, [x], upstream)[0].Clone()];
+        }
+
+        var book = Run(v => Ops.MaxPool2d(Ops.Relu(v), 2));
+        var ours = Run(v => Ops.Relu(Ops.MaxPool2d(v, 2)));
+        Assert.Equal(book[0].ToDoubleArray(), ours[0].ToDoubleArray());
+        Assert.Equal(book[1].ToDoubleArray(), ours[1].ToDoubleArray());
+        Assert.Contains(0.0, ours[1].ToDoubleArray());
+        Assert.Contains(ours[1].ToDoubleArray(), v => v != 0);
+    }
 }
