@@ -22,6 +22,10 @@ public class Im2ColTests
         { 7, 9, 3, 3, 1, 0, 0, 1 },
         { 6, 6, 3, 3, 1, 2, 2, 1 },
         { 2, 3, 3, 3, 1, 1, 1, 1 },
+        { 28, 28, 3, 3, 1, 1, 1, 1 },
+        { 3, 5, 3, 3, 1, 1, 1, 1 },
+        { 5, 3, 3, 3, 1, 1, 1, 1 },
+        { 8, 8, 3, 3, 1, 1, 1, 1 },
     };
 
     [Theory]
@@ -70,6 +74,29 @@ public class Im2ColTests
             Assert.Equal(expected[e], folded[e], 1e-12);
             Assert.Equal(BitConverter.DoubleToInt64Bits(folded[e]), BitConverter.DoubleToInt64Bits(consumed[e]));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Geometries))]
+    public void Float32_unfolds_and_folds_as_float64_does(int height, int width, int kh, int kw, int stride, int padH, int padW, int dilation)
+    {
+        // float32 vectors hold twice as many lanes, so the vector line moves meet lines and tails of other lengths.
+        const int channels = 2;
+        var g = new WindowGeometry(kh, kw, stride, stride, padH, padW, dilation, dilation);
+        var image = Enumerable.Range(1, channels * height * width).Select(i => (float)i).ToArray();
+        int outH = g.OutputHeight(height), outW = g.OutputWidth(width);
+        var columns = Enumerable.Repeat(float.NaN, channels * kh * kw * outH * outW).ToArray();
+
+        Im2Col.Unfold<float>(image, channels, height, width, g, columns);
+
+        Assert.Equal(Naive([.. image.Select(v => (double)v)], channels, height, width, g), columns.Select(v => (double)v));
+        var random = new Random(8);
+        var upstream = columns.Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        var folded = new float[image.Length];
+        var consumed = new float[image.Length];
+        Im2Col.Fold<float>(upstream, channels, height, width, g, folded);
+        Im2Col.FoldConsuming<float>(upstream.ToArray(), channels, height, width, g, consumed);
+        Assert.Equal(folded.Select(BitConverter.SingleToInt32Bits), consumed.Select(BitConverter.SingleToInt32Bits));
     }
 
     /// <summary>The columns by their definition, one element at a time.</summary>
