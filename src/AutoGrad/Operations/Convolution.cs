@@ -425,6 +425,13 @@ public static partial class Ops
         private WindowGeometry _g;
         private int _groups;
 
+        // The direct path (Kernels.DirectConvolution) of this call, when it takes one: its plan, the filters packed
+        // once for every image, and the offsets of its depth steps. The arrays are kept and regrown across calls.
+        private bool _direct;
+        private DirectPlan<T> _plan;
+        private T[] _packed = [];
+        private int[] _offsets = [];
+
         public static ConvImages<T> ForThisThread() => s_instance ??= new ConvImages<T>();
 
         public void Set(Phase step, Tensor x, Tensor weight, Tensor y, ConvShape shape, in WindowGeometry g, int groups)
@@ -443,6 +450,12 @@ public static partial class Ops
         {
             try
             {
+                _direct = Step switch
+                {
+                    Phase.Forward => PrepareForward(),
+                    Phase.InputGradient => PrepareInputGradient(),
+                    _ => false,
+                };
                 WorkerPool.Run(this, items, Parallelism.MaxThreads);
             }
             finally
@@ -457,14 +470,25 @@ public static partial class Ops
         public void Execute(int item)
         {
             var shape = Shape;
-            var columns = ArrayPool<T>.Shared.Rent(shape.ColumnSize);
+            var size = _direct ? _plan.WorkspaceLength : shape.ColumnSize;
+            var columns = ArrayPool<T>.Shared.Rent(size);
             try
             {
-                var cols = columns.AsSpan(0, shape.ColumnSize);
+                var cols = columns.AsSpan(0, size);
                 switch (Step)
                 {
+                    case Phase.Forward when _direct:
+                        DirectConvolution.Run(
+                            _plan, _x.Raw<T>().Slice(item * shape.ImageSize, shape.ImageSize), _packed, _offsets,
+                            Bias is null ? default : Bias.Raw<T>(), _y.Raw<T>().Slice(item * shape.OutputSize, shape.OutputSize), cols);
+                        break;
                     case Phase.Forward:
                         Forward(item, cols);
+                        break;
+                    case Phase.InputGradient when _direct:
+                        DirectConvolution.Run(
+                            _plan, Upstream.AsSpan(item * shape.OutputSize, shape.OutputSize), _packed, _offsets,
+                            default, InputGradient.AsSpan(item * shape.ImageSize, shape.ImageSize), cols);
                         break;
                     case Phase.InputGradient:
                         Backward(item, cols);
@@ -478,6 +502,65 @@ public static partial class Ops
             {
                 ArrayPool<T>.Shared.Return(columns);
             }
+        }
+
+        /// <summary>Plans the forward pass's direct path where it is worthwhile (one group; see <see cref="DirectConvolution"/>).</summary>
+        private bool PrepareForward()
+        {
+            var shape = Shape;
+            if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width))
+            {
+                return false;
+            }
+
+            _plan = new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters);
+            Prepare();
+            DirectConvolution.PackFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Depth, _packed);
+            return true;
+        }
+
+        /// <summary>
+        /// Plans the input gradient's direct path: at stride 1, dx is the convolution of the upstream gradient by the
+        /// flipped filters with padding d(k − 1) − p, which must not be negative.
+        /// </summary>
+        private bool PrepareInputGradient()
+        {
+            var shape = Shape;
+            var g = _g;
+            int padH = (g.DilationH * (g.KernelH - 1)) - g.PadH, padW = (g.DilationW * (g.KernelW - 1)) - g.PadW;
+            if (_groups != 1 || g.StrideH != 1 || g.StrideW != 1 || padH < 0 || padW < 0)
+            {
+                return false;
+            }
+
+            var adjoint = g with { PadH = padH, PadW = padW };
+            int outH = _y.Shape[2], outW = _y.Shape[3];
+            if (!DirectConvolution.Worthwhile<T>(adjoint, outH, outW))
+            {
+                return false;
+            }
+
+            _plan = new DirectPlan<T>(shape.Filters, outH, outW, adjoint, shape.Channels);
+            Prepare();
+            DirectConvolution.PackFlippedFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Channels, g.KernelH, g.KernelW, _packed);
+            return true;
+        }
+
+        /// <summary>Sizes the packed filters and fills the offsets for <see cref="_plan"/>.</summary>
+        private void Prepare()
+        {
+            int packed = _plan.PackedFiltersLength, depth = _plan.Depth;
+            if (_packed.Length < packed)
+            {
+                _packed = new T[packed];
+            }
+
+            if (_offsets.Length < depth)
+            {
+                _offsets = new int[depth];
+            }
+
+            _plan.FillOffsets(_offsets);
         }
 
         private void Forward(int image, Span<T> cols)

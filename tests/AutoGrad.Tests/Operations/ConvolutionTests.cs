@@ -102,6 +102,60 @@ public class ConvolutionTests
         AssertClose(wide, narrow, 1e-5, 1e-5);
     }
 
+    [Theory]
+    [InlineData(22, 21, 3, 3, 1, 1, 1)]
+    [InlineData(16, 30, 3, 3, 2, 2, 2)] // dilated
+    [InlineData(20, 26, 3, 3, 2, 2, 1)] // DeepConvNet's fourth layer: wider than "same"; the input gradient's padding is 0
+    [InlineData(12, 40, 3, 5, 1, 2, 1)] // a kernel wider than high
+    public void The_direct_path_agrees_with_the_sum_and_its_gradients_with_the_composition(int height, int width, int kh, int kw, int padH, int padW, int dilation)
+    {
+        // Planes wide enough for the direct convolution (no im2col) in the forward pass and the input gradient.
+        if (AutoGrad.Kernels.GatheredMicroKernel.IsSupported<double>())
+        {
+            var g = new AutoGrad.Kernels.WindowGeometry(kh, kw, 1, 1, padH, padW, dilation, dilation);
+            var adjoint = g with { PadH = (dilation * (kh - 1)) - padH, PadW = (dilation * (kw - 1)) - padW };
+            Assert.True(AutoGrad.Kernels.DirectConvolution.Worthwhile<double>(g, height, width));
+            Assert.True(AutoGrad.Kernels.DirectConvolution.Worthwhile<double>(adjoint, g.OutputHeight(height), g.OutputWidth(width)));
+        }
+
+        var x = Normal(11, 2, 3, height, width);
+        var w = Normal(12, 7, 3, kh, kw);
+        var b = Normal(13, 7);
+        using var tape = new Tape();
+        tape.Watch(x);
+        tape.Watch(w);
+        tape.Watch(b);
+        var y = Ops.Conv2d(x, w, b, padding: (padH, padW), dilation: dilation);
+        var expected = DirectConv(x, w, b, (padH, padW), dilation, out var outH, out var outW);
+        Assert.Equal(new[] { 2, 7, outH, outW }, y.Shape.Dims.ToArray());
+        AssertClose(expected, y.ToDoubleArray(), 1e-12, 1e-13);
+
+        var upstream = Normal(14, y.Shape.Dims.ToArray());
+        var fast = tape.Gradient(y, [x, w, b], upstream, retainGraph: true);
+        var composed = tape.Gradient(y, [x, w, b], upstream, createGraph: true);
+        for (var i = 0; i < fast.Length; i++)
+        {
+            AssertClose(composed[i].ToDoubleArray(), fast[i].ToDoubleArray(), 1e-12, 1e-12);
+        }
+
+        var narrow = Ops.Conv2d(x.ToType(DType.Float32), w.ToType(DType.Float32), b.ToType(DType.Float32), padding: (padH, padW), dilation: dilation);
+        AssertClose(expected, narrow.ToDoubleArray(), 1e-5, 1e-5);
+    }
+
+    /// <summary>The direct sum for a stride-1 convolution with padding that may differ between height and width.</summary>
+    private static double[] DirectConv(Tensor x, Tensor w, Tensor b, (int H, int W) padding, int dilation, out int outH, out int outW)
+    {
+        if (padding.H == padding.W)
+        {
+            return DirectConv(x, w, b, 1, padding.H, dilation, 1, out outH, out outW);
+        }
+
+        // Pad the width by the difference first, then both sides alike.
+        var extra = padding.W - padding.H;
+        var wider = Ops.Pad(x, [extra, extra]);
+        return DirectConv(wider, w, b, 1, padding.H, dilation, 1, out outH, out outW);
+    }
+
     /// <summary>y[n, f, i, j] = b[f] + Σ over f's group's channels and the kernel of W·x, written as loops.</summary>
     private static double[] DirectConv(Tensor x, Tensor w, Tensor b, int stride, int padding, int dilation, int groups, out int outH, out int outW)
     {

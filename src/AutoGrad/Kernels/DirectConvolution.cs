@@ -1,0 +1,178 @@
+using System.Numerics;
+using System.Runtime.Intrinsics;
+
+namespace AutoGrad.Kernels;
+
+/// <summary>
+/// A stride-1 convolution of one image without im2col. The image is copied once into zero-padded planes
+/// (Hp = H + 2p rows of Wp = W + 2p), and the output is computed at every position of a padded row, OH·Wp in all:
+/// output position q then reads plane element q + ky·d·Wp + kx·d for kernel position (ky, kx), so the "columns" are
+/// the padded image itself read at one offset per (channel, ky, kx), and the product runs in
+/// <see cref="GatheredMicroKernel"/> with the filters packed once per call. The last Wp − OW positions of each row
+/// read across the row's end; they are computed and dropped when the rows are copied out.
+/// </summary>
+/// <remarks>
+/// Each output sums its depth in (c, ky, kx) order in one chain, like the im2col product within a depth block. The
+/// dropped positions cost (Wp − OW) / OW more work, so <see cref="Worthwhile"/> takes the direct path only where that
+/// is small (28-wide planes: 7%; 8-wide ones would waste 25% and keep im2col).
+/// </remarks>
+internal static unsafe class DirectConvolution
+{
+    /// <summary>The most computed positions per output position the direct path accepts.</summary>
+    private const double MaxWaste = 1.15;
+
+    /// <summary>
+    /// Whether a convolution of images <paramref name="height"/> × <paramref name="width"/> by geometry
+    /// <paramref name="g"/> runs here: AVX-512, stride 1, and few dropped positions.
+    /// </summary>
+    public static bool Worthwhile<T>(in WindowGeometry g, int height, int width)
+        where T : unmanaged
+    {
+        if (!GatheredMicroKernel.IsSupported<T>() || g.StrideH != 1 || g.StrideW != 1)
+        {
+            return false;
+        }
+
+        var plan = new DirectPlan<T>(1, height, width, g, 1);
+        return plan.OutH > 0 && plan.OutW > 0 && plan.Columns <= MaxWaste * plan.OutH * plan.OutW;
+    }
+
+    /// <summary>
+    /// Packs filters (<paramref name="filters"/> rows of <paramref name="depth"/>, row-major) into panels of
+    /// <see cref="GatheredMicroKernel.Rows"/> rows, depth-major within a panel, the rows past the last filter 0.
+    /// </summary>
+    public static void PackFilters<T>(ReadOnlySpan<T> weights, int filters, int depth, Span<T> packed)
+        where T : unmanaged, INumber<T>
+    {
+        const int rows = GatheredMicroKernel.Rows;
+        var panels = (filters + rows - 1) / rows;
+        for (var panel = 0; panel < panels; panel++)
+        {
+            var destination = packed.Slice(panel * rows * depth, rows * depth);
+            for (var r = 0; r < rows; r++)
+            {
+                var f = (panel * rows) + r;
+                for (var p = 0; p < depth; p++)
+                {
+                    destination[(p * rows) + r] = f < filters ? weights[(f * depth) + p] : T.Zero;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs the filters of the input gradient: the weight (F, C, kh, kw) read as C filters of depth F·kh·kw, each
+    /// kernel flipped, so that dx is the direct convolution of the upstream gradient (see <see cref="PackFilters{T}"/>).
+    /// </summary>
+    public static void PackFlippedFilters<T>(ReadOnlySpan<T> weights, int filters, int channels, int kernelH, int kernelW, Span<T> packed)
+        where T : unmanaged, INumber<T>
+    {
+        const int rows = GatheredMicroKernel.Rows;
+        int kernel = kernelH * kernelW, depth = filters * kernel, panels = (channels + rows - 1) / rows;
+        for (var panel = 0; panel < panels; panel++)
+        {
+            var destination = packed.Slice(panel * rows * depth, rows * depth);
+            for (var r = 0; r < rows; r++)
+            {
+                var c = (panel * rows) + r;
+                for (var f = 0; f < filters; f++)
+                {
+                    for (var k = 0; k < kernel; k++)
+                    {
+                        var p = (f * kernel) + k;
+                        destination[(p * rows) + r] = c < channels ? weights[(((f * channels) + c) * kernel) + (kernel - 1 - k)] : T.Zero;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// output (F, OH, OW) = the convolution of <paramref name="image"/> (C, H, W) by the packed filters, plus
+    /// <paramref name="bias"/> per filter when it is not empty. <paramref name="offsets"/> are the plan's
+    /// (<see cref="DirectPlan{T}.FillOffsets"/>); <paramref name="workspace"/> holds
+    /// <see cref="DirectPlan{T}.WorkspaceLength"/> elements.
+    /// </summary>
+    public static void Run<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> packedFilters, ReadOnlySpan<int> offsets, ReadOnlySpan<T> bias, Span<T> output, Span<T> workspace)
+        where T : unmanaged, INumber<T>
+    {
+        if (image.Length < plan.ImageSize || output.Length < plan.OutputSize || workspace.Length < plan.WorkspaceLength || offsets.Length < plan.Depth
+            || packedFilters.Length < plan.Panels * GatheredMicroKernel.Rows * plan.Depth)
+        {
+            throw new ArgumentException("The buffers do not fit the direct convolution's plan.", nameof(workspace));
+        }
+
+        var padded = workspace[..plan.PaddedLength];
+        var computed = workspace.Slice(plan.PaddedLength, plan.ComputedLength);
+        Pad(plan, image, padded);
+        fixed (T* a = packedFilters, b = padded, c = computed)
+        fixed (int* o = offsets)
+        {
+            int width = 2 * Vector512<T>.Count, panelSize = GatheredMicroKernel.Rows * plan.Depth, rowSize = GatheredMicroKernel.Rows * plan.Columns;
+            var j = 0;
+            for (; j + width <= plan.Columns; j += width)
+            {
+                for (var panel = 0; panel < plan.Panels; panel++)
+                {
+                    GatheredMicroKernel.Run(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                }
+            }
+
+            if (j < plan.Columns)
+            {
+                for (var panel = 0; panel < plan.Panels; panel++)
+                {
+                    GatheredMicroKernel.RunHalf(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                }
+            }
+        }
+
+        CopyOut(plan, computed, bias, output);
+    }
+
+    /// <summary>Writes the padded planes, every element once: zero rows, zero margins and the image's lines.</summary>
+    private static void Pad<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, Span<T> padded)
+        where T : unmanaged
+    {
+        int padH = plan.Geometry.PadH, padW = plan.Geometry.PadW, wp = plan.PaddedW;
+        for (var c = 0; c < plan.Channels; c++)
+        {
+            var plane = padded.Slice(c * plan.PlaneSize, plan.PlaneSize);
+            var source = image.Slice(c * plan.Height * plan.Width, plan.Height * plan.Width);
+            plane[..(padH * wp)].Clear();
+            for (var y = 0; y < plan.Height; y++)
+            {
+                var row = plane.Slice((y + padH) * wp, wp);
+                row[..padW].Clear();
+                Lines.Copy<T>(source.Slice(y * plan.Width, plan.Width), row.Slice(padW, plan.Width));
+                row[(padW + plan.Width)..].Clear();
+            }
+
+            plane[((plan.Height + padH) * wp)..].Clear();
+        }
+
+        // Dropped positions of the last planes' rows read past the image: make them zeros, not stale values.
+        padded[(plan.Channels * plan.PlaneSize)..].Clear();
+    }
+
+    /// <summary>Copies each output row's first OW positions out of the padded-width result, adding the bias.</summary>
+    private static void CopyOut<T>(in DirectPlan<T> plan, ReadOnlySpan<T> computed, ReadOnlySpan<T> bias, Span<T> output)
+        where T : unmanaged, INumber<T>
+    {
+        int outW = plan.OutW, wp = plan.PaddedW;
+        for (var f = 0; f < plan.Filters; f++)
+        {
+            var rows = computed.Slice(f * plan.Columns, plan.OutH * wp);
+            var destination = output.Slice(f * plan.OutH * outW, plan.OutH * outW);
+            for (var y = 0; y < plan.OutH; y++)
+            {
+                Lines.Copy<T>(rows.Slice(y * wp, outW), destination.Slice(y * outW, outW));
+            }
+
+            if (!bias.IsEmpty)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(destination, bias[f], destination);
+            }
+        }
+    }
+}

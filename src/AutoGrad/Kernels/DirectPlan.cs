@@ -1,0 +1,104 @@
+using System.Runtime.Intrinsics;
+
+namespace AutoGrad.Kernels;
+
+/// <summary>
+/// The sizes of one image's direct convolution (<see cref="DirectConvolution"/>): its padded planes, the positions
+/// it computes (whole padded rows, rounded up to a vector), the filter panels and the workspace.
+/// </summary>
+internal readonly struct DirectPlan<T>
+    where T : unmanaged
+{
+    /// <summary>Plans a stride-1 convolution of (C, H, W) images by <paramref name="filters"/> filters.</summary>
+    public DirectPlan(int channels, int height, int width, in WindowGeometry g, int filters)
+    {
+        Channels = channels;
+        Height = height;
+        Width = width;
+        Geometry = g;
+        Filters = filters;
+        PaddedW = width + (2 * g.PadW);
+        PlaneSize = (height + (2 * g.PadH)) * PaddedW;
+        OutH = g.OutputHeight(height);
+        OutW = g.OutputWidth(width);
+        var vector = Vector512<T>.Count;
+        Columns = ((Math.Max(OutH, 0) * PaddedW) + vector - 1) / vector * vector;
+        Depth = channels * g.KernelSize;
+        Panels = (filters + GatheredMicroKernel.Rows - 1) / GatheredMicroKernel.Rows;
+
+        // The last computed position reads (OH − 1 + (kh − 1)d)·Wp + (Wp − 1) + (kw − 1)d + (Columns − OH·Wp) of the
+        // last plane: the plane's end, plus the kernel's width and the rounding.
+        PaddedLength = (channels * PlaneSize) + (g.DilationW * (g.KernelW - 1)) + Columns - (Math.Max(OutH, 0) * PaddedW);
+    }
+
+    /// <summary>Input channels.</summary>
+    public int Channels { get; }
+
+    /// <summary>Input height.</summary>
+    public int Height { get; }
+
+    /// <summary>Input width.</summary>
+    public int Width { get; }
+
+    /// <summary>The window.</summary>
+    public WindowGeometry Geometry { get; }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>Width of a padded plane, W + 2p.</summary>
+    public int PaddedW { get; }
+
+    /// <summary>Elements of a padded plane.</summary>
+    public int PlaneSize { get; }
+
+    /// <summary>Output height.</summary>
+    public int OutH { get; }
+
+    /// <summary>Output width.</summary>
+    public int OutW { get; }
+
+    /// <summary>Positions computed per filter: OH·Wp rounded up to a vector.</summary>
+    public int Columns { get; }
+
+    /// <summary>The product's depth, C·kh·kw.</summary>
+    public int Depth { get; }
+
+    /// <summary>Panels of packed filters.</summary>
+    public int Panels { get; }
+
+    /// <summary>Elements of the padded planes with the slack their last reads need.</summary>
+    public int PaddedLength { get; }
+
+    /// <summary>Elements of the padded-width result (whole panels).</summary>
+    public int ComputedLength => Panels * GatheredMicroKernel.Rows * Columns;
+
+    /// <summary>Elements of the workspace: the padded planes, then the padded-width result.</summary>
+    public int WorkspaceLength => PaddedLength + ComputedLength;
+
+    /// <summary>Elements of one input image.</summary>
+    public int ImageSize => Channels * Height * Width;
+
+    /// <summary>Elements of one output image.</summary>
+    public int OutputSize => Filters * OutH * OutW;
+
+    /// <summary>Elements of the packed filters.</summary>
+    public int PackedFiltersLength => Panels * GatheredMicroKernel.Rows * Depth;
+
+    /// <summary>The offset of depth step (c, ky, kx) in the padded planes: c·plane + ky·d·Wp + kx·d.</summary>
+    public void FillOffsets(Span<int> offsets)
+    {
+        var g = Geometry;
+        var p = 0;
+        for (var c = 0; c < Channels; c++)
+        {
+            for (var ky = 0; ky < g.KernelH; ky++)
+            {
+                for (var kx = 0; kx < g.KernelW; kx++)
+                {
+                    offsets[p++] = (c * PlaneSize) + (ky * g.DilationH * PaddedW) + (kx * g.DilationW);
+                }
+            }
+        }
+    }
+}
