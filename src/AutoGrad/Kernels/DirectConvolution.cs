@@ -143,9 +143,14 @@ internal static unsafe class DirectConvolution
             for (var y = 0; y < plan.Height; y++)
             {
                 var row = plane.Slice((y + padH) * wp, wp);
-                row[..padW].Clear();
                 Lines.Copy<T>(source.Slice(y * plan.Width, plan.Width), row.Slice(padW, plan.Width));
-                row[(padW + plan.Width)..].Clear();
+
+                // A margin is a few elements: set one by one, since a call to Clear costs more than they do.
+                for (var x = 0; x < padW; x++)
+                {
+                    row[x] = default;
+                    row[wp - 1 - x] = default;
+                }
             }
 
             plane[((plan.Height + padH) * wp)..].Clear();
