@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace AutoGrad.Kernels;
@@ -171,13 +172,45 @@ internal static unsafe class DirectConvolution
             var destination = output.Slice(f * plan.OutH * outW, plan.OutH * outW);
             for (var y = 0; y < plan.OutH; y++)
             {
-                Lines.Copy<T>(rows.Slice(y * wp, outW), destination.Slice(y * outW, outW));
-            }
-
-            if (!bias.IsEmpty)
-            {
-                System.Numerics.Tensors.TensorPrimitives.Add(destination, bias[f], destination);
+                // Without a bias, a plain copy: adding +0 would turn a −0 into +0.
+                if (bias.IsEmpty)
+                {
+                    Lines.Copy<T>(rows.Slice(y * wp, outW), destination.Slice(y * outW, outW));
+                }
+                else
+                {
+                    CopyPlus(rows.Slice(y * wp, outW), bias[f], destination.Slice(y * outW, outW));
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// destination = source + value, in the same pass as the copy (no bias pass over the output afterwards). The last
+    /// vector may overlap the one before it, which is harmless since the source is not the destination.
+    /// </summary>
+    private static void CopyPlus<T>(ReadOnlySpan<T> source, T value, Span<T> destination)
+        where T : unmanaged, INumber<T>
+    {
+        int n = destination.Length, count = Vector512<T>.Count;
+        if (n < count)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                destination[i] = source[i] + value;
+            }
+
+            return;
+        }
+
+        var shift = Vector512.Create(value);
+        ref var s = ref MemoryMarshal.GetReference(source);
+        ref var d = ref MemoryMarshal.GetReference(destination);
+        for (var i = 0; i < n - count; i += count)
+        {
+            (Vector512.LoadUnsafe(ref s, (nuint)i) + shift).StoreUnsafe(ref d, (nuint)i);
+        }
+
+        (Vector512.LoadUnsafe(ref s, (nuint)(n - count)) + shift).StoreUnsafe(ref d, (nuint)(n - count));
     }
 }
