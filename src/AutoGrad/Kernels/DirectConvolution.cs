@@ -131,6 +131,78 @@ internal static unsafe class DirectConvolution
         CopyOut(plan, computed, bias, output);
     }
 
+    /// <summary>
+    /// The filter gradient of one image, transposed: gradientT (C·kh·kw, F) (+)= Σ over the output positions q of
+    /// x̃[(c, ky, kx), q]·g[f, q], where x̃ is the padded image read at each kernel position's offset and g the
+    /// upstream gradient (F, OH, OW) spread to padded rows whose dropped positions are 0; each entry is a dot product
+    /// along the positions (<see cref="GatheredMicroKernel.DotTile{T}"/>). <paramref name="workspace"/> holds
+    /// <see cref="DirectPlan{T}.FilterWorkspaceLength"/> elements.
+    /// </summary>
+    /// <remarks>
+    /// A dropped position multiplies its 0 by an element of the padded image, which changes nothing unless that
+    /// element is infinite or NaN; such an input makes the loss non-finite anyway.
+    /// </remarks>
+    public static void FilterGradient<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> upstream, ReadOnlySpan<int> offsets, Span<T> gradientT, bool accumulate, Span<T> workspace)
+        where T : unmanaged, INumber<T>
+    {
+        int filters = plan.Filters, depth = plan.Depth, columns = plan.Columns, positions = plan.OutH * plan.OutW;
+        if (image.Length < plan.ImageSize || upstream.Length < filters * positions || offsets.Length < depth
+            || gradientT.Length < depth * filters || workspace.Length < plan.FilterWorkspaceLength)
+        {
+            throw new ArgumentException("The buffers do not fit the direct filter gradient's plan.", nameof(workspace));
+        }
+
+        var padded = workspace[..plan.PaddedLength];
+        var spread = workspace.Slice(plan.PaddedLength, plan.FilterWorkspaceLength - plan.PaddedLength);
+        Pad(plan, image, padded);
+        for (var f = 0; f < filters; f++)
+        {
+            var rows = spread.Slice(f * columns, columns);
+            var source = upstream.Slice(f * positions, positions);
+            for (var y = 0; y < plan.OutH; y++)
+            {
+                var row = rows.Slice(y * plan.PaddedW, plan.PaddedW);
+                Lines.Copy<T>(source.Slice(y * plan.OutW, plan.OutW), row[..plan.OutW]);
+                for (var x = plan.OutW; x < plan.PaddedW; x++)
+                {
+                    row[x] = default;
+                }
+            }
+
+            rows[(plan.OutH * plan.PaddedW)..].Clear();
+        }
+
+        const int tileRows = GatheredMicroKernel.DotRows, tileFilters = GatheredMicroKernel.DotFilters;
+        Span<int> rowOffsets = stackalloc int[tileRows];
+        var sums = stackalloc T[tileRows * tileFilters];
+        fixed (T* x = padded, g = spread)
+        fixed (int* o = rowOffsets)
+        {
+            for (var p0 = 0; p0 < depth; p0 += tileRows)
+            {
+                // A ragged last tile repeats its first kernel position, and reads the spare rows past the last filter
+                // (FilterWorkspaceLength); those sums are not stored.
+                for (var r = 0; r < tileRows; r++)
+                {
+                    rowOffsets[r] = offsets[p0 + r < depth ? p0 + r : p0];
+                }
+
+                for (var f0 = 0; f0 < filters; f0 += tileFilters)
+                {
+                    GatheredMicroKernel.DotTile(columns, x, o, g + (f0 * columns), columns, sums);
+                    for (var r = 0; r < tileRows && p0 + r < depth; r++)
+                    {
+                        var destination = gradientT.Slice(((p0 + r) * filters) + f0, Math.Min(tileFilters, filters - f0));
+                        for (var s = 0; s < destination.Length; s++)
+                        {
+                            destination[s] = accumulate ? destination[s] + sums[(r * tileFilters) + s] : sums[(r * tileFilters) + s];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// <summary>Writes the padded planes, every element once: zero rows, zero margins and the image's lines.</summary>
     private static void Pad<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, Span<T> padded)
         where T : unmanaged

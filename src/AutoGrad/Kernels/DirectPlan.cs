@@ -76,6 +76,12 @@ internal readonly struct DirectPlan<T>
     /// <summary>Elements of the workspace: the padded planes, then the padded-width result.</summary>
     public int WorkspaceLength => PaddedLength + ComputedLength;
 
+    /// <summary>
+    /// Elements of the filter gradient's workspace: the padded planes, then the upstream gradient spread to padded
+    /// rows, with spare rows up to a whole tile of filters.
+    /// </summary>
+    public int FilterWorkspaceLength => PaddedLength + ((Filters + GatheredMicroKernel.DotFilters - 1) / GatheredMicroKernel.DotFilters * GatheredMicroKernel.DotFilters * Columns);
+
     /// <summary>Elements of one input image.</summary>
     public int ImageSize => Channels * Height * Width;
 

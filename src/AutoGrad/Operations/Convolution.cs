@@ -389,6 +389,9 @@ public static partial class Ops
         /// <summary>The filter gradient is split into at most this many blocks of images, whatever the thread count.</summary>
         public const int MaxBlocks = 8;
 
+        /// <summary>The fewest vectors of positions per dot product for the direct filter gradient.</summary>
+        private const int MinDotColumns = 32;
+
         [ThreadStatic]
         private static ConvImages<T>? s_instance;
 
@@ -454,7 +457,7 @@ public static partial class Ops
                 {
                     Phase.Forward => PrepareForward(),
                     Phase.InputGradient => PrepareInputGradient(),
-                    _ => false,
+                    _ => PrepareFilterGradient(),
                 };
                 WorkerPool.Run(this, items, Parallelism.MaxThreads);
             }
@@ -470,7 +473,7 @@ public static partial class Ops
         public void Execute(int item)
         {
             var shape = Shape;
-            var size = _direct ? _plan.WorkspaceLength : shape.ColumnSize;
+            var size = !_direct ? shape.ColumnSize : Step == Phase.FilterGradient ? _plan.FilterWorkspaceLength : _plan.WorkspaceLength;
             var columns = ArrayPool<T>.Shared.Rent(size);
             try
             {
@@ -546,6 +549,29 @@ public static partial class Ops
             return true;
         }
 
+        /// <summary>
+        /// Plans the filter gradient's direct path (<see cref="DirectConvolution.FilterGradient{T}"/>): dot products
+        /// along the positions, whose sums cost little only where each covers many of them (28×28 planes: 2.6 → 2.3 ms
+        /// per batch of 100 for DeepConvNet's second layer; three channels: 3× faster than the product on columns).
+        /// </summary>
+        private bool PrepareFilterGradient()
+        {
+            var shape = Shape;
+            if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width))
+            {
+                return false;
+            }
+
+            _plan = new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters);
+            if (_plan.Columns < MinDotColumns * System.Runtime.Intrinsics.Vector512<T>.Count)
+            {
+                return false;
+            }
+
+            Prepare();
+            return true;
+        }
+
         /// <summary>Sizes the packed filters and fills the offsets for <see cref="_plan"/>.</summary>
         private void Prepare()
         {
@@ -612,6 +638,18 @@ public static partial class Ops
             var gradient = BlockGradients.AsSpan(block * filterSize, filterSize);
             ReadOnlySpan<T> images = _x.Raw<T>(), upstream = Upstream;
             var last = Math.Min(shape.Images, (block + 1) * BlockSize);
+            if (_direct)
+            {
+                for (var i = block * BlockSize; i < last; i++)
+                {
+                    DirectConvolution.FilterGradient(
+                        _plan, images.Slice(i * shape.ImageSize, shape.ImageSize), upstream.Slice(i * shape.OutputSize, shape.OutputSize),
+                        _offsets, gradient, accumulate: i > block * BlockSize, cols);
+                }
+
+                return;
+            }
+
             for (var i = block * BlockSize; i < last; i++)
             {
                 Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);

@@ -109,7 +109,8 @@ public class ConvolutionTests
     [InlineData(12, 40, 3, 5, 1, 2, 1)] // a kernel wider than high
     public void The_direct_path_agrees_with_the_sum_and_its_gradients_with_the_composition(int height, int width, int kh, int kw, int padH, int padW, int dilation)
     {
-        // Planes wide enough for the direct convolution (no im2col) in the forward pass and the input gradient.
+        // Planes wide enough for the direct convolution (no im2col) in the forward pass, the input gradient and the
+        // filter gradient.
         if (AutoGrad.Kernels.GatheredMicroKernel.IsSupported<double>())
         {
             var g = new AutoGrad.Kernels.WindowGeometry(kh, kw, 1, 1, padH, padW, dilation, dilation);
@@ -118,7 +119,8 @@ public class ConvolutionTests
             Assert.True(AutoGrad.Kernels.DirectConvolution.Worthwhile<double>(adjoint, g.OutputHeight(height), g.OutputWidth(width)));
         }
 
-        var x = Normal(11, 2, 3, height, width);
+        // Ten images: more than the filter gradient's eight blocks, so a block sums two of them.
+        var x = Normal(11, 10, 3, height, width);
         var w = Normal(12, 7, 3, kh, kw);
         var b = Normal(13, 7);
         using var tape = new Tape();
@@ -127,7 +129,7 @@ public class ConvolutionTests
         tape.Watch(b);
         var y = Ops.Conv2d(x, w, b, padding: (padH, padW), dilation: dilation);
         var expected = DirectConv(x, w, b, (padH, padW), dilation, out var outH, out var outW);
-        Assert.Equal(new[] { 2, 7, outH, outW }, y.Shape.Dims.ToArray());
+        Assert.Equal(new[] { 10, 7, outH, outW }, y.Shape.Dims.ToArray());
         AssertClose(expected, y.ToDoubleArray(), 1e-12, 1e-13);
 
         var upstream = Normal(14, y.Shape.Dims.ToArray());
