@@ -48,8 +48,18 @@ internal static class MaxPool2x2
             Vector256.Narrow(low, high).AsSingle().StoreUnsafe(ref o, j);
         }
 
+        // Four windows more, then the last four again where a few remain (a 28-wide plane has 14 per row): windows
+        // computed twice are written twice with the same values.
         if (j + 4 <= (nuint)outW)
         {
+            var four = PairMaxima(Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j));
+            Vector256.Narrow(four, four).AsSingle().GetLower().StoreUnsafe(ref o, j);
+            j += 4;
+        }
+
+        if (j < (nuint)outW && outW >= 4)
+        {
+            j = (nuint)outW - 4;
             var four = PairMaxima(Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j));
             Vector256.Narrow(four, four).AsSingle().GetLower().StoreUnsafe(ref o, j);
             j += 4;
@@ -95,18 +105,18 @@ internal static class MaxPool2x2
             down.StoreUnsafe(ref db, (2 * j) + 8);
         }
 
-        // Four windows more where they fit (a 24-wide plane has 12 per row), so few are left to the scalar loop.
+        // Four windows more where they fit (a 24-wide plane has 12 per row), then the last four again where a few
+        // remain (28-wide: 14): every element of a window is written, so a window done twice is written twice alike.
         if (j + 4 <= (nuint)outW)
         {
-            var maxima = Vector128.LoadUnsafe(ref Unsafe.As<float, uint>(ref y), j);
-            var gradients = Vector128.LoadUnsafe(ref Unsafe.As<float, uint>(ref g), j);
-            var (up, down) = Route(
-                Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j),
-                Vector256.Create(Vector128.WidenLower(maxima), Vector128.WidenUpper(maxima)),
-                Vector256.Create(Vector128.WidenLower(gradients), Vector128.WidenUpper(gradients)));
-            up.StoreUnsafe(ref dt, 2 * j);
-            down.StoreUnsafe(ref db, 2 * j);
+            FourWindows(ref t, ref b, ref y, ref g, ref dt, ref db, j);
             j += 4;
+        }
+
+        if (j < (nuint)outW && outW >= 4)
+        {
+            FourWindows(ref t, ref b, ref y, ref g, ref dt, ref db, (nuint)outW - 4);
+            j = (nuint)outW;
         }
 
         for (; j < (nuint)outW; j++)
@@ -117,6 +127,20 @@ internal static class MaxPool2x2
             Unsafe.Add(ref dt, at) = Unsafe.Add(ref dt, at + 1) = Unsafe.Add(ref db, at) = Unsafe.Add(ref db, at + 1) = 0;
             Unsafe.Add(ref first < 2 ? ref dt : ref db, at + (nuint)(first & 1)) = Unsafe.Add(ref g, j);
         }
+    }
+
+    /// <summary>The gradient of the four windows from output column <paramref name="j"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FourWindows(ref float t, ref float b, ref float y, ref float g, ref float dt, ref float db, nuint j)
+    {
+        var maxima = Vector128.LoadUnsafe(ref Unsafe.As<float, uint>(ref y), j);
+        var gradients = Vector128.LoadUnsafe(ref Unsafe.As<float, uint>(ref g), j);
+        var (up, down) = Route(
+            Vector256.LoadUnsafe(ref t, 2 * j), Vector256.LoadUnsafe(ref b, 2 * j),
+            Vector256.Create(Vector128.WidenLower(maxima), Vector128.WidenUpper(maxima)),
+            Vector256.Create(Vector128.WidenLower(gradients), Vector128.WidenUpper(gradients)));
+        up.StoreUnsafe(ref dt, 2 * j);
+        down.StoreUnsafe(ref db, 2 * j);
     }
 
     private readonly struct ForwardRows(ArraySegment<float> input, ArraySegment<float> output, int width) : IChunkJob

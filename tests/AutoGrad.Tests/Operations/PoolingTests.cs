@@ -25,6 +25,9 @@ public class PoolingTests
     [InlineData(4, 38, false)]
     [InlineData(4, 38, true)]
     [InlineData(7, 9, false)]
+    [InlineData(4, 28, true)] // 14 windows a row: 8, 4, and the last 4 again
+    [InlineData(6, 12, true)] // 6: 4 and the last 4 again
+    [InlineData(4, 6, true)] // 3: fewer than 4, one by one
     public void Max_pooling_2x2_routes_each_window_to_its_first_maximum_or_NaN_among_many_ties(int height, int width, bool float32)
     {
         // Values from {0, 1, 2} make ties common; a few NaNs take their windows. Even sides take the tiling path,
