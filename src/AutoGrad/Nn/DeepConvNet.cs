@@ -7,7 +7,8 @@ namespace AutoGrad.Nn;
 /// The book's DeepConvNet (chapter 8): six 3×3 convolutions with ReLU (16, 16, pool, 32, 32, pool, 64, 64, pool; padding
 /// 1, and 2 on the fourth, as the book's), then Affine 50 → ReLU → Dropout 0.5 → Affine to the classes. He
 /// initialization, as the book's. With <c>batchNorm</c>, a <see cref="BatchNorm2d"/> follows each convolution (whose
-/// bias it makes redundant, so the convolutions then have none). Takes images, or flat rows it views as images.
+/// bias it makes redundant, so the convolutions then have none). Takes images, or flat rows it views as images. A ReLU
+/// before a pooling runs after it, the same function bit for bit (max and ReLU commute) on a quarter of the elements.
 /// </summary>
 public sealed class DeepConvNet : Module
 {

@@ -6,7 +6,8 @@ namespace AutoGrad.Nn;
 /// <summary>
 /// The book's SimpleConvNet (chapter 7): convolution (30 filters 5×5, stride 1, no padding) → ReLU → 2×2 max pooling
 /// → Affine 100 → ReLU → Affine to the classes; train it with <see cref="Ops.SoftmaxWithLoss(Tensor, ReadOnlyMemory{int})"/>.
-/// It takes images (N, C, H, W), or flat rows (N, C·H·W), which it views as images without copying.
+/// It takes images (N, C, H, W), or flat rows (N, C·H·W), which it views as images without copying. The ReLU before
+/// the pooling runs after it, the same function bit for bit (max and ReLU commute) on a quarter of the elements.
 /// </summary>
 public sealed class SimpleConvNet : Module
 {
