@@ -40,12 +40,12 @@ internal static unsafe class DirectConvolution
 
     /// <summary>
     /// Packs filters (<paramref name="filters"/> rows of <paramref name="depth"/>, row-major) into panels of
-    /// <see cref="GatheredMicroKernel.Rows"/> rows, depth-major within a panel, the rows past the last filter 0.
+    /// <paramref name="rows"/> rows (<see cref="DirectPlan{T}.PanelRows"/>), depth-major within a panel, the rows past
+    /// the last filter 0.
     /// </summary>
-    public static void PackFilters<T>(ReadOnlySpan<T> weights, int filters, int depth, Span<T> packed)
+    public static void PackFilters<T>(ReadOnlySpan<T> weights, int filters, int depth, int rows, Span<T> packed)
         where T : unmanaged, INumber<T>
     {
-        const int rows = GatheredMicroKernel.Rows;
         var panels = (filters + rows - 1) / rows;
         for (var panel = 0; panel < panels; panel++)
         {
@@ -65,10 +65,9 @@ internal static unsafe class DirectConvolution
     /// Packs the filters of the input gradient: the weight (F, C, kh, kw) read as C filters of depth F·kh·kw, each
     /// kernel flipped, so that dx is the direct convolution of the upstream gradient (see <see cref="PackFilters{T}"/>).
     /// </summary>
-    public static void PackFlippedFilters<T>(ReadOnlySpan<T> weights, int filters, int channels, int kernelH, int kernelW, Span<T> packed)
+    public static void PackFlippedFilters<T>(ReadOnlySpan<T> weights, int filters, int channels, int kernelH, int kernelW, int rows, Span<T> packed)
         where T : unmanaged, INumber<T>
     {
-        const int rows = GatheredMicroKernel.Rows;
         int kernel = kernelH * kernelW, depth = filters * kernel, panels = (channels + rows - 1) / rows;
         for (var panel = 0; panel < panels; panel++)
         {
@@ -98,7 +97,7 @@ internal static unsafe class DirectConvolution
         where T : unmanaged, INumber<T>
     {
         if (image.Length < plan.ImageSize || output.Length < plan.OutputSize || workspace.Length < plan.WorkspaceLength || offsets.Length < plan.Depth
-            || packedFilters.Length < plan.Panels * GatheredMicroKernel.Rows * plan.Depth)
+            || packedFilters.Length < plan.PackedFiltersLength)
         {
             throw new ArgumentException("The buffers do not fit the direct convolution's plan.", nameof(workspace));
         }
@@ -109,13 +108,21 @@ internal static unsafe class DirectConvolution
         fixed (T* a = packedFilters, b = padded, c = computed)
         fixed (int* o = offsets)
         {
-            int width = 2 * Vector512<T>.Count, panelSize = GatheredMicroKernel.Rows * plan.Depth, rowSize = GatheredMicroKernel.Rows * plan.Columns;
+            int width = 2 * Vector512<T>.Count, panelSize = plan.PanelRows * plan.Depth, rowSize = plan.PanelRows * plan.Columns;
+            var tall = plan.PanelRows == GatheredMicroKernel.TallRows;
             var j = 0;
             for (; j + width <= plan.Columns; j += width)
             {
                 for (var panel = 0; panel < plan.Panels; panel++)
                 {
-                    GatheredMicroKernel.Run(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                    if (tall)
+                    {
+                        GatheredMicroKernel.RunTall(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                    }
+                    else
+                    {
+                        GatheredMicroKernel.Run(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                    }
                 }
             }
 
@@ -123,7 +130,14 @@ internal static unsafe class DirectConvolution
             {
                 for (var panel = 0; panel < plan.Panels; panel++)
                 {
-                    GatheredMicroKernel.RunHalf(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                    if (tall)
+                    {
+                        GatheredMicroKernel.RunTallHalf(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                    }
+                    else
+                    {
+                        GatheredMicroKernel.RunHalf(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
+                    }
                 }
             }
         }

@@ -24,7 +24,11 @@ internal readonly struct DirectPlan<T>
         var vector = Vector512<T>.Count;
         Columns = ((Math.Max(OutH, 0) * PaddedW) + vector - 1) / vector * vector;
         Depth = channels * g.KernelSize;
-        Panels = (filters + GatheredMicroKernel.Rows - 1) / GatheredMicroKernel.Rows;
+
+        // Eight-row panels where they waste no more rows than six-row ones (16, 32, 64 filters), else six.
+        int tall = GatheredMicroKernel.TallRows, low = GatheredMicroKernel.Rows;
+        PanelRows = (filters + tall - 1) / tall * tall <= (filters + low - 1) / low * low ? tall : low;
+        Panels = (filters + PanelRows - 1) / PanelRows;
 
         // The last computed position reads (OH − 1 + (kh − 1)d)·Wp + (Wp − 1) + (kw − 1)d + (Columns − OH·Wp) of the
         // last plane: the plane's end, plus the kernel's width and the rounding.
@@ -64,6 +68,9 @@ internal readonly struct DirectPlan<T>
     /// <summary>The product's depth, C·kh·kw.</summary>
     public int Depth { get; }
 
+    /// <summary>Rows of a panel of packed filters: <see cref="GatheredMicroKernel.TallRows"/> or <see cref="GatheredMicroKernel.Rows"/>.</summary>
+    public int PanelRows { get; }
+
     /// <summary>Panels of packed filters.</summary>
     public int Panels { get; }
 
@@ -71,7 +78,7 @@ internal readonly struct DirectPlan<T>
     public int PaddedLength { get; }
 
     /// <summary>Elements of the padded-width result (whole panels).</summary>
-    public int ComputedLength => Panels * GatheredMicroKernel.Rows * Columns;
+    public int ComputedLength => Panels * PanelRows * Columns;
 
     /// <summary>Elements of the workspace: the padded planes, then the padded-width result.</summary>
     public int WorkspaceLength => PaddedLength + ComputedLength;
@@ -89,7 +96,7 @@ internal readonly struct DirectPlan<T>
     public int OutputSize => Filters * OutH * OutW;
 
     /// <summary>Elements of the packed filters.</summary>
-    public int PackedFiltersLength => Panels * GatheredMicroKernel.Rows * Depth;
+    public int PackedFiltersLength => Panels * PanelRows * Depth;
 
     /// <summary>The offset of depth step (c, ky, kx) in the padded planes: c·plane + ky·d·Wp + kx·d.</summary>
     public void FillOffsets(Span<int> offsets)

@@ -14,6 +14,9 @@ internal static unsafe class GatheredMicroKernel
     /// <summary>Rows of a tile (filters per packed panel).</summary>
     public const int Rows = 6;
 
+    /// <summary>Rows of the taller tile, for filter counts that are multiples of 8 (16, 32, 64), which 6-row panels pad.</summary>
+    public const int TallRows = 8;
+
     /// <summary>Whether the kernels run on this machine for <typeparamref name="T"/>.</summary>
     public static bool IsSupported<T>() => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
 
@@ -83,6 +86,89 @@ internal static unsafe class GatheredMicroKernel
         c3.Store(c + (3 * ldc));
         c4.Store(c + (4 * ldc));
         c5.Store(c + (5 * ldc));
+    }
+
+    /// <summary>
+    /// <see cref="Run{T}"/> with eight rows: sixteen accumulators take eleven loads (the offset, two of B, eight
+    /// broadcasts) per sixteen FMAs, and a 16-filter product needs two panels instead of three with a third empty.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunTall<T>(int depth, T* a, int* offsets, T* b, T* c, nint ldc)
+        where T : unmanaged, INumber<T>
+    {
+        var w = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (var p = 0; p < depth; p++)
+        {
+            var row = b + offsets[p];
+            var b0 = Vector512.Load(row);
+            var b1 = Vector512.Load(row + w);
+            var x = Vector512.Create(a[0]);
+            c00 = GemmMicroKernel.Fma(x, b0, c00);
+            c01 = GemmMicroKernel.Fma(x, b1, c01);
+            x = Vector512.Create(a[1]);
+            c10 = GemmMicroKernel.Fma(x, b0, c10);
+            c11 = GemmMicroKernel.Fma(x, b1, c11);
+            x = Vector512.Create(a[2]);
+            c20 = GemmMicroKernel.Fma(x, b0, c20);
+            c21 = GemmMicroKernel.Fma(x, b1, c21);
+            x = Vector512.Create(a[3]);
+            c30 = GemmMicroKernel.Fma(x, b0, c30);
+            c31 = GemmMicroKernel.Fma(x, b1, c31);
+            x = Vector512.Create(a[4]);
+            c40 = GemmMicroKernel.Fma(x, b0, c40);
+            c41 = GemmMicroKernel.Fma(x, b1, c41);
+            x = Vector512.Create(a[5]);
+            c50 = GemmMicroKernel.Fma(x, b0, c50);
+            c51 = GemmMicroKernel.Fma(x, b1, c51);
+            x = Vector512.Create(a[6]);
+            c60 = GemmMicroKernel.Fma(x, b0, c60);
+            c61 = GemmMicroKernel.Fma(x, b1, c61);
+            x = Vector512.Create(a[7]);
+            c70 = GemmMicroKernel.Fma(x, b0, c70);
+            c71 = GemmMicroKernel.Fma(x, b1, c71);
+            a += TallRows;
+        }
+
+        Store(c, w, c00, c01);
+        Store(c + ldc, w, c10, c11);
+        Store(c + (2 * ldc), w, c20, c21);
+        Store(c + (3 * ldc), w, c30, c31);
+        Store(c + (4 * ldc), w, c40, c41);
+        Store(c + (5 * ldc), w, c50, c51);
+        Store(c + (6 * ldc), w, c60, c61);
+        Store(c + (7 * ldc), w, c70, c71);
+    }
+
+    /// <summary><see cref="RunTall{T}"/> one vector wide, for a last vector of positions.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunTallHalf<T>(int depth, T* a, int* offsets, T* b, T* c, nint ldc)
+        where T : unmanaged, INumber<T>
+    {
+        Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (var p = 0; p < depth; p++)
+        {
+            var v = Vector512.Load(b + offsets[p]);
+            c0 = GemmMicroKernel.Fma(Vector512.Create(a[0]), v, c0);
+            c1 = GemmMicroKernel.Fma(Vector512.Create(a[1]), v, c1);
+            c2 = GemmMicroKernel.Fma(Vector512.Create(a[2]), v, c2);
+            c3 = GemmMicroKernel.Fma(Vector512.Create(a[3]), v, c3);
+            c4 = GemmMicroKernel.Fma(Vector512.Create(a[4]), v, c4);
+            c5 = GemmMicroKernel.Fma(Vector512.Create(a[5]), v, c5);
+            c6 = GemmMicroKernel.Fma(Vector512.Create(a[6]), v, c6);
+            c7 = GemmMicroKernel.Fma(Vector512.Create(a[7]), v, c7);
+            a += TallRows;
+        }
+
+        c0.Store(c);
+        c1.Store(c + ldc);
+        c2.Store(c + (2 * ldc));
+        c3.Store(c + (3 * ldc));
+        c4.Store(c + (4 * ldc));
+        c5.Store(c + (5 * ldc));
+        c6.Store(c + (6 * ldc));
+        c7.Store(c + (7 * ldc));
     }
 
     /// <summary>Kernel positions per <see cref="DotTile{T}"/>.</summary>

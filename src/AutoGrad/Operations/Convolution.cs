@@ -518,7 +518,7 @@ public static partial class Ops
 
             _plan = new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters);
             Prepare();
-            DirectConvolution.PackFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Depth, _packed);
+            DirectConvolution.PackFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Depth, _plan.PanelRows, _packed);
             return true;
         }
 
@@ -545,7 +545,7 @@ public static partial class Ops
 
             _plan = new DirectPlan<T>(shape.Filters, outH, outW, adjoint, shape.Channels);
             Prepare();
-            DirectConvolution.PackFlippedFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Channels, g.KernelH, g.KernelW, _packed);
+            DirectConvolution.PackFlippedFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Channels, g.KernelH, g.KernelW, _plan.PanelRows, _packed);
             return true;
         }
 
