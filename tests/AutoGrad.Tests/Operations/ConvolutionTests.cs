@@ -107,16 +107,21 @@ public class ConvolutionTests
     [InlineData(16, 30, 3, 3, 2, 2, 2)] // dilated
     [InlineData(20, 26, 3, 3, 2, 2, 1)] // DeepConvNet's fourth layer: wider than "same"; the input gradient's padding is 0
     [InlineData(12, 40, 3, 5, 1, 2, 1)] // a kernel wider than high
+    [InlineData(8, 8, 3, 3, 1, 1, 1)] // small planes: eight images side by side, then two
     public void The_direct_path_agrees_with_the_sum_and_its_gradients_with_the_composition(int height, int width, int kh, int kw, int padH, int padW, int dilation)
     {
-        // Planes wide enough for the direct convolution (no im2col) in the forward pass, the input gradient and the
-        // filter gradient.
+        // Planes the direct convolution (no im2col) takes, several images side by side, in the forward pass, the input
+        // gradient and the filter gradient.
         if (AutoGrad.Kernels.GatheredMicroKernel.IsSupported<double>())
         {
             var g = new AutoGrad.Kernels.WindowGeometry(kh, kw, 1, 1, padH, padW, dilation, dilation);
             var adjoint = g with { PadH = (dilation * (kh - 1)) - padH, PadW = (dilation * (kw - 1)) - padW };
-            Assert.True(AutoGrad.Kernels.DirectConvolution.Worthwhile<double>(g, height, width));
-            Assert.True(AutoGrad.Kernels.DirectConvolution.Worthwhile<double>(adjoint, g.OutputHeight(height), g.OutputWidth(width)));
+            int gradientH = g.OutputHeight(height), gradientW = g.OutputWidth(width);
+            var images = AutoGrad.Kernels.DirectConvolution.ImagesPerRow(g, height, width, 10);
+            var adjointImages = AutoGrad.Kernels.DirectConvolution.ImagesPerRow(adjoint, gradientH, gradientW, 10);
+            Assert.True(AutoGrad.Kernels.DirectConvolution.Worthwhile<double>(g, height, width, images));
+            Assert.True(AutoGrad.Kernels.DirectConvolution.Worthwhile<double>(adjoint, gradientH, gradientW, adjointImages));
+            Assert.True(images > 1 && adjointImages > 1);
         }
 
         // Ten images: more than the filter gradient's eight blocks, so a block sums two of them.
