@@ -117,8 +117,8 @@ internal static unsafe class DirectConvolution
 
     /// <summary>
     /// output (the plan's images, F, OH, OW) = the convolution of <paramref name="image"/> (its images, C, H, W) by the
-    /// packed filters, plus <paramref name="bias"/> per filter when it is not empty. <paramref name="offsets"/> are the plan's
-    /// (<see cref="DirectPlan{T}.FillOffsets"/>); <paramref name="workspace"/> holds
+    /// packed filters, plus <paramref name="bias"/> per filter when it is not empty. <paramref name="offsets"/> are the
+    /// plan's (<see cref="DirectPlan{T}.FillOffsets"/>); <paramref name="workspace"/> holds
     /// <see cref="DirectPlan{T}.WorkspaceLength"/> elements.
     /// </summary>
     public static void Run<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> packedFilters, ReadOnlySpan<int> offsets, ReadOnlySpan<T> bias, Span<T> output, Span<T> workspace)
@@ -137,35 +137,13 @@ internal static unsafe class DirectConvolution
         fixed (int* o = offsets)
         {
             int width = 2 * Vector512<T>.Count, panelSize = plan.PanelRows * plan.Depth, rowSize = plan.PanelRows * plan.Columns;
-            var tall = plan.PanelRows == GatheredMicroKernel.TallRows;
-            var j = 0;
-            for (; j + width <= plan.Columns; j += width)
+            for (var j = 0; j < plan.Columns; j += width)
             {
+                // The columns are whole vectors, so a last tile short of two vectors is one vector wide.
+                var half = j + width > plan.Columns;
                 for (var panel = 0; panel < plan.Panels; panel++)
                 {
-                    if (tall)
-                    {
-                        GatheredMicroKernel.RunTall(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
-                    }
-                    else
-                    {
-                        GatheredMicroKernel.Run(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
-                    }
-                }
-            }
-
-            if (j < plan.Columns)
-            {
-                for (var panel = 0; panel < plan.Panels; panel++)
-                {
-                    if (tall)
-                    {
-                        GatheredMicroKernel.RunTallHalf(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
-                    }
-                    else
-                    {
-                        GatheredMicroKernel.RunHalf(plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
-                    }
+                    Tile(plan.PanelRows, half, plan.Depth, a + (panel * panelSize), o, b + j, c + (panel * rowSize) + j, plan.Columns);
                 }
             }
         }
@@ -173,11 +151,32 @@ internal static unsafe class DirectConvolution
         CopyOut(plan, computed, bias, output);
     }
 
+    /// <summary>One tile of <paramref name="rows"/> (6 or 8) filters by two vectors of positions, or one when <paramref name="half"/>.</summary>
+    private static void Tile<T>(int rows, bool half, int depth, T* a, int* offsets, T* b, T* c, nint ldc)
+        where T : unmanaged, INumber<T>
+    {
+        switch (rows == GatheredMicroKernel.TallRows, half)
+        {
+            case (true, false):
+                GatheredMicroKernel.RunTall(depth, a, offsets, b, c, ldc);
+                break;
+            case (true, true):
+                GatheredMicroKernel.RunTallHalf(depth, a, offsets, b, c, ldc);
+                break;
+            case (false, false):
+                GatheredMicroKernel.Run(depth, a, offsets, b, c, ldc);
+                break;
+            default:
+                GatheredMicroKernel.RunHalf(depth, a, offsets, b, c, ldc);
+                break;
+        }
+    }
+
     /// <summary>
-    /// The filter gradient of the plan's images, summed and transposed: gradientT (C·kh·kw, F) (+)= Σ over the output positions q of
-    /// x̃[(c, ky, kx), q]·g[f, q], where x̃ is the padded image read at each kernel position's offset and g the
-    /// upstream gradient (F, OH, OW) spread to padded rows whose dropped positions are 0; each entry is a dot product
-    /// along the positions (<see cref="GatheredMicroKernel.DotTile{T}"/>). <paramref name="workspace"/> holds
+    /// The filter gradient of the plan's images, summed and transposed: gradientT (C·kh·kw, F) (+)= Σ over the output
+    /// positions q of x̃[(c, ky, kx), q]·g[f, q], where x̃ is the padded images read at each kernel position's offset and
+    /// g the upstream gradient (F, OH, OW) spread to the same padded rows, its dropped positions 0; each entry is a dot
+    /// product along the positions (<see cref="GatheredMicroKernel.DotTile{T}"/>). <paramref name="workspace"/> holds
     /// <see cref="DirectPlan{T}.FilterWorkspaceLength"/> elements.
     /// </summary>
     /// <remarks>
@@ -197,6 +196,9 @@ internal static unsafe class DirectConvolution
         var padded = workspace[..plan.PaddedLength];
         var spread = workspace.Slice(plan.PaddedLength, plan.FilterWorkspaceLength - plan.PaddedLength);
         Pad(plan, image, padded);
+
+        // The spare rows past the last filter are read by a ragged last tile: zeros, not stale values.
+        spread[(filters * columns)..].Clear();
         for (var f = 0; f < filters; f++)
         {
             var rows = spread.Slice(f * columns, columns);
@@ -219,8 +221,8 @@ internal static unsafe class DirectConvolution
         {
             for (var p0 = 0; p0 < depth; p0 += tileRows)
             {
-                // A ragged last tile repeats its first kernel position, and reads the spare rows past the last filter
-                // (FilterWorkspaceLength); those sums are not stored.
+                // A ragged last tile repeats its first kernel position, and reads the spare rows past the last filter;
+                // those sums are not stored.
                 for (var r = 0; r < tileRows; r++)
                 {
                     rowOffsets[r] = offsets[p0 + r < depth ? p0 + r : p0];
