@@ -245,45 +245,30 @@ internal static unsafe class DirectConvolution
     }
 
     /// <summary>
-    /// Writes the padded planes, every element once: zero rows, and in each row the images' lines with the zero columns
-    /// around and between them.
+    /// Writes the padded planes: each plane cleared in one pass of whole vectors, then each image's lines copied in,
+    /// image by image, so the lines of one image plane are read in order. Clearing the inside too costs less than
+    /// setting the zero columns between the images one element at a time (DeepConvNet's sixth layer, eight 8×8 images
+    /// a row: 0.21 → 0.09 ms per batch of 100; all six layers' inputs 0.63 → 0.40 ms).
     /// </summary>
     private static void Pad<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, Span<T> padded)
         where T : unmanaged
     {
-        int padH = plan.Geometry.PadH, padW = plan.Geometry.PadW, wp = plan.PaddedW, size = plan.Height * plan.Width;
+        int wp = plan.PaddedW, width = plan.Width, size = plan.Height * width;
+        var first = (plan.Geometry.PadH * wp) + plan.Geometry.PadW;
+        padded.Clear();
         for (var c = 0; c < plan.Channels; c++)
         {
             var plane = padded.Slice(c * plan.PlaneSize, plan.PlaneSize);
-            plane[..(padH * wp)].Clear();
-            for (var y = 0; y < plan.Height; y++)
+            for (var j = 0; j < plan.Images; j++)
             {
-                var row = plane.Slice((y + padH) * wp, wp);
-                for (var j = 0; j < plan.Images; j++)
+                var source = image.Slice(((j * plan.Channels) + c) * size, size);
+                var destination = plane[(first + (j * plan.ImageStride))..];
+                for (var y = 0; y < plan.Height; y++)
                 {
-                    var source = image.Slice((((j * plan.Channels) + c) * size) + (y * plan.Width), plan.Width);
-                    var at = j * plan.ImageStride;
-
-                    // A gap is a few elements: set one by one, since a call to Clear costs more than they do.
-                    for (var x = 0; x < padW; x++)
-                    {
-                        row[at + x] = default;
-                    }
-
-                    Lines.Copy<T>(source, row.Slice(at + padW, plan.Width));
-                }
-
-                for (var x = plan.Images * plan.ImageStride; x < wp; x++)
-                {
-                    row[x] = default;
+                    Lines.Copy<T>(source.Slice(y * width, width), destination.Slice(y * wp, width));
                 }
             }
-
-            plane[((plan.Height + padH) * wp)..].Clear();
         }
-
-        // Dropped positions of the last planes' rows read past the images: make them zeros, not stale values.
-        padded[(plan.Channels * plan.PlaneSize)..].Clear();
     }
 
     /// <summary>Copies each image's OW positions of each row out of the padded-width result, adding the bias.</summary>
@@ -320,25 +305,34 @@ internal static unsafe class DirectConvolution
     private static void CopyPlus<T>(ReadOnlySpan<T> source, T value, Span<T> destination)
         where T : unmanaged, INumber<T>
     {
-        int n = destination.Length, count = Vector512<T>.Count;
-        if (n < count)
+        int n = destination.Length;
+        ref var s = ref MemoryMarshal.GetReference(source);
+        ref var d = ref MemoryMarshal.GetReference(destination);
+        if (n >= Vector512<T>.Count)
+        {
+            var shift = Vector512.Create(value);
+            int count = Vector512<T>.Count, last = n - count;
+            for (var i = 0; i < last; i += count)
+            {
+                (Vector512.LoadUnsafe(ref s, (nuint)i) + shift).StoreUnsafe(ref d, (nuint)i);
+            }
+
+            (Vector512.LoadUnsafe(ref s, (nuint)last) + shift).StoreUnsafe(ref d, (nuint)last);
+        }
+        else if (n >= Vector256<T>.Count)
+        {
+            // 8 to 15 floats (an 8- or 14-wide row): two 256-bit vectors, the second ending at the row's end.
+            var shift = Vector256.Create(value);
+            var last = (nuint)(n - Vector256<T>.Count);
+            (Vector256.LoadUnsafe(ref s) + shift).StoreUnsafe(ref d);
+            (Vector256.LoadUnsafe(ref s, last) + shift).StoreUnsafe(ref d, last);
+        }
+        else
         {
             for (var i = 0; i < n; i++)
             {
                 destination[i] = source[i] + value;
             }
-
-            return;
         }
-
-        var shift = Vector512.Create(value);
-        ref var s = ref MemoryMarshal.GetReference(source);
-        ref var d = ref MemoryMarshal.GetReference(destination);
-        for (var i = 0; i < n - count; i += count)
-        {
-            (Vector512.LoadUnsafe(ref s, (nuint)i) + shift).StoreUnsafe(ref d, (nuint)i);
-        }
-
-        (Vector512.LoadUnsafe(ref s, (nuint)(n - count)) + shift).StoreUnsafe(ref d, (nuint)(n - count));
     }
 }
