@@ -5,9 +5,11 @@ using System.Runtime.Intrinsics;
 namespace AutoGrad.Kernels;
 
 /// <summary>
-/// The register-blocked kernels of <see cref="DirectConvolution"/>: <see cref="GemmMicroKernel"/>'s 6-row tiles, whose
-/// B operand is not a panel but one base pointer read at a different offset per depth step (the padded image under
-/// each kernel position). A is a packed panel, six values per step; C is stored, not accumulated. AVX-512 only.
+/// The register-blocked kernels of <see cref="DirectConvolution"/>. The convolution's tiles are
+/// <see cref="GemmMicroKernel"/>'s, 6 or 8 rows high, whose B operand is not a panel but one base pointer read at a
+/// different offset per depth step (the padded images under each kernel position); A is a packed panel, six or eight
+/// values per step, and C is stored, not accumulated. The filter gradient's tile (<see cref="DotTile{T}"/>) instead
+/// takes dot products along the positions. AVX-512 only.
 /// </summary>
 internal static unsafe class GatheredMicroKernel
 {
