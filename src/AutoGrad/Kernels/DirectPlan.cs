@@ -49,6 +49,9 @@ internal readonly struct DirectPlan<T>
         PaddedLength = (channels * PlaneSize) + (g.DilationW * (g.KernelW - 1)) + Columns - (Math.Max(OutH, 0) * PaddedW);
     }
 
+    /// <summary>The same plan for <paramref name="images"/> images side by side.</summary>
+    public DirectPlan<T> WithImages(int images) => new(Channels, Height, Width, Geometry, Filters, images);
+
     /// <summary>Images side by side.</summary>
     public int Images { get; }
 

@@ -465,13 +465,7 @@ public static partial class Ops
                     Phase.InputGradient => PrepareInputGradient(),
                     _ => PrepareFilterGradient(),
                 };
-                if (_direct && Step == Phase.FilterGradient)
-                {
-                    // Blocks of whole groups, so that only the batch's last group is smaller.
-                    BlockSize = (BlockSize + _plan.Images - 1) / _plan.Images * _plan.Images;
-                    items = (Shape.Images + BlockSize - 1) / BlockSize;
-                }
-                else if (_direct)
+                if (_direct && Step != Phase.FilterGradient)
                 {
                     items = (Shape.Images + _plan.Images - 1) / _plan.Images;
                 }
@@ -674,12 +668,32 @@ public static partial class Ops
             var last = Math.Min(shape.Images, (block + 1) * BlockSize);
             if (_direct)
             {
+                // Groups of images side by side within the block; the block's last few images, when it is not a whole
+                // number of groups, get a plan of their own (blocks stay as many as without the direct path, so the
+                // threads get equal shares: eight-image groups in blocks of 16 made 7 blocks, 4 against 3).
                 for (var i = block * BlockSize; i < last; i += _plan.Images)
                 {
-                    var (first, plan, offsets) = Group(i);
-                    DirectConvolution.FilterGradient(
-                        plan, images.Slice(first * shape.ImageSize, plan.Images * shape.ImageSize),
-                        upstream.Slice(first * shape.OutputSize, plan.Images * shape.OutputSize), offsets, gradient, accumulate: i > block * BlockSize, cols);
+                    var count = Math.Min(_plan.Images, last - i);
+                    var plan = count == _plan.Images ? _plan : _plan.WithImages(count);
+                    var offsets = count == _plan.Images ? _offsets : ArrayPool<int>.Shared.Rent(plan.Depth);
+                    try
+                    {
+                        if (count != _plan.Images)
+                        {
+                            plan.FillOffsets(offsets);
+                        }
+
+                        DirectConvolution.FilterGradient(
+                            plan, images.Slice(i * shape.ImageSize, count * shape.ImageSize),
+                            upstream.Slice(i * shape.OutputSize, count * shape.OutputSize), offsets, gradient, accumulate: i > block * BlockSize, cols);
+                    }
+                    finally
+                    {
+                        if (count != _plan.Images)
+                        {
+                            ArrayPool<int>.Shared.Return(offsets);
+                        }
+                    }
                 }
 
                 return;

@@ -149,6 +149,21 @@ public class ConvolutionTests
         AssertClose(expected, narrow.ToDoubleArray(), 1e-5, 1e-5);
     }
 
+    [Fact]
+    public void The_direct_filter_gradient_sums_several_groups_of_a_block_as_the_composition_does()
+    {
+        // 72 images in eight blocks of 9: a group of eight 8×8 images side by side, then one alone, in each block.
+        var x = Normal(15, 72, 2, 8, 8);
+        var w = Normal(16, 5, 2, 3, 3);
+        using var tape = new Tape();
+        tape.Watch(w);
+        var y = Ops.Conv2d(x, w, padding: 1);
+        var upstream = Normal(17, y.Shape.Dims.ToArray());
+        var fast = tape.Gradient(y, [w], upstream, retainGraph: true)[0].ToDoubleArray();
+        var composed = tape.Gradient(y, [w], upstream, createGraph: true)[0].ToDoubleArray();
+        AssertClose(composed, fast, 1e-12, 1e-12);
+    }
+
     /// <summary>The direct sum for a stride-1 convolution with padding that may differ between height and width.</summary>
     private static double[] DirectConv(Tensor x, Tensor w, Tensor b, (int H, int W) padding, int dilation, out int outH, out int outW)
     {
