@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace AutoGrad.Kernels;
@@ -291,47 +290,9 @@ internal static unsafe class DirectConvolution
                     }
                     else
                     {
-                        CopyPlus(rows.Slice(y * wp, outW), bias[f], destination.Slice(y * outW, outW));
+                        Lines.CopyPlus<T>(rows.Slice(y * wp, outW), bias[f], destination.Slice(y * outW, outW));
                     }
                 }
-            }
-        }
-    }
-
-    /// <summary>
-    /// destination = source + value, in the same pass as the copy (no bias pass over the output afterwards). The last
-    /// vector may overlap the one before it, which is harmless since the source is not the destination.
-    /// </summary>
-    private static void CopyPlus<T>(ReadOnlySpan<T> source, T value, Span<T> destination)
-        where T : unmanaged, INumber<T>
-    {
-        int n = destination.Length;
-        ref var s = ref MemoryMarshal.GetReference(source);
-        ref var d = ref MemoryMarshal.GetReference(destination);
-        if (n >= Vector512<T>.Count)
-        {
-            var shift = Vector512.Create(value);
-            int count = Vector512<T>.Count, last = n - count;
-            for (var i = 0; i < last; i += count)
-            {
-                (Vector512.LoadUnsafe(ref s, (nuint)i) + shift).StoreUnsafe(ref d, (nuint)i);
-            }
-
-            (Vector512.LoadUnsafe(ref s, (nuint)last) + shift).StoreUnsafe(ref d, (nuint)last);
-        }
-        else if (n >= Vector256<T>.Count)
-        {
-            // 8 to 15 floats (an 8- or 14-wide row): two 256-bit vectors, the second ending at the row's end.
-            var shift = Vector256.Create(value);
-            var last = (nuint)(n - Vector256<T>.Count);
-            (Vector256.LoadUnsafe(ref s) + shift).StoreUnsafe(ref d);
-            (Vector256.LoadUnsafe(ref s, last) + shift).StoreUnsafe(ref d, last);
-        }
-        else
-        {
-            for (var i = 0; i < n; i++)
-            {
-                destination[i] = source[i] + value;
             }
         }
     }

@@ -432,14 +432,12 @@ public static partial class Ops
         private int _groups;
 
         // The direct path (Kernels.DirectConvolution) of this call, when it takes one: its plan for a group of images
-        // side by side and for the smaller last group, the filters packed once for every image, and the offsets of
-        // each plan's depth steps. The arrays are kept and regrown across calls.
+        // side by side, the filters packed once for every image, and the offsets of the plan's depth steps. The arrays
+        // are kept and regrown across calls.
         private bool _direct;
         private DirectPlan<T> _plan;
-        private DirectPlan<T> _lastPlan;
         private T[] _packed = [];
         private int[] _offsets = [];
-        private int[] _lastOffsets = [];
 
         public static ConvImages<T> ForThisThread() => s_instance ??= new ConvImages<T>();
 
@@ -493,10 +491,19 @@ public static partial class Ops
                 {
                     case Phase.Forward when _direct:
                         {
-                            var (first, plan, offsets) = Group(item * _plan.Images);
-                            DirectConvolution.Run(
-                                plan, _x.Raw<T>().Slice(first * shape.ImageSize, plan.Images * shape.ImageSize), _packed, offsets,
-                                Bias is null ? default : Bias.Raw<T>(), _y.Raw<T>().Slice(first * shape.OutputSize, plan.Images * shape.OutputSize), cols);
+                            int first = item * _plan.Images, count = Math.Min(_plan.Images, shape.Images - first);
+                            var (plan, offsets) = PlanFor(count);
+                            try
+                            {
+                                DirectConvolution.Run(
+                                    plan, _x.Raw<T>().Slice(first * shape.ImageSize, count * shape.ImageSize), _packed, offsets,
+                                    Bias is null ? default : Bias.Raw<T>(), _y.Raw<T>().Slice(first * shape.OutputSize, count * shape.OutputSize), cols);
+                            }
+                            finally
+                            {
+                                Release(offsets);
+                            }
+
                             break;
                         }
 
@@ -505,10 +512,19 @@ public static partial class Ops
                         break;
                     case Phase.InputGradient when _direct:
                         {
-                            var (first, plan, offsets) = Group(item * _plan.Images);
-                            DirectConvolution.Run(
-                                plan, Upstream.AsSpan(first * shape.OutputSize, plan.Images * shape.OutputSize), _packed, offsets,
-                                default, InputGradient.AsSpan(first * shape.ImageSize, plan.Images * shape.ImageSize), cols);
+                            int first = item * _plan.Images, count = Math.Min(_plan.Images, shape.Images - first);
+                            var (plan, offsets) = PlanFor(count);
+                            try
+                            {
+                                DirectConvolution.Run(
+                                    plan, Upstream.AsSpan(first * shape.OutputSize, count * shape.OutputSize), _packed, offsets,
+                                    default, InputGradient.AsSpan(first * shape.ImageSize, count * shape.ImageSize), cols);
+                            }
+                            finally
+                            {
+                                Release(offsets);
+                            }
+
                             break;
                         }
 
@@ -536,7 +552,7 @@ public static partial class Ops
                 return false;
             }
 
-            Prepare(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images);
+            Prepare(new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images));
             DirectConvolution.PackFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Depth, _plan.PanelRows, _packed);
             return true;
         }
@@ -563,7 +579,7 @@ public static partial class Ops
                 return false;
             }
 
-            Prepare(shape.Filters, outH, outW, adjoint, shape.Channels, images);
+            Prepare(new DirectPlan<T>(shape.Filters, outH, outW, adjoint, shape.Channels, images));
             DirectConvolution.PackFlippedFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Channels, g.KernelH, g.KernelW, _plan.PanelRows, _packed);
             return true;
         }
@@ -578,26 +594,26 @@ public static partial class Ops
         {
             var shape = Shape;
             var images = DirectConvolution.ImagesPerRow(_g, shape.Height, shape.Width, shape.Images);
-            if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width, images)
-                || new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images).Columns < MinDotColumns * System.Runtime.Intrinsics.Vector512<T>.Count)
+            if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width, images))
             {
                 return false;
             }
 
-            Prepare(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images);
+            var plan = new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images);
+            if (plan.Columns < MinDotColumns * System.Runtime.Intrinsics.Vector512<T>.Count)
+            {
+                return false;
+            }
+
+            Prepare(plan);
             return true;
         }
 
-        /// <summary>
-        /// Plans groups of <paramref name="images"/> images side by side and the batch's smaller last group, sizes the
-        /// packed filters and fills both plans' offsets.
-        /// </summary>
-        private void Prepare(int channels, int height, int width, in WindowGeometry g, int filters, int images)
+        /// <summary>Takes <paramref name="plan"/> for this call, sizes the packed filters and fills the plan's offsets.</summary>
+        private void Prepare(in DirectPlan<T> plan)
         {
-            _plan = new DirectPlan<T>(channels, height, width, g, filters, images);
-            var rest = Shape.Images % images;
-            _lastPlan = rest == 0 ? _plan : new DirectPlan<T>(channels, height, width, g, filters, rest);
-            int packed = _plan.PackedFiltersLength, depth = _plan.Depth;
+            _plan = plan;
+            int packed = plan.PackedFiltersLength, depth = plan.Depth;
             if (_packed.Length < packed)
             {
                 _packed = new T[packed];
@@ -606,16 +622,37 @@ public static partial class Ops
             if (_offsets.Length < depth)
             {
                 _offsets = new int[depth];
-                _lastOffsets = new int[depth];
             }
 
-            _plan.FillOffsets(_offsets);
-            _lastPlan.FillOffsets(_lastOffsets);
+            plan.FillOffsets(_offsets);
         }
 
-        /// <summary>The group of images from <paramref name="first"/>: a whole one, or the batch's last, smaller one.</summary>
-        private (int First, DirectPlan<T> Plan, int[] Offsets) Group(int first) =>
-            first + _plan.Images <= Shape.Images ? (first, _plan, _offsets) : (first, _lastPlan, _lastOffsets);
+        /// <summary>
+        /// The plan for <paramref name="count"/> images side by side and its offsets: this call's for a whole group,
+        /// else (the batch's or a block's last few images) a plan of its own with rented offsets, which
+        /// <see cref="Release"/> returns.
+        /// </summary>
+        private (DirectPlan<T> Plan, int[] Offsets) PlanFor(int count)
+        {
+            if (count == _plan.Images)
+            {
+                return (_plan, _offsets);
+            }
+
+            var plan = _plan.WithImages(count);
+            var offsets = ArrayPool<int>.Shared.Rent(plan.Depth);
+            plan.FillOffsets(offsets);
+            return (plan, offsets);
+        }
+
+        /// <summary>Returns offsets that <see cref="PlanFor"/> rented.</summary>
+        private void Release(int[] offsets)
+        {
+            if (offsets != _offsets)
+            {
+                ArrayPool<int>.Shared.Return(offsets);
+            }
+        }
 
         private void Forward(int image, Span<T> cols)
         {
@@ -674,25 +711,16 @@ public static partial class Ops
                 for (var i = block * BlockSize; i < last; i += _plan.Images)
                 {
                     var count = Math.Min(_plan.Images, last - i);
-                    var plan = count == _plan.Images ? _plan : _plan.WithImages(count);
-                    var offsets = count == _plan.Images ? _offsets : ArrayPool<int>.Shared.Rent(plan.Depth);
+                    var (plan, offsets) = PlanFor(count);
                     try
                     {
-                        if (count != _plan.Images)
-                        {
-                            plan.FillOffsets(offsets);
-                        }
-
                         DirectConvolution.FilterGradient(
                             plan, images.Slice(i * shape.ImageSize, count * shape.ImageSize),
                             upstream.Slice(i * shape.OutputSize, count * shape.OutputSize), offsets, gradient, accumulate: i > block * BlockSize, cols);
                     }
                     finally
                     {
-                        if (count != _plan.Images)
-                        {
-                            ArrayPool<int>.Shared.Return(offsets);
-                        }
+                        Release(offsets);
                     }
                 }
 
