@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.Intrinsics;
 
 namespace AutoGrad.Kernels;
@@ -10,7 +11,7 @@ namespace AutoGrad.Kernels;
 /// positions (whole padded rows, rounded up to a vector), the filter panels and the workspace.
 /// </summary>
 internal readonly struct DirectPlan<T>
-    where T : unmanaged
+    where T : unmanaged, INumber<T>
 {
     /// <summary>
     /// Plans a stride-1 convolution of <paramref name="images"/> (C, H, W) images at once by
@@ -103,11 +104,17 @@ internal readonly struct DirectPlan<T>
     /// <summary>Elements of the padded planes with the slack their last reads need.</summary>
     public int PaddedLength { get; }
 
-    /// <summary>Elements of the padded-width result (whole panels).</summary>
-    public int ComputedLength => Panels * PanelRows * Columns;
+    /// <summary>Elements of the workspace: the padded planes.</summary>
+    public int WorkspaceLength => PaddedLength;
 
-    /// <summary>Elements of the workspace: the padded planes, then the padded-width result.</summary>
-    public int WorkspaceLength => PaddedLength + ComputedLength;
+    /// <summary>Vectors of computed positions.</summary>
+    public int Vectors => Columns / Vector512<T>.Count;
+
+    /// <summary>
+    /// The most output segments (<see cref="FillSegments"/>): one per vector, plus one more wherever an image's row
+    /// begins inside a vector.
+    /// </summary>
+    public int SegmentCapacity => Vectors + (Math.Max(OutH, 0) * Images);
 
     /// <summary>
     /// Elements of the filter gradient's workspace: the padded planes, then the upstream gradient spread to padded
@@ -123,6 +130,43 @@ internal readonly struct DirectPlan<T>
 
     /// <summary>Elements of the packed filters.</summary>
     public int PackedFiltersLength => Panels * PanelRows * Depth;
+
+    /// <summary>
+    /// Where each vector of computed positions goes in the output (the plan's images, F, OH, OW): its segments, the
+    /// runs of lanes that are outputs of one image's row, vector v's being <paramref name="starts"/>[v] up to
+    /// <paramref name="starts"/>[v + 1]. A segment is the output offset of the vector's lane 0 (as if the run
+    /// extended to it; filter 0's, the filter stride is OH·OW) and a mask of its lanes, so each is one masked store.
+    /// Lanes on dropped positions belong to no segment.
+    /// </summary>
+    public void FillSegments(Span<int> starts, Span<int> offsets, Span<Vector512<T>> masks)
+    {
+        int lanes = Vector512<T>.Count, count = 0;
+        var indices = Vector512<T>.Indices;
+        for (var v = 0; v < Vectors; v++)
+        {
+            starts[v] = count;
+            for (var lane = 0; lane < lanes;)
+            {
+                var q = (v * lanes) + lane;
+                int y = q / PaddedW, column = q % PaddedW, image = column / ImageStride, x = column - (image * ImageStride);
+                if (y >= OutH || image >= Images || x >= OutW)
+                {
+                    lane++;
+                    continue;
+                }
+
+                // The run ends at the image's last output of the row or at the vector's end, whichever comes first.
+                var run = Math.Min(OutW - x, lanes - lane);
+                offsets[count] = (image * OutputSize) + (y * OutW) + x - lane;
+                masks[count] = Vector512.GreaterThanOrEqual(indices, Vector512.Create(T.CreateTruncating(lane)))
+                    & Vector512.LessThan(indices, Vector512.Create(T.CreateTruncating(lane + run)));
+                count++;
+                lane += run;
+            }
+        }
+
+        starts[Vectors] = count;
+    }
 
     /// <summary>The offset of depth step (c, ky, kx) in the padded planes: c·plane + ky·d·Wp + kx·d.</summary>
     public void FillOffsets(Span<int> offsets)

@@ -437,7 +437,7 @@ public static partial class Ops
         private bool _direct;
         private DirectPlan<T> _plan;
         private T[] _packed = [];
-        private int[] _offsets = [];
+        private DirectTables<T> _tables;
 
         public static ConvImages<T> ForThisThread() => s_instance ??= new ConvImages<T>();
 
@@ -472,6 +472,12 @@ public static partial class Ops
             }
             finally
             {
+                if (_direct)
+                {
+                    _tables.Return();
+                    _direct = false;
+                }
+
                 // Let go of the tensors, so the reused instance keeps no step's memory alive.
                 _x = _weight = _y = null!;
                 Bias = null;
@@ -492,16 +498,16 @@ public static partial class Ops
                     case Phase.Forward when _direct:
                         {
                             int first = item * _plan.Images, count = Math.Min(_plan.Images, shape.Images - first);
-                            var (plan, offsets) = PlanFor(count);
+                            var (plan, tables) = PlanFor(count);
                             try
                             {
                                 DirectConvolution.Run(
-                                    plan, _x.Raw<T>().Slice(first * shape.ImageSize, count * shape.ImageSize), _packed, offsets,
+                                    plan, _x.Raw<T>().Slice(first * shape.ImageSize, count * shape.ImageSize), _packed, tables,
                                     Bias is null ? default : Bias.Raw<T>(), _y.Raw<T>().Slice(first * shape.OutputSize, count * shape.OutputSize), cols);
                             }
                             finally
                             {
-                                Release(offsets);
+                                Release(tables);
                             }
 
                             break;
@@ -513,16 +519,16 @@ public static partial class Ops
                     case Phase.InputGradient when _direct:
                         {
                             int first = item * _plan.Images, count = Math.Min(_plan.Images, shape.Images - first);
-                            var (plan, offsets) = PlanFor(count);
+                            var (plan, tables) = PlanFor(count);
                             try
                             {
                                 DirectConvolution.Run(
-                                    plan, Upstream.AsSpan(first * shape.OutputSize, count * shape.OutputSize), _packed, offsets,
+                                    plan, Upstream.AsSpan(first * shape.OutputSize, count * shape.OutputSize), _packed, tables,
                                     default, InputGradient.AsSpan(first * shape.ImageSize, count * shape.ImageSize), cols);
                             }
                             finally
                             {
-                                Release(offsets);
+                                Release(tables);
                             }
 
                             break;
@@ -609,48 +615,43 @@ public static partial class Ops
             return true;
         }
 
-        /// <summary>Takes <paramref name="plan"/> for this call, sizes the packed filters and fills the plan's offsets.</summary>
+        /// <summary>
+        /// Takes <paramref name="plan"/> for this call, sizes the packed filters and rents the plan's tables (with
+        /// segments for the passes that write an output), which <see cref="Run"/> returns.
+        /// </summary>
         private void Prepare(in DirectPlan<T> plan)
         {
             _plan = plan;
-            int packed = plan.PackedFiltersLength, depth = plan.Depth;
-            if (_packed.Length < packed)
+            if (_packed.Length < plan.PackedFiltersLength)
             {
-                _packed = new T[packed];
+                _packed = new T[plan.PackedFiltersLength];
             }
 
-            if (_offsets.Length < depth)
-            {
-                _offsets = new int[depth];
-            }
-
-            plan.FillOffsets(_offsets);
+            _tables = DirectTables<T>.Rent(plan, withSegments: Step != Phase.FilterGradient);
         }
 
         /// <summary>
-        /// The plan for <paramref name="count"/> images side by side and its offsets: this call's for a whole group,
-        /// else (the batch's or a block's last few images) a plan of its own with rented offsets, which
+        /// The plan for <paramref name="count"/> images side by side and its tables: this call's for a whole group,
+        /// else (the batch's or a block's last few images) a plan of its own with tables rented for it, which
         /// <see cref="Release"/> returns.
         /// </summary>
-        private (DirectPlan<T> Plan, int[] Offsets) PlanFor(int count)
+        private (DirectPlan<T> Plan, DirectTables<T> Tables) PlanFor(int count)
         {
             if (count == _plan.Images)
             {
-                return (_plan, _offsets);
+                return (_plan, _tables);
             }
 
             var plan = _plan.WithImages(count);
-            var offsets = ArrayPool<int>.Shared.Rent(plan.Depth);
-            plan.FillOffsets(offsets);
-            return (plan, offsets);
+            return (plan, DirectTables<T>.Rent(plan, withSegments: Step != Phase.FilterGradient));
         }
 
-        /// <summary>Returns offsets that <see cref="PlanFor"/> rented.</summary>
-        private void Release(int[] offsets)
+        /// <summary>Returns tables that <see cref="PlanFor"/> rented.</summary>
+        private void Release(in DirectTables<T> tables)
         {
-            if (offsets != _offsets)
+            if (tables.Offsets != _tables.Offsets)
             {
-                ArrayPool<int>.Shared.Return(offsets);
+                tables.Return();
             }
         }
 
@@ -711,16 +712,16 @@ public static partial class Ops
                 for (var i = block * BlockSize; i < last; i += _plan.Images)
                 {
                     var count = Math.Min(_plan.Images, last - i);
-                    var (plan, offsets) = PlanFor(count);
+                    var (plan, tables) = PlanFor(count);
                     try
                     {
                         DirectConvolution.FilterGradient(
                             plan, images.Slice(i * shape.ImageSize, count * shape.ImageSize),
-                            upstream.Slice(i * shape.OutputSize, count * shape.OutputSize), offsets, gradient, accumulate: i > block * BlockSize, cols);
+                            upstream.Slice(i * shape.OutputSize, count * shape.OutputSize), tables.Offsets, gradient, accumulate: i > block * BlockSize, cols);
                     }
                     finally
                     {
-                        Release(offsets);
+                        Release(tables);
                     }
                 }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 
 using AutoGrad.Autodiff;
@@ -303,10 +304,25 @@ public static partial class Ops
     {
         var (outer, n, inner) = ReductionView(node.A!.Shape, node.Args.Axis);
         var target = tape.BeginGradient<T>(node.InA);
-        Broadcast.Expand(tape.Upstream<T>(index), [outer, 1, inner], target.Span, [outer, n, inner]);
-        if (scale != T.One)
+        var upstream = tape.Upstream<T>(index);
+        if (scale == T.One)
         {
-            TensorPrimitives.Multiply(target.Span, scale, target.Span);
+            Broadcast.Expand(upstream, [outer, 1, inner], target.Span, [outer, n, inner]);
+        }
+        else
+        {
+            // Scale the reduced gradient, then expand it: one pass over the input's size instead of two (the same
+            // products, so the same bits).
+            var scaled = ArrayPool<T>.Shared.Rent(upstream.Length);
+            try
+            {
+                TensorPrimitives.Multiply(upstream, scale, scaled.AsSpan(0, upstream.Length));
+                Broadcast.Expand(scaled.AsSpan(0, upstream.Length), [outer, 1, inner], target.Span, [outer, n, inner]);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scaled);
+            }
         }
 
         tape.Commit(target);
