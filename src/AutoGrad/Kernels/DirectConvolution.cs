@@ -138,6 +138,16 @@ internal static unsafe class DirectConvolution
 
         var padded = workspace[..plan.PaddedLength];
         Pad(plan, image, padded);
+        Convolve(plan, padded, packedFilters, tables, bias, output);
+    }
+
+    /// <summary>
+    /// The product of <see cref="Run{T}"/> on planes that are already padded (<see cref="Pad{T}"/>), into
+    /// <paramref name="output"/>; the caller has checked the buffers against the plan.
+    /// </summary>
+    internal static void Convolve<T>(in DirectPlan<T> plan, ReadOnlySpan<T> padded, ReadOnlySpan<T> packedFilters, in DirectTables<T> tables, ReadOnlySpan<T> bias, Span<T> output)
+        where T : unmanaged, INumber<T>
+    {
         int lanes = Vector512<T>.Count, width = 2 * lanes, panelSize = plan.PanelRows * plan.Depth;
         var tile = stackalloc T[GatheredMicroKernel.TallRows * width];
         var segments = new Segments<T>(tables, plan.OutH * plan.OutW);
@@ -268,84 +278,12 @@ internal static unsafe class DirectConvolution
     }
 
     /// <summary>
-    /// The filter gradient of the plan's images, summed and transposed: gradientT (C·kh·kw, F) (+)= Σ over the output
-    /// positions q of x̃[(c, ky, kx), q]·g[f, q], where x̃ is the padded images read at each kernel position's offset and
-    /// g the upstream gradient (F, OH, OW) spread to the same padded rows, its dropped positions 0; each entry is a dot
-    /// product along the positions (<see cref="GatheredMicroKernel.DotTile{T}"/>). <paramref name="workspace"/> holds
-    /// <see cref="DirectPlan{T}.FilterWorkspaceLength"/> elements.
-    /// </summary>
-    /// <remarks>
-    /// A dropped position multiplies its 0 by an element of the padded image, which changes nothing unless that
-    /// element is infinite or NaN; such an input makes the loss non-finite anyway.
-    /// </remarks>
-    public static void FilterGradient<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> upstream, ReadOnlySpan<int> offsets, Span<T> gradientT, bool accumulate, Span<T> workspace)
-        where T : unmanaged, INumber<T>
-    {
-        int filters = plan.Filters, depth = plan.Depth, columns = plan.Columns, positions = plan.OutH * plan.OutW;
-        if (image.Length < plan.Images * plan.ImageSize || upstream.Length < plan.Images * filters * positions || offsets.Length < depth
-            || gradientT.Length < depth * filters || workspace.Length < plan.FilterWorkspaceLength)
-        {
-            throw new ArgumentException("The buffers do not fit the direct filter gradient's plan.", nameof(workspace));
-        }
-
-        var padded = workspace[..plan.PaddedLength];
-        var spread = workspace.Slice(plan.PaddedLength, plan.FilterWorkspaceLength - plan.PaddedLength);
-        Pad(plan, image, padded);
-
-        // The spare rows past the last filter are read by a ragged last tile: zeros, not stale values.
-        spread[(filters * columns)..].Clear();
-        for (var f = 0; f < filters; f++)
-        {
-            var rows = spread.Slice(f * columns, columns);
-            rows.Clear();
-            for (var j = 0; j < plan.Images; j++)
-            {
-                var source = upstream.Slice((j * filters * positions) + (f * positions), positions);
-                for (var y = 0; y < plan.OutH; y++)
-                {
-                    Lines.Copy<T>(source.Slice(y * plan.OutW, plan.OutW), rows.Slice((y * plan.PaddedW) + (j * plan.ImageStride), plan.OutW));
-                }
-            }
-        }
-
-        const int tileRows = GatheredMicroKernel.DotRows, tileFilters = GatheredMicroKernel.DotFilters;
-        Span<int> rowOffsets = stackalloc int[tileRows];
-        var sums = stackalloc T[tileRows * tileFilters];
-        fixed (T* x = padded, g = spread)
-        fixed (int* o = rowOffsets)
-        {
-            for (var p0 = 0; p0 < depth; p0 += tileRows)
-            {
-                // A ragged last tile repeats its first kernel position, and reads the spare rows past the last filter;
-                // those sums are not stored.
-                for (var r = 0; r < tileRows; r++)
-                {
-                    rowOffsets[r] = offsets[p0 + r < depth ? p0 + r : p0];
-                }
-
-                for (var f0 = 0; f0 < filters; f0 += tileFilters)
-                {
-                    GatheredMicroKernel.DotTile(columns, x, o, g + (f0 * columns), columns, sums);
-                    for (var r = 0; r < tileRows && p0 + r < depth; r++)
-                    {
-                        var destination = gradientT.Slice(((p0 + r) * filters) + f0, Math.Min(tileFilters, filters - f0));
-                        for (var s = 0; s < destination.Length; s++)
-                        {
-                            destination[s] = accumulate ? destination[s] + sums[(r * tileFilters) + s] : sums[(r * tileFilters) + s];
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// <summary>
     /// Writes the padded planes: each plane cleared in one pass of whole vectors, then each image's lines copied in,
     /// image by image, so the lines of one image plane are read in order. Clearing the inside too costs less than
     /// setting the zero columns between the images one element at a time (DeepConvNet's sixth layer, eight 8×8 images
     /// a row: 0.21 → 0.09 ms per batch of 100; all six layers' inputs 0.63 → 0.40 ms).
     /// </summary>
-    private static void Pad<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, Span<T> padded)
+    internal static void Pad<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, Span<T> padded)
         where T : unmanaged, INumber<T>
     {
         int wp = plan.PaddedW, width = plan.Width, size = plan.Height * width;

@@ -414,8 +414,24 @@ public static partial class Ops
         /// <summary>The upstream gradient, for the backward phases.</summary>
         public ArraySegment<T> Upstream { get; set; }
 
-        /// <summary>Where the input gradient goes, for <see cref="Phase.InputGradient"/>.</summary>
+        /// <summary>
+        /// Where the input gradient goes, for <see cref="Phase.InputGradient"/>; offered to
+        /// <see cref="Phase.FilterGradient"/> too, which computes it in the same pass where it can
+        /// (<see cref="InputGradientDone"/>).
+        /// </summary>
         public ArraySegment<T> InputGradient { get; set; }
+
+        /// <summary>
+        /// One bias gradient per block (F each), offered to <see cref="Phase.FilterGradient"/>, which sums the upstream
+        /// gradient there on its direct path (<see cref="BiasGradientDone"/>); empty when not wanted.
+        /// </summary>
+        public T[] BlockBiasGradients { get; set; } = [];
+
+        /// <summary>Whether the last <see cref="Phase.FilterGradient"/> run also wrote <see cref="InputGradient"/>.</summary>
+        public bool InputGradientDone { get; private set; }
+
+        /// <summary>Whether the last <see cref="Phase.FilterGradient"/> run also filled <see cref="BlockBiasGradients"/>.</summary>
+        public bool BiasGradientDone { get; private set; }
 
         /// <summary>
         /// One filter gradient per block, for <see cref="Phase.FilterGradient"/>, each group's block transposed
@@ -439,6 +455,13 @@ public static partial class Ops
         private T[] _packed = [];
         private DirectTables<T> _tables;
 
+        // The input gradient's plan, flipped filters and tables when the filter gradient's pass computes it too
+        // (Kernels.DirectFilterGradient.Backward).
+        private bool _fusedInput;
+        private DirectPlan<T> _adjoint;
+        private T[] _flipped = [];
+        private DirectTables<T> _adjointTables;
+
         public static ConvImages<T> ForThisThread() => s_instance ??= new ConvImages<T>();
 
         public void Set(Phase step, Tensor x, Tensor weight, Tensor y, ConvShape shape, in WindowGeometry g, int groups)
@@ -455,6 +478,7 @@ public static partial class Ops
 
         public void Run(int items)
         {
+            InputGradientDone = BiasGradientDone = false;
             try
             {
                 _direct = Step switch
@@ -478,6 +502,14 @@ public static partial class Ops
                     _direct = false;
                 }
 
+                if (_fusedInput)
+                {
+                    _adjointTables.Return();
+                    _fusedInput = false;
+                }
+
+                BlockBiasGradients = [];
+
                 // Let go of the tensors, so the reused instance keeps no step's memory alive.
                 _x = _weight = _y = null!;
                 Bias = null;
@@ -488,7 +520,9 @@ public static partial class Ops
         public void Execute(int item)
         {
             var shape = Shape;
-            var size = !_direct ? shape.ColumnSize : Step == Phase.FilterGradient ? _plan.FilterWorkspaceLength : _plan.WorkspaceLength;
+            var size = !_direct ? shape.ColumnSize
+                : _fusedInput ? DirectFilterGradient.BackwardWorkspaceLength(_plan, _adjoint)
+                : Step == Phase.FilterGradient ? _plan.FilterWorkspaceLength : _plan.WorkspaceLength;
             var columns = ArrayPool<T>.Shared.Rent(size);
             try
             {
@@ -591,7 +625,7 @@ public static partial class Ops
         }
 
         /// <summary>
-        /// Plans the filter gradient's direct path (<see cref="DirectConvolution.FilterGradient{T}"/>): dot products
+        /// Plans the filter gradient's direct path (<see cref="DirectFilterGradient.Run{T}"/>): dot products
         /// along the positions of a group of images side by side, whose sums cost little only where each covers many of
         /// them (DeepConvNet's second layer: 2.5 → 1.8 ms per batch; three channels: 3× faster than the product on
         /// columns).
@@ -612,6 +646,46 @@ public static partial class Ops
             }
 
             Prepare(plan);
+            BiasGradientDone = BlockBiasGradients.Length > 0;
+            InputGradientDone = _fusedInput = InputGradient.Count > 0 && PrepareFusedInputGradient();
+            return true;
+        }
+
+        /// <summary>
+        /// Plans the input gradient inside the filter gradient's pass where the padded upstream gradient can serve
+        /// both (<see cref="DirectFilterGradient.CanShare{T}"/>: "same" padding), with the same images side by side.
+        /// </summary>
+        private bool PrepareFusedInputGradient()
+        {
+            var shape = Shape;
+            var g = _g;
+            int padH = (g.DilationH * (g.KernelH - 1)) - g.PadH, padW = (g.DilationW * (g.KernelW - 1)) - g.PadW;
+            if (padH < 0 || padW < 0)
+            {
+                return false;
+            }
+
+            var adjointGeometry = g with { PadH = padH, PadW = padW };
+            int outH = _y.Shape[2], outW = _y.Shape[3];
+            if (!DirectConvolution.Worthwhile<T>(adjointGeometry, outH, outW, _plan.Images))
+            {
+                return false;
+            }
+
+            var adjoint = new DirectPlan<T>(shape.Filters, outH, outW, adjointGeometry, shape.Channels, _plan.Images);
+            if (!DirectFilterGradient.CanShare(_plan, adjoint))
+            {
+                return false;
+            }
+
+            _adjoint = adjoint;
+            if (_flipped.Length < adjoint.PackedFiltersLength)
+            {
+                _flipped = new T[adjoint.PackedFiltersLength];
+            }
+
+            DirectConvolution.PackFlippedFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Channels, g.KernelH, g.KernelW, adjoint.PanelRows, _flipped);
+            _adjointTables = DirectTables<T>.Rent(adjoint, withSegments: true);
             return true;
         }
 
@@ -709,19 +783,42 @@ public static partial class Ops
                 // Groups of images side by side within the block; the block's last few images, when it is not a whole
                 // number of groups, get a plan of their own (blocks stay as many as without the direct path, so the
                 // threads get equal shares: eight-image groups in blocks of 16 made 7 blocks, 4 against 3).
+                var bias = BlockBiasGradients.Length > 0 ? BlockBiasGradients.AsSpan(block * shape.Filters, shape.Filters) : default;
+                bias.Clear();
                 for (var i = block * BlockSize; i < last; i += _plan.Images)
                 {
                     var count = Math.Min(_plan.Images, last - i);
                     var (plan, tables) = PlanFor(count);
+                    var adjoint = _adjoint;
+                    var adjointTables = _adjointTables;
+                    if (_fusedInput && count != _adjoint.Images)
+                    {
+                        adjoint = _adjoint.WithImages(count);
+                        adjointTables = DirectTables<T>.Rent(adjoint, withSegments: true);
+                    }
+
                     try
                     {
-                        DirectConvolution.FilterGradient(
-                            plan, images.Slice(i * shape.ImageSize, count * shape.ImageSize),
-                            upstream.Slice(i * shape.OutputSize, count * shape.OutputSize), tables.Offsets, gradient, accumulate: i > block * BlockSize, cols);
+                        ReadOnlySpan<T> group = images.Slice(i * shape.ImageSize, count * shape.ImageSize), groupUpstream = upstream.Slice(i * shape.OutputSize, count * shape.OutputSize);
+                        var accumulate = i > block * BlockSize;
+                        if (_fusedInput)
+                        {
+                            DirectFilterGradient.Backward(
+                                plan, adjoint, group, groupUpstream, tables.Offsets, _flipped, adjointTables,
+                                InputGradient.AsSpan(i * shape.ImageSize, count * shape.ImageSize), gradient, accumulate, bias, cols);
+                        }
+                        else
+                        {
+                            DirectFilterGradient.Run(plan, group, groupUpstream, tables.Offsets, gradient, accumulate, bias, cols);
+                        }
                     }
                     finally
                     {
                         Release(tables);
+                        if (adjointTables.Offsets != _adjointTables.Offsets)
+                        {
+                            adjointTables.Return();
+                        }
                     }
                 }
 
@@ -964,15 +1061,8 @@ public static partial class Ops
             Tensor x = node.A!, weight = node.B!;
             var shape = new ConvShape(x.Shape, weight.Shape, node.Output.Shape, g, state.Groups);
             var upstream = tape.Upstream<T>(index);
-            if (node.InC >= 0)
-            {
-                var db = tape.BeginGradient<T>(node.InC);
-                SumPerChannel(upstream, shape.Images, shape.Filters, shape.Positions, db.Span);
-
-                tape.Commit(db);
-            }
-
             var work = ConvImages<T>.ForThisThread();
+            bool inputDone = false, biasDone = false;
             if (node.InB >= 0)
             {
                 var dw = tape.BeginGradient<T>(node.InB);
@@ -983,43 +1073,89 @@ public static partial class Ops
                 }
                 else
                 {
-                    // Fixed blocks of images (their number depends on the batch only), summed in block order.
+                    // Fixed blocks of images (their number depends on the batch only), summed in block order. The pass
+                    // may also compute the input and bias gradients, reading the upstream gradient once for all three.
                     var blocks = Math.Min(shape.Images, ConvImages<T>.MaxBlocks);
                     var partials = ArrayPool<T>.Shared.Rent(blocks * filterSize);
+                    var biasPartials = node.InC >= 0 ? ArrayPool<T>.Shared.Rent(blocks * shape.Filters) : null;
+                    var dx = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
                     try
                     {
                         work.Set(ConvImages<T>.Phase.FilterGradient, x, weight, node.Output, shape, g, state.Groups);
                         work.Upstream = tape.UpstreamSegment<T>(index);
+                        work.InputGradient = node.InA >= 0 ? dx.Segment : default;
+                        work.BlockBiasGradients = biasPartials ?? [];
                         work.BlockGradients = partials;
                         work.BlockSize = (shape.Images + blocks - 1) / blocks;
                         work.Run((shape.Images + work.BlockSize - 1) / work.BlockSize);
+                        (inputDone, biasDone) = (work.InputGradientDone, work.BiasGradientDone);
+                        var used = (shape.Images + work.BlockSize - 1) / work.BlockSize;
                         var sum = partials.AsSpan(0, filterSize);
-                        for (var b = 1; b * work.BlockSize < shape.Images; b++)
+                        for (var b = 1; b < used; b++)
                         {
                             System.Numerics.Tensors.TensorPrimitives.Add(sum, partials.AsSpan(b * filterSize, filterSize), sum);
                         }
 
                         TransposeGroups<T>(sum, shape, dw.Span);
+                        if (biasDone)
+                        {
+                            var db = tape.BeginGradient<T>(node.InC);
+                            biasPartials.AsSpan(0, shape.Filters).CopyTo(db.Span);
+                            for (var b = 1; b < used; b++)
+                            {
+                                System.Numerics.Tensors.TensorPrimitives.Add(db.Span, biasPartials.AsSpan(b * shape.Filters, shape.Filters), db.Span);
+                            }
+
+                            tape.Commit(db);
+                        }
+
+                        if (inputDone)
+                        {
+                            tape.Commit(dx);
+                        }
                     }
                     finally
                     {
                         work.BlockGradients = [];
                         ArrayPool<T>.Shared.Return(partials);
+                        if (biasPartials is not null)
+                        {
+                            ArrayPool<T>.Shared.Return(biasPartials);
+                        }
+                    }
+
+                    if (node.InA >= 0 && !inputDone)
+                    {
+                        InputGradient(tape, node, work, shape, g, state.Groups, index, dx);
+                        inputDone = true;
                     }
                 }
 
                 tape.Commit(dw);
             }
 
-            if (node.InA >= 0)
+            if (node.InC >= 0 && !biasDone)
             {
-                var dx = tape.BeginGradient<T>(node.InA);
-                work.Set(ConvImages<T>.Phase.InputGradient, x, weight, node.Output, shape, g, state.Groups);
-                work.Upstream = tape.UpstreamSegment<T>(index);
-                work.InputGradient = dx.Segment;
-                work.Run(shape.Images);
-                tape.Commit(dx);
+                var db = tape.BeginGradient<T>(node.InC);
+                SumPerChannel(upstream, shape.Images, shape.Filters, shape.Positions, db.Span);
+                tape.Commit(db);
             }
+
+            if (node.InA >= 0 && !inputDone)
+            {
+                InputGradient(tape, node, work, shape, g, state.Groups, index, tape.BeginGradient<T>(node.InA));
+            }
+        }
+
+        /// <summary>The input gradient in a pass of its own, into <paramref name="dx"/>, which it commits.</summary>
+        private static void InputGradient<T>(Tape tape, in Node node, ConvImages<T> work, in ConvShape shape, in WindowGeometry g, int groups, int index, GradientTarget<T> dx)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            work.Set(ConvImages<T>.Phase.InputGradient, node.A!, node.B!, node.Output, shape, g, groups);
+            work.Upstream = tape.UpstreamSegment<T>(index);
+            work.InputGradient = dx.Segment;
+            work.Run(shape.Images);
+            tape.Commit(dx);
         }
     }
 

@@ -149,19 +149,33 @@ public class ConvolutionTests
         AssertClose(expected, narrow.ToDoubleArray(), 1e-5, 1e-5);
     }
 
-    [Fact]
-    public void The_direct_filter_gradient_sums_several_groups_of_a_block_as_the_composition_does()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_direct_filter_gradient_sums_several_groups_of_a_block_as_the_composition_does(bool withInputAndBias)
     {
-        // 72 images in eight blocks of 9: a group of eight 8×8 images side by side, then one alone, in each block.
+        // 72 images in eight blocks of 9: a group of eight 8×8 images side by side, then one alone, in each block. With
+        // the input and the bias watched, the same pass computes their gradients from the padded upstream gradient.
         var x = Normal(15, 72, 2, 8, 8);
         var w = Normal(16, 5, 2, 3, 3);
+        var b = Normal(18, 5);
         using var tape = new Tape();
         tape.Watch(w);
-        var y = Ops.Conv2d(x, w, padding: 1);
+        Tensor[] sources = withInputAndBias ? [w, x, b] : [w];
+        if (withInputAndBias)
+        {
+            tape.Watch(x);
+            tape.Watch(b);
+        }
+
+        var y = Ops.Conv2d(x, w, withInputAndBias ? b : null, padding: 1);
         var upstream = Normal(17, y.Shape.Dims.ToArray());
-        var fast = tape.Gradient(y, [w], upstream, retainGraph: true)[0].ToDoubleArray();
-        var composed = tape.Gradient(y, [w], upstream, createGraph: true)[0].ToDoubleArray();
-        AssertClose(composed, fast, 1e-12, 1e-12);
+        var fast = tape.Gradient(y, sources, upstream, retainGraph: true);
+        var composed = tape.Gradient(y, sources, upstream, createGraph: true);
+        for (var i = 0; i < sources.Length; i++)
+        {
+            AssertClose(composed[i].ToDoubleArray(), fast[i].ToDoubleArray(), 1e-12, 1e-12);
+        }
     }
 
     /// <summary>The direct sum for a stride-1 convolution with padding that may differ between height and width.</summary>
