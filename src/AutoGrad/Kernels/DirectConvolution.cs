@@ -120,13 +120,17 @@ internal static unsafe class DirectConvolution
     /// output (the plan's images, F, OH, OW) = the convolution of <paramref name="image"/> (its images, C, H, W) by the
     /// packed filters, plus <paramref name="bias"/> per filter when it is not empty. <paramref name="tables"/> are the
     /// plan's, with segments; <paramref name="workspace"/> holds <see cref="DirectPlan{T}.WorkspaceLength"/> elements.
+    /// <paramref name="ahead"/> and <paramref name="outputAhead"/>, the next group's input and output where the caller
+    /// knows them, are prefetched into L2 while this group computes (<see cref="PrefetchCursor"/>).
     /// </summary>
     /// <remarks>
     /// Each tile is left in a small buffer that stays in L1 and goes straight to the output by masked stores, one per
     /// segment and filter (<see cref="Scatter{T}"/>), so no padded-width result is written and copied out again
     /// (DeepConvNet's six convolutions: the copy was 4% of their time).
     /// </remarks>
-    public static void Run<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> packedFilters, in DirectTables<T> tables, ReadOnlySpan<T> bias, Span<T> output, Span<T> workspace)
+    public static void Run<T>(
+        in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> packedFilters, in DirectTables<T> tables, ReadOnlySpan<T> bias, Span<T> output, Span<T> workspace,
+        ReadOnlySpan<T> ahead = default, ReadOnlySpan<T> outputAhead = default)
         where T : unmanaged, INumber<T>
     {
         if (image.Length < plan.Images * plan.ImageSize || output.Length < plan.Images * plan.OutputSize || workspace.Length < plan.WorkspaceLength
@@ -138,22 +142,25 @@ internal static unsafe class DirectConvolution
 
         var padded = workspace[..plan.PaddedLength];
         Pad(plan, image, padded);
-        Convolve(plan, padded, packedFilters, tables, bias, output);
+        Convolve(plan, padded, packedFilters, tables, bias, output, ahead, outputAhead);
     }
 
     /// <summary>
     /// The product of <see cref="Run{T}"/> on planes that are already padded (<see cref="Pad{T}"/>), into
     /// <paramref name="output"/>; the caller has checked the buffers against the plan.
     /// </summary>
-    internal static void Convolve<T>(in DirectPlan<T> plan, ReadOnlySpan<T> padded, ReadOnlySpan<T> packedFilters, in DirectTables<T> tables, ReadOnlySpan<T> bias, Span<T> output)
+    internal static void Convolve<T>(
+        in DirectPlan<T> plan, ReadOnlySpan<T> padded, ReadOnlySpan<T> packedFilters, in DirectTables<T> tables, ReadOnlySpan<T> bias, Span<T> output,
+        ReadOnlySpan<T> ahead = default, ReadOnlySpan<T> outputAhead = default)
         where T : unmanaged, INumber<T>
     {
         int lanes = Vector512<T>.Count, width = 2 * lanes, panelSize = plan.PanelRows * plan.Depth;
         var tile = stackalloc T[GatheredMicroKernel.TallRows * width];
         var segments = new Segments<T>(tables, plan.OutH * plan.OutW);
-        fixed (T* a = packedFilters, b = padded, y = output, bs = bias)
+        fixed (T* a = packedFilters, b = padded, y = output, bs = bias, next = ahead, nextOut = outputAhead)
         fixed (int* o = tables.Offsets)
         {
+            var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), nextOut, (nint)outputAhead.Length * sizeof(T), (plan.Columns + width - 1) / width * plan.Panels);
             for (var j = 0; j < plan.Columns; j += width)
             {
                 // The columns are whole vectors, so a last tile short of two vectors is one vector wide.
@@ -162,6 +169,7 @@ internal static unsafe class DirectConvolution
                 {
                     int first = panel * plan.PanelRows, rows = Math.Min(plan.PanelRows, plan.Filters - first);
                     Tile(plan.PanelRows, half, plan.Depth, a + (panel * panelSize), o, b + j, tile, width);
+                    prefetch.Step();
                     Scatter(tile, width, rows, j / lanes, half ? 1 : 2, segments, y + (first * segments.FilterStride), bs == null ? null : bs + first);
                 }
             }

@@ -22,9 +22,10 @@ internal static unsafe class DirectFilterGradient
     /// The filter gradient of the plan's images, summed and transposed (see the class remarks), with the upstream
     /// gradient spread to the padded rows in the workspace; each filter's sum of the upstream gradient is added to
     /// <paramref name="biasGradient"/> when it is not empty. <paramref name="workspace"/> holds
-    /// <see cref="DirectPlan{T}.FilterWorkspaceLength"/> elements.
+    /// <see cref="DirectPlan{T}.FilterWorkspaceLength"/> elements; <paramref name="ahead"/> (the next group's images) is
+    /// prefetched meanwhile.
     /// </summary>
-    public static void Run<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> upstream, ReadOnlySpan<int> offsets, Span<T> gradientT, bool accumulate, Span<T> biasGradient, Span<T> workspace)
+    public static void Run<T>(in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> upstream, ReadOnlySpan<int> offsets, Span<T> gradientT, bool accumulate, Span<T> biasGradient, Span<T> workspace, ReadOnlySpan<T> ahead = default)
         where T : unmanaged, INumber<T>
     {
         int filters = plan.Filters, columns = plan.Columns, positions = plan.OutH * plan.OutW;
@@ -59,7 +60,7 @@ internal static unsafe class DirectFilterGradient
             }
         }
 
-        Dots(plan, padded, spread, columns, offsets, gradientT, accumulate);
+        Dots(plan, padded, spread, columns, offsets, gradientT, accumulate, ahead);
     }
 
     /// <summary>
@@ -90,11 +91,14 @@ internal static unsafe class DirectFilterGradient
     /// gradient (the convolution by the flipped filters of <paramref name="adjoint"/>, written to
     /// <paramref name="inputGradient"/>), and its padded planes then serve as the filter gradient's spread upstream
     /// gradient (<see cref="CanShare{T}"/> must hold) and give the bias gradient's sums. <paramref name="workspace"/>
-    /// holds <see cref="BackwardWorkspaceLength{T}"/> elements.
+    /// holds <see cref="BackwardWorkspaceLength{T}"/> elements. The next group's upstream gradient, images and input
+    /// gradient (<paramref name="upstreamAhead"/>, <paramref name="imageAhead"/>, <paramref name="inputGradientAhead"/>)
+    /// are prefetched meanwhile.
     /// </summary>
     public static void Backward<T>(
         in DirectPlan<T> plan, in DirectPlan<T> adjoint, ReadOnlySpan<T> image, ReadOnlySpan<T> upstream, ReadOnlySpan<int> offsets, ReadOnlySpan<T> flippedFilters,
-        in DirectTables<T> adjointTables, Span<T> inputGradient, Span<T> gradientT, bool accumulate, Span<T> biasGradient, Span<T> workspace)
+        in DirectTables<T> adjointTables, Span<T> inputGradient, Span<T> gradientT, bool accumulate, Span<T> biasGradient, Span<T> workspace,
+        ReadOnlySpan<T> upstreamAhead = default, ReadOnlySpan<T> imageAhead = default, ReadOnlySpan<T> inputGradientAhead = default)
         where T : unmanaged, INumber<T>
     {
         int filters = plan.Filters, positions = plan.OutH * plan.OutW;
@@ -110,7 +114,7 @@ internal static unsafe class DirectFilterGradient
         var padded = workspace[..plan.PaddedLength];
         var shared = workspace.Slice(plan.PaddedLength, SharedLength(plan, adjoint));
         DirectConvolution.Pad(adjoint, upstream, shared);
-        DirectConvolution.Convolve(adjoint, shared, flippedFilters, adjointTables, default, inputGradient);
+        DirectConvolution.Convolve(adjoint, shared, flippedFilters, adjointTables, default, inputGradient, upstreamAhead, inputGradientAhead);
         if (!biasGradient.IsEmpty)
         {
             // A plane's padding is zeros, so its sum is the filter's sum over the images.
@@ -122,7 +126,7 @@ internal static unsafe class DirectFilterGradient
 
         DirectConvolution.Pad(plan, image, padded);
         var first = (adjoint.Geometry.PadH * adjoint.PaddedW) + adjoint.Geometry.PadW;
-        Dots(plan, padded, shared[first..], adjoint.PlaneSize, offsets, gradientT, accumulate);
+        Dots(plan, padded, shared[first..], adjoint.PlaneSize, offsets, gradientT, accumulate, imageAhead);
     }
 
     /// <summary>The padded upstream gradient's length: the adjoint plan's planes, or a whole tile of filters' planes if more.</summary>
@@ -136,18 +140,19 @@ internal static unsafe class DirectFilterGradient
     /// <summary>
     /// gradientT (+)= the dot products of the padded images at each depth step's offset with the upstream gradient's
     /// rows, filter f's row starting at f·<paramref name="stride"/> of <paramref name="spread"/>, the rows past the
-    /// last filter up to a whole tile zeros.
+    /// last filter up to a whole tile zeros; <paramref name="ahead"/> is prefetched meanwhile.
     /// </summary>
-    private static void Dots<T>(in DirectPlan<T> plan, ReadOnlySpan<T> padded, ReadOnlySpan<T> spread, int stride, ReadOnlySpan<int> offsets, Span<T> gradientT, bool accumulate)
+    private static void Dots<T>(in DirectPlan<T> plan, ReadOnlySpan<T> padded, ReadOnlySpan<T> spread, int stride, ReadOnlySpan<int> offsets, Span<T> gradientT, bool accumulate, ReadOnlySpan<T> ahead)
         where T : unmanaged, INumber<T>
     {
         const int tileRows = GatheredMicroKernel.DotRows, tileFilters = GatheredMicroKernel.DotFilters;
         int filters = plan.Filters, depth = plan.Depth, columns = plan.Columns;
         Span<int> rowOffsets = stackalloc int[tileRows];
         var sums = stackalloc T[tileRows * tileFilters];
-        fixed (T* x = padded, g = spread)
+        fixed (T* x = padded, g = spread, next = ahead)
         fixed (int* o = rowOffsets)
         {
+            var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), null, 0, (depth + tileRows - 1) / tileRows * ((filters + tileFilters - 1) / tileFilters));
             for (var p0 = 0; p0 < depth; p0 += tileRows)
             {
                 // A ragged last tile repeats its first kernel position, and reads the spare rows past the last filter;
@@ -160,6 +165,7 @@ internal static unsafe class DirectFilterGradient
                 for (var f0 = 0; f0 < filters; f0 += tileFilters)
                 {
                     GatheredMicroKernel.DotTile(columns, x, o, g + (f0 * stride), stride, sums);
+                    prefetch.Step();
                     for (var r = 0; r < tileRows && p0 + r < depth; r++)
                     {
                         var destination = gradientT.Slice(((p0 + r) * filters) + f0, Math.Min(tileFilters, filters - f0));

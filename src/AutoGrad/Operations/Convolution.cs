@@ -535,9 +535,11 @@ public static partial class Ops
                             var (plan, tables) = PlanFor(count);
                             try
                             {
+                                ReadOnlySpan<T> x = _x.Raw<T>();
                                 DirectConvolution.Run(
-                                    plan, _x.Raw<T>().Slice(first * shape.ImageSize, count * shape.ImageSize), _packed, tables,
-                                    Bias is null ? default : Bias.Raw<T>(), _y.Raw<T>().Slice(first * shape.OutputSize, count * shape.OutputSize), cols);
+                                    plan, x.Slice(first * shape.ImageSize, count * shape.ImageSize), _packed, tables,
+                                    Bias is null ? default : Bias.Raw<T>(), _y.Raw<T>().Slice(first * shape.OutputSize, count * shape.OutputSize), cols,
+                                    NextGroup(x, first + count, shape.ImageSize), NextGroup(_y.Raw<T>(), first + count, shape.OutputSize));
                             }
                             finally
                             {
@@ -558,7 +560,8 @@ public static partial class Ops
                             {
                                 DirectConvolution.Run(
                                     plan, Upstream.AsSpan(first * shape.OutputSize, count * shape.OutputSize), _packed, tables,
-                                    default, InputGradient.AsSpan(first * shape.ImageSize, count * shape.ImageSize), cols);
+                                    default, InputGradient.AsSpan(first * shape.ImageSize, count * shape.ImageSize), cols,
+                                    NextGroup(Upstream, first + count, shape.OutputSize), NextGroup(InputGradient, first + count, shape.ImageSize));
                             }
                             finally
                             {
@@ -720,6 +723,16 @@ public static partial class Ops
             return (plan, DirectTables<T>.Rent(plan, withSegments: Step != Phase.FilterGradient));
         }
 
+        /// <summary>
+        /// The images of the group after this one, from image <paramref name="next"/> on (<paramref name="size"/>
+        /// elements each), for the direct path to prefetch; empty after the last group.
+        /// </summary>
+        private ReadOnlySpan<T> NextGroup(ReadOnlySpan<T> all, int next, int size)
+        {
+            var count = Math.Min(_plan.Images, Shape.Images - next);
+            return count > 0 ? all.Slice(next * size, count * size) : default;
+        }
+
         /// <summary>Returns tables that <see cref="PlanFor"/> rented.</summary>
         private void Release(in DirectTables<T> tables)
         {
@@ -805,11 +818,12 @@ public static partial class Ops
                         {
                             DirectFilterGradient.Backward(
                                 plan, adjoint, group, groupUpstream, tables.Offsets, _flipped, adjointTables,
-                                InputGradient.AsSpan(i * shape.ImageSize, count * shape.ImageSize), gradient, accumulate, bias, cols);
+                                InputGradient.AsSpan(i * shape.ImageSize, count * shape.ImageSize), gradient, accumulate, bias, cols,
+                                NextGroup(upstream, i + count, shape.OutputSize), NextGroup(images, i + count, shape.ImageSize), NextGroup(InputGradient, i + count, shape.ImageSize));
                         }
                         else
                         {
-                            DirectFilterGradient.Run(plan, group, groupUpstream, tables.Offsets, gradient, accumulate, bias, cols);
+                            DirectFilterGradient.Run(plan, group, groupUpstream, tables.Offsets, gradient, accumulate, bias, cols, NextGroup(images, i + count, shape.ImageSize));
                         }
                     }
                     finally
