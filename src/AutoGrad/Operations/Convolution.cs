@@ -636,7 +636,11 @@ public static partial class Ops
         private bool PrepareFilterGradient()
         {
             var shape = Shape;
-            var images = DirectConvolution.ImagesPerRow(_g, shape.Height, shape.Width, shape.Images);
+            // A group never spans two blocks: a block's images are split into equal groups (13 images of 14×14, eleven
+            // a row: 7 and 6 rather than 11 and 2), and a block smaller than a row makes the dot products shorter.
+            var perRow = DirectConvolution.ImagesPerRow(_g, shape.Height, shape.Width, shape.Images);
+            var groups = (BlockSize + perRow - 1) / perRow;
+            var images = (BlockSize + groups - 1) / groups;
             if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width, images))
             {
                 return false;

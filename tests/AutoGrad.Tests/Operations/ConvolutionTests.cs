@@ -107,7 +107,7 @@ public class ConvolutionTests
     [InlineData(16, 30, 3, 3, 2, 2, 2)] // dilated
     [InlineData(20, 26, 3, 3, 2, 2, 1)] // DeepConvNet's fourth layer: wider than "same"; the input gradient's padding is 0
     [InlineData(12, 40, 3, 5, 1, 2, 1)] // a kernel wider than high
-    [InlineData(8, 8, 3, 3, 1, 1, 1)] // small planes: eight images side by side, then two
+    [InlineData(8, 8, 3, 3, 1, 1, 1)] // small planes: all ten images side by side
     public void The_direct_path_agrees_with_the_sum_and_its_gradients_with_the_composition(int height, int width, int kh, int kw, int padH, int padW, int dilation)
     {
         // Planes the direct convolution (no im2col) takes, several images side by side, in the forward pass, the input
