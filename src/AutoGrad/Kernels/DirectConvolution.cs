@@ -130,8 +130,9 @@ internal static unsafe class DirectConvolution
     /// </summary>
     /// <remarks>
     /// Each tile is left in a small buffer that stays in L1 and goes straight to the output by masked stores, one per
-    /// segment and filter (<see cref="Scatter{T}"/>), so no padded-width result is written and copied out again
-    /// (DeepConvNet's six convolutions: the copy was 4% of their time).
+    /// segment and filter (<see cref="Scatter{T}"/>), so no padded-width result is written and copied out again: the
+    /// copy took 4% of DeepConvNet's six convolutions, the stores take as long in the whole step, and the workspace is
+    /// only the padded planes.
     /// </remarks>
     public static void Run<T>(
         in DirectPlan<T> plan, ReadOnlySpan<T> image, ReadOnlySpan<T> packedFilters, in DirectTables<T> tables, ReadOnlySpan<T> bias, Span<T> output, Span<T> workspace,

@@ -106,49 +106,4 @@ internal static class Lines
             Unsafe.Add(ref d, i) += Unsafe.Add(ref s, i);
         }
     }
-
-    /// <summary>
-    /// destination = source + value (same lengths), in the same pass as a copy: a convolution's bias added as its rows are
-    /// copied out. The last vector may overlap the one before it, which is harmless since the source is not the
-    /// destination.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void CopyPlus<T>(ReadOnlySpan<T> source, T value, Span<T> destination)
-        where T : struct, IAdditionOperators<T, T, T>
-    {
-        int n = destination.Length;
-        if (source.Length != n)
-        {
-            throw new ArgumentException("The lines differ in length.", nameof(destination));
-        }
-
-        ref var s = ref MemoryMarshal.GetReference(source);
-        ref var d = ref MemoryMarshal.GetReference(destination);
-        if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
-        {
-            var shift = Vector512.Create(value);
-            int count = Vector512<T>.Count, last = n - count;
-            for (var i = 0; i < last; i += count)
-            {
-                (Vector512.LoadUnsafe(ref s, (nuint)i) + shift).StoreUnsafe(ref d, (nuint)i);
-            }
-
-            (Vector512.LoadUnsafe(ref s, (nuint)last) + shift).StoreUnsafe(ref d, (nuint)last);
-        }
-        else if (Vector256.IsHardwareAccelerated && n >= Vector256<T>.Count)
-        {
-            // 8 to 15 floats (an 8- or 14-wide row): two 256-bit vectors, the second ending at the row's end.
-            var shift = Vector256.Create(value);
-            var last = (nuint)(n - Vector256<T>.Count);
-            (Vector256.LoadUnsafe(ref s) + shift).StoreUnsafe(ref d);
-            (Vector256.LoadUnsafe(ref s, last) + shift).StoreUnsafe(ref d, last);
-        }
-        else
-        {
-            for (var i = 0; i < n; i++)
-            {
-                destination[i] = source[i] + value;
-            }
-        }
-    }
 }

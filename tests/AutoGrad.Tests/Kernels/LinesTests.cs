@@ -22,18 +22,4 @@ public class LinesTests
 
         Assert.Throws<ArgumentException>(() => Lines.Copy<float>(new float[3], new float[4]));
     }
-
-    [Fact]
-    public void CopyPlus_adds_the_value_at_every_length_from_0_to_40_and_writes_nothing_past_the_line()
-    {
-        for (var n = 0; n <= 40; n++)
-        {
-            var source = Enumerable.Range(0, n).Select(i => (float)(i * 1.5)).ToArray();
-            var destination = Enumerable.Repeat(-1f, n + 1).ToArray();
-            Lines.CopyPlus(source, 0.25f, destination.AsSpan(0, n));
-            Assert.Equal(source.Select(v => v + 0.25f).Append(-1f), destination);
-        }
-
-        Assert.Throws<ArgumentException>(() => Lines.CopyPlus<float>(new float[3], 1f, new float[4]));
-    }
 }
