@@ -218,8 +218,8 @@ public sealed partial class Tape : IDisposable
         }
     }
 
-    /// <summary>Records an op with any number of inputs (a custom op), when any input is tracked.</summary>
-    internal static void RecordMany(Op op, Tensor output, Tensor[] inputs)
+    /// <summary>Records an op with any number of inputs (a custom op, Concat), when any input is tracked; <paramref name="axis"/> goes to <see cref="NodeArgs.Axis"/>.</summary>
+    internal static void RecordMany(Op op, Tensor output, Tensor[] inputs, int axis = 0)
     {
         var tape = s_current;
         if (tape is null)
@@ -237,7 +237,9 @@ public sealed partial class Tape : IDisposable
 
         if (any)
         {
-            output.Node = tape.Append(op, output, null, null, null, -1, -1, -1, NodeArgs.WithInputs(inputs, nodes));
+            var args = NodeArgs.WithInputs(inputs, nodes);
+            args.Axis = axis;
+            output.Node = tape.Append(op, output, null, null, null, -1, -1, -1, args);
             if (tape.DetectAnomalies)
             {
                 tape.CheckForward(output);

@@ -56,7 +56,7 @@ public class OpsDocumentationTests
             foreach (var name in row.Names)
             {
                 Assert.True(
-                    Regex.IsMatch(source, $@"public static (Tensor|IntTensor|BoolTensor) {name}\("),
+                    Regex.IsMatch(source, $@"public static (Tensor|IntTensor|BoolTensor)(\[\])? {name}\("),
                     $"{name} is not declared in {row.Family}.cs");
             }
 
