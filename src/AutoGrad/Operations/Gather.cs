@@ -7,10 +7,15 @@ using static AutoGrad.Operations.OpSamples;
 
 namespace AutoGrad.Operations;
 
-/// <summary>Picking one element per row by class index: y[i] = x[i, labels[i]].</summary>
+/// <summary>
+/// Picking by index: one element per row by class index (y[i] = x[i, labels[i]]), and whole slices along an axis
+/// (<c>IndexSelect</c>, an embedding's lookup).
+/// </summary>
 public static partial class Ops
 {
     private static readonly Op s_gather = new Op<GatherRule>("Gather", readsInputs: false);
+    private static readonly Op s_indexSelect = new Op<IndexSelectRule>("IndexSelect", readsInputs: false);
+    private static readonly Op s_indexAdd = new Op<IndexAddRule>("IndexAdd", readsInputs: false);
 
     /// <summary>y[i] = x[i, labels[i]] for a (rows, classes) tensor. ∂/∂x = g[i] at (i, labels[i]), 0 elsewhere.</summary>
     /// <param name="x">A rank-2 tensor.</param>
@@ -31,6 +36,133 @@ public static partial class Ops
 
         Tape.Record(s_gather, y, x, null, null, NodeArgs.Of(new LabelState(labels)));
         return y;
+    }
+
+    /// <summary>
+    /// The slices of <paramref name="x"/> at <paramref name="indices"/> along <paramref name="axis"/>, in the indices'
+    /// order and as often as they repeat, PyTorch's <c>index_select</c> (an embedding's lookup is
+    /// <c>IndexSelect(table, 0, ids)</c>). ∂/∂x = g's slices added back at their indices, so a repeated index receives
+    /// the sum of its slices' gradients.
+    /// </summary>
+    /// <param name="x">A tensor of rank at least 1.</param>
+    /// <param name="axis">The axis (negative counts from the end).</param>
+    /// <param name="indices">A one-dimensional tensor of indices, each in [0, size of the axis). It is immutable, so the tape may keep it.</param>
+    /// <returns>x's shape with the axis's size replaced by the number of indices.</returns>
+    public static Tensor IndexSelect(Tensor x, int axis, IntTensor indices)
+    {
+        Check.NotNull(x, "IndexSelect", nameof(x));
+        if (indices is null)
+        {
+            throw new ArgumentNullException(nameof(indices), "IndexSelect: argument 'indices' is null.");
+        }
+
+        if (x.Rank == 0)
+        {
+            throw new ShapeMismatchException("IndexSelect: cannot select from a scalar (shape ()).");
+        }
+
+        if (indices.Rank != 1)
+        {
+            throw new ShapeMismatchException($"IndexSelect: indices must be one-dimensional, got shape {indices.Shape} for x of shape {x.Shape}.");
+        }
+
+        var a = x.Shape.NormalizeAxis(axis, "IndexSelect");
+        var size = x.Shape[a];
+        var values = indices.AsReadOnlySpan();
+        for (var i = 0; i < values.Length; i++)
+        {
+            if ((uint)values[i] >= (uint)size)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), $"IndexSelect: index {values[i]} (position {i}) is out of range for size {size} of axis {a} of shape {x.Shape}.");
+            }
+        }
+
+        var dims = x.Shape.Dims.ToArray();
+        dims[a] = indices.Length;
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, "IndexSelect", x.Shape));
+        ElementType.Dispatch(x.DType, new IndexCopy(x, y, indices, a, add: false));
+        Tape.Record(s_indexSelect, y, x, null, null, NodeArgs.Of(indices, axis: a));
+        return y;
+    }
+
+    /// <summary>
+    /// IndexSelect's adjoint: zeros of <paramref name="like"/>'s shape with g's slices added at their indices, recorded
+    /// so that IndexSelect's gradient differentiates again (its own gradient is IndexSelect).
+    /// </summary>
+    private static Tensor IndexAdd(Tensor g, int axis, IntTensor indices, Shape like)
+    {
+        var y = Tensor.Uninitialized(g.DType, like);
+        ElementType.Dispatch(g.DType, new IndexCopy(g, y, indices, axis, add: true));
+        Tape.Record(s_indexAdd, y, g, null, null, NodeArgs.Of(indices, axis: axis));
+        return y;
+    }
+
+    /// <summary>
+    /// Slices along <paramref name="axis"/>: selected (slice k of <paramref name="to"/> is slice indices[k] of
+    /// <paramref name="from"/>) or, when <paramref name="add"/>, scattered and summed (slice k of
+    /// <paramref name="from"/> added to slice indices[k] of <paramref name="to"/>, which is cleared first).
+    /// </summary>
+    private readonly struct IndexCopy(Tensor from, Tensor to, IntTensor indices, int axis, bool add) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => Slices<T>(from.Raw<T>(), from.Shape, to.Raw<T>(), to.Shape, indices.AsReadOnlySpan(), axis, add);
+    }
+
+    private static void Slices<T>(ReadOnlySpan<T> from, Shape fromShape, Span<T> to, Shape toShape, ReadOnlySpan<int> indices, int axis, bool add)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int inner = fromShape.Inner(axis), fromSize = fromShape[axis], toSize = toShape[axis];
+        var outer = fromSize == 0 || inner == 0 ? 0 : from.Length / (fromSize * inner);
+        if (add)
+        {
+            to.Clear();
+            outer = toSize == 0 || inner == 0 ? 0 : to.Length / (toSize * inner);
+        }
+
+        for (var o = 0; o < outer; o++)
+        {
+            for (var k = 0; k < indices.Length; k++)
+            {
+                if (add)
+                {
+                    var source = from.Slice(((o * fromSize) + k) * inner, inner);
+                    var target = to.Slice(((o * toSize) + indices[k]) * inner, inner);
+                    System.Numerics.Tensors.TensorPrimitives.Add(target, source, target);
+                }
+                else
+                {
+                    from.Slice(((o * fromSize) + indices[k]) * inner, inner).CopyTo(to.Slice(((o * toSize) + k) * inner, inner));
+                }
+            }
+        }
+    }
+
+    private readonly struct IndexSelectRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) =>
+            new(IndexAdd(upstream, node.Args.Axis, node.Args.State<IntTensor>(), node.A!.Shape));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Slices(tape.Upstream<T>(index), node.Output.Shape, target.Span, node.A!.Shape, node.Args.State<IntTensor>().AsReadOnlySpan(), node.Args.Axis, add: true);
+            tape.Commit(target);
+        }
+    }
+
+    private readonly struct IndexAddRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) =>
+            new(IndexSelect(upstream, node.Args.Axis, node.Args.State<IntTensor>()));
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node.InA);
+            Slices(tape.Upstream<T>(index), node.Output.Shape, target.Span, node.A!.Shape, node.Args.State<IntTensor>().AsReadOnlySpan(), node.Args.Axis, add: false);
+            tape.Commit(target);
+        }
     }
 
     private readonly struct GatherForward(Tensor x, ReadOnlyMemory<int> labels, int classes, Tensor y) : IElementAction
@@ -85,6 +217,25 @@ public static partial class Ops
             ],
             CannotGrowBecause = "one element per row",
             Samples = [Gradient("Gather", v => Gather(v[0], Labels), N(34, 3, 4))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Gather",
+            Call = "`IndexSelect(x, axis, indices)`",
+            Forward = "x's slices at the indices along the axis, in their order, repeats included",
+            Gradient = "g's slices added back at their indices (a repeated index sums them)",
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("index range", () => IndexSelect(M23, 1, IntTensor.FromArray([0, 3, -1])), "IndexSelect", "index 3", "position 1", "(2, 3)"),
+                Bad<ShapeMismatchException>("index rank", () => IndexSelect(M23, 0, IntTensor.FromArray([0, 1], 1, 2)), "IndexSelect", "(1, 2)", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("index axis", () => IndexSelect(M23, 2, IntTensor.FromArray([0])), "IndexSelect", "2", "(2, 3)"),
+                Bad<ShapeMismatchException>("index scalar", () => IndexSelect(Tensor.Scalar(1.0), 0, IntTensor.FromArray([0])), "IndexSelect", "()"),
+            ],
+            Overflows = [Overflow("many indices", () => IndexSelect(Tensor.Ones([1, 65537]), 0, IntTensor.FromArray(new int[32769])), "(1, 65537)")],
+            Samples = [
+                Gradient("IndexSelect", v => IndexSelect(v[0], 0, IntTensor.FromArray([2, 0, 2, 3])) * 2, N(71, 4, 3)),
+                Gradient("IndexSelect", v => IndexSelect(v[0], 1, IntTensor.FromArray([1, 1, 0])), N(72, 2, 3, 2)),
+                Gradient("IndexSelect", v => IndexSelect(v[0], -1, IntTensor.FromArray([])) + 1, N(73, 2, 3)),
+            ],
         };
     }
 }

@@ -75,6 +75,51 @@ public static partial class Ops
         return Where(condition, Tensor.Full(a, [], b.DType), b);
     }
 
+    /// <summary>
+    /// x with <paramref name="value"/> wherever <paramref name="mask"/> is true, PyTorch's <c>masked_fill</c>: the mask
+    /// broadcasts to x's shape, which the result keeps (−∞ hides attention scores before a softmax). ∂/∂x = g where the
+    /// mask is false, 0 where it is true (a <see cref="Where(BoolTensor, double, Tensor)"/>).
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="mask">Where to write the value; broadcasts to x's shape.</param>
+    /// <param name="value">The value (infinite allowed, NaN refused).</param>
+    /// <returns>A new tensor of x's shape.</returns>
+    public static Tensor MaskedFill(Tensor x, BoolTensor mask, double value)
+    {
+        Check.NotNull(x, "MaskedFill", nameof(x));
+        NotNullMask(mask, "MaskedFill", nameof(mask));
+        Check.NotNaN(value, "MaskedFill", nameof(value));
+        if (Broadcast.ResultDims(mask.Shape.Dims, x.Shape.Dims) is not { } dims || !dims.AsSpan().SequenceEqual(x.Shape.Dims))
+        {
+            throw new ShapeMismatchException($"MaskedFill: mask {mask.Shape} does not broadcast to x's shape {x.Shape}.");
+        }
+
+        return Where(mask, value, x);
+    }
+
+    /// <summary>
+    /// The causal mask of <paramref name="size"/> positions: true at (i, j) where j &gt; i, the later positions a
+    /// position must not attend to (<c>MaskedFill(scores, CausalMask(t), double.NegativeInfinity)</c>; PyTorch's
+    /// <c>torch.triu(torch.ones(t, t), diagonal=1).bool()</c>).
+    /// </summary>
+    /// <param name="size">The number of positions, at least 0.</param>
+    /// <returns>A (size, size) mask.</returns>
+    public static BoolTensor CausalMask(int size)
+    {
+        if (size < 0 || (long)size * size > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"CausalMask: size {size} must be between 0 and {(int)Math.Sqrt(Array.MaxLength)} (a (size, size) mask).");
+        }
+
+        var data = new bool[size * size];
+        for (var i = 0; i < size; i++)
+        {
+            data.AsSpan((i * size) + i + 1, size - i - 1).Fill(true);
+        }
+
+        return BoolTensor.FromArray(data, size, size);
+    }
+
     /// <summary>Elementwise a &gt; b with broadcasting; false wherever either is NaN. Not differentiable.</summary>
     /// <param name="a">The first tensor.</param>
     /// <param name="b">The second tensor.</param>
@@ -372,6 +417,38 @@ public static partial class Ops
                 Gradient("Where", v => Where(SampleMask(2, 3, 4), v[0], v[1]), N(95, 3, 1), N(96, 4)),
                 Gradient("Where", v => Softmax(Where(SampleMask(2, 3), v[0], double.NegativeInfinity)), N(97, 2, 3)),
                 Gradient("Where", v => Where(SampleMask(4), 0.5, v[0]), N(98, 2, 4)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Selection",
+            Call = "`MaskedFill(x, mask, value)`",
+            Forward = "x with the value where the mask (broadcast to x's shape) is true",
+            Gradient = "g where the mask is false, 0 where it is true",
+            BadInputs = [
+                Bad<ShapeMismatchException>("masked fill shapes", () => MaskedFill(V3, SampleMask(2, 3), 0), "MaskedFill", "(2, 3)", "(3,)"),
+                Bad<ArgumentOutOfRangeException>("masked fill NaN", () => MaskedFill(M23, SampleMask(2, 3), double.NaN), "MaskedFill", "NaN"),
+                Bad<ArgumentNullException>("masked fill null mask", () => MaskedFill(M23, null!, 0), "MaskedFill", "'mask'"),
+            ],
+            CannotGrowBecause = "the mask broadcasts to x's shape, which the result keeps",
+            Samples =
+            [
+                Gradient("MaskedFill", v => MaskedFill(v[0], SampleMask(3, 4), 2.5) * v[0], N(99, 3, 4)),
+                Gradient("MaskedFill", v => Softmax(MaskedFill(v[0], CausalMask(4), double.NegativeInfinity)), N(100, 2, 4, 4)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Selection",
+            Call = "`CausalMask(size)`",
+            Forward = "a (size, size) `BoolTensor`, true where j > i",
+            Gradient = "none: not differentiable",
+            BadInputs = [Bad<ArgumentOutOfRangeException>("causal size", () => CausalMask(-1), "CausalMask", "-1")],
+            CannotGrowBecause = "its size is checked against the largest array",
+            Values =
+            [
+                Value("CausalMask", "three positions", () => CausalMask(3), "BoolTensor([[false, true, true], [false, false, true], [false, false, false]], shape=(3, 3))"),
+                Value("CausalMask", "none", () => CausalMask(0).Shape.ToString(), "(0, 0)"),
             ],
         };
         yield return new OpInfo
