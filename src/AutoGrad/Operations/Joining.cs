@@ -7,7 +7,7 @@ using static AutoGrad.Operations.OpSamples;
 
 namespace AutoGrad.Operations;
 
-/// <summary>Ops that join tensors or cut one into pieces along an axis: concat, stack, narrow, split, chunk.</summary>
+/// <summary>Ops that join tensors, tile one, or cut one into pieces along an axis: concat, stack, repeat, narrow, split, chunk.</summary>
 public static partial class Ops
 {
     private static readonly Op s_concat = new Op<ConcatRule>("Concat", readsInputs: false);
@@ -213,6 +213,42 @@ public static partial class Ops
         return Split(x, sizes, a);
     }
 
+    /// <summary>
+    /// <paramref name="x"/> tiled <paramref name="repeats"/>[i] times along each axis, PyTorch's <c>Tensor.repeat</c>:
+    /// with more counts than x has axes, x gains leading axes of size 1 first. Where broadcasting would do, it is
+    /// cheaper (<see cref="BroadcastTo"/>); this copies. ∂/∂x = the sum of g over the tiles.
+    /// </summary>
+    /// <param name="x">The tensor.</param>
+    /// <param name="repeats">One count per axis (at least x's rank of them), none negative.</param>
+    /// <returns>A tensor of dimensions repeats[i]·dims[i].</returns>
+    public static Tensor Repeat(Tensor x, params ReadOnlySpan<int> repeats)
+    {
+        Check.NotNull(x, "Repeat", nameof(x));
+        if (repeats.Length < x.Rank || repeats.IndexOfAnyExceptInRange(0, int.MaxValue) >= 0)
+        {
+            throw new ArgumentException($"Repeat: repeats {Shape.Format(repeats)} must give a non-negative count for each of the {x.Rank} axes of shape {x.Shape} (or more).", nameof(repeats));
+        }
+
+        // (d0, d1, …) as (1, d0, 1, d1, …), broadcast to (r0, d0, r1, d1, …), then merged pairwise.
+        var rank = repeats.Length;
+        var dims = new int[rank];
+        x.Shape.Dims.CopyTo(dims.AsSpan(rank - x.Rank));
+        dims.AsSpan(0, rank - x.Rank).Fill(1);
+        var tiled = new int[rank];
+        var pairs = new int[2 * rank];
+        var broadcast = new int[2 * rank];
+        for (var i = 0; i < rank; i++)
+        {
+            tiled[i] = (int)Math.Min((long)repeats[i] * dims[i], int.MaxValue);
+            (pairs[2 * i], pairs[(2 * i) + 1]) = (1, dims[i]);
+            (broadcast[2 * i], broadcast[(2 * i) + 1]) = (repeats[i], dims[i]);
+        }
+
+        // The result's size is checked here, so that a too large one is Repeat's error.
+        var shape = Shape.FromDims(tiled, "Repeat", x.Shape);
+        return Reshape(BroadcastTo(Reshape(x, pairs), broadcast), shape.Dims);
+    }
+
     private static Tensor FirstOf(IReadOnlyList<Tensor> tensors, string op)
     {
         if (tensors is null)
@@ -350,6 +386,22 @@ public static partial class Ops
                 Gradient("Stack", v => Stack([v[0], v[1], v[0]], 1) * 2, N(656, 2, 3), N(657, 2, 3)),
                 Gradient("Stack", v => Stack([v[0], v[1]]), N(658, 3), N(659, 3)),
                 Gradient("Stack", v => Stack([v[0], v[1]], -1), N(660, 2, 2), N(661, 2, 2)),
+            ],
+        };
+        yield return new OpInfo
+        {
+            Family = "Joining",
+            Call = "`Repeat(x, repeats)`",
+            Forward = "x tiled repeats[i] times along each axis (more counts than axes add leading ones)",
+            Gradient = "g summed over the tiles",
+            BadInputs = [
+                Bad<ArgumentException>("repeat counts", () => Repeat(M23, 2), "Repeat", "(2,)", "(2, 3)"),
+                Bad<ArgumentException>("repeat negative", () => Repeat(M23, 1, -2), "Repeat", "(1, -2)", "(2, 3)"),
+            ],
+            Overflows = [Overflow("tiles", () => Repeat(Tensor.Ones([1, 1]), 65537, 32769), "(1, 1)")],
+            Samples = [
+                Gradient("Repeat", v => Repeat(v[0], 2, 3) * Repeat(v[0], 2, 3), N(667, 2, 2)),
+                Gradient("Repeat", v => Repeat(v[0], 3, 1, 2), N(668, 2, 3)),
             ],
         };
         yield return new OpInfo

@@ -70,4 +70,19 @@ public class JoiningTests
         Assert.Equal(new double[] { 11, 12, 15, 16 }, gradients[1].ToDoubleArray());
         AssertClose(gradients[1].ToDoubleArray(), tape.Gradient(y, [b], upstream, createGraph: true)[0].ToDoubleArray(), 0, 0);
     }
+
+    [Fact]
+    public void Repeat_tiles_as_PyTorch_does_and_sums_the_tiles_gradients()
+    {
+        var x = Counting(1, 1, 2);
+        var tiled = Ops.Repeat(x, 2, 2);
+        Assert.Equal(new[] { 2, 4 }, tiled.Shape.Dims.ToArray());
+        Assert.Equal(new double[] { 1, 2, 1, 2, 1, 2, 1, 2 }, tiled.ToDoubleArray());
+        Assert.Equal(new[] { 3, 1, 2 }, Ops.Repeat(x, 3, 1, 1).Shape.Dims.ToArray());
+
+        using var tape = new Tape();
+        tape.Watch(x);
+        var gradient = tape.Gradient(Ops.Repeat(x, 2, 2), [x], Counting(1, 2, 4))[0];
+        Assert.Equal(new double[] { 1 + 3 + 5 + 7, 2 + 4 + 6 + 8 }, gradient.ToDoubleArray());
+    }
 }
