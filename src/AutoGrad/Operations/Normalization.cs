@@ -7,10 +7,15 @@ using static AutoGrad.Operations.OpSamples;
 
 namespace AutoGrad.Operations;
 
-/// <summary>Batch normalization over the channel axis of (N, C) or (N, C, …) inputs, fused with its hand-written backward.</summary>
+/// <summary>
+/// Normalization, fused with hand-written backward rules: batch normalization over the channel axis of (N, C) or
+/// (N, C, …) inputs, and layer and RMS normalization over the last axis.
+/// </summary>
 public static partial class Ops
 {
     private static readonly Op s_batchNorm = new Op<BatchNormRule>("BatchNorm");
+    private static readonly Op s_layerNorm = new Op<LayerNormRule>("LayerNorm");
+    private static readonly Op s_rmsNorm = new Op<RmsNormRule>("RmsNorm");
 
     /// <summary>
     /// Batch normalization with batch statistics, PyTorch's <c>F.batch_norm(training=True)</c>: per channel c,
@@ -265,6 +270,257 @@ public static partial class Ops
         }
     }
 
+    /// <summary>
+    /// Layer normalization over the last axis, PyTorch's <c>F.layer_norm(x, (D,), γ, β, ε)</c>: per row of D values,
+    /// y = γ·(x − μ)/√(σ² + ε) + β, with μ and the biased σ² of that row. A fused op: with x̂ = (x − μ)/√(σ² + ε)
+    /// and ĝ = g·γ, dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/√(σ² + ε), dγ = Σ over rows of g·x̂, dβ = Σ over rows of g,
+    /// proven equal to the same computation from Mean, Sqrt and the arithmetic ops.
+    /// </summary>
+    /// <param name="x">The input, rank at least 1; its last axis is normalized.</param>
+    /// <param name="weight">γ, (D,), or null for 1.</param>
+    /// <param name="bias">β, (D,), or null for 0.</param>
+    /// <param name="epsilon">Added to the variance (positive).</param>
+    /// <returns>The normalized input, x's shape.</returns>
+    public static Tensor LayerNorm(Tensor x, Tensor? weight = null, Tensor? bias = null, double epsilon = 1e-5) =>
+        RowNorm(s_layerNorm, "LayerNorm", x, weight, bias, epsilon);
+
+    /// <summary>
+    /// RMS normalization over the last axis (Zhang and Sennrich, 2019; PyTorch's <c>F.rms_norm</c>): per row of D
+    /// values, y = γ·x/√(mean(x²) + ε), with no centring and no bias. A fused op: with r = 1/√(mean(x²) + ε) and
+    /// ĝ = g·γ, dx = r·(ĝ − x·r²·mean(ĝ·x)), dγ = Σ over rows of g·x·r, proven equal to its composition.
+    /// </summary>
+    /// <param name="x">The input, rank at least 1; its last axis is normalized.</param>
+    /// <param name="weight">γ, (D,), or null for 1.</param>
+    /// <param name="epsilon">Added to the mean square (positive).</param>
+    /// <returns>The normalized input, x's shape.</returns>
+    public static Tensor RmsNorm(Tensor x, Tensor? weight = null, double epsilon = 1e-6) =>
+        RowNorm(s_rmsNorm, "RmsNorm", x, weight, null, epsilon);
+
+    private static Tensor RowNorm(Op op, string name, Tensor x, Tensor? weight, Tensor? bias, double epsilon)
+    {
+        Check.NotNull(x, name, nameof(x));
+        if (x.Rank == 0)
+        {
+            throw new ShapeMismatchException($"{name}: cannot normalize a scalar (shape ()); x needs a last axis.");
+        }
+
+        var width = x.Shape[x.Rank - 1];
+        RequireRowVector(weight, "weight");
+        RequireRowVector(bias, "bias");
+
+        if (!(epsilon > 0) || !double.IsFinite(epsilon))
+        {
+            throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, $"{name}: epsilon {epsilon} must be positive and finite.");
+        }
+
+        if (width == 0)
+        {
+            throw new ShapeMismatchException($"{name}: the last axis of x {x.Shape} is empty; there is nothing to normalize over.");
+        }
+
+        var rows = x.Length / width;
+        var y = Tensor.Uninitialized(x.DType, x.Shape);
+
+        void RequireRowVector(Tensor? t, string label)
+        {
+            if (t is not null)
+            {
+                Check.NotNull(t, name, label);
+                if (t.Rank != 1 || t.Length != width || t.DType != x.DType)
+                {
+                    throw new ShapeMismatchException($"{name}: {label} {t.Shape} ({t.DType.Name()}) must be ({width},) {x.DType.Name()} for x {x.Shape}.");
+                }
+            }
+        }
+
+        // Per row, the mean (0 for RmsNorm) and 1/√(variance or mean square + ε), in the tape's arena.
+        var statistics = Tensor.Uninitialized(DType.Float64, Shape.FromDims([2, rows], name));
+        var centred = ReferenceEquals(op, s_layerNorm);
+        ElementType.Dispatch(x.DType, new RowNormForward(x, weight, bias, y, statistics, epsilon, centred));
+        var args = NodeArgs.Of(statistics, epsilon);
+        Tape.Record(op, y, x, weight, bias, args);
+        return y;
+    }
+
+    /// <summary>LayerNorm from primitives (its composition check).</summary>
+    private static Tensor ComposedLayerNorm(Tensor x, Tensor weight, Tensor bias, double epsilon)
+    {
+        var centered = x - Mean(x, -1, keepDims: true);
+        return (centered / Sqrt(Mean(centered * centered, -1, keepDims: true) + epsilon) * weight) + bias;
+    }
+
+    /// <summary>RmsNorm from primitives (its composition check).</summary>
+    private static Tensor ComposedRmsNorm(Tensor x, Tensor weight, double epsilon) => x / Sqrt(Mean(x * x, -1, keepDims: true) + epsilon) * weight;
+
+    private readonly struct RowNormForward(Tensor x, Tensor? weight, Tensor? bias, Tensor y, Tensor statistics, double epsilon, bool centred) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            ReadOnlySpan<T> values = x.Raw<T>();
+            ReadOnlySpan<T> gamma = weight is null ? default : weight.Raw<T>(), beta = bias is null ? default : bias.Raw<T>();
+            var output = y.Raw<T>();
+            var width = x.Shape[x.Rank - 1];
+            var rows = values.Length / width;
+            var stats = statistics.Raw<double>();
+            for (var r = 0; r < rows; r++)
+            {
+                var row = values.Slice(r * width, width);
+
+                // In float64, the mean first, then the squared deviations (no cancellation of E[x²] − E[x]²).
+                var mean = 0.0;
+                if (centred)
+                {
+                    foreach (var v in row)
+                    {
+                        mean += double.CreateTruncating(v);
+                    }
+
+                    mean /= width;
+                }
+
+                var squares = 0.0;
+                foreach (var v in row)
+                {
+                    var d = double.CreateTruncating(v) - mean;
+                    squares += d * d;
+                }
+
+                var inverse = 1 / Math.Sqrt((squares / width) + epsilon);
+                stats[r] = mean;
+                stats[rows + r] = inverse;
+                var target = output.Slice(r * width, width);
+                for (var i = 0; i < width; i++)
+                {
+                    var normalized = (double.CreateTruncating(row[i]) - mean) * inverse;
+                    var scaled = gamma.IsEmpty ? normalized : normalized * double.CreateTruncating(gamma[i]);
+                    target[i] = T.CreateTruncating(beta.IsEmpty ? scaled : scaled + double.CreateTruncating(beta[i]));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The rows' gradients of LayerNorm (<paramref name="centred"/>) or RmsNorm: with x̂ the normalized row (x − μ)·s
+    /// and ĝ = g·γ, LayerNorm's dx = s·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) and RmsNorm's dx = s·(ĝ − x̂·mean(ĝ·x̂)), since
+    /// RmsNorm's μ is 0 and its s does not depend on a mean; dγ = Σ g·x̂ and dβ = Σ g over the rows.
+    /// </summary>
+    private static void RowNormBackward<T>(Tape tape, int index, in Node node, bool centred)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Tensor x = node.A!, statistics = node.Args.State<Tensor>();
+        var width = x.Shape[x.Rank - 1];
+        var rows = x.Length / width;
+        ReadOnlySpan<T> g = tape.Upstream<T>(index), values = x.Raw<T>(), gamma = node.B is null ? default : node.B.Raw<T>();
+        ReadOnlySpan<double> stats = statistics.Raw<double>();
+        var dx = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
+        var dGamma = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
+        var dBeta = node.InC >= 0 ? tape.BeginGradient<T>(node.InC) : default;
+        // Sums over the rows in float64, in pooled arrays (a training step allocates nothing here).
+        var gammaSums = node.InB >= 0 ? System.Buffers.ArrayPool<double>.Shared.Rent(width) : null;
+        var betaSums = node.InC >= 0 ? System.Buffers.ArrayPool<double>.Shared.Rent(width) : null;
+        gammaSums?.AsSpan(0, width).Clear();
+        betaSums?.AsSpan(0, width).Clear();
+        for (var r = 0; r < rows; r++)
+        {
+            double mean = stats[r], s = stats[rows + r], sum = 0, dot = 0;
+            var at = r * width;
+            for (var i = 0; i < width; i++)
+            {
+                var gi = double.CreateTruncating(g[at + i]);
+                var xhat = (double.CreateTruncating(values[at + i]) - mean) * s;
+                var ghat = gamma.IsEmpty ? gi : gi * double.CreateTruncating(gamma[i]);
+                sum += ghat;
+                dot += ghat * xhat;
+                if (gammaSums is not null)
+                {
+                    gammaSums[i] += gi * xhat;
+                }
+
+                if (betaSums is not null)
+                {
+                    betaSums[i] += gi;
+                }
+            }
+
+            if (node.InA >= 0)
+            {
+                double meanG = centred ? sum / width : 0, meanDot = dot / width;
+                for (var i = 0; i < width; i++)
+                {
+                    var gi = double.CreateTruncating(g[at + i]);
+                    var xhat = (double.CreateTruncating(values[at + i]) - mean) * s;
+                    var ghat = gamma.IsEmpty ? gi : gi * double.CreateTruncating(gamma[i]);
+                    dx.Span[at + i] = T.CreateTruncating(s * (ghat - meanG - (xhat * meanDot)));
+                }
+            }
+        }
+
+        if (node.InA >= 0)
+        {
+            tape.Commit(dx);
+        }
+
+        if (gammaSums is not null)
+        {
+            for (var i = 0; i < width; i++)
+            {
+                dGamma.Span[i] = T.CreateTruncating(gammaSums[i]);
+            }
+
+            tape.Commit(dGamma);
+            System.Buffers.ArrayPool<double>.Shared.Return(gammaSums);
+        }
+
+        if (betaSums is not null)
+        {
+            for (var i = 0; i < width; i++)
+            {
+                dBeta.Span[i] = T.CreateTruncating(betaSums[i]);
+            }
+
+            tape.Commit(dBeta);
+            System.Buffers.ArrayPool<double>.Shared.Return(betaSums);
+        }
+    }
+
+    /// <summary>The same rows' gradients in ops, so that they differentiate again (in x, γ and g).</summary>
+    private static InputGradients RowNormDifferentiate(in Node node, Tensor upstream, bool centred)
+    {
+        Tensor x = node.A!;
+        var epsilon = node.Args.Scalar;
+        var width = x.Shape[x.Rank - 1];
+        var centered = centred ? x - Mean(x, -1, keepDims: true) : x;
+        var inverse = Rsqrt(Mean(centered * centered, -1, keepDims: true) + epsilon);
+        var normalized = centered * inverse;
+        var ghat = node.B is null ? upstream : upstream * node.B;
+        Tensor? dx = null;
+        if (node.InA >= 0)
+        {
+            var dot = Mean(ghat * normalized, -1, keepDims: true);
+            var inner = centred ? ghat - Mean(ghat, -1, keepDims: true) : ghat;
+            dx = inverse * (inner - (normalized * dot));
+        }
+
+        return new(dx, node.InB >= 0 ? SumTo(upstream * normalized, width) : null, node.InC >= 0 ? SumTo(upstream, width) : null);
+    }
+
+    private readonly struct LayerNormRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => RowNormDifferentiate(node, upstream, centred: true);
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T> => RowNormBackward<T>(tape, index, node, centred: true);
+    }
+
+    private readonly struct RmsNormRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => RowNormDifferentiate(node, upstream, centred: false);
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T> => RowNormBackward<T>(tape, index, node, centred: false);
+    }
+
     /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
     [OpFamily(95)]
     private static IEnumerable<OpInfo> NormalizationRows()
@@ -286,6 +542,46 @@ public static partial class Ops
             CannotGrowBecause = "elementwise",
             Samples = [.. shapes.Select(s => Gradient("BatchNorm", v => BatchNorm(v[0], v[1], v[2]), N(237, s), U(238, 0.5, 1.5, s[1]), N(239, s[1])))],
             Compositions = [.. shapes.Select(s => Composition("BatchNorm", v => BatchNorm(v[0], v[1], v[2]), v => ComposedBatchNorm(v[0], v[1], v[2], 1e-5), N(240, s), U(241, 0.5, 1.5, s[1]), N(242, s[1])))],
+        };
+        int[][] rowShapes = [[5], [4, 6], [2, 3, 7], [3, 1]];
+        yield return new OpInfo
+        {
+            Family = "Normalization",
+            Call = "`LayerNorm(x, γ, β, ε)`",
+            Forward = "γ·(x − μ)/√(σ² + ε) + β over each row of the last axis",
+            Gradient = "ĝ = g·γ: dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/√(σ² + ε), dγ = Σ g·x̂, dβ = Σ g",
+            Fused = true,
+            BadInputs = [
+                Bad<ShapeMismatchException>("layernorm scalar", () => LayerNorm(Tensor.Scalar(1.0)), "LayerNorm", "()"),
+                Bad<ShapeMismatchException>("layernorm weight", () => LayerNorm(M23, V2), "LayerNorm", "weight", "(2,)", "(2, 3)"),
+                Bad<ShapeMismatchException>("layernorm bias type", () => LayerNorm(M23, V3, Tensor.Zeros([3])), "LayerNorm", "bias", "float32", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("layernorm epsilon", () => LayerNorm(M23, epsilon: -1), "LayerNorm", "epsilon -1"),
+                Bad<ShapeMismatchException>("layernorm empty", () => LayerNorm(Tensor.Zeros([2, 0], DType.Float64)), "LayerNorm", "(2, 0)"),
+            ],
+            CannotGrowBecause = "elementwise",
+            Samples = [
+                .. rowShapes.Select(s => Gradient("LayerNorm", v => LayerNorm(v[0], v[1], v[2]), N(243, s), U(244, 0.5, 1.5, s[^1]), N(245, s[^1]))),
+                Gradient("LayerNorm", v => LayerNorm(v[0]) * v[0], N(246, 3, 4)),
+            ],
+            Compositions = [.. rowShapes.Select(s => Composition("LayerNorm", v => LayerNorm(v[0], v[1], v[2]), v => ComposedLayerNorm(v[0], v[1], v[2], 1e-5), N(247, s), U(248, 0.5, 1.5, s[^1]), N(249, s[^1])))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Normalization",
+            Call = "`RmsNorm(x, γ, ε)`",
+            Forward = "γ·x/√(mean(x²) + ε) over each row of the last axis",
+            Gradient = "r = 1/√(mean(x²) + ε), ĝ = g·γ: dx = r·(ĝ − x·r²·mean(ĝ·x)), dγ = Σ g·x·r",
+            Fused = true,
+            BadInputs = [
+                Bad<ShapeMismatchException>("rmsnorm weight", () => RmsNorm(M23, V2), "RmsNorm", "weight", "(2,)", "(2, 3)"),
+                Bad<ArgumentOutOfRangeException>("rmsnorm epsilon", () => RmsNorm(M23, epsilon: double.NaN), "RmsNorm", "NaN"),
+            ],
+            CannotGrowBecause = "elementwise",
+            Samples = [
+                .. rowShapes.Select(s => Gradient("RmsNorm", v => RmsNorm(v[0], v[1]), N(250, s), U(251, 0.5, 1.5, s[^1]))),
+                Gradient("RmsNorm", v => RmsNorm(v[0]) * v[0], N(252, 3, 4)),
+            ],
+            Compositions = [.. rowShapes.Select(s => Composition("RmsNorm", v => RmsNorm(v[0], v[1]), v => ComposedRmsNorm(v[0], v[1], 1e-6), N(253, s), U(254, 0.5, 1.5, s[^1])))],
         };
     }
 }

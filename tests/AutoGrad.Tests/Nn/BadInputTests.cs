@@ -58,6 +58,9 @@ public class BadInputTests
         { "batch norm epsilon", typeof(ArgumentOutOfRangeException), () => new BatchNorm1d(3, epsilon: double.NaN), ["BatchNorm1d", "epsilon NaN"] },
         { "batch norm input", typeof(ShapeMismatchException), () => new BatchNorm1d(3).Forward(Tensor.Zeros([2, 4])), ["BatchNorm1d", "(N, 3)", "(2, 4)"] },
         { "batch norm one sample", typeof(ArgumentException), () => new BatchNorm1d(3).Forward(Tensor.Zeros([1, 3])), ["BatchNorm1d", "2 samples", "(1, 3)"] },
+        { "layer norm size", typeof(ArgumentOutOfRangeException), () => new LayerNorm(0), ["LayerNorm"] },
+        { "layer norm epsilon", typeof(ArgumentOutOfRangeException), () => new LayerNorm(3, epsilon: 0), ["LayerNorm", "epsilon 0"] },
+        { "layer norm input", typeof(ShapeMismatchException), () => new LayerNorm(3).Forward(Tensor.Zeros([2, 4])), ["LayerNorm", "3", "(2, 4)"] },
         { "weight init std", typeof(ArgumentOutOfRangeException), () => WeightInit.Std(-1), ["WeightInit", "-1"] },
         { "weight init name", typeof(FormatException), () => WeightInit.Parse("glorot"), ["WeightInit", "glorot"] },
 

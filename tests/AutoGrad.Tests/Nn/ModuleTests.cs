@@ -16,6 +16,31 @@ public class ModuleTests
     }
 
     [Fact]
+    public void LayerNorm_gives_each_row_mean_0_and_variance_1_and_learns_its_scale_and_shift()
+    {
+        var layer = new LayerNorm(4, dtype: DType.Float64);
+        Assert.Equal(["weight", "bias"], layer.NamedParameters().Select(p => p.Name));
+        var x = Tensor.FromArray([1.0, 2, 3, 6, -4, 0, 4, 8, 5, 5, 5, 5], 3, 4);
+        var y = layer.Forward(x).ToDoubleArray();
+        for (var row = 0; row < 2; row++)
+        {
+            var values = y.AsSpan(row * 4, 4).ToArray();
+            Assert.Equal(0, values.Average(), 1e-12);
+            // σ²/(σ² + ε) with σ² of 3.5 and 20 here: 1 to within ε/σ².
+            Assert.Equal(1, values.Select(v => v * v).Average(), 5e-6);
+        }
+
+        // A constant row is 0 after centring (β), whatever ε.
+        Assert.Equal([0.0, 0, 0, 0], y[8..]);
+
+        using var tape = new Tape();
+        var loss = Ops.Sum(layer.Forward(x) * Tensor.FromArray([1.0, 2, 3, 4]));
+        tape.Backward(loss);
+        Assert.Equal([3.0, 6, 9, 12], layer.Bias.Grad!.ToDoubleArray());
+        Assert.Throws<ShapeMismatchException>(() => layer.Forward(Tensor.Zeros([2, 3], DType.Float64)));
+    }
+
+    [Fact]
     public void Train_and_eval_reach_every_submodule()
     {
         var net = new MultiLayerNet(4, [5, 5], 2, dropout: 0.5, batchNorm: true);
