@@ -77,12 +77,70 @@ public static partial class Ops
             }
         }
 
+        return IndexSelectCore(x, a, indices, "IndexSelect");
+    }
+
+    /// <summary>
+    /// The rows of <paramref name="table"/> (vocabulary, D) at <paramref name="ids"/>, an embedding's lookup: the
+    /// result has ids' shape followed by D. A fused op: the lookup is an <see cref="IndexSelect"/> of rows, whose
+    /// backward adds each id's gradient row into that row of the table (a repeated id receives the sum), equal to
+    /// onehot(ids)·table, the book's view of it (checked as the composition).
+    /// </summary>
+    /// <param name="table">The embedding table, (vocabulary, D).</param>
+    /// <param name="ids">Token ids of any shape, each in [0, vocabulary). It is immutable, so the tape may keep it.</param>
+    /// <returns>The embeddings, (…ids' shape, D).</returns>
+    public static Tensor Embedding(Tensor table, IntTensor ids)
+    {
+        Check.NotNull(table, "Embedding", nameof(table));
+        if (ids is null)
+        {
+            throw new ArgumentNullException(nameof(ids), "Embedding: argument 'ids' is null.");
+        }
+
+        if (table.Rank != 2)
+        {
+            throw new ShapeMismatchException($"Embedding: the table must be (vocabulary, dimension), got {table.Shape}.");
+        }
+
+        var vocabulary = table.Shape[0];
+        var values = ids.AsReadOnlySpan();
+        for (var i = 0; i < values.Length; i++)
+        {
+            if ((uint)values[i] >= (uint)vocabulary)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), $"Embedding: id {values[i]} (position {i}) is out of range for a vocabulary of {vocabulary} (table {table.Shape}).");
+            }
+        }
+
+        int[] dims = [.. ids.Shape.Dims, table.Shape[1]];
+        var rows = IndexSelectCore(table, 0, ids, "Embedding");
+        return Reshape(rows, dims);
+    }
+
+    /// <summary>The slices at checked indices (of any shape, taken in order); the result's axis has one slice per index.</summary>
+    private static Tensor IndexSelectCore(Tensor x, int axis, IntTensor indices, string op)
+    {
         var dims = x.Shape.Dims.ToArray();
-        dims[a] = indices.Length;
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, "IndexSelect", x.Shape));
-        ElementType.Dispatch(x.DType, new IndexCopy(x, y, indices, a, add: false));
-        Tape.Record(s_indexSelect, y, x, null, null, NodeArgs.Of(indices, axis: a));
+        dims[axis] = indices.Length;
+        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, op, x.Shape));
+        ElementType.Dispatch(x.DType, new IndexCopy(x, y, indices, axis, add: false));
+        Tape.Record(s_indexSelect, y, x, null, null, NodeArgs.Of(indices, axis: axis));
         return y;
+    }
+
+    /// <summary>Embedding from primitives (its composition check): one-hot rows of the ids times the table.</summary>
+    private static Tensor ComposedEmbedding(Tensor table, IntTensor ids)
+    {
+        var vocabulary = table.Shape[0];
+        var oneHot = new double[ids.Length * vocabulary];
+        var values = ids.AsReadOnlySpan();
+        for (var i = 0; i < values.Length; i++)
+        {
+            oneHot[(i * vocabulary) + values[i]] = 1;
+        }
+
+        int[] dims = [.. ids.Shape.Dims, table.Shape[1]];
+        return Reshape(MatMul(Tensor.FromArray(oneHot, ids.Length, vocabulary).ToType(table.DType), table), dims);
     }
 
     /// <summary>
@@ -236,6 +294,22 @@ public static partial class Ops
                 Gradient("IndexSelect", v => IndexSelect(v[0], 1, IntTensor.FromArray([1, 1, 0])), N(72, 2, 3, 2)),
                 Gradient("IndexSelect", v => IndexSelect(v[0], -1, IntTensor.FromArray([])) + 1, N(73, 2, 3)),
             ],
+        };
+        IntTensor[] idSets = [IntTensor.FromArray([3, 0, 3, 1]), IntTensor.FromArray([1, 4, 4, 0, 2, 1], 2, 3), IntTensor.FromArray([2], 1, 1)];
+        yield return new OpInfo
+        {
+            Family = "Gather",
+            Call = "`Embedding(table, ids)`",
+            Forward = "the table's rows at the ids: (…ids' shape, D)",
+            Gradient = "each id's gradient row added into its row of the table (repeats sum)",
+            Fused = true,
+            BadInputs = [
+                Bad<ArgumentOutOfRangeException>("embedding id", () => Embedding(M32, IntTensor.FromArray([1, 3])), "Embedding", "id 3", "position 1", "(3, 2)"),
+                Bad<ShapeMismatchException>("embedding table", () => Embedding(V3, IntTensor.FromArray([0])), "Embedding", "(3,)"),
+            ],
+            Overflows = [Overflow("many ids", () => Embedding(Tensor.Ones([1, 65537]), IntTensor.FromArray(new int[32769])), "(1, 65537)")],
+            Samples = [.. idSets.Select(ids => Gradient("Embedding", v => Embedding(v[0], ids) * 2, N(74, 5, 3)))],
+            Compositions = [.. idSets.Select(ids => Composition("Embedding", v => Embedding(v[0], ids), v => ComposedEmbedding(v[0], ids), N(75, 5, 3)))],
         };
     }
 }

@@ -61,6 +61,9 @@ public class BadInputTests
         { "layer norm size", typeof(ArgumentOutOfRangeException), () => new LayerNorm(0), ["LayerNorm"] },
         { "layer norm epsilon", typeof(ArgumentOutOfRangeException), () => new LayerNorm(3, epsilon: 0), ["LayerNorm", "epsilon 0"] },
         { "layer norm input", typeof(ShapeMismatchException), () => new LayerNorm(3).Forward(Tensor.Zeros([2, 4])), ["LayerNorm", "3", "(2, 4)"] },
+        { "embedding size", typeof(ArgumentOutOfRangeException), () => new Embedding(0, 4), ["Embedding"] },
+        { "embedding id", typeof(ArgumentOutOfRangeException), () => new Embedding(5, 2).Forward(IntTensor.FromArray([1, 5])), ["Embedding", "id 5", "position 1"] },
+        { "embedding fraction", typeof(ArgumentException), () => new Embedding(5, 2).Forward(Tensor.FromArray([1.5f])), ["Embedding", "1.5", "(1,)"] },
         { "weight init std", typeof(ArgumentOutOfRangeException), () => WeightInit.Std(-1), ["WeightInit", "-1"] },
         { "weight init name", typeof(FormatException), () => WeightInit.Parse("glorot"), ["WeightInit", "glorot"] },
 

@@ -41,6 +41,24 @@ public class ModuleTests
     }
 
     [Fact]
+    public void Embedding_looks_up_rows_by_id_and_sums_a_repeated_ids_gradient()
+    {
+        var embedding = new Embedding(4, 3, seed: 7, dtype: DType.Float64);
+        var table = embedding.Weight.ToDoubleArray();
+        Assert.InRange(StandardDeviation(new Embedding(100, 100, seed: 1, dtype: DType.Float64).Weight.ToDoubleArray()), 0.97, 1.03);
+
+        var ids = IntTensor.FromArray([2, 0, 2, 3], 2, 2);
+        var vectors = embedding.Forward(ids);
+        Assert.Equal(new[] { 2, 2, 3 }, vectors.Shape.Dims.ToArray());
+        Assert.Equal(table[6..9].Concat(table[0..3]).Concat(table[6..9]).Concat(table[9..12]), vectors.ToDoubleArray());
+        Assert.Equal(vectors.ToDoubleArray(), embedding.Forward(Tensor.FromArray([2.0, 0, 2, 3], 2, 2)).ToDoubleArray());
+
+        using var tape = new Tape();
+        tape.Backward(Ops.Sum(embedding.Forward(ids) * Tensor.FromArray([1.0, 2, 3], 1, 1, 3)));
+        Assert.Equal([1.0, 2, 3, 0, 0, 0, 2, 4, 6, 1, 2, 3], embedding.Weight.Grad!.ToDoubleArray());
+    }
+
+    [Fact]
     public void Train_and_eval_reach_every_submodule()
     {
         var net = new MultiLayerNet(4, [5, 5], 2, dropout: 0.5, batchNorm: true);
