@@ -1,0 +1,357 @@
+using System.Buffers;
+using System.Numerics;
+
+using AutoGrad.Autodiff;
+using AutoGrad.Kernels;
+using AutoGrad.Tensors;
+
+using static AutoGrad.Operations.OpSamples;
+
+namespace AutoGrad.Operations;
+
+/// <summary>Scaled dot-product attention, softmax(q·kᵀ·scale, masked)·v, fused with its hand-written backward.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_attention = new Op<AttentionRule>("ScaledDotProductAttention");
+
+    /// <summary>A masked score in the ops form of attention: finite in float32 too, and exp(−10³⁰ − max) is exactly 0.</summary>
+    private const double Hidden = -1e30;
+
+    /// <summary>
+    /// Scaled dot-product attention, PyTorch's <c>F.scaled_dot_product_attention</c>: per batch,
+    /// P = softmax(q·kᵀ·scale) over the keys, where the positions the mask leaves out take no part, and the result is
+    /// P·v. A fused op: with dO the upstream gradient, dv = Pᵀ·dO, dS = P ⊙ (dO·vᵀ − rowsum(P ⊙ dO·vᵀ))·scale,
+    /// dq = dS·k and dk = dSᵀ·q, proven equal to the same computation from MatMul, MaskedFill and Softmax.
+    /// A query whose keys are all masked attends to nothing: its row of P is 0, so its output and its gradients are
+    /// 0 (where PyTorch gives NaN).
+    /// </summary>
+    /// <param name="q">Queries, (…, Tq, d).</param>
+    /// <param name="k">Keys, (…, Tk, d), the same leading dimensions.</param>
+    /// <param name="v">Values, (…, Tk, dv).</param>
+    /// <param name="mask">
+    /// As in PyTorch, true where a query may attend to a key; it broadcasts to (…, Tq, Tk). Null for none.
+    /// </param>
+    /// <param name="isCausal">Query i attends to keys 0 … i only (PyTorch's <c>is_causal</c>, aligned top left).</param>
+    /// <param name="scale">The scores' factor; null for 1/√d.</param>
+    /// <returns>The attended values, (…, Tq, dv).</returns>
+    public static Tensor ScaledDotProductAttention(Tensor q, Tensor k, Tensor v, BoolTensor? mask = null, bool isCausal = false, double? scale = null)
+    {
+        const string op = "ScaledDotProductAttention";
+        Check.NotNull(q, op, nameof(q));
+        Check.NotNull(k, op, nameof(k));
+        Check.NotNull(v, op, nameof(v));
+        Check.SameType(q, k, op);
+        Check.SameType(q, v, op);
+        var rank = q.Rank;
+        if (rank < 2 || k.Rank != rank || v.Rank != rank || !q.Shape.Dims[..^2].SequenceEqual(k.Shape.Dims[..^2]) || !q.Shape.Dims[..^2].SequenceEqual(v.Shape.Dims[..^2])
+            || q.Shape[rank - 1] != k.Shape[rank - 1] || k.Shape[rank - 2] != v.Shape[rank - 2])
+        {
+            throw new ShapeMismatchException($"{op}: q {q.Shape}, k {k.Shape} and v {v.Shape} must be (…, Tq, d), (…, Tk, d) and (…, Tk, dv) with the same leading dimensions.");
+        }
+
+        int queries = q.Shape[rank - 2], keys = k.Shape[rank - 2];
+        var factor = scale ?? (1 / Math.Sqrt(Math.Max(q.Shape[rank - 1], 1)));
+        if (!(factor > 0) || !double.IsFinite(factor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, $"{op}: scale {factor} must be positive and finite.");
+        }
+
+        int[] scoreDims = [.. q.Shape.Dims[..^1], keys];
+        if (mask is not null && (Broadcast.ResultDims(mask.Shape.Dims, scoreDims) is not { } joint || !joint.AsSpan().SequenceEqual(scoreDims)))
+        {
+            throw new ShapeMismatchException($"{op}: mask {mask.Shape} does not broadcast to the scores' shape {Shape.Format(scoreDims)}.");
+        }
+
+        int[] outputDims = [.. q.Shape.Dims[..^1], v.Shape[rank - 1]];
+        var y = Tensor.Uninitialized(q.DType, Shape.FromOwned(outputDims, op, q.Shape, v.Shape));
+
+        // P, kept for the backward pass in the tape's arena like the result, with the scale beside it.
+        var probabilities = Tensor.Uninitialized(q.DType, Shape.FromOwned(scoreDims, op, q.Shape, k.Shape));
+        ElementType.Dispatch(q.DType, new AttentionForward(q, k, v, mask, isCausal, factor, probabilities, y));
+        Tape.Record(s_attention, y, q, k, v, NodeArgs.Of(new AttentionState(probabilities, mask, isCausal), factor, queries));
+        return y;
+    }
+
+    /// <summary>What the backward rules need: P, and the mask to recompute it in ops.</summary>
+    private sealed record AttentionState(Tensor Probabilities, BoolTensor? Mask, bool IsCausal);
+
+    /// <summary>
+    /// Attention from primitives (its composition check, and the rule in ops): the scores of masked positions are
+    /// set to <see cref="Hidden"/> before the softmax, which then gives them exactly 0, and the rows with no allowed
+    /// key are multiplied by 0 (−∞ would make those rows NaN, and NaN times 0 is NaN).
+    /// </summary>
+    private static Tensor ComposedAttention(Tensor q, Tensor k, Tensor v, BoolTensor? mask, bool isCausal, double scale)
+    {
+        var scores = MatMul(q, Transpose(k)) * scale;
+        var allowed = AllowedKeys(mask, isCausal, scores.Shape.Dims.ToArray());
+        if (allowed is null)
+        {
+            return MatMul(Softmax(scores), v);
+        }
+
+        var hidden = Where(allowed, scores, Hidden);
+        var anyKey = AnyAllowed(allowed);
+        return MatMul(Softmax(hidden) * anyKey.ToType(q.DType), v);
+    }
+
+    /// <summary>The mask and the causal rule as one (…, Tq, Tk) mask of allowed keys, or null when every key is allowed.</summary>
+    private static BoolTensor? AllowedKeys(BoolTensor? mask, bool isCausal, int[] scoreDims)
+    {
+        if (mask is null && !isCausal)
+        {
+            return null;
+        }
+
+        int keys = scoreDims[^1], queries = scoreDims[^2];
+        var length = scoreDims.Aggregate(1, (a, b) => a * b);
+        var allowed = new bool[length];
+        if (mask is null)
+        {
+            allowed.AsSpan().Fill(true);
+        }
+        else
+        {
+            Broadcast.Expand(mask.AsReadOnlySpan(), mask.Shape.Dims, allowed, scoreDims);
+        }
+
+        if (isCausal)
+        {
+            for (var row = 0; row < length / Math.Max(keys, 1); row++)
+            {
+                var i = row % queries;
+                allowed.AsSpan((row * keys) + Math.Min(i + 1, keys), keys - Math.Min(i + 1, keys)).Clear();
+            }
+        }
+
+        return BoolTensor.FromArray(allowed, scoreDims);
+    }
+
+    /// <summary>1 for the rows (…, Tq, 1) that allow at least one key, else 0.</summary>
+    private static Tensor AnyAllowed(BoolTensor allowed)
+    {
+        var dims = allowed.Shape.Dims.ToArray();
+        var keys = dims[^1];
+        var values = allowed.AsReadOnlySpan();
+        var rows = new double[keys == 0 ? 0 : values.Length / keys];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            rows[r] = values.Slice(r * keys, keys).Contains(true) ? 1 : 0;
+        }
+
+        dims[^1] = 1;
+        return Tensor.FromArray(rows, dims);
+    }
+
+    private readonly struct AttentionForward(Tensor q, Tensor k, Tensor v, BoolTensor? mask, bool isCausal, double scale, Tensor probabilities, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var rank = q.Rank;
+            int queries = q.Shape[rank - 2], keys = k.Shape[rank - 2], depth = q.Shape[rank - 1], width = v.Shape[rank - 1];
+            var batches = 1;
+            foreach (var d in q.Shape.Dims[..^2])
+            {
+                batches *= d;
+            }
+
+            var allowed = AllowedKeys(mask, isCausal, probabilities.Shape.Dims.ToArray());
+            ReadOnlySpan<T> qs = q.Raw<T>(), ks = k.Raw<T>(), vs = v.Raw<T>();
+            Span<T> p = probabilities.Raw<T>(), output = y.Raw<T>();
+            int pSize = queries * keys, qSize = queries * depth, kSize = keys * depth, vSize = keys * width, ySize = queries * width;
+            for (var b = 0; b < batches; b++)
+            {
+                var scores = p.Slice(b * pSize, pSize);
+                Gemm.Multiply<T>(false, true, queries, keys, depth, qs.Slice(b * qSize, qSize), ks.Slice(b * kSize, kSize), scores, accumulate: false);
+                for (var i = 0; i < queries; i++)
+                {
+                    SoftmaxRow(scores.Slice(i * keys, keys), T.CreateTruncating(scale), allowed is null ? default : allowed.AsReadOnlySpan().Slice((b * pSize) + (i * keys), keys));
+                }
+
+                Gemm.Multiply<T>(false, false, queries, width, keys, scores, vs.Slice(b * vSize, vSize), output.Slice(b * ySize, ySize), accumulate: false);
+            }
+        }
+
+        /// <summary>softmax(scale·s) over the allowed keys, 0 elsewhere; all 0 when none is allowed.</summary>
+        private static void SoftmaxRow<T>(Span<T> row, T scale, ReadOnlySpan<bool> allowed)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var max = T.NegativeInfinity;
+            for (var j = 0; j < row.Length; j++)
+            {
+                row[j] *= scale;
+                if (allowed.IsEmpty || allowed[j])
+                {
+                    max = T.Max(max, row[j]);
+                }
+            }
+
+            if (T.IsNegativeInfinity(max))
+            {
+                row.Clear();
+                return;
+            }
+
+            var sum = T.Zero;
+            for (var j = 0; j < row.Length; j++)
+            {
+                row[j] = allowed.IsEmpty || allowed[j] ? T.Exp(row[j] - max) : T.Zero;
+                sum += row[j];
+            }
+
+            var inverse = T.One / sum;
+            for (var j = 0; j < row.Length; j++)
+            {
+                row[j] *= inverse;
+            }
+        }
+    }
+
+    /// <summary>Attention's rule: dv = Pᵀ·dO, dS = P ⊙ (dO·vᵀ − rowsum(P ⊙ dO·vᵀ))·scale, dq = dS·k, dk = dSᵀ·q.</summary>
+    private readonly struct AttentionRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            var state = node.Args.State<AttentionState>();
+            Tensor q = node.A!, k = node.B!, v = node.C!;
+            var scale = node.Args.Scalar;
+
+            // P again in ops, so that the gradients differentiate again in q, k, v and g.
+            var scores = MatMul(q, Transpose(k)) * scale;
+            var allowed = AllowedKeys(state.Mask, state.IsCausal, scores.Shape.Dims.ToArray());
+            var p = allowed is null ? Softmax(scores)
+                : Softmax(Where(allowed, scores, Hidden)) * AnyAllowed(allowed).ToType(q.DType);
+            var dp = MatMul(upstream, Transpose(v));
+            var ds = p * (dp - Sum(p * dp, -1, keepDims: true)) * scale;
+            return new(
+                node.InA >= 0 ? MatMul(ds, k) : null,
+                node.InB >= 0 ? MatMul(Transpose(ds), q) : null,
+                node.InC >= 0 ? MatMul(Transpose(p), upstream) : null);
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var state = node.Args.State<AttentionState>();
+            Tensor q = node.A!, k = node.B!, v = node.C!;
+            var scale = T.CreateTruncating(node.Args.Scalar);
+            var rank = q.Rank;
+            int queries = q.Shape[rank - 2], keys = k.Shape[rank - 2], depth = q.Shape[rank - 1], width = v.Shape[rank - 1];
+            int pSize = queries * keys, qSize = queries * depth, kSize = keys * depth, vSize = keys * width, ySize = queries * width;
+            var batches = 1;
+            foreach (var d in q.Shape.Dims[..^2])
+            {
+                batches *= d;
+            }
+
+            ReadOnlySpan<T> g = tape.Upstream<T>(index), qs = q.Raw<T>(), ks = k.Raw<T>(), vs = v.Raw<T>(), p = state.Probabilities.Raw<T>();
+            var dq = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
+            var dk = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
+            var dv = node.InC >= 0 ? tape.BeginGradient<T>(node.InC) : default;
+            var scratch = ArrayPool<T>.Shared.Rent(pSize);
+            try
+            {
+                var ds = scratch.AsSpan(0, pSize);
+                for (var b = 0; b < batches; b++)
+                {
+                    ReadOnlySpan<T> pb = p.Slice(b * pSize, pSize), gb = g.Slice(b * ySize, ySize);
+                    if (node.InC >= 0)
+                    {
+                        Gemm.Multiply<T>(true, false, keys, width, queries, pb, gb, dv.Span.Slice(b * vSize, vSize), accumulate: false);
+                    }
+
+                    if (node.InA < 0 && node.InB < 0)
+                    {
+                        continue;
+                    }
+
+                    // dS = P ⊙ (dP − rowsum(P ⊙ dP))·scale, with dP = dO·vᵀ.
+                    Gemm.Multiply<T>(false, true, queries, keys, width, gb, vs.Slice(b * vSize, vSize), ds, accumulate: false);
+                    for (var i = 0; i < queries; i++)
+                    {
+                        var row = ds.Slice(i * keys, keys);
+                        var probabilities = pb.Slice(i * keys, keys);
+                        var dot = T.Zero;
+                        for (var j = 0; j < keys; j++)
+                        {
+                            dot += row[j] * probabilities[j];
+                        }
+
+                        for (var j = 0; j < keys; j++)
+                        {
+                            row[j] = probabilities[j] * (row[j] - dot) * scale;
+                        }
+                    }
+
+                    if (node.InA >= 0)
+                    {
+                        Gemm.Multiply<T>(false, false, queries, depth, keys, ds, ks.Slice(b * kSize, kSize), dq.Span.Slice(b * qSize, qSize), accumulate: false);
+                    }
+
+                    if (node.InB >= 0)
+                    {
+                        Gemm.Multiply<T>(true, false, keys, depth, queries, ds, qs.Slice(b * qSize, qSize), dk.Span.Slice(b * kSize, kSize), accumulate: false);
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
+            }
+
+            if (node.InA >= 0)
+            {
+                tape.Commit(dq);
+            }
+
+            if (node.InB >= 0)
+            {
+                tape.Commit(dk);
+            }
+
+            if (node.InC >= 0)
+            {
+                tape.Commit(dv);
+            }
+        }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(97)]
+    private static IEnumerable<OpInfo> AttentionRows()
+    {
+        var keyMask = BoolTensor.FromArray([true, true, false, true, true, false, true, false, true, true], 2, 1, 5);
+        (string Shapes, int[] Q, int[] K, int[] V, BoolTensor? Mask, bool Causal)[] cases =
+        [
+            ("plain", [2, 3, 4], [2, 5, 4], [2, 5, 2], null, false),
+            ("causal", [1, 4, 3], [1, 4, 3], [1, 4, 3], null, true),
+            ("key mask", [2, 3, 4], [2, 5, 4], [2, 5, 2], keyMask, false),
+            ("heads", [2, 2, 3, 2], [2, 2, 3, 2], [2, 2, 3, 4], null, true),
+        ];
+        yield return new OpInfo
+        {
+            Family = "Attention",
+            Call = "`ScaledDotProductAttention(q, k, v, mask, isCausal, scale)`",
+            Forward = "softmax(q·kᵀ·scale over the allowed keys)·v; a query with no allowed key gives 0",
+            Gradient = "dv = Pᵀ·g, dS = P ⊙ (g·vᵀ − rowsum(P ⊙ g·vᵀ))·scale, dq = dS·k, dk = dSᵀ·q",
+            Fused = true,
+            BadInputs = [
+                Bad<ShapeMismatchException>("attention depth", () => ScaledDotProductAttention(M23, M32, M32), "ScaledDotProductAttention", "(2, 3)", "(3, 2)"),
+                Bad<ShapeMismatchException>("attention mask", () => ScaledDotProductAttention(M23, M23, M23, BoolTensor.FromArray([true, false, true], 3, 1)), "ScaledDotProductAttention", "mask (3, 1)", "(2, 2)"),
+                Bad<DTypeMismatchException>("attention types", () => ScaledDotProductAttention(M23, F23, M23), "ScaledDotProductAttention", "float64", "float32"),
+                Bad<ArgumentOutOfRangeException>("attention scale", () => ScaledDotProductAttention(M23, M23, M23, scale: 0), "ScaledDotProductAttention", "scale 0"),
+            ],
+            Overflows = [Overflow("scores", () => ScaledDotProductAttention(Tensor.Zeros([65537, 0]), Tensor.Zeros([65537, 0]), Tensor.Zeros([65537, 0])), "(65537, 0)")],
+            Samples = [.. cases.Select(c => Gradient("ScaledDotProductAttention", v => ScaledDotProductAttention(v[0], v[1], v[2], c.Mask, c.Causal), N(260, c.Q), N(261, c.K), N(262, c.V)))],
+            Compositions = [
+                .. cases.Select(c => Composition(
+                    "ScaledDotProductAttention",
+                    v => ScaledDotProductAttention(v[0], v[1], v[2], c.Mask, c.Causal),
+                    v => ComposedAttention(v[0], v[1], v[2], c.Mask, c.Causal, 1 / Math.Sqrt(c.Q[^1])),
+                    N(263, c.Q),
+                    N(264, c.K),
+                    N(265, c.V))),
+            ],
+        };
+    }
+}
