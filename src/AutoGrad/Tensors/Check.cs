@@ -41,6 +41,24 @@ internal static class Check
         }
     }
 
+    /// <summary>One label per row, each a class index or <paramref name="ignoreLabel"/>.</summary>
+    public static void Labels(ReadOnlySpan<int> labels, int rows, int classes, string op, int ignoreLabel)
+    {
+        if (labels.Length != rows)
+        {
+            throw new ShapeMismatchException($"{op}: {labels.Length} labels given for {rows} rows.");
+        }
+
+        for (var i = 0; i < labels.Length; i++)
+        {
+            if ((uint)labels[i] >= (uint)classes && labels[i] != ignoreLabel)
+            {
+                throw new ArgumentOutOfRangeException(
+                    nameof(labels), labels[i], $"{op}: label {labels[i]} at row {i} is out of range for {classes} classes (and is not the ignore label {ignoreLabel}).");
+            }
+        }
+    }
+
     public static void Labels(ReadOnlySpan<int> labels, int rows, int classes, string op)
     {
         if (labels.Length != rows)

@@ -302,4 +302,19 @@ public class ExtremeInputTests
             Assert.Equal([0, 4], dx.Shape.Dims.ToArray());
         }
     }
+
+    [Fact]
+    public void SoftmaxWithLoss_with_every_row_ignored_is_0_with_a_0_gradient_not_NaN()
+    {
+        var x = Tensor.FromArray([1.0, 2, 3, 4, 5, 6], 1, 2, 3);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var loss = Ops.SoftmaxWithLoss(x, new[] { -1, -1 }, -1);
+        Assert.Equal(0.0, loss.ToDoubleArray()[0]);
+        Assert.All(tape.Gradient(loss, x)[0].ToDoubleArray(), g => Assert.Equal(0.0, g));
+
+        // One row counted: the mean is that row's loss alone, −log softmax(4, 5, 6)[2].
+        var one = Ops.SoftmaxWithLoss(x, new[] { -1, 2 }, -1).ToDoubleArray()[0];
+        Assert.Equal(Math.Log(Math.Exp(-2) + Math.Exp(-1) + 1), one, 1e-15);
+    }
 }
