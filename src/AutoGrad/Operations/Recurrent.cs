@@ -1,0 +1,231 @@
+using System.Numerics;
+
+using AutoGrad.Autodiff;
+using AutoGrad.Tensors;
+
+using static AutoGrad.Operations.OpSamples;
+
+namespace AutoGrad.Operations;
+
+/// <summary>Recurrent cells: the LSTM's gates fused with their hand-written backward, and the cell around them.</summary>
+public static partial class Ops
+{
+    private static readonly Op s_lstmGates = new Op<LstmGatesRule>("LstmGates");
+
+    /// <summary>
+    /// One LSTM step after its matrix product, as the book's LSTM layer: with A = x·Wx + h·Wh + b split into the gates
+    /// f, g, i, o (in that order, H columns each), f, i, o = σ(·), g = tanh(·), c' = f ⊙ c + g ⊙ i and
+    /// h' = o ⊙ tanh(c'). The result stacks h' and c' as (2, N, H), so each is a view (<see cref="Slice"/>).
+    /// A fused op: with gh and gc the gradients of h' and c', dc' = gc + gh ⊙ o ⊙ (1 − tanh²(c')), dc = dc' ⊙ f,
+    /// and dA = (dc' ⊙ c ⊙ f(1 − f), dc' ⊙ i ⊙ (1 − g²), dc' ⊙ g ⊙ i(1 − i), gh ⊙ tanh(c') ⊙ o(1 − o)), proven equal
+    /// to the same computation from Sigmoid, Tanh, Narrow and Stack.
+    /// </summary>
+    /// <param name="gates">A, (N, 4H).</param>
+    /// <param name="c">The cell state, (N, H).</param>
+    /// <returns>(2, N, H): h' then c'.</returns>
+    public static Tensor LstmGates(Tensor gates, Tensor c)
+    {
+        Check.NotNull(gates, "LstmGates", nameof(gates));
+        Check.NotNull(c, "LstmGates", nameof(c));
+        Check.SameType(gates, c, "LstmGates");
+        if (gates.Rank != 2 || c.Rank != 2 || gates.Shape[0] != c.Shape[0] || gates.Shape[1] != 4 * c.Shape[1])
+        {
+            throw new ShapeMismatchException($"LstmGates: gates {gates.Shape} must be (N, 4H) for a cell state (N, H), got c {c.Shape}.");
+        }
+
+        int rows = c.Shape[0], width = c.Shape[1];
+        var y = Tensor.Uninitialized(c.DType, Shape.FromOwned([2, rows, width], "LstmGates", c.Shape));
+        ElementType.Dispatch(c.DType, new LstmGatesForward(gates, c, y));
+        Tape.Record(s_lstmGates, y, gates, c);
+        return y;
+    }
+
+    /// <summary>
+    /// One LSTM step, PyTorch's <c>LSTMCell</c> with the book's gate order: the four gates as one matrix product,
+    /// A = x·Wx + h·Wh + b, then <see cref="LstmGates"/>.
+    /// </summary>
+    /// <param name="x">The input, (N, D).</param>
+    /// <param name="h">The hidden state, (N, H).</param>
+    /// <param name="c">The cell state, (N, H).</param>
+    /// <param name="inputWeight">Wx, (D, 4H).</param>
+    /// <param name="hiddenWeight">Wh, (H, 4H).</param>
+    /// <param name="bias">b, (4H,).</param>
+    /// <returns>h' and c', each (N, H).</returns>
+    public static Tensor[] LstmCell(Tensor x, Tensor h, Tensor c, Tensor inputWeight, Tensor hiddenWeight, Tensor bias)
+    {
+        Check.NotNull(x, "LstmCell", nameof(x));
+        Check.NotNull(h, "LstmCell", nameof(h));
+        Check.NotNull(inputWeight, "LstmCell", nameof(inputWeight));
+        Check.NotNull(hiddenWeight, "LstmCell", nameof(hiddenWeight));
+        if (x.Rank != 2 || h.Rank != 2 || inputWeight.Rank != 2 || hiddenWeight.Rank != 2 || inputWeight.Shape[0] != x.Shape[1]
+            || hiddenWeight.Shape[0] != h.Shape[1] || inputWeight.Shape[1] != 4 * h.Shape[1] || hiddenWeight.Shape[1] != 4 * h.Shape[1])
+        {
+            throw new ShapeMismatchException(
+                $"LstmCell: x {x.Shape}, h {h.Shape}, Wx {inputWeight.Shape} and Wh {hiddenWeight.Shape} must be (N, D), (N, H), (D, 4H) and (H, 4H).");
+        }
+
+        var both = LstmGates(Affine(x, inputWeight, bias) + MatMul(h, hiddenWeight), c);
+        int rows = c.Shape[0], width = c.Shape[1];
+        return [Reshape(Slice(both, 0, 1), rows, width), Reshape(Slice(both, 1, 1), rows, width)];
+    }
+
+    /// <summary>LstmGates from primitives (its composition check).</summary>
+    private static Tensor ComposedLstmGates(Tensor gates, Tensor c)
+    {
+        var width = c.Shape[1];
+        var f = Sigmoid(Narrow(gates, 1, 0, width));
+        var g = Tanh(Narrow(gates, 1, width, width));
+        var i = Sigmoid(Narrow(gates, 1, 2 * width, width));
+        var o = Sigmoid(Narrow(gates, 1, 3 * width, width));
+        var next = (f * c) + (g * i);
+        return Stack([o * Tanh(next), next]);
+    }
+
+    /// <summary>The four gates' activations of one row element.</summary>
+    private static (T F, T G, T I, T O) Activations<T>(ReadOnlySpan<T> a, int width, int n, int j)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var row = a.Slice(n * 4 * width, 4 * width);
+        return (Logistic(row[j]), T.Tanh(row[width + j]), Logistic(row[(2 * width) + j]), Logistic(row[(3 * width) + j]));
+    }
+
+    /// <summary>σ(x) = 1/(1 + e^−x), without overflow for large negative x.</summary>
+    private static T Logistic<T>(T x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (x >= T.Zero)
+        {
+            return T.One / (T.One + T.Exp(-x));
+        }
+
+        var e = T.Exp(x);
+        return e / (T.One + e);
+    }
+
+    private readonly struct LstmGatesForward(Tensor gates, Tensor c, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            ReadOnlySpan<T> a = gates.Raw<T>(), cs = c.Raw<T>();
+            var output = y.Raw<T>();
+            int rows = c.Shape[0], width = c.Shape[1], half = rows * width;
+            for (var n = 0; n < rows; n++)
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    var (f, g, i, o) = Activations(a, width, n, j);
+                    var at = (n * width) + j;
+                    var next = (f * cs[at]) + (g * i);
+                    output[half + at] = next;
+                    output[at] = o * T.Tanh(next);
+                }
+            }
+        }
+    }
+
+    /// <summary>LstmGates' rule (see <see cref="LstmGates"/>), the gates recomputed from A.</summary>
+    private readonly struct LstmGatesRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            Tensor gates = node.A!, c = node.B!;
+            int rows = c.Shape[0], width = c.Shape[1];
+            var f = Sigmoid(Narrow(gates, 1, 0, width));
+            var g = Tanh(Narrow(gates, 1, width, width));
+            var i = Sigmoid(Narrow(gates, 1, 2 * width, width));
+            var o = Sigmoid(Narrow(gates, 1, 3 * width, width));
+            var tanhNext = Tanh((f * c) + (g * i));
+            var gh = Reshape(Slice(upstream, 0, 1), rows, width);
+            var gc = Reshape(Slice(upstream, 1, 1), rows, width);
+            var dNext = gc + (gh * o * (1 - (tanhNext * tanhNext)));
+            Tensor? dGates = null;
+            if (node.InA >= 0)
+            {
+                dGates = Concat([dNext * c * f * (1 - f), dNext * i * (1 - (g * g)), dNext * g * i * (1 - i), gh * tanhNext * o * (1 - o)], 1);
+            }
+
+            return new(dGates, node.InB >= 0 ? dNext * f : null);
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            Tensor gates = node.A!, c = node.B!;
+            int rows = c.Shape[0], width = c.Shape[1], half = rows * width;
+            ReadOnlySpan<T> a = gates.Raw<T>(), cs = c.Raw<T>(), upstream = tape.Upstream<T>(index);
+            var dGates = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
+            var dc = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
+            for (var n = 0; n < rows; n++)
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    var (f, g, i, o) = Activations(a, width, n, j);
+                    var at = (n * width) + j;
+                    var tanhNext = T.Tanh((f * cs[at]) + (g * i));
+                    T gh = upstream[at], gc = upstream[half + at];
+                    var dNext = gc + (gh * o * (T.One - (tanhNext * tanhNext)));
+                    if (node.InA >= 0)
+                    {
+                        var row = dGates.Span.Slice(n * 4 * width, 4 * width);
+                        row[j] = dNext * cs[at] * f * (T.One - f);
+                        row[width + j] = dNext * i * (T.One - (g * g));
+                        row[(2 * width) + j] = dNext * g * i * (T.One - i);
+                        row[(3 * width) + j] = gh * tanhNext * o * (T.One - o);
+                    }
+
+                    if (node.InB >= 0)
+                    {
+                        dc.Span[at] = dNext * f;
+                    }
+                }
+            }
+
+            if (node.InA >= 0)
+            {
+                tape.Commit(dGates);
+            }
+
+            if (node.InB >= 0)
+            {
+                tape.Commit(dc);
+            }
+        }
+    }
+
+    /// <summary>The op table's rows for this file's ops, with their gradient checks (see <see cref="OpCatalog"/>).</summary>
+    [OpFamily(98)]
+    private static IEnumerable<OpInfo> RecurrentRows()
+    {
+        int[][] shapes = [[3, 2], [1, 5], [4, 1]];
+        yield return new OpInfo
+        {
+            Family = "Recurrent",
+            Call = "`LstmGates(A, c)`",
+            Forward = "f, g, i, o = σ, tanh, σ, σ of A's quarters; c' = f ⊙ c + g ⊙ i, h' = o ⊙ tanh(c'); (2, N, H)",
+            Gradient = "dc' = gc + gh ⊙ o(1 − tanh²c'), dc = dc' ⊙ f, dA = (dc' ⊙ c ⊙ f(1 − f), dc' ⊙ i(1 − g²), dc' ⊙ g ⊙ i(1 − i), gh ⊙ tanh c' ⊙ o(1 − o))",
+            Fused = true,
+            BadInputs = [
+                Bad<ShapeMismatchException>("lstm gates shape", () => LstmGates(M23, M32), "LstmGates", "(2, 3)", "(3, 2)"),
+                Bad<DTypeMismatchException>("lstm gates types", () => LstmGates(Tensor.Zeros([2, 4], DType.Float64), Tensor.Zeros([2, 1])), "LstmGates", "float64", "float32"),
+            ],
+            CannotGrowBecause = "half the gates' elements, twice",
+            Samples = [.. shapes.Select(s => Gradient("LstmGates", v => LstmGates(v[0], v[1]), N(270, s[0], 4 * s[1]), N(271, s[0], s[1])))],
+            Compositions = [.. shapes.Select(s => Composition("LstmGates", v => LstmGates(v[0], v[1]), v => ComposedLstmGates(v[0], v[1]), N(272, s[0], 4 * s[1]), N(273, s[0], s[1])))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Recurrent",
+            Call = "`LstmCell(x, h, c, Wx, Wh, b)`",
+            Forward = "LstmGates(x·Wx + h·Wh + b, c), as h' and c'",
+            Gradient = "through Affine, MatMul and LstmGates",
+            BadInputs = [
+                Bad<ShapeMismatchException>("lstm cell weights", () => LstmCell(M23, M23, M23, M32, M32, V3), "LstmCell", "Wx (3, 2)", "(2, 3)"),
+            ],
+            CannotGrowBecause = "its result is LstmGates'",
+            Samples = [
+                Gradient("LstmCell", v => LstmCell(v[0], v[1], v[2], v[3], v[4], v[5]) is var s ? (s[0] * 2) + s[1] : v[0], N(274, 3, 4), N(275, 3, 2), N(276, 3, 2), N(277, 4, 8), N(278, 2, 8), N(279, 8)),
+            ],
+        };
+    }
+}
