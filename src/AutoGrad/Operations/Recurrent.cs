@@ -7,10 +7,11 @@ using static AutoGrad.Operations.OpSamples;
 
 namespace AutoGrad.Operations;
 
-/// <summary>Recurrent cells: the LSTM's gates fused with their hand-written backward, and the cell around them.</summary>
+/// <summary>Recurrent cells: the LSTM's and the GRU's gates fused with their hand-written backward, and the cells around them.</summary>
 public static partial class Ops
 {
     private static readonly Op s_lstmGates = new Op<LstmGatesRule>("LstmGates");
+    private static readonly Op s_gruGates = new Op<GruGatesRule>("GruGates");
 
     /// <summary>
     /// One LSTM step after its matrix product, as the book's LSTM layer: with A = x·Wx + h·Wh + b split into the gates
@@ -67,6 +68,180 @@ public static partial class Ops
         var both = LstmGates(Affine(x, inputWeight, bias) + MatMul(h, hiddenWeight), c);
         int rows = c.Shape[0], width = c.Shape[1];
         return [Reshape(Slice(both, 0, 1), rows, width), Reshape(Slice(both, 1, 1), rows, width)];
+    }
+
+    /// <summary>
+    /// One GRU step after its two matrix products, PyTorch's <c>GRUCell</c> formulation and gate order (r, z, n, H
+    /// columns each): with Aₓ = x·Wx + bx and Aₕ = h·Wh + bh, r = σ(Aₓr + Aₕr), z = σ(Aₓz + Aₕz),
+    /// n = tanh(Aₓn + r ⊙ Aₕn) and h' = (1 − z) ⊙ n + z ⊙ h. A fused op: with dn = g ⊙ (1 − z) ⊙ (1 − n²),
+    /// dr = dn ⊙ Aₕn ⊙ r(1 − r) and dz = g ⊙ (h − n) ⊙ z(1 − z), dAₓ = (dr, dz, dn), dAₕ = (dr, dz, dn ⊙ r) and
+    /// dh = g ⊙ z, proven equal to the same computation from Sigmoid, Tanh and Narrow.
+    /// </summary>
+    /// <param name="inputGates">Aₓ, (N, 3H).</param>
+    /// <param name="hiddenGates">Aₕ, (N, 3H).</param>
+    /// <param name="h">The hidden state, (N, H).</param>
+    /// <returns>h', (N, H).</returns>
+    public static Tensor GruGates(Tensor inputGates, Tensor hiddenGates, Tensor h)
+    {
+        Check.NotNull(inputGates, "GruGates", nameof(inputGates));
+        Check.NotNull(hiddenGates, "GruGates", nameof(hiddenGates));
+        Check.NotNull(h, "GruGates", nameof(h));
+        Check.SameType(inputGates, h, "GruGates");
+        Check.SameType(hiddenGates, h, "GruGates");
+        if (h.Rank != 2 || inputGates.Shape != hiddenGates.Shape || inputGates.Rank != 2 || inputGates.Shape[0] != h.Shape[0] || inputGates.Shape[1] != 3 * h.Shape[1])
+        {
+            throw new ShapeMismatchException($"GruGates: the gates {inputGates.Shape} and {hiddenGates.Shape} must both be (N, 3H) for a hidden state (N, H), got h {h.Shape}.");
+        }
+
+        var y = Tensor.Uninitialized(h.DType, h.Shape);
+        ElementType.Dispatch(h.DType, new GruGatesForward(inputGates, hiddenGates, h, y));
+        Tape.Record(s_gruGates, y, inputGates, hiddenGates, h);
+        return y;
+    }
+
+    /// <summary>
+    /// One GRU step, PyTorch's <c>GRUCell</c>: the input's and the hidden state's gates as one matrix product each,
+    /// then <see cref="GruGates"/>.
+    /// </summary>
+    /// <param name="x">The input, (N, D).</param>
+    /// <param name="h">The hidden state, (N, H).</param>
+    /// <param name="inputWeight">Wx, (D, 3H).</param>
+    /// <param name="hiddenWeight">Wh, (H, 3H).</param>
+    /// <param name="inputBias">bx, (3H,).</param>
+    /// <param name="hiddenBias">bh, (3H,).</param>
+    /// <returns>h', (N, H).</returns>
+    public static Tensor GruCell(Tensor x, Tensor h, Tensor inputWeight, Tensor hiddenWeight, Tensor inputBias, Tensor hiddenBias)
+    {
+        Check.NotNull(x, "GruCell", nameof(x));
+        Check.NotNull(h, "GruCell", nameof(h));
+        Check.NotNull(inputWeight, "GruCell", nameof(inputWeight));
+        Check.NotNull(hiddenWeight, "GruCell", nameof(hiddenWeight));
+        if (x.Rank != 2 || h.Rank != 2 || inputWeight.Rank != 2 || hiddenWeight.Rank != 2 || inputWeight.Shape[0] != x.Shape[1]
+            || hiddenWeight.Shape[0] != h.Shape[1] || inputWeight.Shape[1] != 3 * h.Shape[1] || hiddenWeight.Shape[1] != 3 * h.Shape[1])
+        {
+            throw new ShapeMismatchException(
+                $"GruCell: x {x.Shape}, h {h.Shape}, Wx {inputWeight.Shape} and Wh {hiddenWeight.Shape} must be (N, D), (N, H), (D, 3H) and (H, 3H).");
+        }
+
+        return GruGates(Affine(x, inputWeight, inputBias), Affine(h, hiddenWeight, hiddenBias), h);
+    }
+
+    /// <summary>GruGates from primitives (its composition check).</summary>
+    private static Tensor ComposedGruGates(Tensor ax, Tensor ah, Tensor h)
+    {
+        var width = h.Shape[1];
+        var r = Sigmoid(Narrow(ax, 1, 0, width) + Narrow(ah, 1, 0, width));
+        var z = Sigmoid(Narrow(ax, 1, width, width) + Narrow(ah, 1, width, width));
+        var n = Tanh(Narrow(ax, 1, 2 * width, width) + (r * Narrow(ah, 1, 2 * width, width)));
+        return ((1 - z) * n) + (z * h);
+    }
+
+    private readonly struct GruGatesForward(Tensor inputGates, Tensor hiddenGates, Tensor h, Tensor y) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            ReadOnlySpan<T> ax = inputGates.Raw<T>(), ah = hiddenGates.Raw<T>(), hs = h.Raw<T>();
+            var output = y.Raw<T>();
+            int rows = h.Shape[0], width = h.Shape[1];
+            for (var n = 0; n < rows; n++)
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    var (r, z, candidate, _) = GruActivations(ax, ah, width, n, j);
+                    var at = (n * width) + j;
+                    output[at] = ((T.One - z) * candidate) + (z * hs[at]);
+                }
+            }
+        }
+    }
+
+    /// <summary>r, z, n and Aₕn of one element.</summary>
+    private static (T R, T Z, T N, T HiddenN) GruActivations<T>(ReadOnlySpan<T> ax, ReadOnlySpan<T> ah, int width, int n, int j)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var at = n * 3 * width;
+        var r = Logistic(ax[at + j] + ah[at + j]);
+        var z = Logistic(ax[at + width + j] + ah[at + width + j]);
+        var hiddenN = ah[at + (2 * width) + j];
+        return (r, z, T.Tanh(ax[at + (2 * width) + j] + (r * hiddenN)), hiddenN);
+    }
+
+    /// <summary>GruGates' rule (see <see cref="GruGates"/>), the gates recomputed from Aₓ and Aₕ.</summary>
+    private readonly struct GruGatesRule : IBackwardRule
+    {
+        public static InputGradients Differentiate(in Node node, Tensor upstream)
+        {
+            Tensor ax = node.A!, ah = node.B!, h = node.C!;
+            var width = h.Shape[1];
+            var r = Sigmoid(Narrow(ax, 1, 0, width) + Narrow(ah, 1, 0, width));
+            var z = Sigmoid(Narrow(ax, 1, width, width) + Narrow(ah, 1, width, width));
+            var hiddenN = Narrow(ah, 1, 2 * width, width);
+            var n = Tanh(Narrow(ax, 1, 2 * width, width) + (r * hiddenN));
+            var dn = upstream * (1 - z) * (1 - (n * n));
+            var dr = dn * hiddenN * r * (1 - r);
+            var dz = upstream * (h - n) * z * (1 - z);
+            return new(
+                node.InA >= 0 ? Concat([dr, dz, dn], 1) : null,
+                node.InB >= 0 ? Concat([dr, dz, dn * r], 1) : null,
+                node.InC >= 0 ? upstream * z : null);
+        }
+
+        public static void Backward<T>(Tape tape, int index, in Node node)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            Tensor ax = node.A!, ah = node.B!, h = node.C!;
+            int rows = h.Shape[0], width = h.Shape[1];
+            ReadOnlySpan<T> axs = ax.Raw<T>(), ahs = ah.Raw<T>(), hs = h.Raw<T>(), g = tape.Upstream<T>(index);
+            var dax = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
+            var dah = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
+            var dh = node.InC >= 0 ? tape.BeginGradient<T>(node.InC) : default;
+            for (var n = 0; n < rows; n++)
+            {
+                for (var j = 0; j < width; j++)
+                {
+                    var (r, z, candidate, hiddenN) = GruActivations(axs, ahs, width, n, j);
+                    var at = (n * width) + j;
+                    var dn = g[at] * (T.One - z) * (T.One - (candidate * candidate));
+                    var dr = dn * hiddenN * r * (T.One - r);
+                    var dz = g[at] * (hs[at] - candidate) * z * (T.One - z);
+                    var gate = n * 3 * width;
+                    if (node.InA >= 0)
+                    {
+                        dax.Span[gate + j] = dr;
+                        dax.Span[gate + width + j] = dz;
+                        dax.Span[gate + (2 * width) + j] = dn;
+                    }
+
+                    if (node.InB >= 0)
+                    {
+                        dah.Span[gate + j] = dr;
+                        dah.Span[gate + width + j] = dz;
+                        dah.Span[gate + (2 * width) + j] = dn * r;
+                    }
+
+                    if (node.InC >= 0)
+                    {
+                        dh.Span[at] = g[at] * z;
+                    }
+                }
+            }
+
+            if (node.InA >= 0)
+            {
+                tape.Commit(dax);
+            }
+
+            if (node.InB >= 0)
+            {
+                tape.Commit(dah);
+            }
+
+            if (node.InC >= 0)
+            {
+                tape.Commit(dh);
+            }
+        }
     }
 
     /// <summary>LstmGates from primitives (its composition check).</summary>
@@ -212,6 +387,30 @@ public static partial class Ops
             CannotGrowBecause = "half the gates' elements, twice",
             Samples = [.. shapes.Select(s => Gradient("LstmGates", v => LstmGates(v[0], v[1]), N(270, s[0], 4 * s[1]), N(271, s[0], s[1])))],
             Compositions = [.. shapes.Select(s => Composition("LstmGates", v => LstmGates(v[0], v[1]), v => ComposedLstmGates(v[0], v[1]), N(272, s[0], 4 * s[1]), N(273, s[0], s[1])))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Recurrent",
+            Call = "`GruGates(Aₓ, Aₕ, h)`",
+            Forward = "r, z = σ(Aₓ + Aₕ) quarters, n = tanh(Aₓn + r ⊙ Aₕn), h' = (1 − z) ⊙ n + z ⊙ h (PyTorch's order r, z, n)",
+            Gradient = "dn = g(1 − z)(1 − n²), dr = dn ⊙ Aₕn ⊙ r(1 − r), dz = g(h − n) ⊙ z(1 − z); dAₓ = (dr, dz, dn), dAₕ = (dr, dz, dn ⊙ r), dh = g ⊙ z",
+            Fused = true,
+            BadInputs = [
+                Bad<ShapeMismatchException>("gru gates shape", () => GruGates(M23, M23, M23), "GruGates", "(2, 3)"),
+            ],
+            CannotGrowBecause = "h's shape",
+            Samples = [.. shapes.Select(s => Gradient("GruGates", v => GruGates(v[0], v[1], v[2]), N(280, s[0], 3 * s[1]), N(281, s[0], 3 * s[1]), N(282, s[0], s[1])))],
+            Compositions = [.. shapes.Select(s => Composition("GruGates", v => GruGates(v[0], v[1], v[2]), v => ComposedGruGates(v[0], v[1], v[2]), N(283, s[0], 3 * s[1]), N(284, s[0], 3 * s[1]), N(285, s[0], s[1])))],
+        };
+        yield return new OpInfo
+        {
+            Family = "Recurrent",
+            Call = "`GruCell(x, h, Wx, Wh, bx, bh)`",
+            Forward = "GruGates(x·Wx + bx, h·Wh + bh, h)",
+            Gradient = "through Affine and GruGates",
+            BadInputs = [Bad<ShapeMismatchException>("gru cell weights", () => GruCell(M23, M23, M32, M32, V2, V2), "GruCell", "Wx (3, 2)", "(2, 3)")],
+            CannotGrowBecause = "its result is GruGates'",
+            Samples = [Gradient("GruCell", v => GruCell(v[0], v[1], v[2], v[3], v[4], v[5]), N(286, 3, 4), N(287, 3, 2), N(288, 4, 6), N(289, 2, 6), N(290, 6), N(291, 6))],
         };
         yield return new OpInfo
         {
