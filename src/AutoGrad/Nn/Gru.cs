@@ -1,0 +1,43 @@
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn;
+
+/// <summary>
+/// A GRU over (N, T, D) batches, PyTorch's one-layer <c>nn.GRU(batch_first=True)</c> (gates r, z, n): per step,
+/// <see cref="Ops.GruGates"/> of xₜ·Wx + bx (for all steps in one product) and h·Wh + bh.
+/// </summary>
+public sealed class Gru : RecurrentLayer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="inputSize">D.</param>
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="stateful">Whether each call starts from the last call's final state.</param>
+    /// <param name="seed">The seed for the weights.</param>
+    /// <param name="dtype">The element type.</param>
+    public Gru(int inputSize, int hiddenSize, bool stateful = false, int seed = 0, DType dtype = DType.Float32)
+        : base(nameof(Gru), inputSize, hiddenSize, 3, stateful, seed, dtype)
+    {
+        var bound = 1 / Math.Sqrt(hiddenSize);
+        HiddenBias = RegisterParameter("bias_hh", Tensor.RandomUniform([3 * hiddenSize], seed + 3, -bound, bound, dtype));
+    }
+
+    /// <summary>bh, (3H,): GRU's hidden projection keeps its own bias, since r multiplies it.</summary>
+    public Tensor HiddenBias { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, Tensor? initialHidden)
+    {
+        var (projected, batch, steps) = Project(input);
+        var h = StartState(initialHidden, FinalHidden, batch, "initial hidden state");
+        var outputs = new Tensor[steps];
+        for (var t = 0; t < steps; t++)
+        {
+            h = Ops.GruGates(Step(projected, t), Ops.Affine(h, HiddenWeight, HiddenBias), h);
+            outputs[t] = h;
+        }
+
+        FinalHidden = h.Clone();
+        return Ops.Stack(outputs, 1);
+    }
+}

@@ -1,0 +1,35 @@
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn;
+
+/// <summary>An Elman RNN over (N, T, D) batches, the book's TimeRNN: hₜ = tanh(xₜ·Wx + hₜ₋₁·Wh + b).</summary>
+public sealed class Rnn : RecurrentLayer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="inputSize">D.</param>
+    /// <param name="hiddenSize">H.</param>
+    /// <param name="stateful">Whether each call starts from the last call's final state.</param>
+    /// <param name="seed">The seed for the weights.</param>
+    /// <param name="dtype">The element type.</param>
+    public Rnn(int inputSize, int hiddenSize, bool stateful = false, int seed = 0, DType dtype = DType.Float32)
+        : base(nameof(Rnn), inputSize, hiddenSize, 1, stateful, seed, dtype)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input, Tensor? initialHidden)
+    {
+        var (projected, batch, steps) = Project(input);
+        var h = StartState(initialHidden, FinalHidden, batch, "initial hidden state");
+        var outputs = new Tensor[steps];
+        for (var t = 0; t < steps; t++)
+        {
+            h = Ops.Tanh(Step(projected, t) + Ops.MatMul(h, HiddenWeight));
+            outputs[t] = h;
+        }
+
+        FinalHidden = h.Clone();
+        return Ops.Stack(outputs, 1);
+    }
+}
