@@ -1,0 +1,67 @@
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Nn;
+
+/// <summary>
+/// A pre-norm transformer block over (N, T, width), as in GPT-2 and PyTorch's
+/// <c>TransformerEncoderLayer(norm_first=True, activation="gelu")</c> without dropout:
+/// x + MultiHeadAttention(LayerNorm(x)), then that + FeedForward(LayerNorm(that)), the feed-forward being
+/// Linear(width, hidden) → GELU → Linear(hidden, width).
+/// </summary>
+public sealed class TransformerBlock : Module
+{
+    /// <summary>Creates the block.</summary>
+    /// <param name="width">The model width; a multiple of <paramref name="heads"/>.</param>
+    /// <param name="heads">The attention heads.</param>
+    /// <param name="hidden">The feed-forward's hidden width; 0 for 4·width.</param>
+    /// <param name="causal">Whether the attention is causal (a language model's).</param>
+    /// <param name="seed">The seed for the weights.</param>
+    /// <param name="dtype">The element type.</param>
+    public TransformerBlock(int width, int heads, int hidden = 0, bool causal = false, int seed = 0, DType dtype = DType.Float32)
+    {
+        if (hidden < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(hidden), hidden, $"TransformerBlock: the hidden width {hidden} must be positive (or 0 for 4·width).");
+        }
+
+        hidden = hidden == 0 ? 4 * width : hidden;
+        AttentionNorm = RegisterModule("norm1", new LayerNorm(width, dtype: dtype));
+        Attention = RegisterModule("attention", new MultiHeadAttention(width, heads, causal, seed, dtype));
+        FeedForwardNorm = RegisterModule("norm2", new LayerNorm(width, dtype: dtype));
+        Expand = RegisterModule("linear1", new Linear(width, hidden, WeightInit.Xavier, seed + 10, dtype));
+        Contract = RegisterModule("linear2", new Linear(hidden, width, WeightInit.Xavier, seed + 11, dtype));
+    }
+
+    /// <summary>The layer norm before the attention.</summary>
+    public LayerNorm AttentionNorm { get; }
+
+    /// <summary>The attention.</summary>
+    public MultiHeadAttention Attention { get; }
+
+    /// <summary>The layer norm before the feed-forward.</summary>
+    public LayerNorm FeedForwardNorm { get; }
+
+    /// <summary>The feed-forward's first layer, width → hidden.</summary>
+    public Linear Expand { get; }
+
+    /// <summary>The feed-forward's second layer, hidden → width.</summary>
+    public Linear Contract { get; }
+
+    /// <inheritdoc/>
+    public override Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var width = Attention.Width;
+        if (input.Rank != 3 || input.Shape[2] != width)
+        {
+            throw new ShapeMismatchException($"TransformerBlock: expected (N, T, {width}), got {input.Shape}.");
+        }
+
+        var attended = input + Attention.Forward(AttentionNorm.Forward(input));
+        int batch = input.Shape[0], steps = input.Shape[1];
+        var rows = Ops.Reshape(FeedForwardNorm.Forward(attended), batch * steps, width);
+        var fed = Contract.Forward(Ops.Gelu(Expand.Forward(rows)));
+        return attended + Ops.Reshape(fed, batch, steps, width);
+    }
+}
