@@ -1,7 +1,8 @@
 // The workloads of benchmarks/peers/convnet_step.py in TorchSharp: SimpleConvNet and DeepConvNet training steps on a
 // fixed batch of 100 images 1×28×28 (zero_grad, forward, cross-entropy, backward, Adam), and DeepConvNet's six
 // convolutions alone (forward, and backward to the input and the filters). One JSON line per workload: the median ms.
-// With "epoch" after the thread count: one epoch of SimpleConvNet on Fashion-MNIST instead (FashionMnistEpoch.cs).
+// With "epoch" after the thread count: one epoch of SimpleConvNet on Fashion-MNIST instead (FashionMnistEpoch.cs);
+// with "sequence", issue 15's LSTM step and transformer block (SequenceWorkloads.cs).
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -16,6 +17,12 @@ torch.manual_seed(1);
 if (args.Length > 1 && args[1] == "epoch")
 {
     FashionMnistEpoch.Run(threads, SimpleConvNet);
+    return;
+}
+
+if (args.Length > 1 && args[1] == "sequence")
+{
+    SequenceWorkloads.Run(threads);
     return;
 }
 
