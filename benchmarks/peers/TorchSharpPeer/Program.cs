@@ -3,7 +3,6 @@
 // convolutions alone (forward, and backward to the input and the filters). One JSON line per workload: the median ms.
 // With "epoch" after the thread count: one epoch of SimpleConvNet on Fashion-MNIST instead (FashionMnistEpoch.cs);
 // with "sequence", issue 15's LSTM step and transformer block (SequenceWorkloads.cs).
-using System.Diagnostics;
 using System.Text.Json;
 
 using TorchSharp;
@@ -53,30 +52,11 @@ Module<Tensor, Tensor> DeepConvNet()
     return Sequential(layers);
 }
 
-double MedianMs(Action run, int repeats)
-{
-    for (var i = 0; i < Math.Max(3, repeats / 5); i++)
-    {
-        run();
-    }
-
-    var times = new List<double>();
-    for (var i = 0; i < repeats; i++)
-    {
-        var clock = Stopwatch.StartNew();
-        run();
-        times.Add(clock.Elapsed.TotalMilliseconds);
-    }
-
-    times.Sort();
-    return times[times.Count / 2];
-}
-
 foreach (var (name, make) in new (string, Func<Module<Tensor, Tensor>>)[] { ("SimpleConvNet step", SimpleConvNet), ("DeepConvNet step", DeepConvNet) })
 {
     var model = make();
     var optimizer = torch.optim.Adam(model.parameters(), 0.001);
-    var ms = MedianMs(
+    var ms = Timing.MedianMs(
         () =>
         {
             using var scope = torch.NewDisposeScope();
@@ -90,7 +70,7 @@ foreach (var (name, make) in new (string, Func<Module<Tensor, Tensor>>)[] { ("Si
 
 var convolutions = deep.Select(l => (Layer: Conv2d(l.In, l.Out, 3, padding: l.Padding), Input: torch.rand(100, l.In, l.Side, l.Side).requires_grad_())).ToArray();
 var flops = 3 * deep.Sum(l => 2.0 * 100 * l.Out * Math.Pow(l.Side + (2 * l.Padding) - 2, 2) * l.In * 9);
-var convMs = MedianMs(
+var convMs = Timing.MedianMs(
     () =>
     {
         using var scope = torch.NewDisposeScope();

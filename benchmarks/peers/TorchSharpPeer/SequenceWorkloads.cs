@@ -2,7 +2,6 @@
 // an LSTM language-model training step (batch 32, 35 steps, embedding 128, hidden 256, vocabulary 1,000, Adam) and
 // one causal pre-norm transformer block forward and backward (batch 16, 64 tokens, width 128, 4 heads, GELU, 4x
 // feed-forward). One JSON line per workload: the median ms.
-using System.Diagnostics;
 using System.Text.Json;
 
 using TorchSharp;
@@ -21,7 +20,7 @@ internal static class SequenceWorkloads
         var optimizer = torch.optim.Adam(parameters, 0.001);
         var ids = torch.randint(0, 1000, [32, 35], dtype: ScalarType.Int64);
         var targets = torch.randint(0, 1000, [32 * 35], dtype: ScalarType.Int64);
-        var lstmMs = MedianMs(
+        var lstmMs = Timing.MedianMs(
             () =>
             {
                 using var scope = torch.NewDisposeScope();
@@ -41,7 +40,7 @@ internal static class SequenceWorkloads
         var contract = Linear(512, 128);
         var tokens = torch.randn(16, 64, 128).requires_grad_();
         var causal = torch.triu(torch.ones(64, 64), 1).to(ScalarType.Bool);
-        var blockMs = MedianMs(
+        var blockMs = Timing.MedianMs(
             () =>
             {
                 using var scope = torch.NewDisposeScope();
@@ -54,24 +53,5 @@ internal static class SequenceWorkloads
             },
             20);
         Console.WriteLine(JsonSerializer.Serialize(new { workload = "TransformerBlock forward + backward", threads, torchsharp = "0.107.0", ms = blockMs }));
-    }
-
-    private static double MedianMs(Action run, int repeats)
-    {
-        for (var i = 0; i < Math.Max(3, repeats / 5); i++)
-        {
-            run();
-        }
-
-        var times = new List<double>();
-        for (var i = 0; i < repeats; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            run();
-            times.Add(clock.Elapsed.TotalMilliseconds);
-        }
-
-        times.Sort();
-        return times[times.Count / 2];
     }
 }
