@@ -75,23 +75,32 @@ public static partial class Ops
     /// <summary>What the backward rules need: P, and the mask to recompute it in ops.</summary>
     private sealed record AttentionState(Tensor Probabilities, BoolTensor? Mask, bool IsCausal);
 
+    /// <summary>Attention from primitives (its composition check): P (<see cref="ComposedProbabilities"/>) times v.</summary>
+    private static Tensor ComposedAttention(Tensor q, Tensor k, Tensor v, BoolTensor? mask, bool isCausal, double scale) =>
+        MatMul(ComposedProbabilities(q, k, mask, isCausal, scale), v);
+
     /// <summary>
-    /// Attention from primitives (its composition check, and the rule in ops): the scores of masked positions are
-    /// set to <see cref="Hidden"/> before the softmax, which then gives them exactly 0, and the rows with no allowed
-    /// key are multiplied by 0 (−∞ would make those rows NaN, and NaN times 0 is NaN).
+    /// P in ops (the composition check, and the rule in ops): the scores of masked positions are set to
+    /// <see cref="Hidden"/> before the softmax, which then gives them exactly 0, and the rows with no allowed key are
+    /// multiplied by 0 (−∞ would make those rows NaN, and NaN times 0 is NaN).
     /// </summary>
-    private static Tensor ComposedAttention(Tensor q, Tensor k, Tensor v, BoolTensor? mask, bool isCausal, double scale)
+    private static Tensor ComposedProbabilities(Tensor q, Tensor k, BoolTensor? mask, bool isCausal, double scale)
     {
         var scores = MatMul(q, Transpose(k)) * scale;
         var allowed = AllowedKeys(mask, isCausal, scores.Shape.Dims.ToArray());
-        if (allowed is null)
+        return allowed is null ? Softmax(scores) : Softmax(Where(allowed, scores, Hidden)) * AnyAllowed(allowed).ToType(q.DType);
+    }
+
+    /// <summary>The number of (Tq, Tk) score matrices: the product of the leading dimensions of a (…, T, d) operand.</summary>
+    private static int AttentionBatches(Shape operand)
+    {
+        var batches = 1;
+        foreach (var d in operand.Dims[..^2])
         {
-            return MatMul(Softmax(scores), v);
+            batches *= d;
         }
 
-        var hidden = Where(allowed, scores, Hidden);
-        var anyKey = AnyAllowed(allowed);
-        return MatMul(Softmax(hidden) * anyKey.ToType(q.DType), v);
+        return batches;
     }
 
     /// <summary>The mask and the causal rule as one (…, Tq, Tk) mask of allowed keys, or null when every key is allowed.</summary>
@@ -149,11 +158,7 @@ public static partial class Ops
         {
             var rank = q.Rank;
             int queries = q.Shape[rank - 2], keys = k.Shape[rank - 2], depth = q.Shape[rank - 1], width = v.Shape[rank - 1];
-            var batches = 1;
-            foreach (var d in q.Shape.Dims[..^2])
-            {
-                batches *= d;
-            }
+            var batches = AttentionBatches(q.Shape);
 
             var allowed = AllowedKeys(mask, isCausal, probabilities.Shape.Dims.ToArray());
             ReadOnlySpan<T> qs = q.Raw<T>(), ks = k.Raw<T>(), vs = v.Raw<T>();
@@ -217,10 +222,7 @@ public static partial class Ops
             var scale = node.Args.Scalar;
 
             // P again in ops, so that the gradients differentiate again in q, k, v and g.
-            var scores = MatMul(q, Transpose(k)) * scale;
-            var allowed = AllowedKeys(state.Mask, state.IsCausal, scores.Shape.Dims.ToArray());
-            var p = allowed is null ? Softmax(scores)
-                : Softmax(Where(allowed, scores, Hidden)) * AnyAllowed(allowed).ToType(q.DType);
+            var p = ComposedProbabilities(q, k, state.Mask, state.IsCausal, scale);
             var dp = MatMul(upstream, Transpose(v));
             var ds = p * (dp - Sum(p * dp, -1, keepDims: true)) * scale;
             return new(
@@ -238,11 +240,7 @@ public static partial class Ops
             var rank = q.Rank;
             int queries = q.Shape[rank - 2], keys = k.Shape[rank - 2], depth = q.Shape[rank - 1], width = v.Shape[rank - 1];
             int pSize = queries * keys, qSize = queries * depth, kSize = keys * depth, vSize = keys * width, ySize = queries * width;
-            var batches = 1;
-            foreach (var d in q.Shape.Dims[..^2])
-            {
-                batches *= d;
-            }
+            var batches = AttentionBatches(q.Shape);
 
             ReadOnlySpan<T> g = tape.Upstream<T>(index), qs = q.Raw<T>(), ks = k.Raw<T>(), vs = v.Raw<T>(), p = state.Probabilities.Raw<T>();
             var dq = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;

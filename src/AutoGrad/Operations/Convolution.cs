@@ -608,13 +608,11 @@ public static partial class Ops
         {
             var shape = Shape;
             var g = _g;
-            int padH = (g.DilationH * (g.KernelH - 1)) - g.PadH, padW = (g.DilationW * (g.KernelW - 1)) - g.PadW;
-            if (_groups != 1 || g.StrideH != 1 || g.StrideW != 1 || padH < 0 || padW < 0)
+            if (_groups != 1 || g.StrideH != 1 || g.StrideW != 1 || AdjointGeometry() is not { } adjoint)
             {
                 return false;
             }
 
-            var adjoint = g with { PadH = padH, PadW = padW };
             int outH = _y.Shape[2], outW = _y.Shape[3];
             var images = DirectConvolution.ImagesPerRow(adjoint, outH, outW, shape.Images);
             if (!DirectConvolution.Worthwhile<T>(adjoint, outH, outW, images))
@@ -659,6 +657,17 @@ public static partial class Ops
         }
 
         /// <summary>
+        /// The input gradient's window at stride 1: the flipped kernel with padding d(k − 1) − p, or null where that is
+        /// negative (padding wider than the kernel's span).
+        /// </summary>
+        private WindowGeometry? AdjointGeometry()
+        {
+            var g = _g;
+            int padH = (g.DilationH * (g.KernelH - 1)) - g.PadH, padW = (g.DilationW * (g.KernelW - 1)) - g.PadW;
+            return padH < 0 || padW < 0 ? null : g with { PadH = padH, PadW = padW };
+        }
+
+        /// <summary>
         /// Plans the input gradient inside the filter gradient's pass where the padded upstream gradient can serve
         /// both (<see cref="DirectFilterGradient.CanShare{T}"/>: "same" padding), with the same images side by side.
         /// </summary>
@@ -666,13 +675,11 @@ public static partial class Ops
         {
             var shape = Shape;
             var g = _g;
-            int padH = (g.DilationH * (g.KernelH - 1)) - g.PadH, padW = (g.DilationW * (g.KernelW - 1)) - g.PadW;
-            if (padH < 0 || padW < 0)
+            if (AdjointGeometry() is not { } adjointGeometry)
             {
                 return false;
             }
 
-            var adjointGeometry = g with { PadH = padH, PadW = padW };
             int outH = _y.Shape[2], outW = _y.Shape[3];
             if (!DirectConvolution.Worthwhile<T>(adjointGeometry, outH, outW, _plan.Images))
             {

@@ -68,13 +68,9 @@ public static partial class Ops
 
         var a = x.Shape.NormalizeAxis(axis, "IndexSelect");
         var size = x.Shape[a];
-        var values = indices.AsReadOnlySpan();
-        for (var i = 0; i < values.Length; i++)
+        if (FirstOutOfRange(indices, size) is { } i)
         {
-            if ((uint)values[i] >= (uint)size)
-            {
-                throw new ArgumentOutOfRangeException(nameof(indices), $"IndexSelect: index {values[i]} (position {i}) is out of range for size {size} of axis {a} of shape {x.Shape}.");
-            }
+            throw new ArgumentOutOfRangeException(nameof(indices), $"IndexSelect: index {indices.AsReadOnlySpan()[i]} (position {i}) is out of range for size {size} of axis {a} of shape {x.Shape}.");
         }
 
         return IndexSelectCore(x, a, indices, "IndexSelect");
@@ -103,18 +99,29 @@ public static partial class Ops
         }
 
         var vocabulary = table.Shape[0];
-        var values = ids.AsReadOnlySpan();
-        for (var i = 0; i < values.Length; i++)
+        if (FirstOutOfRange(ids, vocabulary) is { } i)
         {
-            if ((uint)values[i] >= (uint)vocabulary)
-            {
-                throw new ArgumentOutOfRangeException(nameof(ids), $"Embedding: id {values[i]} (position {i}) is out of range for a vocabulary of {vocabulary} (table {table.Shape}).");
-            }
+            throw new ArgumentOutOfRangeException(nameof(ids), $"Embedding: id {ids.AsReadOnlySpan()[i]} (position {i}) is out of range for a vocabulary of {vocabulary} (table {table.Shape}).");
         }
 
         int[] dims = [.. ids.Shape.Dims, table.Shape[1]];
         var rows = IndexSelectCore(table, 0, ids, "Embedding");
         return Reshape(rows, dims);
+    }
+
+    /// <summary>The position of the first index outside [0, <paramref name="size"/>), or null when all are inside.</summary>
+    private static int? FirstOutOfRange(IntTensor indices, int size)
+    {
+        var values = indices.AsReadOnlySpan();
+        for (var i = 0; i < values.Length; i++)
+        {
+            if ((uint)values[i] >= (uint)size)
+            {
+                return i;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The slices at checked indices (of any shape, taken in order); the result's axis has one slice per index.</summary>
