@@ -455,6 +455,10 @@ public static partial class Ops
         private T[] _packed = [];
         private DirectTables<T> _tables;
 
+        // Whether the filter gradient (not on the direct path) sums dot products of the upstream gradient's rows and the
+        // columns' (Kernels.RowDots) rather than multiplying per image.
+        private bool _dots;
+
         // The input gradient's plan, flipped filters and tables when the filter gradient's pass computes it too
         // (Kernels.DirectFilterGradient.Backward).
         private bool _fusedInput;
@@ -492,6 +496,9 @@ public static partial class Ops
                     items = (Shape.Images + _plan.Images - 1) / _plan.Images;
                 }
 
+                _dots = Step == Phase.FilterGradient && !_direct && RowDots.IsSupported && Shape.Positions >= RowDots.MinimumDepth<T>();
+                BiasGradientDone |= _dots && BlockBiasGradients.Length > 0;
+
                 WorkerPool.Run(this, items, Parallelism.MaxThreads);
             }
             finally
@@ -501,6 +508,8 @@ public static partial class Ops
                     _tables.Return();
                     _direct = false;
                 }
+
+                _dots = false;
 
                 if (_fusedInput)
                 {
@@ -520,7 +529,8 @@ public static partial class Ops
         public void Execute(int item)
         {
             var shape = Shape;
-            var size = !_direct ? shape.ColumnSize
+            var size = _dots ? DotsWorkspaceLength()
+                : !_direct ? shape.ColumnSize
                 : _fusedInput ? DirectFilterGradient.BackwardWorkspaceLength(_plan, _adjoint)
                 : Step == Phase.FilterGradient ? _plan.FilterWorkspaceLength : _plan.WorkspaceLength;
             var columns = ArrayPool<T>.Shared.Rent(size);
@@ -850,6 +860,12 @@ public static partial class Ops
                 return;
             }
 
+            if (_dots)
+            {
+                FiltersByDots(block, last, cols);
+                return;
+            }
+
             for (var i = block * BlockSize; i < last; i++)
             {
                 Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
@@ -864,6 +880,56 @@ public static partial class Ops
                         upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
                         gradient.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
                         accumulate: i > block * BlockSize);
+                }
+            }
+        }
+
+        /// <summary>Rows of the dot products' A per group: the kernel positions, and a row of ones when the bias gradient is wanted.</summary>
+        private int DotRows => Shape.Depth + (BlockBiasGradients.Length > 0 ? 1 : 0);
+
+        /// <summary>The dot products' workspace: the columns, every group's partial sums and a row of ones.</summary>
+        private int DotsWorkspaceLength() => Shape.ColumnSize + (_groups * RowDots.PartialLength<T>(DotRows, Shape.FiltersPerGroup)) + Shape.Positions;
+
+        /// <summary>
+        /// The filter gradient of images block·BlockSize … last − 1 as sums of dot products along the output positions
+        /// (<see cref="RowDots"/>): per image and group, each column row against each upstream gradient row, summed in
+        /// vectors over the block's images and reduced once (SimpleConvNet's 5×5 layer: 30×25 sums of 576-position
+        /// rows, which the GEMM padded to 6×32 tiles after transposing the upstream gradient at every image). A row of
+        /// ones among the columns' makes the bias gradient the same pass's by-product.
+        /// </summary>
+        private void FiltersByDots(int block, int last, Span<T> workspace)
+        {
+            var shape = Shape;
+            int depth = shape.Depth, filters = shape.FiltersPerGroup, positions = shape.Positions, rows = DotRows;
+            var partialLength = RowDots.PartialLength<T>(rows, filters);
+            var cols = workspace[..shape.ColumnSize];
+            var partials = workspace.Slice(shape.ColumnSize, _groups * partialLength);
+            var ones = workspace.Slice(shape.ColumnSize + partials.Length, positions);
+            partials.Clear();
+            ones.Fill(T.One);
+            var wantBias = BlockBiasGradients.Length > 0;
+            ReadOnlySpan<T> images = _x.Raw<T>(), upstream = Upstream;
+            for (var i = block * BlockSize; i < last; i++)
+            {
+                Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
+                for (var group = 0; group < _groups; group++)
+                {
+                    RowDots.Accumulate<T>(
+                        depth, filters, positions, cols.Slice(group * depth * positions, depth * positions), wantBias ? ones : default,
+                        upstream.Slice((i * shape.OutputSize) + (group * filters * positions), filters * positions), partials.Slice(group * partialLength, partialLength));
+                }
+            }
+
+            // Each group's block of the gradient is transposed (kernel positions × filters), as on the GEMM path.
+            var filterSize = shape.Filters * depth;
+            var gradient = BlockGradients.AsSpan(block * filterSize, filterSize);
+            for (var group = 0; group < _groups; group++)
+            {
+                ReadOnlySpan<T> partial = partials.Slice(group * partialLength, partialLength);
+                RowDots.Reduce(0, depth, filters, partial, gradient.Slice(group * filters * depth, filters * depth), filters, 1, add: false);
+                if (wantBias)
+                {
+                    RowDots.Reduce(depth, rows, filters, partial, BlockBiasGradients.AsSpan((block * shape.Filters) + (group * filters), filters), 0, 1, add: false);
                 }
             }
         }
