@@ -149,10 +149,13 @@ public class Adam(
         var m = State<T>(0, index, start, parameter.Length);
         var v = State<T>(1, index, start, parameter.Length);
         T b1 = T.CreateTruncating(_beta1), b2 = T.CreateTruncating(_beta2);
-        var correction1 = T.One - T.CreateTruncating(Math.Pow(_beta1, Steps));
-        var correction2 = T.One - T.CreateTruncating(Math.Pow(_beta2, Steps));
-        var lr = T.CreateTruncating(LearningRate);
+        // PyTorch's order of operations (torch.optim.Adam, single-tensor form): step = η / (1 − β₁ᵗ),
+        // denominator = √v / √(1 − β₂ᵗ) + ε, p ← p − step·(m / denominator). Two divisions and a square root per
+        // element rather than four of each kind's work (SimpleConvNet's Adam: 6% of the step).
+        var step = T.CreateTruncating(LearningRate / (1 - Math.Pow(_beta1, Steps)));
+        var root2 = T.CreateTruncating(Math.Sqrt(1 - Math.Pow(_beta2, Steps)));
         var eps = T.CreateTruncating(_epsilon);
+        T c1 = T.One - b1, c2 = T.One - b2;
         var i = 0;
         if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
@@ -160,12 +163,15 @@ public class Adam(
             var vg = MemoryMarshal.Cast<T, Vector<T>>(gradient);
             var vm = MemoryMarshal.Cast<T, Vector<T>>(m);
             var vv = MemoryMarshal.Cast<T, Vector<T>>(v);
+            Vector<T> vb1 = new(b1), vb2 = new(b2), vc1 = new(c1), vc2 = new(c2), vstep = new(step), vroot2 = new(root2), veps = new(eps);
             for (var k = 0; k < vp.Length; k++)
             {
                 var g = vg[k];
-                vm[k] = (vm[k] * b1) + (g * (T.One - b1));
-                vv[k] = (vv[k] * b2) + (g * g * (T.One - b2));
-                vp[k] -= vm[k] / correction1 * lr / (Vector.SquareRoot(vv[k] / correction2) + new Vector<T>(eps));
+                var mk = (vm[k] * vb1) + (g * vc1);
+                var vk = (vv[k] * vb2) + (g * g * vc2);
+                vm[k] = mk;
+                vv[k] = vk;
+                vp[k] -= vstep * (mk / ((Vector.SquareRoot(vk) / vroot2) + veps));
             }
 
             i = vp.Length * Vector<T>.Count;
@@ -174,9 +180,9 @@ public class Adam(
         for (; i < parameter.Length; i++)
         {
             var g = gradient[i];
-            m[i] = (b1 * m[i]) + ((T.One - b1) * g);
-            v[i] = (b2 * v[i]) + ((T.One - b2) * g * g);
-            parameter[i] -= m[i] / correction1 * lr / (T.Sqrt(v[i] / correction2) + eps);
+            m[i] = (b1 * m[i]) + (c1 * g);
+            v[i] = (b2 * v[i]) + (c2 * g * g);
+            parameter[i] -= step * (m[i] / ((T.Sqrt(v[i]) / root2) + eps));
         }
     }
 }
