@@ -24,6 +24,14 @@ internal static unsafe class RowDots
     /// <summary>Whether the 512-bit kernel runs here; without it, callers keep to the general GEMM.</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated;
 
+    /// <summary>
+    /// The depth below which the general GEMM is faster: each tile loads and stores its 24 accumulators once per call,
+    /// which long rows hide (SimpleConvNet's 576 positions) and short ones do not (DeepConvNet's 8×8 planes, 64
+    /// positions: its step 33 → 40 ms through here).
+    /// </summary>
+    public static int WorthwhileDepth<T>()
+        where T : unmanaged => 16 * Vector512<T>.Count;
+
     /// <summary>The shortest depth: the last vector of a row is read ending at k, so a row must span one.</summary>
     public static int MinimumDepth<T>()
         where T : unmanaged => Vector512<T>.Count;

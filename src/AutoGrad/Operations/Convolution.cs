@@ -496,7 +496,7 @@ public static partial class Ops
                     items = (Shape.Images + _plan.Images - 1) / _plan.Images;
                 }
 
-                _dots = Step == Phase.FilterGradient && !_direct && RowDots.IsSupported && Shape.Positions >= RowDots.MinimumDepth<T>();
+                _dots = Step == Phase.FilterGradient && !_direct && RowDots.IsSupported && Shape.Positions >= RowDots.WorthwhileDepth<T>();
                 BiasGradientDone |= _dots && BlockBiasGradients.Length > 0;
 
                 WorkerPool.Run(this, items, Parallelism.MaxThreads);

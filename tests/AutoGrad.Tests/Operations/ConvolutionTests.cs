@@ -178,6 +178,36 @@ public class ConvolutionTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 2, true)] // two groups: no direct path
+    [InlineData(2, 1, true)] // stride 2: no direct path; 17×17 = 289 positions
+    [InlineData(1, 2, false)]
+    [InlineData(1, 1, false)] // SimpleConvNet's shape of layer: 5×5, no padding, 31×31 → 27×27 (729 positions, a tail of 9 lanes)
+    public void The_row_dot_filter_gradient_sums_the_images_of_a_block_as_the_composition_does(int stride, int groups, bool withBias)
+    {
+        // Output planes of at least 256 positions off the direct path: the filter gradient (and the bias gradient, a
+        // row of ones among the columns) are sums of dot products over the positions (Kernels.RowDots), ten images in
+        // eight blocks, so some blocks sum two.
+        var kernel = groups == 1 && stride == 1 ? 5 : 3;
+        var side = stride == 2 ? 35 : 31;
+        var x = Normal(21, 10, 4, side, side);
+        var w = Normal(22, 6, 4 / groups, kernel, kernel);
+        var b = Normal(23, 6);
+        using var tape = new Tape();
+        tape.Watch(w);
+        tape.Watch(b);
+        var y = Ops.Conv2d(x, w, withBias ? b : null, stride: stride, groups: groups);
+        Assert.True(y.Shape[2] * y.Shape[3] >= AutoGrad.Kernels.RowDots.WorthwhileDepth<double>());
+        Tensor[] sources = withBias ? [w, b] : [w];
+        var upstream = Normal(24, y.Shape.Dims.ToArray());
+        var fast = tape.Gradient(y, sources, upstream, retainGraph: true);
+        var composed = tape.Gradient(y, sources, upstream, createGraph: true);
+        for (var i = 0; i < sources.Length; i++)
+        {
+            AssertClose(composed[i].ToDoubleArray(), fast[i].ToDoubleArray(), 1e-12, 1e-12);
+        }
+    }
+
     /// <summary>The direct sum for a stride-1 convolution with padding that may differ between height and width.</summary>
     private static double[] DirectConv(Tensor x, Tensor w, Tensor b, (int H, int W) padding, int dilation, out int outH, out int outW)
     {
