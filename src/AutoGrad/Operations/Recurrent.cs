@@ -1,7 +1,10 @@
+using System.Buffers;
 using System.Numerics;
 
 using AutoGrad.Autodiff;
 using AutoGrad.Tensors;
+
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 using static AutoGrad.Operations.OpSamples;
 
@@ -256,12 +259,16 @@ public static partial class Ops
         return Stack([o * Tanh(next), next]);
     }
 
-    /// <summary>The four gates' activations of one row element.</summary>
-    private static (T F, T G, T I, T O) Activations<T>(ReadOnlySpan<T> a, int width, int n, int j)
+    /// <summary>
+    /// One row's four LSTM gates, vectorized as the Sigmoid and Tanh ops compute them: σ of the f, i and o quarters
+    /// of <paramref name="row"/> and tanh of the g quarter, into <paramref name="into"/> in the same order.
+    /// </summary>
+    private static void GateActivations<T>(ReadOnlySpan<T> row, Span<T> into, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var row = a.Slice(n * 4 * width, 4 * width);
-        return (Logistic(row[j]), T.Tanh(row[width + j]), Logistic(row[(2 * width) + j]), Logistic(row[(3 * width) + j]));
+        TensorPrimitives.Sigmoid(row[..width], into[..width]);
+        TensorPrimitives.Tanh(row.Slice(width, width), into.Slice(width, width));
+        TensorPrimitives.Sigmoid(row[(2 * width)..], into[(2 * width)..]);
     }
 
     /// <summary>σ(x) = 1/(1 + e^−x), without overflow for large negative x.</summary>
@@ -285,16 +292,24 @@ public static partial class Ops
             ReadOnlySpan<T> a = gates.Raw<T>(), cs = c.Raw<T>();
             var output = y.Raw<T>();
             int rows = c.Shape[0], width = c.Shape[1], half = rows * width;
-            for (var n = 0; n < rows; n++)
+            var scratch = ArrayPool<T>.Shared.Rent(4 * width);
+            try
             {
-                for (var j = 0; j < width; j++)
+                var act = scratch.AsSpan(0, 4 * width);
+                for (var n = 0; n < rows; n++)
                 {
-                    var (f, g, i, o) = Activations(a, width, n, j);
-                    var at = (n * width) + j;
-                    var next = (f * cs[at]) + (g * i);
-                    output[half + at] = next;
-                    output[at] = o * T.Tanh(next);
+                    GateActivations(a.Slice(n * 4 * width, 4 * width), act, width);
+                    ReadOnlySpan<T> f = act[..width], g = act.Slice(width, width), i = act.Slice(2 * width, width), o = act.Slice(3 * width, width);
+                    Span<T> next = output.Slice(half + (n * width), width), h = output.Slice(n * width, width);
+                    TensorPrimitives.Multiply(f, cs.Slice(n * width, width), next);
+                    TensorPrimitives.MultiplyAdd(g, i, next, next);
+                    TensorPrimitives.Tanh(next, h);
+                    TensorPrimitives.Multiply(o, h, h);
                 }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
             }
         }
     }
@@ -331,29 +346,43 @@ public static partial class Ops
             ReadOnlySpan<T> a = gates.Raw<T>(), cs = c.Raw<T>(), upstream = tape.Upstream<T>(index);
             var dGates = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
             var dc = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
-            for (var n = 0; n < rows; n++)
+            var scratch = ArrayPool<T>.Shared.Rent(5 * width);
+            try
             {
-                for (var j = 0; j < width; j++)
+                Span<T> act = scratch.AsSpan(0, 4 * width), tanhNext = scratch.AsSpan(4 * width, width);
+                for (var n = 0; n < rows; n++)
                 {
-                    var (f, g, i, o) = Activations(a, width, n, j);
-                    var at = (n * width) + j;
-                    var tanhNext = T.Tanh((f * cs[at]) + (g * i));
-                    T gh = upstream[at], gc = upstream[half + at];
-                    var dNext = gc + (gh * o * (T.One - (tanhNext * tanhNext)));
-                    if (node.InA >= 0)
+                    // The activations and tanh c' again, vectorized, then the rule's arithmetic element by element.
+                    GateActivations(a.Slice(n * 4 * width, 4 * width), act, width);
+                    var cRow = cs.Slice(n * width, width);
+                    TensorPrimitives.Multiply(act[..width], cRow, tanhNext);
+                    TensorPrimitives.MultiplyAdd(act.Slice(width, width), act.Slice(2 * width, width), tanhNext, tanhNext);
+                    TensorPrimitives.Tanh(tanhNext, tanhNext);
+                    for (var j = 0; j < width; j++)
                     {
-                        var row = dGates.Span.Slice(n * 4 * width, 4 * width);
-                        row[j] = dNext * cs[at] * f * (T.One - f);
-                        row[width + j] = dNext * i * (T.One - (g * g));
-                        row[(2 * width) + j] = dNext * g * i * (T.One - i);
-                        row[(3 * width) + j] = gh * tanhNext * o * (T.One - o);
-                    }
+                        T f = act[j], g = act[width + j], i = act[(2 * width) + j], o = act[(3 * width) + j], t = tanhNext[j];
+                        var at = (n * width) + j;
+                        T gh = upstream[at], gc = upstream[half + at];
+                        var dNext = gc + (gh * o * (T.One - (t * t)));
+                        if (node.InA >= 0)
+                        {
+                            var row = dGates.Span.Slice(n * 4 * width, 4 * width);
+                            row[j] = dNext * cRow[j] * f * (T.One - f);
+                            row[width + j] = dNext * i * (T.One - (g * g));
+                            row[(2 * width) + j] = dNext * g * i * (T.One - i);
+                            row[(3 * width) + j] = gh * t * o * (T.One - o);
+                        }
 
-                    if (node.InB >= 0)
-                    {
-                        dc.Span[at] = dNext * f;
+                        if (node.InB >= 0)
+                        {
+                            dc.Span[at] = dNext * f;
+                        }
                     }
                 }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
             }
 
             if (node.InA >= 0)
