@@ -226,6 +226,39 @@ public sealed partial class Tape
         return new GradientTarget<T>(segment, node, isScratch: true);
     }
 
+    /// <summary>
+    /// For a rule whose gradient is zero outside a region of its input (Slice, Crop): the input's own slot, cleared when
+    /// this is its first gradient (<paramref name="fresh"/>: the rule copies its region in), else the slot as it stands (the rule
+    /// adds its region in place). Either way the rule touches only its region after the one clearing, so an LSTM's T
+    /// steps, each a slice of the same projected input, cost T regions rather than T whole tensors.
+    /// </summary>
+    internal Span<T> BeginRegionGradient<T>(int node, out bool fresh)
+        where T : unmanaged
+    {
+        var length = _nodes[node].Output.Length;
+        ref var slot = ref _slots[node];
+        if (slot.Pending || slot.Array is null)
+        {
+            if (slot.Pending)
+            {
+                slot = slot with { Pending = false };
+            }
+            else
+            {
+                var segment = _arena.Allocate<T>(length);
+                slot = new GradientSlot(segment.Array!, segment.Offset);
+            }
+
+            var cleared = new Span<T>(Unsafe.As<T[]>(slot.Array!), slot.Offset, length);
+            cleared.Clear();
+            fresh = true;
+            return cleared;
+        }
+
+        fresh = false;
+        return new Span<T>(Unsafe.As<T[]>(slot.Array), slot.Offset, length);
+    }
+
     /// <summary>The gradient of node <paramref name="index"/>'s output as a tensor over the slot's memory (no tape tracks it).</summary>
     internal Tensor UpstreamTensor(int index)
     {

@@ -4,9 +4,9 @@ using System.Numerics;
 using AutoGrad.Autodiff;
 using AutoGrad.Tensors;
 
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-
 using static AutoGrad.Operations.OpSamples;
+
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace AutoGrad.Operations;
 

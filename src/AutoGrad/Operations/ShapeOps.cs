@@ -6,6 +6,8 @@ using AutoGrad.Tensors;
 
 using static AutoGrad.Operations.OpSamples;
 
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
 namespace AutoGrad.Operations;
 
 /// <summary>Ops that move elements without changing them: reshape, transpose/permute, broadcast_to, sum_to, slicing.</summary>
@@ -300,9 +302,11 @@ public static partial class Ops
 
     /// <summary>
     /// Copies between a block and the larger tensor it sits in at offsets <paramref name="before"/>: block into large
-    /// (<paramref name="intoLarge"/>, Pad's forward) or large into block (its gradient).
+    /// (<paramref name="intoLarge"/>, Pad's forward) or large into block (its gradient); with <paramref name="add"/>,
+    /// the block is added into the large tensor rather than copied (Crop's gradient into a slot that holds one).
     /// </summary>
-    private static void CopyBlock<T>(ReadOnlySpan<T> source, Span<T> destination, ReadOnlySpan<int> blockDims, ReadOnlySpan<int> largeDims, ReadOnlySpan<int> before, bool intoLarge)
+    private static void CopyBlock<T>(ReadOnlySpan<T> source, Span<T> destination, ReadOnlySpan<int> blockDims, ReadOnlySpan<int> largeDims, ReadOnlySpan<int> before, bool intoLarge, bool add = false)
+        where T : INumberBase<T>
     {
         var rank = blockDims.Length;
         var row = rank == 0 ? 1 : blockDims[^1];
@@ -324,7 +328,12 @@ public static partial class Ops
             }
 
             offset = rank == 0 ? 0 : (offset * largeDims[rank - 1]) + before[rank - 1];
-            if (intoLarge)
+            if (intoLarge && add)
+            {
+                var into = destination.Slice(offset, row);
+                TensorPrimitives.Add(into, source.Slice(r * row, row), into);
+            }
+            else if (intoLarge)
             {
                 source.Slice(r * row, row).CopyTo(destination.Slice(offset, row));
             }
@@ -406,10 +415,8 @@ public static partial class Ops
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var target = tape.BeginGradient<T>(node.InA);
-            target.Span.Clear();
-            CopyBlock<T>(tape.Upstream<T>(index), target.Span, node.Output.Shape.Dims, node.A!.Shape.Dims, node.Args.State<int[]>(), intoLarge: true);
-            tape.Commit(target);
+            var slot = tape.BeginRegionGradient<T>(node.InA, out var fresh);
+            CopyBlock<T>(tape.Upstream<T>(index), slot, node.Output.Shape.Dims, node.A!.Shape.Dims, node.Args.State<int[]>(), intoLarge: true, add: !fresh);
         }
     }
 
@@ -479,11 +486,17 @@ public static partial class Ops
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var target = tape.BeginGradient<T>(node.InA);
-            target.Span.Clear();
+            var slot = tape.BeginRegionGradient<T>(node.InA, out var fresh);
             var g = tape.Upstream<T>(index);
-            g.CopyTo(target.Span.Slice(node.Args.Axis * node.A!.Shape.Inner(0), g.Length));
-            tape.Commit(target);
+            var region = slot.Slice(node.Args.Axis * node.A!.Shape.Inner(0), g.Length);
+            if (fresh)
+            {
+                g.CopyTo(region);
+            }
+            else
+            {
+                TensorPrimitives.Add(region, g, region);
+            }
         }
     }
 

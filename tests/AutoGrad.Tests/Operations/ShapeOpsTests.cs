@@ -46,6 +46,37 @@ public class ShapeOpsTests
         AssertGradientsMatch(v => Ops.SumTo(v[0]), Normal(5, 3, 2));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Many_slices_and_crops_of_one_tensor_add_their_regions_into_its_gradient(bool viaIntermediate)
+    {
+        // Each step of a recurrent layer reads one slice of the same projected input: the slices' gradients land in
+        // one slot, the first clearing it, the others adding their regions in place, whether the sliced tensor is a
+        // watched leaf (its claimed gradient buffer) or an op's result. Narrow on axis 1 crops; on axis 0 it slices.
+        var x = Normal(31, 3, 5, 2);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var source = viaIntermediate ? x * 2.0 : x;
+        var total = Ops.Sum(Ops.Narrow(source, 1, 0, 2) * 1.0) + Ops.Sum(Ops.Narrow(source, 1, 1, 3) * 2.0) + Ops.Sum(Ops.Narrow(source, 0, 1, 2) * 3.0) + Ops.Sum(Ops.Narrow(source, 1, 4, 1) * 4.0);
+        var gradient = tape.Gradient(total, [x], retainGraph: true)[0].ToDoubleArray();
+
+        // And through Backward into the parameter's own buffer, which the first slice's gradient claims.
+        x.RequiresGrad = true;
+        tape.Backward(total);
+        Assert.Equal(gradient, x.Grad!.ToDoubleArray());
+        for (var n = 0; n < 3; n++)
+        {
+            for (var t = 0; t < 5; t++)
+            {
+                var expected = (t < 2 ? 1.0 : 0) + (t is >= 1 and < 4 ? 2.0 : 0) + (n >= 1 ? 3.0 : 0) + (t == 4 ? 4.0 : 0);
+                expected *= viaIntermediate ? 2.0 : 1.0;
+                Assert.Equal(expected, gradient[(n * 10) + (t * 2)]);
+                Assert.Equal(expected, gradient[(n * 10) + (t * 2) + 1]);
+            }
+        }
+    }
+
     [Fact]
     public void Slicing_the_leading_axis()
     {
