@@ -260,6 +260,56 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// LstmGates' rule for one row, in vectors: dc' = gc + gh·o(1 − t²) with t = tanh c', then the gates' gradients
+    /// into <paramref name="dGates"/> (f, g, i, o quarters) and dc = dc'·f into <paramref name="dc"/>, each skipped when
+    /// empty.
+    /// </summary>
+    private static void LstmGatesRowGradient<T>(ReadOnlySpan<T> act, ReadOnlySpan<T> tanhNext, ReadOnlySpan<T> c, ReadOnlySpan<T> gh, ReadOnlySpan<T> gc, Span<T> dGates, Span<T> dc, int width)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ReadOnlySpan<T> f = act[..width], g = act.Slice(width, width), i = act.Slice(2 * width, width), o = act.Slice(3 * width, width);
+        var j = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var one = Vector<T>.One;
+            for (; j + Vector<T>.Count <= width; j += Vector<T>.Count)
+            {
+                Vector<T> vf = new(f[j..]), vg = new(g[j..]), vi = new(i[j..]), vo = new(o[j..]), vt = new(tanhNext[j..]), vh = new(gh[j..]);
+                var dNext = new Vector<T>(gc[j..]) + (vh * vo * (one - (vt * vt)));
+                if (!dGates.IsEmpty)
+                {
+                    (dNext * new Vector<T>(c[j..]) * vf * (one - vf)).CopyTo(dGates[j..]);
+                    (dNext * vi * (one - (vg * vg))).CopyTo(dGates[(width + j)..]);
+                    (dNext * vg * vi * (one - vi)).CopyTo(dGates[((2 * width) + j)..]);
+                    (vh * vt * vo * (one - vo)).CopyTo(dGates[((3 * width) + j)..]);
+                }
+
+                if (!dc.IsEmpty)
+                {
+                    (dNext * vf).CopyTo(dc[j..]);
+                }
+            }
+        }
+
+        for (; j < width; j++)
+        {
+            var dNext = gc[j] + (gh[j] * o[j] * (T.One - (tanhNext[j] * tanhNext[j])));
+            if (!dGates.IsEmpty)
+            {
+                dGates[j] = dNext * c[j] * f[j] * (T.One - f[j]);
+                dGates[width + j] = dNext * i[j] * (T.One - (g[j] * g[j]));
+                dGates[(2 * width) + j] = dNext * g[j] * i[j] * (T.One - i[j]);
+                dGates[(3 * width) + j] = gh[j] * tanhNext[j] * o[j] * (T.One - o[j]);
+            }
+
+            if (!dc.IsEmpty)
+            {
+                dc[j] = dNext * f[j];
+            }
+        }
+    }
+
+    /// <summary>
     /// One row's four LSTM gates, vectorized as the Sigmoid and Tanh ops compute them: σ of the f, i and o quarters
     /// of <paramref name="row"/> and tanh of the g quarter, into <paramref name="into"/> in the same order.
     /// </summary>
@@ -352,32 +402,15 @@ public static partial class Ops
                 Span<T> act = scratch.AsSpan(0, 4 * width), tanhNext = scratch.AsSpan(4 * width, width);
                 for (var n = 0; n < rows; n++)
                 {
-                    // The activations and tanh c' again, vectorized, then the rule's arithmetic element by element.
+                    // The activations and tanh c' again, then the rule's arithmetic, all in vectors.
                     GateActivations(a.Slice(n * 4 * width, 4 * width), act, width);
                     var cRow = cs.Slice(n * width, width);
                     TensorPrimitives.Multiply(act[..width], cRow, tanhNext);
                     TensorPrimitives.MultiplyAdd(act.Slice(width, width), act.Slice(2 * width, width), tanhNext, tanhNext);
                     TensorPrimitives.Tanh(tanhNext, tanhNext);
-                    for (var j = 0; j < width; j++)
-                    {
-                        T f = act[j], g = act[width + j], i = act[(2 * width) + j], o = act[(3 * width) + j], t = tanhNext[j];
-                        var at = (n * width) + j;
-                        T gh = upstream[at], gc = upstream[half + at];
-                        var dNext = gc + (gh * o * (T.One - (t * t)));
-                        if (node.InA >= 0)
-                        {
-                            var row = dGates.Span.Slice(n * 4 * width, 4 * width);
-                            row[j] = dNext * cRow[j] * f * (T.One - f);
-                            row[width + j] = dNext * i * (T.One - (g * g));
-                            row[(2 * width) + j] = dNext * g * i * (T.One - i);
-                            row[(3 * width) + j] = gh * t * o * (T.One - o);
-                        }
-
-                        if (node.InB >= 0)
-                        {
-                            dc.Span[at] = dNext * f;
-                        }
-                    }
+                    var dRow = node.InA >= 0 ? dGates.Span.Slice(n * 4 * width, 4 * width) : default;
+                    var dcRow = node.InB >= 0 ? dc.Span.Slice(n * width, width) : default;
+                    LstmGatesRowGradient(act, tanhNext, cRow, upstream.Slice(n * width, width), upstream.Slice(half + (n * width), width), dRow, dcRow, width);
                 }
             }
             finally
