@@ -12,7 +12,7 @@ using AutoGrad.Nn.Optimizers;
 using DateAttention;
 
 var json = args.Contains("--json");
-var epochs = args.SkipWhile(a => a != "--epochs").Skip(1).Select(int.Parse).FirstOrDefault(3);
+var epochs = args.SkipWhile(a => a != "--epochs").Skip(1).Select(int.Parse).FirstOrDefault(6);
 var picture = args.FirstOrDefault(a => a.EndsWith(".svg", StringComparison.Ordinal)) ?? "date-attention.svg";
 const int batchSize = 128;
 var problems = DateProblems.Generate(50_000, seed: 2016);

@@ -1,7 +1,9 @@
 // The book's seq2seq on addition (volume 2, chapter 7): "16+75" → "91", with its two improvements, the question
 // read backwards and peeky decoding. 45,000 training and 5,000 test problems, generated with a seed; the book's
-// settings (character vectors of 16, hidden size 128, batch 128, Adam, gradients clipped to norm 5). Prints each
-// epoch's loss and exact-match test accuracy; with --json, one JSON line at the end.
+// settings (character vectors of 16, hidden size 128, batch 128, Adam, gradients clipped to norm 5), and a
+// learning rate that shrinks by a quarter each epoch after the tenth: at a constant rate the test accuracy still
+// swings between 93% and 99% from one epoch to the next at epoch 25. Prints each epoch's loss and exact-match test
+// accuracy; with --json, one JSON line at the end.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -11,7 +13,7 @@ using AutoGrad.Nn.Optimizers;
 using Seq2SeqAddition;
 
 var json = args.Contains("--json");
-var epochs = args.SkipWhile(a => a != "--epochs").Skip(1).Select(int.Parse).FirstOrDefault(12);
+var epochs = args.SkipWhile(a => a != "--epochs").Skip(1).Select(int.Parse).FirstOrDefault(20);
 const int batchSize = 128;
 var problems = AdditionProblems.Generate(50_000, seed: 1984);
 var (train, test) = (problems[..45_000], problems[45_000..]);
@@ -27,6 +29,7 @@ var clock = Stopwatch.StartNew();
 for (var epoch = 1; epoch <= epochs; epoch++)
 {
     random.Shuffle(order);
+    optimizer.LearningRate = 0.001 * Math.Pow(0.75, Math.Max(0, epoch - 10));
     double total = 0;
     var batches = 0;
     for (var first = 0; first + batchSize <= order.Length; first += batchSize)

@@ -69,6 +69,50 @@ public class SampleTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // about 50 s: twenty epochs of 45,000 problems
+    public void Seq2SeqAddition_answers_95_percent_of_unseen_sums_exactly()
+    {
+        var result = System.Text.Json.JsonDocument.Parse(SampleRunner.Run("Seq2SeqAddition", "--json").Trim()).RootElement;
+        Assert.Equal(20, result.GetProperty("epochs").GetInt32());
+        Assert.True(result.GetProperty("testAccuracy").GetDouble() >= 0.95, result.ToString());
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")] // about 50 s: six epochs of 45,000 dates
+    public void DateAttention_rewrites_99_percent_of_unseen_dates_and_maps_its_attention()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"attention-{Guid.NewGuid():N}.svg");
+        try
+        {
+            var result = System.Text.Json.JsonDocument.Parse(SampleRunner.Run("DateAttention", "--json", path).Trim()).RootElement;
+            Assert.True(result.GetProperty("testAccuracy").GetDouble() >= 0.99, result.ToString());
+
+            // One row of cells per answer character, one column per question character; the question's labels come
+            // first. The last two digits of the year are in every written form, so attention must find them there.
+            var svg = System.Xml.Linq.XDocument.Load(path);
+            var labels = svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+            var cells = svg.Descendants().Where(e => e.Name.LocalName == "rect").ToList();
+            const int answerLength = 10;
+            var questionLength = cells.Count / answerLength;
+            Assert.Equal(questionLength * answerLength, cells.Count);
+            var question = labels.Take(questionLength).ToList();
+            var answer = labels.Skip(questionLength).ToList();
+            Assert.Matches(@"^\d{4}-\d{2}-\d{2}$", string.Concat(answer));
+            var weights = cells.Select(c => double.Parse(c.Attribute("data-weight")!.Value, CultureInfo.InvariantCulture)).ToArray();
+            Assert.All(weights, w => Assert.InRange(w, 0, 1));
+            foreach (var row in new[] { 2, 3 })
+            {
+                var strongest = Enumerable.Range(0, questionLength).MaxBy(c => weights[(row * questionLength) + c]);
+                Assert.Equal(answer[row], question[strongest]);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Spiral_separates_the_three_arms()
     {
         var output = SampleRunner.Run("Spiral");
