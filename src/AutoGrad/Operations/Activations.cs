@@ -315,7 +315,7 @@ public static partial class Ops
     /// <summary>σ(x) = 1/(1 + e^−x), without overflow for large |x|.</summary>
     private static double Logistic(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
-    // Computed in float64 for either element type: the erf series and the cube are where float32 would lose digits.
+    // Computed in float64 for either element type: the erf and the cube are where float32 would lose digits.
     private readonly struct GeluForward(Tensor xTensor, Tensor yTensor, bool tanhApproximation) : IElementAction
     {
         public void Run<T>()
@@ -323,13 +323,52 @@ public static partial class Ops
         {
             ReadOnlySpan<T> x = xTensor.Raw<T>();
             Span<T> y = yTensor.Raw<T>();
+            if (!tanhApproximation)
+            {
+                GeluBlocks(x, y, derivative: false);
+                return;
+            }
+
             for (var i = 0; i < x.Length; i++)
             {
                 var v = double.CreateTruncating(x[i]);
-                y[i] = T.CreateTruncating(tanhApproximation
-                    ? 0.5 * v * (1 + Math.Tanh(s_sqrt2OverPi * (v + (0.044715 * v * v * v))))
-                    : 0.5 * v * (1 + ErfOf(v / s_sqrt2)));
+                y[i] = T.CreateTruncating(0.5 * v * (1 + Math.Tanh(s_sqrt2OverPi * (v + (0.044715 * v * v * v)))));
             }
+        }
+    }
+
+    /// <summary>
+    /// The erf form's values ½x(1 + erf(x/√2)), or its derivative ½(1 + erf(x/√2)) + x·φ(x), into
+    /// <paramref name="y"/>, in float64 blocks through the vector erf (<see cref="Kernels.ErrorFunction"/>).
+    /// </summary>
+    private static void GeluBlocks<T>(ReadOnlySpan<T> x, Span<T> y, bool derivative)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Span<double> values = stackalloc double[256], erf = stackalloc double[256], density = stackalloc double[256];
+        for (var start = 0; start < x.Length; start += values.Length)
+        {
+            var count = Math.Min(values.Length, x.Length - start);
+            Span<double> v = values[..count], e = erf[..count], d = density[..count];
+            ConvertToDouble(x.Slice(start, count), v);
+            TensorPrimitives.Multiply(v, 1 / s_sqrt2, e);
+            Kernels.ErrorFunction.Erf(e, e);
+            TensorPrimitives.Add(e, 1.0, e);
+            TensorPrimitives.Multiply(e, 0.5, e);
+            if (derivative)
+            {
+                // Φ(x) + x·e^(−x²/2)/√(2π).
+                TensorPrimitives.Multiply(v, v, d);
+                TensorPrimitives.Multiply(d, -0.5, d);
+                TensorPrimitives.Exp(d, d);
+                TensorPrimitives.Multiply(d, v, d);
+                TensorPrimitives.MultiplyAdd(d, s_inverseSqrt2Pi, e, e);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(e, v, e);
+            }
+
+            ConvertFromDouble(e, y.Slice(start, count));
         }
     }
 
@@ -367,9 +406,17 @@ public static partial class Ops
             var g = tape.Upstream<T>(index);
             var tanhApproximation = node.Args.Scalar != 0;
             var target = tape.BeginGradient<T>(node.InA);
-            for (var i = 0; i < x.Length; i++)
+            if (tanhApproximation)
             {
-                target.Span[i] = g[i] * T.CreateTruncating(GeluDerivative(double.CreateTruncating(x[i]), tanhApproximation));
+                for (var i = 0; i < x.Length; i++)
+                {
+                    target.Span[i] = g[i] * T.CreateTruncating(GeluDerivative(double.CreateTruncating(x[i]), tanhApproximation));
+                }
+            }
+            else
+            {
+                GeluBlocks(x, target.Span, derivative: true);
+                TensorPrimitives.Multiply(target.Span, g, target.Span);
             }
 
             tape.Commit(target);

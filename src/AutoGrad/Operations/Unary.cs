@@ -317,65 +317,30 @@ public static unsafe partial class Ops
     }
 
     private static void ErfForward<T>(ReadOnlySpan<T> x, Span<T> y)
-        where T : unmanaged, IFloatingPointIeee754<T> => MapInFloat64(x, y, &ErfOf);
-
-    /// <summary>
-    /// erf x in float64 without cancellation: below |x| = 3 the series (2/√π) e^(−x²) Σ 2ⁿ x^(2n+1) / (1·3·…·(2n+1)),
-    /// whose terms are all positive; above it 1 − erfc x, with erfc from its continued fraction (Lentz's method),
-    /// which converges in a few dozen terms there. .NET has no Math.Erf.
-    /// </summary>
-    internal static double ErfOf(double x)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (double.IsNaN(x))
+        // In float64 for either element type, a block at a time through the vector kernel.
+        Span<double> block = stackalloc double[256];
+        for (var start = 0; start < x.Length; start += block.Length)
         {
-            return x;
+            var count = Math.Min(block.Length, x.Length - start);
+            var values = block[..count];
+            ConvertToDouble(x.Slice(start, count), values);
+            Kernels.ErrorFunction.Erf(values, values);
+            ConvertFromDouble<T>(values, y.Slice(start, count));
         }
-
-        var a = Math.Abs(x);
-        double result;
-        if (a < 3)
-        {
-            double term = a, sum = a;
-            for (var n = 1; n < 200 && term > sum * 1e-17; n++)
-            {
-                term *= 2 * a * a / ((2 * n) + 1);
-                sum += term;
-            }
-
-            result = 2 / Math.Sqrt(Math.PI) * Math.Exp(-a * a) * sum;
-        }
-        else
-        {
-            result = a > 6 ? 1 : 1 - ErfcContinuedFraction(a);
-        }
-
-        return x < 0 ? -result : result;
     }
 
-    /// <summary>erfc x for x ≥ 3: e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated by modified Lentz.</summary>
-    private static double ErfcContinuedFraction(double x)
-    {
-        const double tiny = 1e-300;
-        var f = x;
-        var c = x;
-        var d = 0.0;
-        for (var k = 1; k < 500; k++)
-        {
-            var an = k / 2.0;
-            d = x + (an * d);
-            d = d == 0 ? tiny : 1 / d;
-            c = x + (an / c);
-            c = c == 0 ? tiny : c;
-            var delta = c * d;
-            f *= delta;
-            if (Math.Abs(delta - 1) < 1e-16)
-            {
-                break;
-            }
-        }
+    /// <summary>erf x in float64 (<see cref="Kernels.ErrorFunction"/>: fdlibm's approximations, within an ulp).</summary>
+    internal static double ErfOf(double x) => Kernels.ErrorFunction.Erf(x);
 
-        return Math.Exp(-x * x) / Math.Sqrt(Math.PI) / f;
-    }
+    /// <summary>Widens (or copies) <paramref name="x"/> into <paramref name="into"/>.</summary>
+    internal static void ConvertToDouble<T>(ReadOnlySpan<T> x, Span<double> into)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.ConvertTruncating(x, into);
+
+    /// <summary>Narrows (or copies) float64 <paramref name="values"/> into <paramref name="into"/>.</summary>
+    internal static void ConvertFromDouble<T>(ReadOnlySpan<double> values, Span<T> into)
+        where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.ConvertTruncating(values, into);
 
     private static void ReluForward<T>(ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, T.Zero, y);
