@@ -113,6 +113,20 @@ public class SampleTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")] // about 50 s: three epochs of 57,488 words
+    public void CharTransformer_beats_the_bigram_model_by_15_percent_and_samples_ten_words()
+    {
+        var result = System.Text.Json.JsonDocument.Parse(SampleRunner.Run("CharTransformer", "--json").Trim()).RootElement;
+        double loss = result.GetProperty("testLoss").GetDouble(), bigram = result.GetProperty("bigramTestLoss").GetDouble();
+        Assert.InRange(bigram, 2.3, 2.6); // letters after letters in English words: about 2.47 nats
+        Assert.True(loss <= 0.85 * bigram, result.ToString());
+        var samples = result.GetProperty("samples").EnumerateArray().Select(s => s.GetString()!).ToList();
+        Assert.Equal(10, samples.Count);
+        Assert.All(samples, s => Assert.Matches("^[a-z]*$", s));
+        Assert.True(samples.Count(s => s.Length >= 3) >= 8, string.Join(", ", samples));
+    }
+
+    [Fact]
     public void Spiral_separates_the_three_arms()
     {
         var output = SampleRunner.Run("Spiral");
