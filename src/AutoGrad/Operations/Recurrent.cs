@@ -147,27 +147,42 @@ public static partial class Ops
             ReadOnlySpan<T> ax = inputGates.Raw<T>(), ah = hiddenGates.Raw<T>(), hs = h.Raw<T>();
             var output = y.Raw<T>();
             int rows = h.Shape[0], width = h.Shape[1];
-            for (var n = 0; n < rows; n++)
+            var scratch = ArrayPool<T>.Shared.Rent(3 * width);
+            try
             {
-                for (var j = 0; j < width; j++)
+                var act = scratch.AsSpan(0, 3 * width);
+                for (var n = 0; n < rows; n++)
                 {
-                    var (r, z, candidate, _) = GruActivations(ax, ah, width, n, j);
-                    var at = (n * width) + j;
-                    output[at] = ((T.One - z) * candidate) + (z * hs[at]);
+                    GruRowActivations(ax.Slice(n * 3 * width, 3 * width), ah.Slice(n * 3 * width, 3 * width), act, width);
+                    ReadOnlySpan<T> z = act.Slice(width, width), candidate = act.Slice(2 * width, width), hRow = hs.Slice(n * width, width);
+                    var row = output.Slice(n * width, width);
+                    for (var j = 0; j < width; j++)
+                    {
+                        row[j] = ((T.One - z[j]) * candidate[j]) + (z[j] * hRow[j]);
+                    }
                 }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
             }
         }
     }
 
-    /// <summary>r, z, n and Aₕn of one element.</summary>
-    private static (T R, T Z, T N, T HiddenN) GruActivations<T>(ReadOnlySpan<T> ax, ReadOnlySpan<T> ah, int width, int n, int j)
+    /// <summary>
+    /// One row's GRU activations into <paramref name="into"/>, vectorized as the Sigmoid and Tanh ops compute them:
+    /// r = σ(Aₓr + Aₕr), z = σ(Aₓz + Aₕz), n = tanh(Aₓn + r ⊙ Aₕn), in that order.
+    /// </summary>
+    private static void GruRowActivations<T>(ReadOnlySpan<T> ax, ReadOnlySpan<T> ah, Span<T> into, int width)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var at = n * 3 * width;
-        var r = Logistic(ax[at + j] + ah[at + j]);
-        var z = Logistic(ax[at + width + j] + ah[at + width + j]);
-        var hiddenN = ah[at + (2 * width) + j];
-        return (r, z, T.Tanh(ax[at + (2 * width) + j] + (r * hiddenN)), hiddenN);
+        var gates = into[..(2 * width)];
+        TensorPrimitives.Add(ax[..(2 * width)], ah[..(2 * width)], gates);
+        TensorPrimitives.Sigmoid(gates, gates);
+        var candidate = into.Slice(2 * width, width);
+        TensorPrimitives.Multiply(into[..width], ah.Slice(2 * width, width), candidate);
+        TensorPrimitives.Add(candidate, ax.Slice(2 * width, width), candidate);
+        TensorPrimitives.Tanh(candidate, candidate);
     }
 
     /// <summary>GruGates' rule (see <see cref="GruGates"/>), the gates recomputed from Aₓ and Aₕ.</summary>
@@ -199,35 +214,46 @@ public static partial class Ops
             var dax = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
             var dah = node.InB >= 0 ? tape.BeginGradient<T>(node.InB) : default;
             var dh = node.InC >= 0 ? tape.BeginGradient<T>(node.InC) : default;
-            for (var n = 0; n < rows; n++)
+            Span<T> daxs = node.InA >= 0 ? dax.Span : default, dahs = node.InB >= 0 ? dah.Span : default, dhs = node.InC >= 0 ? dh.Span : default;
+            var scratch = ArrayPool<T>.Shared.Rent(3 * width);
+            try
             {
-                for (var j = 0; j < width; j++)
+                var act = scratch.AsSpan(0, 3 * width);
+                for (var n = 0; n < rows; n++)
                 {
-                    var (r, z, candidate, hiddenN) = GruActivations(axs, ahs, width, n, j);
-                    var at = (n * width) + j;
-                    var dn = g[at] * (T.One - z) * (T.One - (candidate * candidate));
-                    var dr = dn * hiddenN * r * (T.One - r);
-                    var dz = g[at] * (hs[at] - candidate) * z * (T.One - z);
                     var gate = n * 3 * width;
-                    if (node.InA >= 0)
+                    GruRowActivations(axs.Slice(gate, 3 * width), ahs.Slice(gate, 3 * width), act, width);
+                    for (var j = 0; j < width; j++)
                     {
-                        dax.Span[gate + j] = dr;
-                        dax.Span[gate + width + j] = dz;
-                        dax.Span[gate + (2 * width) + j] = dn;
-                    }
+                        T r = act[j], z = act[width + j], candidate = act[(2 * width) + j], hiddenN = ahs[gate + (2 * width) + j];
+                        var at = (n * width) + j;
+                        var dn = g[at] * (T.One - z) * (T.One - (candidate * candidate));
+                        var dr = dn * hiddenN * r * (T.One - r);
+                        var dz = g[at] * (hs[at] - candidate) * z * (T.One - z);
+                        if (!daxs.IsEmpty)
+                        {
+                            daxs[gate + j] = dr;
+                            daxs[gate + width + j] = dz;
+                            daxs[gate + (2 * width) + j] = dn;
+                        }
 
-                    if (node.InB >= 0)
-                    {
-                        dah.Span[gate + j] = dr;
-                        dah.Span[gate + width + j] = dz;
-                        dah.Span[gate + (2 * width) + j] = dn * r;
-                    }
+                        if (!dahs.IsEmpty)
+                        {
+                            dahs[gate + j] = dr;
+                            dahs[gate + width + j] = dz;
+                            dahs[gate + (2 * width) + j] = dn * r;
+                        }
 
-                    if (node.InC >= 0)
-                    {
-                        dh.Span[at] = g[at] * z;
+                        if (!dhs.IsEmpty)
+                        {
+                            dhs[at] = g[at] * z;
+                        }
                     }
                 }
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
             }
 
             if (node.InA >= 0)
@@ -319,19 +345,6 @@ public static partial class Ops
         TensorPrimitives.Sigmoid(row[..width], into[..width]);
         TensorPrimitives.Tanh(row.Slice(width, width), into.Slice(width, width));
         TensorPrimitives.Sigmoid(row[(2 * width)..], into[(2 * width)..]);
-    }
-
-    /// <summary>σ(x) = 1/(1 + e^−x), without overflow for large negative x.</summary>
-    private static T Logistic<T>(T x)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (x >= T.Zero)
-        {
-            return T.One / (T.One + T.Exp(-x));
-        }
-
-        var e = T.Exp(x);
-        return e / (T.One + e);
     }
 
     private readonly struct LstmGatesForward(Tensor gates, Tensor c, Tensor y) : IElementAction
