@@ -37,12 +37,24 @@ internal static class Permute
             strides[i] = srcStrides[perm[i]];
         }
 
+        // The last axis kept last (attention's heads split off and joined back, (N, T, H, D) ↔ (N, H, T, D)): whole
+        // rows of it are contiguous on both sides, so they move as blocks and only the outer axes are walked.
+        var row = perm[rank - 1] == rank - 1 ? dims[rank - 1] : 1;
+        var outer = row > 1 ? rank - 1 : rank;
         Span<int> index = stackalloc int[rank];
         var offset = 0;
-        for (var k = 0; k < dst.Length; k++)
+        for (var k = 0; k < dst.Length; k += row)
         {
-            dst[k] = src[offset];
-            for (var d = rank - 1; d >= 0; d--)
+            if (row > 1)
+            {
+                src.Slice(offset, row).CopyTo(dst.Slice(k, row));
+            }
+            else
+            {
+                dst[k] = src[offset];
+            }
+
+            for (var d = outer - 1; d >= 0; d--)
             {
                 index[d]++;
                 offset += strides[d];

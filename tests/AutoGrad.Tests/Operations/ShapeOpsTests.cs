@@ -78,6 +78,31 @@ public class ShapeOpsTests
     }
 
     [Fact]
+    public void Permute_keeping_the_last_axis_moves_whole_rows_to_the_right_places()
+    {
+        // Attention's (N, T, H, D) → (N, H, T, D): the rows of D move as blocks.
+        var x = Normal(41, 2, 3, 4, 5);
+        var y = Ops.Permute(x, 0, 2, 1, 3);
+        Assert.Equal(new[] { 2, 4, 3, 5 }, y.Shape.Dims.ToArray());
+        for (var n = 0; n < 2; n++)
+        {
+            for (var t = 0; t < 3; t++)
+            {
+                for (var h = 0; h < 4; h++)
+                {
+                    for (var d = 0; d < 5; d++)
+                    {
+                        Assert.Equal(x[n, t, h, d], y[n, h, t, d]);
+                    }
+                }
+            }
+        }
+
+        var w = Normal(42, 2, 4, 3, 5);
+        AssertGradientsMatch(v => Ops.Permute(v[0], 0, 2, 1, 3) * w, Normal(43, 2, 3, 4, 5));
+    }
+
+    [Fact]
     public void Slicing_the_leading_axis()
     {
         var x = Tensor.Arange(0, 12, dtype: DType.Float64);
