@@ -5,6 +5,8 @@ using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
 using static AutoGrad.Operations.OpSamples;
 
 namespace AutoGrad.Operations;
@@ -160,32 +162,89 @@ public static partial class Ops
             int queries = q.Shape[rank - 2], keys = k.Shape[rank - 2], depth = q.Shape[rank - 1], width = v.Shape[rank - 1];
             var batches = AttentionBatches(q.Shape);
 
-            var allowed = AllowedKeys(mask, isCausal, probabilities.Shape.Dims.ToArray());
-            ReadOnlySpan<T> qs = q.Raw<T>(), ks = k.Raw<T>(), vs = v.Raw<T>();
-            Span<T> p = probabilities.Raw<T>(), output = y.Raw<T>();
-            int pSize = queries * keys, qSize = queries * depth, kSize = keys * depth, vSize = keys * width, ySize = queries * width;
-            for (var b = 0; b < batches; b++)
+            // A mask is spread to the scores' shape in pooled memory; the causal rule needs none (row i allows keys
+            // 0 … i, a prefix), so the usual case allocates nothing.
+            var scoreDims = probabilities.Shape.Dims;
+            var length = probabilities.Length;
+            var spread = mask is null ? null : ArrayPool<bool>.Shared.Rent(length);
+            try
             {
-                var scores = p.Slice(b * pSize, pSize);
-                Gemm.Multiply<T>(false, true, queries, keys, depth, qs.Slice(b * qSize, qSize), ks.Slice(b * kSize, kSize), scores, accumulate: false);
-                for (var i = 0; i < queries; i++)
+                if (spread is not null)
                 {
-                    SoftmaxRow(scores.Slice(i * keys, keys), T.CreateTruncating(scale), allowed is null ? default : allowed.AsReadOnlySpan().Slice((b * pSize) + (i * keys), keys));
+                    Broadcast.Expand(mask!.AsReadOnlySpan(), mask.Shape.Dims, spread.AsSpan(0, length), scoreDims);
                 }
 
-                Gemm.Multiply<T>(false, false, queries, width, keys, scores, vs.Slice(b * vSize, vSize), output.Slice(b * ySize, ySize), accumulate: false);
+                ReadOnlySpan<T> qs = q.Raw<T>(), ks = k.Raw<T>(), vs = v.Raw<T>();
+                Span<T> p = probabilities.Raw<T>(), output = y.Raw<T>();
+                int pSize = queries * keys, qSize = queries * depth, kSize = keys * depth, vSize = keys * width, ySize = queries * width;
+                var factor = T.CreateTruncating(scale);
+                for (var b = 0; b < batches; b++)
+                {
+                    var scores = p.Slice(b * pSize, pSize);
+                    Gemm.Multiply<T>(false, true, queries, keys, depth, qs.Slice(b * qSize, qSize), ks.Slice(b * kSize, kSize), scores, accumulate: false);
+                    for (var i = 0; i < queries; i++)
+                    {
+                        var row = scores.Slice(i * keys, keys);
+                        var prefix = isCausal ? Math.Min(i + 1, keys) : keys;
+                        if (spread is null)
+                        {
+                            SoftmaxPrefix(row, factor, prefix);
+                        }
+                        else
+                        {
+                            SoftmaxRow(row, factor, spread.AsSpan((b * pSize) + (i * keys), keys), prefix);
+                        }
+                    }
+
+                    Gemm.Multiply<T>(false, false, queries, width, keys, scores, vs.Slice(b * vSize, vSize), output.Slice(b * ySize, ySize), accumulate: false);
+                }
+            }
+            finally
+            {
+                if (spread is not null)
+                {
+                    ArrayPool<bool>.Shared.Return(spread);
+                }
             }
         }
 
-        /// <summary>softmax(scale·s) over the allowed keys, 0 elsewhere; all 0 when none is allowed.</summary>
-        private static void SoftmaxRow<T>(Span<T> row, T scale, ReadOnlySpan<bool> allowed)
+        /// <summary>softmax(scale·s) over the first <paramref name="prefix"/> keys (all but none), 0 after them, in vectors.</summary>
+        private static void SoftmaxPrefix<T>(Span<T> row, T scale, int prefix)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var live = row[..prefix];
+            row[prefix..].Clear();
+            if (live.IsEmpty)
+            {
+                return;
+            }
+
+            TensorPrimitives.Multiply(live, scale, live);
+            var max = TensorPrimitives.Max(live);
+            if (T.IsNegativeInfinity(max))
+            {
+                // Every score −∞: no key to attend to, as for a fully masked row.
+                live.Clear();
+                return;
+            }
+
+            TensorPrimitives.Subtract(live, max, live);
+            TensorPrimitives.Exp(live, live);
+            TensorPrimitives.Multiply(live, T.One / TensorPrimitives.Sum(live), live);
+        }
+
+        /// <summary>
+        /// softmax(scale·s) over the keys <paramref name="allowed"/> and among the first <paramref name="prefix"/>
+        /// (the causal rule), 0 elsewhere; all 0 when none is allowed.
+        /// </summary>
+        private static void SoftmaxRow<T>(Span<T> row, T scale, ReadOnlySpan<bool> allowed, int prefix)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var max = T.NegativeInfinity;
             for (var j = 0; j < row.Length; j++)
             {
                 row[j] *= scale;
-                if (allowed.IsEmpty || allowed[j])
+                if (j < prefix && allowed[j])
                 {
                     max = T.Max(max, row[j]);
                 }
@@ -200,7 +259,7 @@ public static partial class Ops
             var sum = T.Zero;
             for (var j = 0; j < row.Length; j++)
             {
-                row[j] = allowed.IsEmpty || allowed[j] ? T.Exp(row[j] - max) : T.Zero;
+                row[j] = j < prefix && allowed[j] ? T.Exp(row[j] - max) : T.Zero;
                 sum += row[j];
             }
 
