@@ -58,10 +58,17 @@ public sealed class TransformerBlock : Module
             throw new ShapeMismatchException($"TransformerBlock: expected (N, T, {width}), got {input.Shape}.");
         }
 
-        var attended = input + Attention.Forward(AttentionNorm.Forward(input));
-        int batch = input.Shape[0], steps = input.Shape[1];
-        var rows = Ops.Reshape(FeedForwardNorm.Forward(attended), batch * steps, width);
-        var fed = Contract.Forward(Ops.Gelu(Expand.Forward(rows)));
-        return attended + Ops.Reshape(fed, batch, steps, width);
+        Tensor attended, fed;
+        using (ResultRecycling.Begin())
+        {
+            // The intermediate results never leave this method (its children are built-in modules that keep no input),
+            // so a training step reuses last step's objects; the result is made outside.
+            attended = input + Attention.Forward(AttentionNorm.Forward(input));
+            int batch = input.Shape[0], steps = input.Shape[1];
+            var rows = Ops.Reshape(FeedForwardNorm.Forward(attended), batch * steps, width);
+            fed = Ops.Reshape(Contract.Forward(Ops.Gelu(Expand.Forward(rows))), batch, steps, width);
+        }
+
+        return attended + fed;
     }
 }

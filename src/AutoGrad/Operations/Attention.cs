@@ -5,9 +5,9 @@ using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-
 using static AutoGrad.Operations.OpSamples;
+
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace AutoGrad.Operations;
 
@@ -58,17 +58,21 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(scale), scale, $"{op}: scale {factor} must be positive and finite.");
         }
 
-        int[] scoreDims = [.. q.Shape.Dims[..^1], keys];
+        // The scores' and the output's dimensions on the stack: their shapes recur every step, and FromDims shares them.
+        Span<int> scoreDims = stackalloc int[rank], outputDims = stackalloc int[rank];
+        q.Shape.Dims[..^1].CopyTo(scoreDims);
+        q.Shape.Dims[..^1].CopyTo(outputDims);
+        scoreDims[^1] = keys;
+        outputDims[^1] = v.Shape[rank - 1];
         if (mask is not null && (Broadcast.ResultDims(mask.Shape.Dims, scoreDims) is not { } joint || !joint.AsSpan().SequenceEqual(scoreDims)))
         {
             throw new ShapeMismatchException($"{op}: mask {mask.Shape} does not broadcast to the scores' shape {Shape.Format(scoreDims)}.");
         }
 
-        int[] outputDims = [.. q.Shape.Dims[..^1], v.Shape[rank - 1]];
-        var y = Tensor.Uninitialized(q.DType, Shape.FromOwned(outputDims, op, q.Shape, v.Shape));
+        var y = Tensor.Uninitialized(q.DType, Shape.FromDims(outputDims, op, q.Shape, v.Shape));
 
         // P, kept for the backward pass in the tape's arena like the result, with the scale beside it.
-        var probabilities = Tensor.Uninitialized(q.DType, Shape.FromOwned(scoreDims, op, q.Shape, k.Shape));
+        var probabilities = Tensor.Uninitialized(q.DType, Shape.FromDims(scoreDims, op, q.Shape, k.Shape));
         ElementType.Dispatch(q.DType, new AttentionForward(q, k, v, mask, isCausal, factor, probabilities, y));
         Tape.Record(s_attention, y, q, k, v, NodeArgs.Of(new AttentionState(probabilities, mask, isCausal), factor, queries));
         return y;
