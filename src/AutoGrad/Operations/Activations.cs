@@ -323,6 +323,12 @@ public static partial class Ops
         {
             ReadOnlySpan<T> x = xTensor.Raw<T>();
             Span<T> y = yTensor.Raw<T>();
+            if (!tanhApproximation && typeof(T) == typeof(float) && Kernels.GeluSingle.IsSupported)
+            {
+                Kernels.GeluSingle.Forward(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y));
+                return;
+            }
+
             if (!tanhApproximation)
             {
                 GeluBlocks(x, y, derivative: false);
@@ -412,6 +418,12 @@ public static partial class Ops
                 {
                     target.Span[i] = g[i] * T.CreateTruncating(GeluDerivative(double.CreateTruncating(x[i]), tanhApproximation));
                 }
+            }
+            else if (typeof(T) == typeof(float) && Kernels.GeluSingle.IsSupported)
+            {
+                Kernels.GeluSingle.Backward(
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(g),
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(target.Span));
             }
             else
             {
