@@ -421,6 +421,7 @@ public static partial class Ops
         var betaSums = node.InC >= 0 ? System.Buffers.ArrayPool<double>.Shared.Rent(width) : null;
         gammaSums?.AsSpan(0, width).Clear();
         betaSums?.AsSpan(0, width).Clear();
+        var dxs = node.InA >= 0 ? dx.Span : default;
         for (var r = 0; r < rows; r++)
         {
             double mean = stats[r], s = stats[rows + r], sum = 0, dot = 0;
@@ -451,7 +452,7 @@ public static partial class Ops
                     var gi = double.CreateTruncating(g[at + i]);
                     var xhat = (double.CreateTruncating(values[at + i]) - mean) * s;
                     var ghat = gamma.IsEmpty ? gi : gi * double.CreateTruncating(gamma[i]);
-                    dx.Span[at + i] = T.CreateTruncating(s * (ghat - meanG - (xhat * meanDot)));
+                    dxs[at + i] = T.CreateTruncating(s * (ghat - meanG - (xhat * meanDot)));
                 }
             }
         }
