@@ -178,8 +178,11 @@ public static partial class Ops
     public static Tensor Permute(Tensor x, params ReadOnlySpan<int> perm)
     {
         Check.NotNull(x, "Permute", nameof(x));
-        var p = perm.ToArray();
-        var seen = new bool[x.Rank];
+        // Normalized on the stack and then interned like a shape's dimensions (immutable, and the same few every step),
+        // so a recurring permutation (attention's heads) allocates nothing.
+        Span<int> p = stackalloc int[perm.Length];
+        perm.CopyTo(p);
+        Span<bool> seen = stackalloc bool[x.Rank];
         var valid = p.Length == x.Rank;
         for (var i = 0; valid && i < p.Length; i++)
         {
@@ -197,7 +200,7 @@ public static partial class Ops
             throw new ArgumentException($"Permute: {Shape.Format(perm)} is not a permutation of the {x.Rank} axes of shape {x.Shape}.", nameof(perm));
         }
 
-        return PermuteCore(x, p);
+        return PermuteCore(x, RecentShapes.Intern(p));
     }
 
     /// <summary>Repeats <paramref name="x"/> along the dimensions where it broadcasts to <paramref name="shape"/>. ∂/∂x = sum_to(g, x.shape).</summary>
@@ -269,13 +272,13 @@ public static partial class Ops
 
     private static Tensor PermuteCore(Tensor x, int[] perm)
     {
-        var dims = new int[perm.Length];
+        Span<int> dims = stackalloc int[perm.Length];
         for (var i = 0; i < perm.Length; i++)
         {
             dims[i] = x.Shape.Dims[perm[i]];
         }
 
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned(dims, "Permute"));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims(dims, "Permute"));
         ElementType.Dispatch(x.DType, new PermuteForward(x, y, perm));
 
         Tape.Record(s_permute, y, x, null, null, NodeArgs.Of(perm));
