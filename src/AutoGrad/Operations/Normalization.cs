@@ -5,6 +5,8 @@ using AutoGrad.Tensors;
 
 using static AutoGrad.Operations.OpSamples;
 
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
 namespace AutoGrad.Operations;
 
 /// <summary>
@@ -358,44 +360,56 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             ReadOnlySpan<T> values = x.Raw<T>();
-            ReadOnlySpan<T> gamma = weight is null ? default : weight.Raw<T>(), beta = bias is null ? default : bias.Raw<T>();
             var output = y.Raw<T>();
             var width = x.Shape[x.Rank - 1];
             var rows = values.Length / width;
             var stats = statistics.Raw<double>();
-            for (var r = 0; r < rows; r++)
-            {
-                var row = values.Slice(r * width, width);
 
-                // In float64, the mean first, then the squared deviations (no cancellation of E[x²] − E[x]²).
-                var mean = 0.0;
-                if (centred)
+            // Each row in float64 (γ and β too), in pooled buffers: the mean first, then the squared deviations (no
+            // cancellation of E[x²] − E[x]²), all in vectors.
+            var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(3 * width);
+            try
+            {
+                Span<double> row = buffer.AsSpan(0, width), gamma = weight is null ? default : buffer.AsSpan(width, width), beta = bias is null ? default : buffer.AsSpan(2 * width, width);
+                if (weight is not null)
                 {
-                    foreach (var v in row)
+                    TensorPrimitives.ConvertTruncating(weight.Raw<T>(), gamma);
+                }
+
+                if (bias is not null)
+                {
+                    TensorPrimitives.ConvertTruncating(bias.Raw<T>(), beta);
+                }
+
+                for (var r = 0; r < rows; r++)
+                {
+                    TensorPrimitives.ConvertTruncating(values.Slice(r * width, width), row);
+                    var mean = centred ? TensorPrimitives.Sum<double>(row) / width : 0;
+                    if (centred)
                     {
-                        mean += double.CreateTruncating(v);
+                        TensorPrimitives.Subtract(row, mean, row);
                     }
 
-                    mean /= width;
-                }
+                    var inverse = 1 / Math.Sqrt((TensorPrimitives.SumOfSquares<double>(row) / width) + epsilon);
+                    stats[r] = mean;
+                    stats[rows + r] = inverse;
+                    TensorPrimitives.Multiply(row, inverse, row);
+                    if (!gamma.IsEmpty)
+                    {
+                        TensorPrimitives.Multiply(row, gamma, row);
+                    }
 
-                var squares = 0.0;
-                foreach (var v in row)
-                {
-                    var d = double.CreateTruncating(v) - mean;
-                    squares += d * d;
-                }
+                    if (!beta.IsEmpty)
+                    {
+                        TensorPrimitives.Add(row, beta, row);
+                    }
 
-                var inverse = 1 / Math.Sqrt((squares / width) + epsilon);
-                stats[r] = mean;
-                stats[rows + r] = inverse;
-                var target = output.Slice(r * width, width);
-                for (var i = 0; i < width; i++)
-                {
-                    var normalized = (double.CreateTruncating(row[i]) - mean) * inverse;
-                    var scaled = gamma.IsEmpty ? normalized : normalized * double.CreateTruncating(gamma[i]);
-                    target[i] = T.CreateTruncating(beta.IsEmpty ? scaled : scaled + double.CreateTruncating(beta[i]));
+                    TensorPrimitives.ConvertTruncating(row, output.Slice(r * width, width));
                 }
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<double>.Shared.Return(buffer);
             }
         }
     }
@@ -422,39 +436,57 @@ public static partial class Ops
         gammaSums?.AsSpan(0, width).Clear();
         betaSums?.AsSpan(0, width).Clear();
         var dxs = node.InA >= 0 ? dx.Span : default;
-        for (var r = 0; r < rows; r++)
+
+        // Each row in float64, in vectors: g, x̂ and ĝ = g·γ in pooled buffers, γ converted once.
+        var buffer = System.Buffers.ArrayPool<double>.Shared.Rent(4 * width);
+        try
         {
-            double mean = stats[r], s = stats[rows + r], sum = 0, dot = 0;
-            var at = r * width;
-            for (var i = 0; i < width; i++)
+            Span<double> gd = buffer.AsSpan(0, width), xhat = buffer.AsSpan(width, width), gammaD = buffer.AsSpan(2 * width, width), scratch = buffer.AsSpan(3 * width, width);
+            if (!gamma.IsEmpty)
             {
-                var gi = double.CreateTruncating(g[at + i]);
-                var xhat = (double.CreateTruncating(values[at + i]) - mean) * s;
-                var ghat = gamma.IsEmpty ? gi : gi * double.CreateTruncating(gamma[i]);
-                sum += ghat;
-                dot += ghat * xhat;
+                TensorPrimitives.ConvertTruncating(gamma, gammaD);
+            }
+
+            for (var r = 0; r < rows; r++)
+            {
+                double mean = stats[r], s = stats[rows + r];
+                var at = r * width;
+                TensorPrimitives.ConvertTruncating(g.Slice(at, width), gd);
+                TensorPrimitives.ConvertTruncating(values.Slice(at, width), xhat);
+                TensorPrimitives.Subtract(xhat, mean, xhat);
+                TensorPrimitives.Multiply(xhat, s, xhat);
+                Span<double> ghat = gd;
+                if (!gamma.IsEmpty)
+                {
+                    ghat = scratch;
+                    TensorPrimitives.Multiply(gd, gammaD, ghat);
+                }
+
                 if (gammaSums is not null)
                 {
-                    gammaSums[i] += gi * xhat;
+                    TensorPrimitives.MultiplyAdd(gd, xhat, gammaSums.AsSpan(0, width), gammaSums.AsSpan(0, width));
                 }
 
                 if (betaSums is not null)
                 {
-                    betaSums[i] += gi;
+                    TensorPrimitives.Add(betaSums.AsSpan(0, width), gd, betaSums.AsSpan(0, width));
                 }
-            }
 
-            if (node.InA >= 0)
-            {
-                double meanG = centred ? sum / width : 0, meanDot = dot / width;
-                for (var i = 0; i < width; i++)
+                if (node.InA >= 0)
                 {
-                    var gi = double.CreateTruncating(g[at + i]);
-                    var xhat = (double.CreateTruncating(values[at + i]) - mean) * s;
-                    var ghat = gamma.IsEmpty ? gi : gi * double.CreateTruncating(gamma[i]);
-                    dxs[at + i] = T.CreateTruncating(s * (ghat - meanG - (xhat * meanDot)));
+                    double meanG = centred ? TensorPrimitives.Sum<double>(ghat) / width : 0, meanDot = TensorPrimitives.Dot<double>(ghat, xhat) / width;
+
+                    // s·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)), in ĝ's buffer (g's own when there is no γ: g is not read again).
+                    TensorPrimitives.Subtract(ghat, meanG, ghat);
+                    TensorPrimitives.MultiplyAdd(xhat, -meanDot, ghat, ghat);
+                    TensorPrimitives.Multiply(ghat, s, ghat);
+                    TensorPrimitives.ConvertTruncating(ghat, dxs.Slice(at, width));
                 }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<double>.Shared.Return(buffer);
         }
 
         if (node.InA >= 0)
