@@ -14,42 +14,56 @@ namespace AutoGrad.Kernels;
 /// </summary>
 internal static class ErrorFunction
 {
-    private const double Erx = 8.45062911510467529297e-01;
+    /// <summary>erf(1) rounded to float, the constant term of the interval [0.84375, 1.25).</summary>
+    internal const double Erx = 8.45062911510467529297e-01;
 
-    // [0, 0.84375): erf x = x + x·pp(z)/qq(z), z = x².
-    private const double Pp0 = 1.28379167095512558561e-01, Pp1 = -3.25042107247001499370e-01, Pp2 = -2.84817495755985104766e-02;
-    private const double Pp3 = -5.77027029648944159157e-03, Pp4 = -2.37630166566501626084e-05;
-    private const double Qq1 = 3.97917223959155352819e-01, Qq2 = 6.50222499887672944485e-02, Qq3 = 5.08130628187576562776e-03;
-    private const double Qq4 = 1.32494738004321644526e-04, Qq5 = -3.96022827877536812320e-06;
+    // [0, 0.84375): erf x = x + x·pp(z)/qq(z), z = x² (coefficients from the constant term up).
+    internal static readonly double[] Pp =
+    [
+        1.28379167095512558561e-01, -3.25042107247001499370e-01, -2.84817495755985104766e-02, -5.77027029648944159157e-03,
+        -2.37630166566501626084e-05,
+    ];
+
+    internal static readonly double[] Qq =
+    [
+        1, 3.97917223959155352819e-01, 6.50222499887672944485e-02, 5.08130628187576562776e-03, 1.32494738004321644526e-04,
+        -3.96022827877536812320e-06,
+    ];
 
     // [0.84375, 1.25): erf x = erx + pa(s)/qa(s), s = x − 1.
-    private const double Pa0 = -2.36211856075265944077e-03, Pa1 = 4.14856118683748331666e-01, Pa2 = -3.72207876035701323847e-01;
-    private const double Pa3 = 3.18346619901161753674e-01, Pa4 = -1.10894694282396677476e-01, Pa5 = 3.54783043256182359371e-02;
-    private const double Pa6 = -2.16637559486879084300e-03;
-    private const double Qa1 = 1.06420880400844228286e-01, Qa2 = 5.40397917702171048937e-01, Qa3 = 7.18286544141962662868e-02;
-    private const double Qa4 = 1.26171219808761642112e-01, Qa5 = 1.36370839120290507362e-02, Qa6 = 1.19844998467991074170e-02;
+    internal static readonly double[] Pa =
+    [
+        -2.36211856075265944077e-03, 4.14856118683748331666e-01, -3.72207876035701323847e-01, 3.18346619901161753674e-01,
+        -1.10894694282396677476e-01, 3.54783043256182359371e-02, -2.16637559486879084300e-03,
+    ];
+
+    internal static readonly double[] Qa =
+    [
+        1, 1.06420880400844228286e-01, 5.40397917702171048937e-01, 7.18286544141962662868e-02, 1.26171219808761642112e-01,
+        1.36370839120290507362e-02, 1.19844998467991074170e-02,
+    ];
 
     // [1.25, 1/0.35): erfc x = e^(…+ ra(s)/sa(s))/x, s = 1/x².
-    private static readonly double[] s_ra =
+    internal static readonly double[] Ra =
     [
         -9.86494403484714822705e-03, -6.93858572707181764372e-01, -1.05586262253232909814e+01, -6.23753324503260060396e+01,
         -1.62396669462573470355e+02, -1.84605092906711035994e+02, -8.12874355063065934246e+01, -9.81432934416914548592e+00,
     ];
 
-    private static readonly double[] s_sa =
+    internal static readonly double[] Sa =
     [
         1, 1.96512716674392571292e+01, 1.37657754143519042600e+02, 4.34565877475229228821e+02, 6.45387271733267880336e+02,
         4.29008140027567833386e+02, 1.08635005541779435134e+02, 6.57024977031928170135e+00, -6.04244152148580987438e-02,
     ];
 
     // [1/0.35, 6): the same with rb/sb (one degree lower each; the last coefficients here are 0).
-    private static readonly double[] s_rb =
+    internal static readonly double[] Rb =
     [
         -9.86494292470009928597e-03, -7.99283237680523006574e-01, -1.77579549177547519889e+01, -1.60636384855821916062e+02,
         -6.37566443368389627722e+02, -1.02509513161107724954e+03, -4.83519191608651397019e+02, 0,
     ];
 
-    private static readonly double[] s_sb =
+    internal static readonly double[] Sb =
     [
         1, 3.03380607434824582924e+01, 3.25792512996573918826e+02, 1.53672958608443695994e+03, 3.19985821950859553908e+03,
         2.55305040643316442583e+03, 4.74528541206955367215e+02, -2.24409524465858183362e+01, 0,
@@ -68,17 +82,17 @@ internal static class ErrorFunction
         if (a < 0.84375)
         {
             var z = a * a;
-            result = a + (a * (Near0(z) / Near0Denominator(z)));
+            result = a + (a * (Horner(Pp, z) / Horner(Qq, z)));
         }
         else if (a < 1.25)
         {
             var s = a - 1;
-            result = Erx + (Near1(s) / Near1Denominator(s));
+            result = Erx + (Horner(Pa, s) / Horner(Qa, s));
         }
         else if (a < 6)
         {
             var s = 1 / (a * a);
-            var (r, t) = a < 1 / 0.35 ? (Horner(s_ra, s), Horner(s_sa, s)) : (Horner(s_rb, s), Horner(s_sb, s));
+            var (r, t) = a < 1 / 0.35 ? (Horner(Ra, s), Horner(Sa, s)) : (Horner(Rb, s), Horner(Sb, s));
 
             // e^(−x²) as e^(−z²)·e^((z − x)(z + x)) with z = x's upper 32 bits, so the large part is exact.
             var z = BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(a) & unchecked((long)0xFFFF_FFFF_0000_0000));
@@ -130,7 +144,7 @@ internal static class ErrorFunction
         {
             var s = one / (a * a);
             var below = Vector512.LessThan(a, Vector512.Create(1 / 0.35));
-            var ratio = Horner(s_ra, s_rb, below, s) / Horner(s_sa, s_sb, below, s);
+            var ratio = Horner(Ra, Rb, below, s) / Horner(Sa, Sb, below, s);
             var tail = one - (Vector512.Exp(Vector512.FusedMultiplyAdd(-a, a, ratio - Vector512.Create(0.5625))) / a);
             result = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(6.0)), tail, one);
         }
@@ -139,44 +153,20 @@ internal static class ErrorFunction
         if (!Vector512.LessThanAll(a, Vector512.Create(0.84375)) && nearOne != Vector512<double>.Zero)
         {
             var s1 = a - one;
-            result = Vector512.ConditionalSelect(nearOne, Vector512.Create(Erx) + (Near1(s1) / Near1Denominator(s1)), result);
+            result = Vector512.ConditionalSelect(nearOne, Vector512.Create(Erx) + (Horner(Pa, s1) / Horner(Qa, s1)), result);
         }
 
         var nearZero = Vector512.LessThan(a, Vector512.Create(0.84375));
         if (nearZero != Vector512<double>.Zero)
         {
             var z = a * a;
-            result = Vector512.ConditionalSelect(nearZero, a + (a * (Near0(z) / Near0Denominator(z))), result);
+            result = Vector512.ConditionalSelect(nearZero, a + (a * (Horner(Pp, z) / Horner(Qq, z))), result);
         }
 
         // The sign back (erf is odd), and NaN through.
         result = Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<double>.Zero), -result, result);
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), result, x);
     }
-
-    private static double Near0(double z) => Pp0 + (z * (Pp1 + (z * (Pp2 + (z * (Pp3 + (z * Pp4)))))));
-
-    private static double Near0Denominator(double z) => 1 + (z * (Qq1 + (z * (Qq2 + (z * (Qq3 + (z * (Qq4 + (z * Qq5)))))))));
-
-    private static double Near1(double s) => Pa0 + (s * (Pa1 + (s * (Pa2 + (s * (Pa3 + (s * (Pa4 + (s * (Pa5 + (s * Pa6)))))))))));
-
-    private static double Near1Denominator(double s) => 1 + (s * (Qa1 + (s * (Qa2 + (s * (Qa3 + (s * (Qa4 + (s * (Qa5 + (s * Qa6)))))))))));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> Near0(Vector512<double> z) =>
-        Vector512.Create(Pp0) + (z * (Vector512.Create(Pp1) + (z * (Vector512.Create(Pp2) + (z * (Vector512.Create(Pp3) + (z * Vector512.Create(Pp4))))))));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> Near0Denominator(Vector512<double> z) =>
-        Vector512<double>.One + (z * (Vector512.Create(Qq1) + (z * (Vector512.Create(Qq2) + (z * (Vector512.Create(Qq3) + (z * (Vector512.Create(Qq4) + (z * Vector512.Create(Qq5))))))))));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> Near1(Vector512<double> s) =>
-        Vector512.Create(Pa0) + (s * (Vector512.Create(Pa1) + (s * (Vector512.Create(Pa2) + (s * (Vector512.Create(Pa3) + (s * (Vector512.Create(Pa4) + (s * (Vector512.Create(Pa5) + (s * Vector512.Create(Pa6))))))))))));
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<double> Near1Denominator(Vector512<double> s) =>
-        Vector512<double>.One + (s * (Vector512.Create(Qa1) + (s * (Vector512.Create(Qa2) + (s * (Vector512.Create(Qa3) + (s * (Vector512.Create(Qa4) + (s * (Vector512.Create(Qa5) + (s * Vector512.Create(Qa6))))))))))));
 
     /// <summary>Σ c[k]·sᵏ by Horner's rule.</summary>
     private static double Horner(double[] c, double s)
@@ -185,6 +175,19 @@ internal static class ErrorFunction
         for (var k = c.Length - 2; k >= 0; k--)
         {
             sum = c[k] + (s * sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>Σ c[k]·sᵏ by Horner's rule in every lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> Horner(double[] c, Vector512<double> s)
+    {
+        var sum = Vector512.Create(c[^1]);
+        for (var k = c.Length - 2; k >= 0; k--)
+        {
+            sum = Vector512.Create(c[k]) + (s * sum);
         }
 
         return sum;

@@ -13,21 +13,18 @@ namespace AutoGrad.Kernels;
 /// </summary>
 internal static class GeluSingle
 {
-    private const float Erx = 8.45062911510467529297e-01f;
+    private const float Erx = (float)ErrorFunction.Erx;
     private const float InverseSqrt2 = 0.70710678118654752440f;
     private const float InverseSqrt2Pi = 0.39894228040143267794f;
 
     /// <summary>|x|/√2 from which erfc is 0 in float32 (erfc(10.06) is below the smallest float).</summary>
     private const float TailEnd = 10.06f;
 
-    private static readonly float[] s_pp = [1.28379167095512558561e-01f, -3.25042107247001499370e-01f, -2.84817495755985104766e-02f, -5.77027029648944159157e-03f, -2.37630166566501626084e-05f];
-    private static readonly float[] s_qq = [1, 3.97917223959155352819e-01f, 6.50222499887672944485e-02f, 5.08130628187576562776e-03f, 1.32494738004321644526e-04f, -3.96022827877536812320e-06f];
-    private static readonly float[] s_pa = [-2.36211856075265944077e-03f, 4.14856118683748331666e-01f, -3.72207876035701323847e-01f, 3.18346619901161753674e-01f, -1.10894694282396677476e-01f, 3.54783043256182359371e-02f, -2.16637559486879084300e-03f];
-    private static readonly float[] s_qa = [1, 1.06420880400844228286e-01f, 5.40397917702171048937e-01f, 7.18286544141962662868e-02f, 1.26171219808761642112e-01f, 1.36370839120290507362e-02f, 1.19844998467991074170e-02f];
-    private static readonly float[] s_ra = [-9.86494403484714822705e-03f, -6.93858572707181764372e-01f, -1.05586262253232909814e+01f, -6.23753324503260060396e+01f, -1.62396669462573470355e+02f, -1.84605092906711035994e+02f, -8.12874355063065934246e+01f, -9.81432934416914548592e+00f];
-    private static readonly float[] s_sa = [1, 1.96512716674392571292e+01f, 1.37657754143519042600e+02f, 4.34565877475229228821e+02f, 6.45387271733267880336e+02f, 4.29008140027567833386e+02f, 1.08635005541779435134e+02f, 6.57024977031928170135e+00f, -6.04244152148580987438e-02f];
-    private static readonly float[] s_rb = [-9.86494292470009928597e-03f, -7.99283237680523006574e-01f, -1.77579549177547519889e+01f, -1.60636384855821916062e+02f, -6.37566443368389627722e+02f, -1.02509513161107724954e+03f, -4.83519191608651397019e+02f, 0];
-    private static readonly float[] s_sb = [1, 3.03380607434824582924e+01f, 3.25792512996573918826e+02f, 1.53672958608443695994e+03f, 3.19985821950859553908e+03f, 2.55305040643316442583e+03f, 4.74528541206955367215e+02f, -2.24409524465858183362e+01f, 0];
+    // ErrorFunction's coefficients rounded to float, as fdlibm's erff has them.
+    private static readonly float[] s_pp = Single(ErrorFunction.Pp), s_qq = Single(ErrorFunction.Qq);
+    private static readonly float[] s_pa = Single(ErrorFunction.Pa), s_qa = Single(ErrorFunction.Qa);
+    private static readonly float[] s_ra = Single(ErrorFunction.Ra), s_sa = Single(ErrorFunction.Sa);
+    private static readonly float[] s_rb = Single(ErrorFunction.Rb), s_sb = Single(ErrorFunction.Sb);
 
     /// <summary>Whether the vector path runs; without it the float64 path serves.</summary>
     public static bool IsSupported => Vector512.IsHardwareAccelerated;
@@ -133,6 +130,8 @@ internal static class GeluSingle
         // NaN through.
         return Vector512.ConditionalSelect(Vector512.Equals(x, x), result, x);
     }
+
+    private static float[] Single(double[] coefficients) => [.. coefficients.Select(c => (float)c)];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Horner(float[] c, Vector512<float> s)
