@@ -8,11 +8,11 @@ Run: /usr/bin/python3 benchmarks/peers/sequence_step.py [--threads N]
 """
 import argparse
 import json
-import statistics
-import time
 
 import torch
 from torch import nn
+
+from convnet_step import median_ms  # the same warm-up and median as the convolutional workloads
 
 
 class Block(nn.Module):
@@ -31,17 +31,6 @@ class Block(nn.Module):
         normed = self.norm1(x)
         x = x + self.attention(normed, normed, normed, attn_mask=mask, need_weights=False)[0]
         return x + self.feed_forward(self.norm2(x))
-
-
-def median_ms(run, repeats):
-    for _ in range(max(3, repeats // 5)):
-        run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def main():
