@@ -97,65 +97,16 @@ internal struct NodeArgs
     private readonly object? OwnState => _state is ThirdInput third ? third.State : _state;
 
     /// <summary>Arguments of an op with any number of inputs.</summary>
-    public static NodeArgs WithInputs(Tensor[] inputs, int[] nodes) => new() { _state = new ManyInputs(inputs, nodes) };
+    /// <param name="inputs">The inputs and their nodes.</param>
+    /// <returns>The arguments.</returns>
+    public static NodeArgs WithInputs(ManyInputs inputs) => new() { _state = inputs };
 
     /// <summary>These arguments with a third input (Affine's bias, a convolution's) beside the op's state.</summary>
     /// <param name="third">The third input.</param>
     /// <param name="node">Its node on the tape, or -1.</param>
+    /// <param name="records">The tape's records of third inputs, for one that holds tape memory.</param>
     /// <returns>The arguments.</returns>
-    public readonly NodeArgs WithThird(Tensor third, int node) => this with { _state = ThirdInput.Of(third, node, _state) };
-
-    private sealed class ThirdInput(Tensor tensor, int node, object? state)
-    {
-        /// <summary>The last third inputs this thread recorded: a net records the same biases at the same nodes every step.</summary>
-        [ThreadStatic]
-        private static ThirdInput?[]? s_recent;
-
-        [ThreadStatic]
-        private static int s_next;
-
-        public Tensor Tensor { get; } = tensor;
-
-        public int Node { get; } = node;
-
-        /// <summary>The op's own state, if any.</summary>
-        public object? State { get; } = state;
-
-        /// <summary>
-        /// An equal record made before on this thread, or a new one. It is immutable, so nodes may share it, and a
-        /// training step of a net whose convolutions and affine layers have biases then allocates none. Only records
-        /// that hold no tape memory are remembered (an owned bias, no tensor as state): the table outlives tapes,
-        /// and must not keep a disposed arena's chunks alive.
-        /// </summary>
-        public static ThirdInput Of(Tensor tensor, int node, object? state)
-        {
-            if (tensor.IsTapeOwned || state is Tensor)
-            {
-                return new ThirdInput(tensor, node, state);
-            }
-
-            var recent = s_recent ??= new ThirdInput?[16];
-            foreach (var entry in recent)
-            {
-                if (entry is not null && ReferenceEquals(entry.Tensor, tensor) && entry.Node == node && ReferenceEquals(entry.State, state))
-                {
-                    return entry;
-                }
-            }
-
-            var created = new ThirdInput(tensor, node, state);
-            recent[s_next] = created;
-            s_next = (s_next + 1) % recent.Length;
-            return created;
-        }
-    }
-
-    private sealed class ManyInputs(Tensor[] inputs, int[] nodes)
-    {
-        public Tensor[] Inputs { get; } = inputs;
-
-        public int[] Nodes { get; } = nodes;
-    }
+    public readonly NodeArgs WithThird(Tensor third, int node, ThirdInputPool records) => this with { _state = records.Of(third, node, _state) };
 }
 
 /// <summary>

@@ -38,6 +38,8 @@ public sealed partial class Tape : IDisposable
     private readonly Arena _arena = new();
     private readonly Dictionary<Tensor, int> _leaves = new(ReferenceEqualityComparer.Instance);
     private readonly NodeList _nodes = new();
+    private readonly ManyInputsPool _manyInputs = new();
+    private readonly ThirdInputPool _thirdInputs = new();
     private int _count;
     private bool _gradientsTaken;
     private bool _disposed;
@@ -141,6 +143,8 @@ public sealed partial class Tape : IDisposable
         _leaves.Clear();
         _gradientsTaken = false;
         ClearGradients();
+        _manyInputs.Reset();
+        _thirdInputs.Reset();
         _arena.Reset();
     }
 
@@ -164,6 +168,8 @@ public sealed partial class Tape : IDisposable
         _count = 0;
         _leaves.Clear();
         ClearGradients();
+        _manyInputs.Reset();
+        _thirdInputs.Reset();
         _arena.Dispose();
     }
 
@@ -218,8 +224,19 @@ public sealed partial class Tape : IDisposable
         }
     }
 
-    /// <summary>Records an op with any number of inputs (a custom op, Concat), when any input is tracked; <paramref name="axis"/> goes to <see cref="NodeArgs.Axis"/>.</summary>
-    internal static void RecordMany(Op op, Tensor output, Tensor[] inputs, int axis = 0)
+    /// <summary>Records an op with any number of inputs (a custom op), when any input is tracked; the array is kept by reference.</summary>
+    internal static void RecordMany(Op op, Tensor output, Tensor[] inputs) => RecordMany(op, output, new ManyInputs(inputs));
+
+    /// <summary>
+    /// Slots for the inputs of an op with any number of them: recycled by the current tape (see
+    /// <see cref="ManyInputsPool"/>) or new when none is recording. Fill them, then <see cref="RecordMany(Op, Tensor, ManyInputs, int)"/>.
+    /// </summary>
+    /// <param name="count">The number of inputs.</param>
+    /// <returns>The record.</returns>
+    internal static ManyInputs RentInputs(int count) => s_current?._manyInputs.Rent(count) ?? new ManyInputs(count);
+
+    /// <summary>Records an op with any number of inputs (Concat), when any input is tracked; <paramref name="axis"/> goes to <see cref="NodeArgs.Axis"/>.</summary>
+    internal static void RecordMany(Op op, Tensor output, ManyInputs inputs, int axis = 0)
     {
         var tape = s_current;
         if (tape is null)
@@ -227,17 +244,16 @@ public sealed partial class Tape : IDisposable
             return;
         }
 
-        var nodes = new int[inputs.Length];
         var any = false;
-        for (var i = 0; i < inputs.Length; i++)
+        for (var i = 0; i < inputs.Inputs.Length; i++)
         {
-            nodes[i] = tape.Track(inputs[i], op.Name);
-            any |= nodes[i] >= 0;
+            inputs.Nodes[i] = tape.Track(inputs.Inputs[i], op.Name);
+            any |= inputs.Nodes[i] >= 0;
         }
 
         if (any)
         {
-            var args = NodeArgs.WithInputs(inputs, nodes);
+            var args = NodeArgs.WithInputs(inputs);
             args.Axis = axis;
             output.Node = tape.Append(op, output, null, null, null, -1, -1, -1, args);
             if (tape.DetectAnomalies)
@@ -301,7 +317,7 @@ public sealed partial class Tape : IDisposable
         }
         else
         {
-            node.Args = args.WithThird(c, ic);
+            node.Args = args.WithThird(c, ic, _thirdInputs);
         }
 
         // Only tensors that own their memory can be written (a tape's results are read-only), so a node whose inputs

@@ -28,16 +28,23 @@ public sealed class Gru : RecurrentLayer
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor? initialHidden)
     {
-        var (projected, batch, steps) = Project(input);
-        var h = StartState(initialHidden, FinalHidden, batch, "initial hidden state");
-        var outputs = new Tensor[steps];
-        for (var t = 0; t < steps; t++)
+        Tensor states;
+        using (ResultRecycling.Begin())
         {
-            h = Ops.GruGates(Step(projected, t), Ops.Affine(h, HiddenWeight, HiddenBias), h);
-            outputs[t] = h;
+            // As in Lstm: the results stay inside this call, so a training step reuses their objects.
+            var (projected, batch, steps) = Project(input);
+            var h = StartState(initialHidden, CarriedHidden, batch, "initial hidden state");
+            var outputs = StepResults(steps);
+            for (var t = 0; t < steps; t++)
+            {
+                h = Ops.GruGates(Step(projected, t, batch), Ops.Affine(h, HiddenWeight, HiddenBias), h);
+                outputs[t] = h;
+            }
+
+            CarriedHidden.Keep(h);
+            states = Join(outputs);
         }
 
-        FinalHidden = h.Clone();
-        return Ops.Stack(outputs, 1);
+        return BatchMajor(states);
     }
 }

@@ -10,6 +10,8 @@ namespace AutoGrad.Nn;
 /// </summary>
 public sealed class Lstm : RecurrentLayer
 {
+    private readonly CarriedState _carriedCell = new();
+
     /// <summary>Creates the layer.</summary>
     /// <param name="inputSize">D.</param>
     /// <param name="hiddenSize">H.</param>
@@ -21,14 +23,14 @@ public sealed class Lstm : RecurrentLayer
     {
     }
 
-    /// <summary>The last call's final cell state, (N, H), owned, or null before any call.</summary>
-    public Tensor? FinalCell { get; private set; }
+    /// <summary>The last call's final cell state, (N, H): an owned copy like <see cref="RecurrentLayer.FinalHidden"/>, or null before any call.</summary>
+    public Tensor? FinalCell => _carriedCell.Snapshot;
 
     /// <inheritdoc/>
     public override void ResetState()
     {
         base.ResetState();
-        FinalCell = null;
+        _carriedCell.Forget();
     }
 
     /// <inheritdoc/>
@@ -41,20 +43,28 @@ public sealed class Lstm : RecurrentLayer
     /// <returns>The hidden states.</returns>
     public Tensor Forward(Tensor input, Tensor? initialHidden, Tensor? initialCell)
     {
-        var (projected, batch, steps) = Project(input);
-        var h = StartState(initialHidden, FinalHidden, batch, "initial hidden state");
-        var c = StartState(initialCell, FinalCell, batch, "initial cell state");
-        var outputs = new Tensor[steps];
-        for (var t = 0; t < steps; t++)
+        Tensor states;
+        using (ResultRecycling.Begin())
         {
-            var both = Ops.LstmGates(Step(projected, t) + Ops.MatMul(h, HiddenWeight), c);
-            h = Ops.Reshape(Ops.Slice(both, 0, 1), batch, HiddenSize);
-            c = Ops.Reshape(Ops.Slice(both, 1, 1), batch, HiddenSize);
-            outputs[t] = h;
+            // Every result below stays inside this call (the states handed out are copies), so a training step
+            // reuses the last step's tensor objects; the result is made outside.
+            var (projected, batch, steps) = Project(input);
+            var h = StartState(initialHidden, CarriedHidden, batch, "initial hidden state");
+            var c = StartState(initialCell, _carriedCell, batch, "initial cell state");
+            var outputs = StepResults(steps);
+            for (var t = 0; t < steps; t++)
+            {
+                var both = Ops.LstmGates(Step(projected, t, batch) + Ops.MatMul(h, HiddenWeight), c);
+                h = Ops.Reshape(Ops.Slice(both, 0, 1), batch, HiddenSize);
+                c = Ops.Reshape(Ops.Slice(both, 1, 1), batch, HiddenSize);
+                outputs[t] = h;
+            }
+
+            CarriedHidden.Keep(h);
+            _carriedCell.Keep(c);
+            states = Join(outputs);
         }
 
-        FinalHidden = h.Clone();
-        FinalCell = c.Clone();
-        return Ops.Stack(outputs, 1);
+        return BatchMajor(states);
     }
 }

@@ -11,6 +11,8 @@ namespace AutoGrad.Nn;
 public abstract class RecurrentLayer : Module
 {
     private readonly string _name;
+    private Tensor[] _stepResults = [];
+    private Tensor? _zeros;
 
     /// <summary>Creates the layer's weights for <paramref name="gates"/> gates of <paramref name="hiddenSize"/> each.</summary>
     /// <param name="name">The layer's name, for messages.</param>
@@ -49,11 +51,17 @@ public abstract class RecurrentLayer : Module
     /// <summary>Whether each call starts from the last call's final states (truncated backpropagation through time).</summary>
     public bool Stateful { get; }
 
-    /// <summary>The last call's final hidden state, (N, H): an owned copy that no tape tracks, or null before any call.</summary>
-    public Tensor? FinalHidden { get; private protected set; }
+    /// <summary>
+    /// The last call's final hidden state, (N, H): an owned copy that no tape tracks and no later call changes, or null
+    /// before any call (made when first read after a call, so a training loop that never reads it copies nothing).
+    /// </summary>
+    public Tensor? FinalHidden => CarriedHidden.Snapshot;
+
+    /// <summary>The final hidden state between calls.</summary>
+    private protected CarriedState CarriedHidden { get; } = new();
 
     /// <summary>Forgets the carried states: the next call of a stateful layer starts from zeros.</summary>
-    public virtual void ResetState() => FinalHidden = null;
+    public virtual void ResetState() => CarriedHidden.Forget();
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Forward(input, null);
@@ -64,7 +72,10 @@ public abstract class RecurrentLayer : Module
     /// <returns>The hidden states.</returns>
     public abstract Tensor Forward(Tensor input, Tensor? initialHidden);
 
-    /// <summary>Checks the input and gives its projection for all steps, (N, T, gates·H), and N and T.</summary>
+    /// <summary>
+    /// Checks the input and gives its projection for all steps in time-major order, (T·N, gates·H), so that step t's
+    /// rows are one block (a view, see <see cref="Step"/>), and N and T.
+    /// </summary>
     private protected (Tensor Projected, int Batch, int Steps) Project(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
@@ -73,15 +84,18 @@ public abstract class RecurrentLayer : Module
             throw new ShapeMismatchException($"{_name}: expected (N, T, {InputSize}) with T ≥ 1, got {input.Shape}.");
         }
 
-        int batch = input.Shape[0], steps = input.Shape[1], width = InputWeight.Shape[1];
-        var projected = Ops.Reshape(Ops.Affine(Ops.Reshape(input, batch * steps, InputSize), InputWeight, InputBias), batch, steps, width);
-        return (projected, batch, steps);
+        int batch = input.Shape[0], steps = input.Shape[1];
+        var timeMajor = Ops.Reshape(Ops.Permute(input, 1, 0, 2), steps * batch, InputSize);
+        return (Ops.Affine(timeMajor, InputWeight, InputBias), batch, steps);
     }
 
-    /// <summary>The state to start from: the given one, the carried one, or zeros; checked against the batch.</summary>
-    private protected Tensor StartState(Tensor? given, Tensor? carried, int batch, string what)
+    /// <summary>
+    /// The state to start from: the given one, the carried one (copied, so that the tape never reads the buffer the
+    /// call overwrites), or zeros; checked against the batch.
+    /// </summary>
+    private protected Tensor StartState(Tensor? given, CarriedState carried, int batch, string what)
     {
-        var state = given ?? (Stateful ? carried : null) ?? Tensor.Zeros([batch, HiddenSize], InputWeight.DType);
+        var state = given ?? (Stateful ? carried.Start() : null) ?? Zeros(batch);
         if (state.Rank != 2 || state.Shape[0] != batch || state.Shape[1] != HiddenSize)
         {
             throw new ShapeMismatchException($"{_name}: the {what} {state.Shape} must be ({batch}, {HiddenSize}) for this batch.");
@@ -90,7 +104,39 @@ public abstract class RecurrentLayer : Module
         return state;
     }
 
-    /// <summary>Step t's projected gates, (N, gates·H).</summary>
-    private protected static Tensor Step(Tensor projected, int t) =>
-        Ops.Reshape(Ops.Narrow(projected, 1, t, 1), projected.Shape[0], projected.Shape[2]);
+    /// <summary>Step t's projected gates, (N, gates·H): rows t·N … t·N + N − 1 of the time-major projection.</summary>
+    private protected static Tensor Step(Tensor projected, int t, int batch) => Ops.Slice(projected, t * batch, batch);
+
+    /// <summary>A buffer for the T per-step results, reused call after call (cleared by <see cref="Join"/>).</summary>
+    private protected Tensor[] StepResults(int steps)
+    {
+        if (_stepResults.Length != steps)
+        {
+            _stepResults = new Tensor[steps];
+        }
+
+        return _stepResults;
+    }
+
+    /// <summary>The per-step results, (N, H) each, stacked time-major, (T, N, H), and the buffer cleared.</summary>
+    private protected Tensor Join(Tensor[] stepResults)
+    {
+        var stacked = Ops.Stack(stepResults, 0);
+        Array.Clear(stepResults);
+        return stacked;
+    }
+
+    /// <summary>Time-major (T, N, H) to the layer's (N, T, H).</summary>
+    private protected static Tensor BatchMajor(Tensor timeMajor) => Ops.Permute(timeMajor, 1, 0, 2);
+
+    /// <summary>An (N, H) zero state, shared by the calls (no op writes into its input).</summary>
+    private Tensor Zeros(int batch)
+    {
+        if (_zeros is null || _zeros.Shape[0] != batch)
+        {
+            _zeros = Tensor.Zeros([batch, HiddenSize], InputWeight.DType);
+        }
+
+        return _zeros;
+    }
 }

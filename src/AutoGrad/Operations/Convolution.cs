@@ -260,7 +260,7 @@ public static partial class Ops
     {
         RequireRank(x, 4, "Im2Col", "x", "(N, C, H, W)");
         var (outH, outW) = WindowOutput("Im2Col", x.Shape, g);
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([x.Shape[0], x.Shape[1] * g.KernelSize, outH * outW], "Im2Col", x.Shape));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], x.Shape[1] * g.KernelSize, outH * outW], "Im2Col", x.Shape));
         ElementType.Dispatch(x.DType, new UnfoldAll(x, y, g));
         Tape.Record(s_im2Col, y, x, null, null, NodeArgs.Of(WindowState.Of(g, x.Shape[2], x.Shape[3], 1)));
         return y;
@@ -278,7 +278,7 @@ public static partial class Ops
         }
 
         var channels = columns.Shape[1] / g.KernelSize;
-        var y = Tensor.Uninitialized(columns.DType, Shape.FromOwned([columns.Shape[0], channels, height, width], "Col2Im", columns.Shape));
+        var y = Tensor.Uninitialized(columns.DType, Shape.FromDims([columns.Shape[0], channels, height, width], "Col2Im", columns.Shape));
         ElementType.Dispatch(columns.DType, new FoldAll(columns, y, g));
         Tape.Record(s_col2Im, y, columns, null, null, NodeArgs.Of(WindowState.Of(g, height, width, 1)));
         return y;

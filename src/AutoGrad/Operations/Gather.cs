@@ -31,7 +31,7 @@ public static partial class Ops
 
         int rows = x.Shape[0], classes = x.Shape[1];
         Check.Labels(labels.Span, rows, classes, "Gather");
-        var y = Tensor.Uninitialized(x.DType, Shape.FromOwned([rows], "Gather"));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([rows], "Gather"));
         ElementType.Dispatch(x.DType, new GatherForward(x, labels, classes, y));
 
         Tape.Record(s_gather, y, x, null, null, NodeArgs.Of(new LabelState(labels)));

@@ -28,12 +28,11 @@ public static partial class Ops
         }
 
         var a = first.Shape.NormalizeAxis(axis, "Concat");
-        var dims = first.Shape.Dims.ToArray();
         long total = 0;
         for (var i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
-            Check.NotNull(t, "Concat", $"tensors[{i}]");
+            Check.NotNull(t, "Concat", "tensors", i);
             Check.SameType(first, t, "Concat");
             if (!SameOutside(first.Shape, t.Shape, a))
             {
@@ -48,11 +47,25 @@ public static partial class Ops
             throw new ShapeMismatchException($"Concat: {tensors.Count} tensors of shape like {first.Shape} make {total} along axis {a}, more than the {Array.MaxLength} elements a tensor can hold.");
         }
 
-        dims[a] = (int)total;
-        var y = Tensor.Uninitialized(first.DType, Shape.FromOwned(dims, "Concat", first.Shape));
-        var inputs = tensors.ToArray();
-        ElementType.Dispatch(first.DType, new ConcatForward(inputs, y, a));
-        Tape.RecordMany(s_concat, y, inputs, a);
+        var inputs = Tape.RentInputs(tensors.Count);
+        for (var i = 0; i < tensors.Count; i++)
+        {
+            inputs.Inputs[i] = tensors[i];
+        }
+
+        return ConcatChecked(inputs, a, (int)total);
+    }
+
+    /// <summary>Concat of inputs already checked, whose sizes along <paramref name="axis"/> sum to <paramref name="total"/>.</summary>
+    private static Tensor ConcatChecked(ManyInputs inputs, int axis, int total)
+    {
+        var first = inputs.Inputs[0];
+        Span<int> dims = stackalloc int[first.Rank];
+        first.Shape.Dims.CopyTo(dims);
+        dims[axis] = total;
+        var y = Tensor.Uninitialized(first.DType, Shape.FromDims(dims, "Concat", first.Shape));
+        ElementType.Dispatch(first.DType, new ConcatForward(inputs.Inputs, y, axis));
+        Tape.RecordMany(s_concat, y, inputs, axis);
         return y;
     }
 
@@ -73,29 +86,29 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(axis), axis, $"Stack: axis {axis} is out of range for tensors of shape {first.Shape} (a new axis goes at 0 … {rank}).");
         }
 
-        var dims = new int[rank + 1];
+        Span<int> dims = stackalloc int[rank + 1];
         first.Shape.Dims[..a].CopyTo(dims);
-        first.Shape.Dims[a..].CopyTo(dims.AsSpan(a + 1));
+        first.Shape.Dims[a..].CopyTo(dims[(a + 1)..]);
 
-        // The result's size is checked here, so that a too large one is Stack's error, not the Concat's below.
+        // The result's size is checked here, so that a too large one is Stack's error, not Concat's.
         dims[a] = tensors.Count;
         Shape.FromDims(dims, "Stack", first.Shape);
         dims[a] = 1;
-        var views = new Tensor[tensors.Count];
+        var views = Tape.RentInputs(tensors.Count);
         for (var i = 0; i < tensors.Count; i++)
         {
             var t = tensors[i];
-            Check.NotNull(t, "Stack", $"tensors[{i}]");
+            Check.NotNull(t, "Stack", "tensors", i);
             Check.SameType(first, t, "Stack");
             if (t.Shape != first.Shape)
             {
                 throw new ShapeMismatchException($"Stack: tensor {i} has shape {t.Shape}, tensor 0 {first.Shape}; stacked tensors must have one shape.");
             }
 
-            views[i] = Reshape(t, dims);
+            views.Inputs[i] = Reshape(t, dims);
         }
 
-        return Concat(views, a);
+        return ConcatChecked(views, a, tensors.Count);
     }
 
     /// <summary>

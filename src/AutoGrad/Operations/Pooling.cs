@@ -455,7 +455,7 @@ public static partial class Ops
             var x = node.A!;
             var g = state.Geometry;
             int n = x.Shape[0], c = x.Shape[1], positions = upstream.Shape[2] * upstream.Shape[3];
-            var mask = Tensor.Uninitialized(x.DType, Shape.FromOwned([n, c * g.KernelSize, positions], "MaxPool2d"));
+            var mask = Tensor.Uninitialized(x.DType, Shape.FromDims([n, c * g.KernelSize, positions], "MaxPool2d"));
             ElementType.Dispatch(x.DType, new WindowMaxima(x, node.Output, g, mask));
             var repeated = Reshape(BroadcastTo(Reshape(upstream, n, c, 1, positions), n, c, g.KernelSize, positions), n, c * g.KernelSize, positions);
             return new(Fold(mask * repeated, x.Shape[2], x.Shape[3], g));

@@ -38,7 +38,7 @@ public static partial class Ops
         }
 
         int rows = c.Shape[0], width = c.Shape[1];
-        var y = Tensor.Uninitialized(c.DType, Shape.FromOwned([2, rows, width], "LstmGates", c.Shape));
+        var y = Tensor.Uninitialized(c.DType, Shape.FromDims([2, rows, width], "LstmGates", c.Shape));
         ElementType.Dispatch(c.DType, new LstmGatesForward(gates, c, y));
         Tape.Record(s_lstmGates, y, gates, c);
         return y;

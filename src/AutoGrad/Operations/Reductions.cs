@@ -280,22 +280,27 @@ public static partial class Ops
     private static Shape ReducedShape(Shape shape, int axis, bool keepDims)
     {
         var dims = shape.Dims;
-        if (axis == AllAxes)
+        if (axis == AllAxes && !keepDims)
         {
-            return keepDims ? Shape.FromOwned(Enumerable.Repeat(1, dims.Length).ToArray(), "Reduction") : Shape.Scalar;
+            return Shape.Scalar;
         }
 
-        var result = new List<int>(dims.ToArray());
+        Span<int> result = stackalloc int[dims.Length];
+        if (axis == AllAxes)
+        {
+            result.Fill(1);
+            return Shape.FromDims(result, "Reduction");
+        }
+
+        dims.CopyTo(result);
         if (keepDims)
         {
             result[axis] = 1;
-        }
-        else
-        {
-            result.RemoveAt(axis);
+            return Shape.FromDims(result, "Reduction");
         }
 
-        return Shape.FromOwned([.. result], "Reduction");
+        dims[(axis + 1)..].CopyTo(result[axis..]);
+        return Shape.FromDims(result[..^1], "Reduction");
     }
 
     /// <summary>Writes g (of the reduced shape) repeated along the reduced axis, scaled by <paramref name="scale"/>.</summary>

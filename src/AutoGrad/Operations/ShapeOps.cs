@@ -28,7 +28,8 @@ public static partial class Ops
     public static Tensor Reshape(Tensor x, params ReadOnlySpan<int> shape)
     {
         Check.NotNull(x, "Reshape", nameof(x));
-        var dims = shape.ToArray();
+        Span<int> dims = stackalloc int[shape.Length];
+        shape.CopyTo(dims);
         var inferred = -1;
         var known = 1L;
         for (var i = 0; i < dims.Length; i++)
@@ -53,13 +54,13 @@ public static partial class Ops
             dims[inferred] = (int)(x.Length / known);
         }
 
-        if (dims.Any(d => d < 0) || known * (inferred >= 0 ? dims[inferred] : 1) != x.Length)
+        if (dims.IndexOfAnyInRange(int.MinValue, -1) >= 0 || known * (inferred >= 0 ? dims[inferred] : 1) != x.Length)
         {
             throw new ShapeMismatchException($"Reshape: cannot reshape {x.Shape} ({x.Length} elements) to {Shape.Format(shape)}" +
                 (known > Array.MaxLength ? $", more than the {Array.MaxLength} elements a tensor can hold." : "."));
         }
 
-        var y = x.View(Shape.FromOwned(dims, "Reshape", x.Shape));
+        var y = x.View(Shape.FromDims(dims, "Reshape", x.Shape));
         Tape.Record(s_reshape, y, x);
         return y;
     }
@@ -262,10 +263,11 @@ public static partial class Ops
             throw new ArgumentOutOfRangeException(nameof(start), $"Slice: rows [{start}, {(long)start + length}) are out of range for shape {x.Shape}.");
         }
 
-        var dims = x.Shape.Dims.ToArray();
+        Span<int> dims = stackalloc int[x.Rank];
+        x.Shape.Dims.CopyTo(dims);
         dims[0] = length;
         var rowSize = x.Shape.Inner(0);
-        var y = x.View(Shape.FromOwned(dims, "Slice"), start * rowSize);
+        var y = x.View(Shape.FromDims(dims, "Slice"), start * rowSize);
         Tape.Record(s_slice, y, x, null, null, new NodeArgs { Axis = start });
         return y;
     }

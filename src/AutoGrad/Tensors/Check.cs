@@ -16,6 +16,17 @@ internal static class Check
         x.EnsureAlive(op);
     }
 
+    /// <summary>As <see cref="NotNull(Tensor?, string, string)"/> for element <paramref name="index"/> of a list argument (the name is built only for the message).</summary>
+    public static void NotNull(Tensor? x, string op, string list, int index)
+    {
+        if (x is null)
+        {
+            throw new ArgumentNullException(list, $"{op}: argument '{list}[{index}]' is null.");
+        }
+
+        x.EnsureAlive(op);
+    }
+
     public static void SameType(Tensor a, Tensor b, string op)
     {
         if (a.DType != b.DType)

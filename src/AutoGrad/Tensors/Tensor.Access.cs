@@ -116,6 +116,22 @@ public sealed partial class Tensor
         return copy;
     }
 
+    /// <summary>Copies the elements into <paramref name="destination"/>, an owned tensor of the same shape and type (a counted write).</summary>
+    internal void CopyTo(Tensor destination)
+    {
+        EnsureAlive("CopyTo");
+        ElementType.Dispatch(DType, new CopyInto(this, destination));
+        destination.Version++;
+    }
+
+    /// <summary>A copy no tape tracks, in the current tape's arena while one records (a recycled object in a recycling scope), else owned.</summary>
+    internal Tensor CopyToNew()
+    {
+        var copy = Uninitialized(DType, Shape);
+        ElementType.Dispatch(DType, new CopyInto(this, copy));
+        return copy;
+    }
+
     /// <summary>An owned copy converted to <paramref name="dtype"/> (no tape tracks it).</summary>
     /// <param name="dtype">The element type of the copy.</param>
     /// <returns>The copy, or a plain <see cref="Clone"/> when the type is already <paramref name="dtype"/>.</returns>

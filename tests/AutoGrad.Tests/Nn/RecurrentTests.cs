@@ -94,4 +94,63 @@ public class RecurrentTests
         var weights = Normal(8, 2, 4, 2);
         AssertGradientsMatch(v => Ops.Sum(layer.Forward(v[0], v[1]) * weights), Normal(9, 2, 4, 3), Normal(10, 2, 2));
     }
+
+    [Fact]
+    public void The_final_states_handed_out_are_copies_that_later_calls_leave_alone()
+    {
+        var lstm = new Lstm(3, 2, stateful: true, seed: 11, dtype: DType.Float64);
+        lstm.Forward(Normal(12, 2, 3, 3));
+        var hidden = lstm.FinalHidden!;
+        var cell = lstm.FinalCell!;
+        Assert.Same(hidden, lstm.FinalHidden);
+        var (h, c) = (hidden.ToDoubleArray(), cell.ToDoubleArray());
+
+        lstm.Forward(Normal(13, 2, 3, 3));
+        Assert.Equal(h, hidden.ToDoubleArray());
+        Assert.Equal(c, cell.ToDoubleArray());
+        Assert.NotEqual(h, lstm.FinalHidden!.ToDoubleArray());
+
+        lstm.ResetState();
+        Assert.Null(lstm.FinalHidden);
+        Assert.Null(lstm.FinalCell);
+    }
+
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("gru")]
+    public void Three_stateful_calls_on_one_tape_back_propagate_as_one_call_over_the_whole_sequence(string kind)
+    {
+        // The carried state enters each call as a constant (truncated backpropagation): the weight's gradient of three
+        // calls is that of three separate sequences started from the states the whole run passes along. The layer
+        // overwrites its state buffer at each call, which must not disturb the tape's earlier nodes.
+        RecurrentLayer Make() => kind == "lstm"
+            ? new Lstm(3, 4, stateful: true, seed: 14, dtype: DType.Float64)
+            : new Gru(3, 4, stateful: true, seed: 14, dtype: DType.Float64);
+        var x = Normal(15, 2, 9, 3);
+        var weights = Normal(16, 2, 3, 4);
+
+        var layer = Make();
+        double[] together;
+        using (var tape = new Tape())
+        {
+            var loss = Ops.Sum(layer.Forward(Ops.Narrow(x, 1, 0, 3)) * weights)
+                + Ops.Sum(layer.Forward(Ops.Narrow(x, 1, 3, 3)) * weights)
+                + Ops.Sum(layer.Forward(Ops.Narrow(x, 1, 6, 3)) * weights);
+            together = tape.Gradient(loss, [layer.HiddenWeight])[0].ToDoubleArray();
+        }
+
+        var apart = Make();
+        var sum = new double[together.Length];
+        for (var part = 0; part < 3; part++)
+        {
+            using var tape = new Tape();
+            var g = tape.Gradient(Ops.Sum(apart.Forward(Ops.Narrow(x, 1, 3 * part, 3)) * weights), [apart.HiddenWeight])[0].ToDoubleArray();
+            for (var i = 0; i < sum.Length; i++)
+            {
+                sum[i] += g[i];
+            }
+        }
+
+        AssertClose(sum, together, 1e-13, 1e-13);
+    }
 }
