@@ -227,6 +227,31 @@ public sealed partial class Tape
     }
 
     /// <summary>
+    /// For a rule that can add its result into memory as it computes it (a matrix product with accumulation): the
+    /// input's own slot, with <paramref name="accumulate"/> false when this is its first gradient (overwrite it) and
+    /// true when an earlier one is there (add into it). No scratch buffer and no extra pass: an LSTM's recurrent
+    /// weight gets T products added straight into one slot.
+    /// </summary>
+    internal Span<T> BeginSummedGradient<T>(int node, out bool accumulate)
+        where T : unmanaged
+    {
+        var length = _nodes[node].Output.Length;
+        ref var slot = ref _slots[node];
+        accumulate = !slot.Pending && slot.Array is not null;
+        if (slot.Pending)
+        {
+            slot = slot with { Pending = false };
+        }
+        else if (slot.Array is null)
+        {
+            var segment = _arena.Allocate<T>(length);
+            slot = new GradientSlot(segment.Array!, segment.Offset);
+        }
+
+        return new Span<T>(Unsafe.As<T[]>(slot.Array!), slot.Offset, length);
+    }
+
+    /// <summary>
     /// For a rule whose gradient is zero outside a region of its input (Slice, Crop): the input's own slot, cleared when
     /// this is its first gradient (<paramref name="fresh"/>: the rule copies its region in), else the slot as it stands (the rule
     /// adds its region in place). Either way the rule touches only its region after the one clearing, so an LSTM's T

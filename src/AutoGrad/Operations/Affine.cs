@@ -79,16 +79,14 @@ public static partial class Ops
             var g = tape.Upstream<T>(index);
             if (node.InA >= 0)
             {
-                var dx = tape.BeginGradient<T>(node.InA);
-                Gemm.Multiply(false, true, n, d, m, g, weight.Raw<T>(), dx.Span, accumulate: false);
-                tape.Commit(dx);
+                var dx = tape.BeginSummedGradient<T>(node.InA, out var accumulate);
+                Gemm.Multiply(false, true, n, d, m, g, weight.Raw<T>(), dx, accumulate);
             }
 
             if (node.InB >= 0)
             {
-                var dw = tape.BeginGradient<T>(node.InB);
-                Gemm.Multiply(true, false, d, m, n, x.Raw<T>(), g, dw.Span, accumulate: false);
-                tape.Commit(dw);
+                var dw = tape.BeginSummedGradient<T>(node.InB, out var accumulate);
+                Gemm.Multiply(true, false, d, m, n, x.Raw<T>(), g, dw, accumulate);
             }
 
             if (node.InC >= 0)

@@ -139,38 +139,36 @@ public static partial class Ops
             // With broadcast batches several output matrices feed one input matrix, so those gradients accumulate.
             if (node.InA >= 0)
             {
-                var target = tape.BeginGradient<T>(node.InA);
-                var accumulate = batches * m * k != a.Length;
-                if (accumulate)
+                // The product adds into the slot when it already holds a gradient; several batches feeding one
+                // broadcast matrix add up too, after one clearing when the slot is fresh.
+                var target = tape.BeginSummedGradient<T>(node.InA, out var accumulate);
+                if (!accumulate && batches * m * k != a.Length)
                 {
-                    target.Span.Clear();
+                    target.Clear();
+                    accumulate = true;
                 }
 
                 for (var i = 0; i < batches; i++)
                 {
                     var (offA, offB) = BatchOffsets(y.Shape, a.Shape, b.Shape, i);
-                    Gemm.Multiply(false, true, m, k, n, g.Slice(i * m * n, m * n), b.Raw<T>().Slice(offB * k * n, k * n), target.Span.Slice(offA * m * k, m * k), accumulate);
+                    Gemm.Multiply(false, true, m, k, n, g.Slice(i * m * n, m * n), b.Raw<T>().Slice(offB * k * n, k * n), target.Slice(offA * m * k, m * k), accumulate);
                 }
-
-                tape.Commit(target);
             }
 
             if (node.InB >= 0)
             {
-                var target = tape.BeginGradient<T>(node.InB);
-                var accumulate = batches * k * n != b.Length;
-                if (accumulate)
+                var target = tape.BeginSummedGradient<T>(node.InB, out var accumulate);
+                if (!accumulate && batches * k * n != b.Length)
                 {
-                    target.Span.Clear();
+                    target.Clear();
+                    accumulate = true;
                 }
 
                 for (var i = 0; i < batches; i++)
                 {
                     var (offA, offB) = BatchOffsets(y.Shape, a.Shape, b.Shape, i);
-                    Gemm.Multiply(true, false, k, n, m, a.Raw<T>().Slice(offA * m * k, m * k), g.Slice(i * m * n, m * n), target.Span.Slice(offB * k * n, k * n), accumulate);
+                    Gemm.Multiply(true, false, k, n, m, a.Raw<T>().Slice(offA * m * k, m * k), g.Slice(i * m * n, m * n), target.Slice(offB * k * n, k * n), accumulate);
                 }
-
-                tape.Commit(target);
             }
         }
     }

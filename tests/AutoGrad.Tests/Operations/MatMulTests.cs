@@ -45,4 +45,21 @@ public class MatMulTests
             Assert.Equal(single.ToDoubleArray(), batched[i..(i + 1)].ToDoubleArray());
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Products_sharing_a_matrix_add_their_gradients_into_its_slot_in_either_order(bool broadcastFirst)
+    {
+        // The products add straight into a gradient slot: the first to arrive overwrites it (after one clearing when
+        // its batches broadcast over the matrix), the others add. Both orders of arrival, against finite differences.
+        var w1 = Normal(5, 2, 3, 5);
+        var w2 = Normal(6, 6, 5);
+        var bias = Normal(7, 5);
+        Tensor Broadcast(Tensor[] v) => Ops.Sum(Ops.MatMul(v[0], v[1]) * w1);
+        Tensor Plain(Tensor[] v) => Ops.Sum(Ops.Affine(Ops.Reshape(v[0], 6, 4), v[1], bias) * w2) + Ops.Sum(Ops.MatMul(Ops.Reshape(v[0], 6, 4), v[1]));
+
+        // The sweep runs backwards: the op recorded last sends its gradient first.
+        AssertGradientsMatch(v => broadcastFirst ? Plain(v) + Broadcast(v) : Broadcast(v) + Plain(v), Normal(3, 2, 3, 4), Normal(4, 4, 5));
+    }
 }
