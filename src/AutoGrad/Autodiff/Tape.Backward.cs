@@ -346,7 +346,31 @@ public sealed partial class Tape
             }
         }
 
-        return Track(output, op);
+        var root = Track(output, op);
+        if (root < 0)
+        {
+            throw new InvalidOperationException(NotRecordedMessage(output, op));
+        }
+
+        return root;
+    }
+
+    /// <summary>
+    /// Why a sweep from <paramref name="output"/> would compute nothing, as PyTorch says "element 0 of tensors does not
+    /// require grad and does not have a grad_fn": every gradient would be zero, which is never what the caller meant.
+    /// </summary>
+    private string NotRecordedMessage(Tensor output, string op)
+    {
+        var what = $"the output (a {output.DType.Name()} tensor of shape {output.Shape})";
+        if (output.Arena == _arena)
+        {
+            return $"{op}: {what} does not depend on any tensor this tape tracks, so every gradient would be zero. " +
+                "Set RequiresGrad = true on the parameters (Module.RegisterParameter does) or call tape.Watch(x) before using them.";
+        }
+
+        return $"{op}: {what} was not recorded on this tape: it was computed before the tape was created, under NoGrad, " +
+            "or from tensors that need no gradient, so every gradient would be zero. Compute it while the tape is current, " +
+            "from parameters with RequiresGrad = true (or watched tensors).";
     }
 
     /// <summary>Clears every node's gradient slot (sized to the nodes recorded) before a sweep.</summary>

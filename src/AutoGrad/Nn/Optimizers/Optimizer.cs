@@ -73,13 +73,23 @@ public abstract class Optimizer
     /// <summary>If set, gradients are scaled down together so their global L2 norm is at most this before each step.</summary>
     public double? MaxGradientNorm { get; set; }
 
-    /// <summary>Applies one update to every parameter that has a gradient.</summary>
+    /// <summary>Applies one update to every parameter that has a gradient (as PyTorch, skipping those without one).</summary>
+    /// <exception cref="InvalidOperationException">No parameter has a gradient: the step would do nothing.</exception>
     public void Step()
     {
         Steps++;
         if (MaxGradientNorm is double maxNorm)
         {
             GradientClipping.ClipByGlobalNorm(_parameters, maxNorm);
+        }
+
+        if (Array.TrueForAll(_parameters, p => p.Grad is null))
+        {
+            // PyTorch skips parameters without a gradient; when none has one the step would silently do nothing.
+            throw new InvalidOperationException(
+                $"{GetType().Name}: none of the {_parameters.Length} parameters has a gradient, so Step() would change nothing. " +
+                "Run a backward pass first (loss.Backward() or tape.Backward(loss)) from a loss computed from these parameters " +
+                "with RequiresGrad = true.");
         }
 
         for (var i = 0; i < _parameters.Length; i++)
