@@ -75,6 +75,12 @@ public abstract class CustomOp
 
             Tape.RecordMany(_node, output, snapshot);
         }
+        else if (Tape.RecordsImplicitly(snapshot))
+        {
+            // Recorded without a tape: always a view of its own, since Forward may return an input or a parameter.
+            output = output.View(output.Shape);
+            Tape.RecordMany(_node, output, snapshot);
+        }
 
         return output;
     }

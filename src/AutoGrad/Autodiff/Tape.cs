@@ -29,8 +29,18 @@ public sealed partial class Tape : IDisposable
     /// </summary>
     private static readonly AsyncLocal<RecordingScope?> s_scope = new(OnScopeChanged);
 
+    /// <summary>The scope of <see cref="NoGrad"/>: no tape, no arena, and no implicit recording either.</summary>
+    private static readonly RecordingScope s_noGrad = new(null, null, null);
+
     [ThreadStatic]
     private static Tape? s_current;
+
+    /// <summary>
+    /// True while a scope without a tape is current (<see cref="NoGrad"/>, a custom op's forward pass): ops then do not
+    /// record implicitly. False by default, so a thread that never saw a scope records implicitly.
+    /// </summary>
+    [ThreadStatic]
+    private static bool s_implicitBlocked;
 
     private readonly RecordingScope? _outerScope;
     private readonly RecordingScope _recording;
@@ -50,18 +60,32 @@ public sealed partial class Tape : IDisposable
         _outerScope = s_scope.Value;
         _recording = new RecordingScope(this, _arena, this);
         _suspended = new RecordingScope(null, _arena, this);
+        _arena.Owner = this;
         s_scope.Value = _recording;
     }
 
+    /// <summary>A tape that never becomes current: the replay target of an implicit backward pass.</summary>
+    private Tape(bool detached)
+    {
+        _recording = new RecordingScope(this, _arena, this);
+        _suspended = new RecordingScope(null, _arena, this);
+        _ = detached;
+        _arena.Owner = this;
+    }
+
+    /// <summary>Creates a tape that records only what is replayed onto it (see <see cref="ImplicitGraph"/>).</summary>
+    internal static Tape Detached() => new(detached: true);
+
     /// <summary>
-    /// Suspends recording in this logical call context until the returned scope is disposed: ops run without tape
-    /// overhead and their results own their memory (for evaluation inside a training loop, say).
+    /// Suspends recording in this logical call context until the returned scope is disposed, on a tape and implicitly
+    /// alike (PyTorch's <c>torch.no_grad()</c>): ops run without recording overhead and their results own their memory
+    /// (for evaluation inside a training loop, say).
     /// </summary>
     /// <returns>The scope; dispose it (<c>using</c>) to resume.</returns>
     public static NoGradScope NoGrad()
     {
         var scope = new NoGradScope(s_scope.Value);
-        s_scope.Value = null;
+        s_scope.Value = s_noGrad;
         return scope;
     }
 
@@ -73,7 +97,7 @@ public sealed partial class Tape : IDisposable
     {
         var previous = s_scope.Value;
         var scope = new NoGradScope(previous);
-        s_scope.Value = previous?.Tape is { } tape ? tape._suspended : previous;
+        s_scope.Value = previous?.Tape is { } tape ? tape._suspended : previous ?? s_noGrad;
         return scope;
     }
 
@@ -191,6 +215,7 @@ public sealed partial class Tape : IDisposable
     {
         s_current = change.CurrentValue?.Tape;
         Arena.Current = change.CurrentValue?.Arena;
+        s_implicitBlocked = change.CurrentValue is { Tape: null };
     }
 
     /// <summary>
@@ -206,6 +231,11 @@ public sealed partial class Tape : IDisposable
         var tape = s_current;
         if (tape is null)
         {
+            if (!s_implicitBlocked && (ImplicitGraph.Tracks(a) || ImplicitGraph.Tracks(b) || ImplicitGraph.Tracks(c)))
+            {
+                ImplicitGraph.Record(op, output, a, b, c, args);
+            }
+
             return;
         }
 
@@ -241,6 +271,13 @@ public sealed partial class Tape : IDisposable
         var tape = s_current;
         if (tape is null)
         {
+            if (RecordsImplicitly(inputs.Inputs))
+            {
+                var args = NodeArgs.WithInputs(inputs);
+                args.Axis = axis;
+                ImplicitGraph.Record(op, output, null, null, null, args);
+            }
+
             return;
         }
 
@@ -261,6 +298,47 @@ public sealed partial class Tape : IDisposable
                 tape.CheckForward(output);
             }
         }
+    }
+
+    /// <summary>True when no tape is current and an op on <paramref name="inputs"/> is recorded implicitly.</summary>
+    internal static bool RecordsImplicitly(ReadOnlySpan<Tensor> inputs)
+    {
+        if (s_current is not null || s_implicitBlocked)
+        {
+            return false;
+        }
+
+        foreach (var input in inputs)
+        {
+            if (ImplicitGraph.Tracks(input))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Appends an implicitly recorded node to this (detached) tape, its inputs tracked as leaves or as nodes replayed before it.</summary>
+    internal void Replay(ImplicitNode recorded)
+    {
+        int ia = Track(recorded.A, recorded.Op.Name), ib = Track(recorded.B, recorded.Op.Name), ic = Track(recorded.C, recorded.Op.Name);
+        var args = recorded.Args;
+        if (args.Inputs is { } many)
+        {
+            for (var i = 0; i < many.Length; i++)
+            {
+                args.InputNodes![i] = Track(many[i], recorded.Op.Name);
+            }
+        }
+
+        var index = Append(recorded.Op, recorded.Output, recorded.A, recorded.B, recorded.C, ia, ib, ic, args);
+
+        // The versions the inputs had when the op ran, so a tensor written since is refused as on any tape.
+        _nodes[index].Versions = recorded.Versions;
+        recorded.Output.Node = index;
+        recorded.ReplayTape = this;
+        recorded.ReplayIndex = index;
     }
 
     /// <summary>The node of a tracked tensor on this tape, or -1 when the tape does not track it.</summary>
@@ -289,6 +367,14 @@ public sealed partial class Tape : IDisposable
         if (_leaves.Count > 0 && _leaves.TryGetValue(tensor, out var node))
         {
             return node;
+        }
+
+        if (tensor.RecordedBy is ImplicitNode recorded)
+        {
+            return recorded.ReplayTape == this ? recorded.ReplayIndex : throw new InvalidOperationException(
+                $"{op}: the {tensor.DType.Name()} tensor of shape {tensor.Shape} was recorded without a tape (implicitly, from an input with " +
+                "RequiresGrad = true while no tape was current), so this tape cannot follow its history. Compute it while the tape is " +
+                "current, call Backward() on the loss it leads to, or Detach() it to use its value as a constant.");
         }
 
         return tensor.RequiresGrad ? AddLeaf(tensor) : -1;
@@ -337,15 +423,15 @@ public sealed partial class Tape : IDisposable
     }
 
     /// <summary>What is current in a logical call context: the recording tape (null while suspended) and the arena results go to.</summary>
-    internal sealed class RecordingScope(Tape? tape, Arena arena, Tape owner)
+    internal sealed class RecordingScope(Tape? tape, Arena? arena, Tape? owner)
     {
         /// <summary>The tape that records, or null while recording is suspended.</summary>
         public Tape? Tape { get; } = tape;
 
-        /// <summary>The arena results are allocated in.</summary>
-        public Arena Arena { get; } = arena;
+        /// <summary>The arena results are allocated in, or null (owned results: <see cref="NoGrad"/>).</summary>
+        public Arena? Arena { get; } = arena;
 
-        /// <summary>The tape whose arena this is (recording or suspended).</summary>
-        public Tape Owner { get; } = owner;
+        /// <summary>The tape whose arena this is (recording or suspended), or null for <see cref="NoGrad"/>.</summary>
+        public Tape? Owner { get; } = owner;
     }
 }

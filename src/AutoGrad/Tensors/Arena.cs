@@ -37,6 +37,9 @@ internal sealed class Arena : IDisposable
         set => s_current = value;
     }
 
+    /// <summary>The tape this arena belongs to (set by the tape; the tensors layer does not know tapes).</summary>
+    public object? Owner { get; set; }
+
     /// <summary>Starts at 1 so that a default (0) generation never matches.</summary>
     public int Generation { get; private set; } = 1;
 

@@ -140,6 +140,22 @@ public sealed partial class Tensor
 
     internal Arena? Arena => _arena;
 
+    /// <summary>
+    /// The autodiff layer's record of the op that produced this tensor when no tape was current (implicit recording),
+    /// or null. Kept beside the gradient, so only such results and parameters pay for the field.
+    /// </summary>
+    internal object? RecordedBy
+    {
+        get => _gradState?.Recorded;
+        set
+        {
+            if (value is not null || _gradState is not null)
+            {
+                GradState.Recorded = value;
+            }
+        }
+    }
+
     /// <summary>The array behind the elements, for the tape's gradient slots.</summary>
     internal Array Storage => _array;
 
@@ -379,6 +395,9 @@ public sealed partial class Tensor
 
         /// <summary>Sweeps waiting for a claim to end.</summary>
         public int Waiters;
+
+        /// <summary>The node that recorded this tensor without a tape (see <see cref="RecordedBy"/>), or null.</summary>
+        public object? Recorded;
     }
 
     /// <summary>An uninitialized tensor in <paramref name="arena"/>, or owning its memory when there is none.</summary>
