@@ -17,7 +17,13 @@ var (train, test) = Dataset.Digits().Split(0.8, seed: 42);
 var small = new SimpleConvNet(1, 8, 8, filters: 4, kernel: 3, hidden: 10, seed: 1, dtype: DType.Float64);
 var images = Tensor.RandomUniform([3, 1, 8, 8], seed: 2, dtype: DType.Float64);
 int[] labels = [3, 1, 4];
-double Loss() => Ops.SoftmaxWithLoss(small.Forward(images), labels).ToScalar();
+double Loss()
+{
+    // Outside any tape the parameters' ops would record implicitly (as PyTorch's without torch.no_grad()).
+    using var noGrad = Tape.NoGrad();
+    return Ops.SoftmaxWithLoss(small.Forward(images), labels).ToScalar();
+}
+
 using (var tape = new Tape())
 {
     tape.Backward(Ops.SoftmaxWithLoss(small.Forward(images), labels));
