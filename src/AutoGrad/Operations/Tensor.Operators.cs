@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 using AutoGrad.Operations;
 
 namespace AutoGrad.Tensors;
@@ -7,6 +9,8 @@ public sealed partial class Tensor
 {
     /// <summary>Rows of the leading axis, without copying: <c>x[2..5]</c> is <see cref="Ops.Slice"/>(x, 2, 3).</summary>
     /// <param name="rows">The rows; indices from the end (<c>^1</c>) are allowed.</param>
+    // Indexers are named Item in metadata by default; that name belongs to Item(), PyTorch's x.item().
+    [IndexerName("Element")]
     public Tensor this[Range rows]
     {
         get

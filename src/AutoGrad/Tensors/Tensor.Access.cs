@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace AutoGrad.Tensors;
 
@@ -10,6 +11,8 @@ public sealed partial class Tensor
     /// <param name="indices">One index per dimension (none for a scalar).</param>
     /// <returns>The element.</returns>
     /// <exception cref="ArgumentException">The number of indices differs from <see cref="Rank"/>.</exception>
+    // Indexers are named Item in metadata by default; that name belongs to Item(), PyTorch's x.item().
+    [IndexerName("Element")]
     public double this[params ReadOnlySpan<int> indices]
     {
         get
