@@ -13,8 +13,8 @@ public sealed class BatchNorm1d : BatchNormalization
     /// <param name="features">The size of the feature axis.</param>
     /// <param name="momentum">The weight of the new batch in the running statistics.</param>
     /// <param name="epsilon">Added to the variance before the square root.</param>
-    /// <param name="dtype">The element type.</param>
-    public BatchNorm1d(int features, double momentum = 0.1, double epsilon = 1e-5, DType dtype = DType.Float32)
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public BatchNorm1d(int features, double momentum = 0.1, double epsilon = 1e-5, DType? dtype = null)
         : base(nameof(BatchNorm1d), features, momentum, epsilon, dtype)
     {
     }

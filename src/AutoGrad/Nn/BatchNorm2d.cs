@@ -13,8 +13,8 @@ public sealed class BatchNorm2d : BatchNormalization
     /// <param name="channels">The channels C.</param>
     /// <param name="momentum">The weight of each new batch in the running statistics.</param>
     /// <param name="epsilon">Added to the variance before the square root.</param>
-    /// <param name="dtype">The element type.</param>
-    public BatchNorm2d(int channels, double momentum = 0.1, double epsilon = 1e-5, DType dtype = DType.Float32)
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public BatchNorm2d(int channels, double momentum = 0.1, double epsilon = 1e-5, DType? dtype = null)
         : base(nameof(BatchNorm2d), channels, momentum, epsilon, dtype)
     {
     }

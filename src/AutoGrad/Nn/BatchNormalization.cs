@@ -16,7 +16,7 @@ public abstract class BatchNormalization : Module
     /// <param name="momentum">The weight of each new batch in the running statistics, in [0, 1].</param>
     /// <param name="epsilon">Added to the variance before the square root, positive.</param>
     /// <param name="dtype">The element type.</param>
-    private protected BatchNormalization(string layer, int channels, double momentum, double epsilon, DType dtype)
+    private protected BatchNormalization(string layer, int channels, double momentum, double epsilon, DType? dtype)
     {
         RequireSizes(layer, channels);
         if (!(momentum is >= 0 and <= 1) || !(epsilon > 0))

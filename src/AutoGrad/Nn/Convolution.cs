@@ -16,9 +16,9 @@ public sealed class Conv2d : Module
     /// <param name="groups">Channel groups (C and F must divide by it; C for depthwise).</param>
     /// <param name="bias">Whether the layer adds a bias (leave it out before a batch normalization).</param>
     /// <param name="init">The initialization; He (σ = √(2 / fan-in), fan-in = C / groups · kh · kw) when null.</param>
-    /// <param name="seed">The seed for the filters.</param>
-    /// <param name="dtype">The element type of the parameters.</param>
-    public Conv2d(int inChannels, int outChannels, Size2d kernel, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null, int groups = 1, bool bias = true, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the filters; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type of the parameters; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public Conv2d(int inChannels, int outChannels, Size2d kernel, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null, int groups = 1, bool bias = true, WeightInit? init = null, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(Conv2d), inChannels, outChannels, kernel.Height, kernel.Width, groups);
         if (inChannels % groups != 0 || outChannels % groups != 0)
@@ -72,9 +72,9 @@ public sealed class ConvTranspose2d : Module
     /// <param name="groups">Channel groups.</param>
     /// <param name="bias">Whether the layer adds a bias.</param>
     /// <param name="init">The initialization; He over the fan-in (out / groups) · kh · kw when null.</param>
-    /// <param name="seed">The seed for the filters.</param>
-    /// <param name="dtype">The element type of the parameters.</param>
-    public ConvTranspose2d(int inChannels, int outChannels, Size2d kernel, Size2d? stride = null, Size2d? padding = null, Size2d? outputPadding = null, Size2d? dilation = null, int groups = 1, bool bias = true, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the filters; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type of the parameters; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public ConvTranspose2d(int inChannels, int outChannels, Size2d kernel, Size2d? stride = null, Size2d? padding = null, Size2d? outputPadding = null, Size2d? dilation = null, int groups = 1, bool bias = true, WeightInit? init = null, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(ConvTranspose2d), inChannels, outChannels, kernel.Height, kernel.Width, groups);
         if (inChannels % groups != 0 || outChannels % groups != 0)

@@ -24,9 +24,9 @@ public sealed class DeepConvNet : Module
     /// <param name="classes">Output classes.</param>
     /// <param name="batchNorm">Whether a batch normalization follows each convolution.</param>
     /// <param name="dropout">The dropout probability before the last layer (the book's 0.5).</param>
-    /// <param name="seed">The seed: layer i uses seed + i, the dropout seed + 8.</param>
-    /// <param name="dtype">The element type.</param>
-    public DeepConvNet(int channels = 1, int height = 28, int width = 28, int classes = 10, bool batchNorm = false, double dropout = 0.5, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed: layer i uses seed + i, the dropout seed + 8; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public DeepConvNet(int channels = 1, int height = 28, int width = 28, int classes = 10, bool batchNorm = false, double dropout = 0.5, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(DeepConvNet), channels, height, width, classes);
         if (height < 8 || width < 8)

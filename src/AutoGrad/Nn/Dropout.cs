@@ -12,8 +12,8 @@ public sealed class Dropout : Module
 
     /// <summary>Creates the layer.</summary>
     /// <param name="probability">The chance of dropping an element, in [0, 1).</param>
-    /// <param name="seed">The seed of the mask stream.</param>
-    public Dropout(double probability = 0.5, int seed = 0)
+    /// <param name="seed">The seed of the mask stream; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    public Dropout(double probability = 0.5, int? seed = null)
     {
         if (!(probability >= 0 && probability < 1))
         {
@@ -21,7 +21,7 @@ public sealed class Dropout : Module
         }
 
         Probability = probability;
-        _random = new SeededRandom(seed);
+        _random = new SeededRandom(seed ?? Tensor.NextSeed());
     }
 
     /// <summary>The chance of dropping an element.</summary>

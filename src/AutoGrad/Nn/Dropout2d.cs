@@ -13,8 +13,8 @@ public sealed class Dropout2d : Module
 
     /// <summary>Creates the layer.</summary>
     /// <param name="probability">The chance of dropping a channel, in [0, 1).</param>
-    /// <param name="seed">The seed of the mask stream.</param>
-    public Dropout2d(double probability = 0.5, int seed = 0)
+    /// <param name="seed">The seed of the mask stream; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    public Dropout2d(double probability = 0.5, int? seed = null)
     {
         if (!(probability >= 0 && probability < 1))
         {
@@ -22,7 +22,7 @@ public sealed class Dropout2d : Module
         }
 
         Probability = probability;
-        _random = new SeededRandom(seed);
+        _random = new SeededRandom(seed ?? Tensor.NextSeed());
     }
 
     /// <summary>The chance of dropping a channel.</summary>

@@ -12,9 +12,9 @@ public sealed class Embedding : Module
     /// <summary>Creates the table with rows drawn from the standard normal distribution, as PyTorch does.</summary>
     /// <param name="vocabulary">The number of ids.</param>
     /// <param name="dimension">The length of each vector.</param>
-    /// <param name="seed">The seed for the rows.</param>
-    /// <param name="dtype">The element type of the table.</param>
-    public Embedding(int vocabulary, int dimension, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the rows; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type of the table; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public Embedding(int vocabulary, int dimension, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(Embedding), vocabulary, dimension);
         Weight = RegisterParameter("weight", Tensor.RandomNormal([vocabulary, dimension], seed, dtype: dtype));

@@ -14,8 +14,8 @@ public sealed class LayerNorm : Module
     /// <summary>Creates the layer with γ = 1 and β = 0.</summary>
     /// <param name="features">The size of the last axis.</param>
     /// <param name="epsilon">Added to the variance (positive).</param>
-    /// <param name="dtype">The element type of the parameters.</param>
-    public LayerNorm(int features, double epsilon = 1e-5, DType dtype = DType.Float32)
+    /// <param name="dtype">The element type of the parameters; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public LayerNorm(int features, double epsilon = 1e-5, DType? dtype = null)
     {
         RequireSizes(nameof(LayerNorm), features);
         if (!(epsilon > 0) || !double.IsFinite(epsilon))

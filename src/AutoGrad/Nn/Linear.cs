@@ -10,9 +10,9 @@ public sealed class Linear : Module
     /// <param name="inFeatures">Inputs per sample (the fan-in).</param>
     /// <param name="outFeatures">Outputs per sample.</param>
     /// <param name="init">The weight initialization; null for the book's σ = 0.01.</param>
-    /// <param name="seed">The seed for the weights.</param>
-    /// <param name="dtype">The element type of the parameters.</param>
-    public Linear(int inFeatures, int outFeatures, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the weights; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type of the parameters; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public Linear(int inFeatures, int outFeatures, WeightInit? init = null, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(Linear), inFeatures, outFeatures);
         var std = (init ?? WeightInit.Default).StdFor(inFeatures);

@@ -14,9 +14,9 @@ public sealed class MultiHeadAttention : Module
     /// <param name="width">The model width; a multiple of <paramref name="heads"/>.</param>
     /// <param name="heads">The number of heads.</param>
     /// <param name="causal">Whether a position attends only to itself and those before it (self-attention).</param>
-    /// <param name="seed">The seed for the weights.</param>
-    /// <param name="dtype">The element type.</param>
-    public MultiHeadAttention(int width, int heads, bool causal = false, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the weights; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public MultiHeadAttention(int width, int heads, bool causal = false, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(MultiHeadAttention), width, heads);
         if (width % heads != 0)

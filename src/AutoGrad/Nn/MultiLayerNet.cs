@@ -25,8 +25,8 @@ public sealed class MultiLayerNet : Module
         int outputSize,
         string activation = "relu",
         WeightInit? init = null,
-        int seed = 0,
-        DType dtype = DType.Float32,
+        int? seed = null,
+        DType? dtype = null,
         bool batchNorm = false,
         double dropout = 0)
     {

@@ -14,9 +14,9 @@ public sealed class PositionalEncoding : Module
     /// <param name="maxLength">The longest sequence.</param>
     /// <param name="width">The model width.</param>
     /// <param name="learned">A learned table (a parameter) instead of the fixed sinusoids (a buffer).</param>
-    /// <param name="seed">The seed for a learned table.</param>
-    /// <param name="dtype">The element type.</param>
-    public PositionalEncoding(int maxLength, int width, bool learned = false, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for a learned table; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public PositionalEncoding(int maxLength, int width, bool learned = false, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(PositionalEncoding), maxLength, width);
         Learned = learned;
@@ -36,7 +36,7 @@ public sealed class PositionalEncoding : Module
             }
         }
 
-        Table = RegisterBuffer("pe", Tensor.FromArray(values, maxLength, width).ToType(dtype));
+        Table = RegisterBuffer("pe", Tensor.FromArray(values, maxLength, width).ToType(dtype ?? Tensor.DefaultDType));
     }
 
     /// <summary>Whether the table is a learned parameter.</summary>

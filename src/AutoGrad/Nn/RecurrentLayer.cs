@@ -22,7 +22,7 @@ public abstract class RecurrentLayer : Module
     /// <param name="stateful">Whether each call starts from the last call's final states.</param>
     /// <param name="seed">The seed for the weights.</param>
     /// <param name="dtype">The element type.</param>
-    private protected RecurrentLayer(string name, int inputSize, int hiddenSize, int gates, bool stateful, int seed, DType dtype)
+    private protected RecurrentLayer(string name, int inputSize, int hiddenSize, int gates, bool stateful, int? seed, DType? dtype)
     {
         RequireSizes(name, inputSize, hiddenSize);
         _name = name;

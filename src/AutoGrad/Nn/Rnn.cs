@@ -10,9 +10,9 @@ public sealed class Rnn : RecurrentLayer
     /// <param name="inputSize">D.</param>
     /// <param name="hiddenSize">H.</param>
     /// <param name="stateful">Whether each call starts from the last call's final state.</param>
-    /// <param name="seed">The seed for the weights.</param>
-    /// <param name="dtype">The element type.</param>
-    public Rnn(int inputSize, int hiddenSize, bool stateful = false, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the weights; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public Rnn(int inputSize, int hiddenSize, bool stateful = false, int? seed = null, DType? dtype = null)
         : base(nameof(Rnn), inputSize, hiddenSize, 1, stateful, seed, dtype)
     {
     }

@@ -20,9 +20,9 @@ public sealed class SimpleConvNet : Module
     /// <param name="kernel">The filters' size (the book's 5).</param>
     /// <param name="hidden">Units of the hidden affine layer (the book's 100).</param>
     /// <param name="init">The weight initialization; He when null (the book uses σ = 0.01).</param>
-    /// <param name="seed">The seed; the three layers use seed, seed + 1 and seed + 2.</param>
-    /// <param name="dtype">The element type.</param>
-    public SimpleConvNet(int channels = 1, int height = 28, int width = 28, int classes = 10, int filters = 30, int kernel = 5, int hidden = 100, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed; the three layers use seed, seed + 1 and seed + 2; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public SimpleConvNet(int channels = 1, int height = 28, int width = 28, int classes = 10, int filters = 30, int kernel = 5, int hidden = 100, WeightInit? init = null, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(SimpleConvNet), channels, height, width, classes, filters, kernel, hidden);
         if (kernel > height || kernel > width || (height - kernel + 1) / 2 < 1 || (width - kernel + 1) / 2 < 1)

@@ -16,9 +16,9 @@ public sealed class TransformerBlock : Module
     /// <param name="heads">The attention heads.</param>
     /// <param name="hidden">The feed-forward's hidden width; 0 for 4·width.</param>
     /// <param name="causal">Whether the attention is causal (a language model's).</param>
-    /// <param name="seed">The seed for the weights.</param>
-    /// <param name="dtype">The element type.</param>
-    public TransformerBlock(int width, int heads, int hidden = 0, bool causal = false, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the weights; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public TransformerBlock(int width, int heads, int hidden = 0, bool causal = false, int? seed = null, DType? dtype = null)
     {
         if (hidden < 0)
         {

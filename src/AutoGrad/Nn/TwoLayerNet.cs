@@ -11,9 +11,9 @@ public sealed class TwoLayerNet : Module
     /// <param name="hiddenSize">Hidden units.</param>
     /// <param name="outputSize">Classes.</param>
     /// <param name="init">The weight initialization; null for σ = 0.01.</param>
-    /// <param name="seed">The seed for the weights (the two layers use seed and seed + 1).</param>
-    /// <param name="dtype">The element type.</param>
-    public TwoLayerNet(int inputSize, int hiddenSize, int outputSize, WeightInit? init = null, int seed = 0, DType dtype = DType.Float32)
+    /// <param name="seed">The seed for the weights (the two layers use seed and seed + 1); null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public TwoLayerNet(int inputSize, int hiddenSize, int outputSize, WeightInit? init = null, int? seed = null, DType? dtype = null)
     {
         RequireSizes(nameof(TwoLayerNet), inputSize, hiddenSize, outputSize);
         Affine1 = RegisterModule("affine1", new Linear(inputSize, hiddenSize, init, seed, dtype));

@@ -59,9 +59,9 @@ public sealed class BoolTensor : ConstantTensor<bool>
     public static BoolTensor operator |(BoolTensor a, BoolTensor b) => Combine(a, b, "Or", and: false);
 
     /// <summary>The mask as 1 (true) and 0 (false) in a floating-point tensor (owned).</summary>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
     /// <returns>A new tensor of the same shape.</returns>
-    public Tensor ToTensor(DType dtype = DType.Float32)
+    public Tensor ToTensor(DType? dtype = null)
     {
         var values = new double[Length];
         for (var i = 0; i < values.Length; i++)
@@ -69,7 +69,7 @@ public sealed class BoolTensor : ConstantTensor<bool>
             values[i] = Data[i] ? 1 : 0;
         }
 
-        return Tensor.FromArray(values, Shape.Dims).ToType(dtype);
+        return Tensor.FromArray(values, Shape.Dims).ToType(dtype ?? Tensor.DefaultDType);
     }
 
     /// <inheritdoc/>

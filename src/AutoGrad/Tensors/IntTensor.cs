@@ -29,9 +29,9 @@ public sealed class IntTensor : ConstantTensor<int>
     }
 
     /// <summary>The values as a floating-point tensor (owned), for arithmetic with other tensors.</summary>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
     /// <returns>A new tensor of the same shape.</returns>
-    public Tensor ToTensor(DType dtype = DType.Float32)
+    public Tensor ToTensor(DType? dtype = null)
     {
         var values = new double[Length];
         for (var i = 0; i < values.Length; i++)
@@ -39,7 +39,7 @@ public sealed class IntTensor : ConstantTensor<int>
             values[i] = Data[i];
         }
 
-        return Tensor.FromArray(values, Shape.Dims).ToType(dtype);
+        return Tensor.FromArray(values, Shape.Dims).ToType(dtype ?? Tensor.DefaultDType);
     }
 
     /// <inheritdoc/>

@@ -12,8 +12,36 @@ public sealed partial class Tensor
     /// <summary>Copies a flat row-major array into a new tensor of the given shape.</summary>
     /// <param name="data">The elements, row-major.</param>
     /// <param name="shape">The dimensions; their product must equal <c>data.Length</c>. Empty for a 1-D tensor of <c>data.Length</c>.</param>
-    /// <returns>A float64 tensor.</returns>
+    /// <returns>A float64 tensor, whatever <see cref="DefaultDType"/> says: the array's type says it.</returns>
     public static Tensor FromArray(double[] data, params ReadOnlySpan<int> shape) => FromSpan<double>(data, shape, "FromArray");
+
+    /// <summary>Copies whole numbers into a new tensor of the given shape, in <see cref="DefaultDType"/> (the data does not say which).</summary>
+    /// <param name="data">The elements, row-major.</param>
+    /// <param name="shape">The dimensions; their product must equal <c>data.Length</c>. Empty for a 1-D tensor of <c>data.Length</c>.</param>
+    /// <returns>A tensor of the default element type.</returns>
+    public static Tensor FromArray(int[] data, params ReadOnlySpan<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return FromArray(Array.ConvertAll(data, v => (double)v), DefaultDType, shape);
+    }
+
+    /// <summary>Copies a flat row-major array into a new tensor of the given element type (rounding to float32 when asked).</summary>
+    /// <param name="data">The elements, row-major.</param>
+    /// <param name="dtype">The element type.</param>
+    /// <param name="shape">The dimensions; their product must equal <c>data.Length</c>. Empty for a 1-D tensor of <c>data.Length</c>.</param>
+    /// <returns>The tensor.</returns>
+    public static Tensor FromArray(double[] data, DType dtype, params ReadOnlySpan<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+
+        // A copy: a float64 tensor keeps the array it is given.
+        return FromDoubles((double[])data.Clone(), ShapeOf(data.Length, shape, "FromArray"), dtype);
+    }
+
+    /// <summary>A 1-D tensor of the values in <see cref="DefaultDType"/>, PyTorch's <c>torch.tensor([...])</c>: <c>Tensor.Of(1, 2, 3)</c>.</summary>
+    /// <param name="values">The elements.</param>
+    /// <returns>A tensor of the default element type.</returns>
+    public static Tensor Of(params double[] values) => FromArray(values, DefaultDType);
 
     /// <summary>Copies a 2-D array into a new tensor of shape (rows, columns).</summary>
     /// <param name="data">The elements.</param>
@@ -37,31 +65,31 @@ public sealed partial class Tensor
 
     /// <summary>Creates a rank-0 tensor holding one value.</summary>
     /// <param name="value">The value.</param>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="DefaultDType"/> when null.</param>
     /// <returns>The scalar tensor.</returns>
-    public static Tensor Scalar(double value, DType dtype = DType.Float32) => Full(value, [], dtype);
+    public static Tensor Scalar(double value, DType? dtype = null) => Full(value, [], dtype);
 
     /// <summary>Creates a tensor of zeros.</summary>
     /// <param name="shape">The dimensions.</param>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="DefaultDType"/> when null.</param>
     /// <returns>The tensor.</returns>
-    public static Tensor Zeros(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Owned(dtype, Shape.Create(shape, "Zeros"));
+    public static Tensor Zeros(ReadOnlySpan<int> shape, DType? dtype = null) => Owned(dtype ?? DefaultDType, Shape.Create(shape, "Zeros"));
 
     /// <summary>Creates a tensor of ones.</summary>
     /// <param name="shape">The dimensions.</param>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="DefaultDType"/> when null.</param>
     /// <returns>The tensor.</returns>
-    public static Tensor Ones(ReadOnlySpan<int> shape, DType dtype = DType.Float32) => Full(1, shape, dtype);
+    public static Tensor Ones(ReadOnlySpan<int> shape, DType? dtype = null) => Full(1, shape, dtype);
 
     /// <summary>Creates a tensor with every element set to <paramref name="value"/>.</summary>
     /// <param name="value">The value (rounded to float32 for a float32 tensor).</param>
     /// <param name="shape">The dimensions.</param>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="DefaultDType"/> when null.</param>
     /// <returns>The tensor.</returns>
-    public static Tensor Full(double value, ReadOnlySpan<int> shape, DType dtype = DType.Float32)
+    public static Tensor Full(double value, ReadOnlySpan<int> shape, DType? dtype = null)
     {
-        var t = Owned(dtype, Shape.Create(shape, "Full"));
-        ElementType.Dispatch(dtype, new FillWith(t, value, write: false));
+        var t = Owned(dtype ?? DefaultDType, Shape.Create(shape, "Full"));
+        ElementType.Dispatch(t.DType, new FillWith(t, value, write: false));
         return t;
     }
 
@@ -78,10 +106,10 @@ public sealed partial class Tensor
     /// <param name="start">The first value.</param>
     /// <param name="stop">The bound, excluded.</param>
     /// <param name="step">The increment, not zero.</param>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="DefaultDType"/> when null.</param>
     /// <returns>The tensor.</returns>
     /// <exception cref="ArgumentException">The step is zero or not finite.</exception>
-    public static Tensor Arange(double start, double stop, double step = 1, DType dtype = DType.Float32)
+    public static Tensor Arange(double start, double stop, double step = 1, DType? dtype = null)
     {
         if (step == 0 || !double.IsFinite(step) || !double.IsFinite(start) || !double.IsFinite(stop))
         {
@@ -98,14 +126,14 @@ public sealed partial class Tensor
         return FromDoubles(values, Shape.Create([count], "Arange"), dtype);
     }
 
-    /// <summary>Samples from a normal distribution with a fixed seed (the same seed gives the same values on every run).</summary>
+    /// <summary>Samples from a normal distribution (the same seed gives the same values on every run).</summary>
     /// <param name="shape">The dimensions.</param>
-    /// <param name="seed">The random seed.</param>
+    /// <param name="seed">The random seed; when null, the next draw of the global generator (see <see cref="ManualSeed"/>).</param>
     /// <param name="mean">The mean.</param>
     /// <param name="std">The standard deviation, not negative.</param>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="DefaultDType"/> when null.</param>
     /// <returns>The tensor.</returns>
-    public static Tensor RandomNormal(ReadOnlySpan<int> shape, int seed, double mean = 0, double std = 1, DType dtype = DType.Float32)
+    public static Tensor RandomNormal(ReadOnlySpan<int> shape, int? seed = null, double mean = 0, double std = 1, DType? dtype = null)
     {
         if (!(std >= 0) || !double.IsFinite(std) || !double.IsFinite(mean))
         {
@@ -114,7 +142,7 @@ public sealed partial class Tensor
 
         var s = Shape.Create(shape, "RandomNormal");
         var values = new double[s.ElementCount];
-        var random = new SeededRandom(seed);
+        var random = new SeededRandom(seed ?? NextSeed());
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = mean + (std * random.NextNormal());
@@ -123,14 +151,14 @@ public sealed partial class Tensor
         return FromDoubles(values, s, dtype);
     }
 
-    /// <summary>Samples uniformly from [low, high) with a fixed seed.</summary>
+    /// <summary>Samples uniformly from [low, high) (the same seed gives the same values on every run).</summary>
     /// <param name="shape">The dimensions.</param>
-    /// <param name="seed">The random seed.</param>
+    /// <param name="seed">The random seed; when null, the next draw of the global generator (see <see cref="ManualSeed"/>).</param>
     /// <param name="low">The inclusive lower bound.</param>
     /// <param name="high">The exclusive upper bound, above <paramref name="low"/>.</param>
-    /// <param name="dtype">The element type.</param>
+    /// <param name="dtype">The element type; <see cref="DefaultDType"/> when null.</param>
     /// <returns>The tensor.</returns>
-    public static Tensor RandomUniform(ReadOnlySpan<int> shape, int seed, double low = 0, double high = 1, DType dtype = DType.Float32)
+    public static Tensor RandomUniform(ReadOnlySpan<int> shape, int? seed = null, double low = 0, double high = 1, DType? dtype = null)
     {
         if (!(high > low) || !double.IsFinite(low) || !double.IsFinite(high))
         {
@@ -139,7 +167,7 @@ public sealed partial class Tensor
 
         var s = Shape.Create(shape, "RandomUniform");
         var values = new double[s.ElementCount];
-        var random = new SeededRandom(seed);
+        var random = new SeededRandom(seed ?? NextSeed());
         for (var i = 0; i < values.Length; i++)
         {
             values[i] = low + ((high - low) * random.NextDouble());
@@ -151,14 +179,21 @@ public sealed partial class Tensor
     private static Tensor FromSpan<T>(ReadOnlySpan<T> data, ReadOnlySpan<int> shape, string op)
         where T : unmanaged
     {
-        var s = shape.Length == 0 ? Shape.Create([data.Length], op) : Shape.Create(shape, op);
-        if (s.ElementCount != data.Length)
-        {
-            throw new ArgumentException($"{op}: {data.Length} values do not fill shape {s} ({s.ElementCount} elements).", nameof(shape));
-        }
-
+        var s = ShapeOf(data.Length, shape, op);
         var array = data.ToArray();
         return Wrap(array, s);
+    }
+
+    /// <summary>The shape for <paramref name="length"/> values: the given one, which they must fill, or 1-D when none is given.</summary>
+    private static Shape ShapeOf(int length, ReadOnlySpan<int> shape, string op)
+    {
+        var s = shape.Length == 0 ? Shape.Create([length], op) : Shape.Create(shape, op);
+        if (s.ElementCount != length)
+        {
+            throw new ArgumentException($"{op}: {length} values do not fill shape {s} ({s.ElementCount} elements).", nameof(shape));
+        }
+
+        return s;
     }
 
     private static Tensor FromMultiDim<T>(Array data)
@@ -182,8 +217,8 @@ public sealed partial class Tensor
     }
 
     /// <summary>An owned tensor of <paramref name="values"/>, rounded to float32 when <paramref name="dtype"/> asks for it.</summary>
-    private static Tensor FromDoubles(double[] values, Shape shape, DType dtype) =>
-        ElementType.Dispatch<DoublesAs, Tensor>(dtype, new DoublesAs(values, shape));
+    private static Tensor FromDoubles(double[] values, Shape shape, DType? dtype) =>
+        ElementType.Dispatch<DoublesAs, Tensor>(dtype ?? DefaultDType, new DoublesAs(values, shape));
 
     /// <summary>The values as a tensor of the dispatched type: the array itself for float64, a rounded copy for float32.</summary>
     private readonly struct DoublesAs(double[] values, Shape shape) : IElementFunction<Tensor>

@@ -11,7 +11,7 @@ namespace AutoGrad.Tensors;
 /// </summary>
 /// <remarks>
 /// <para>Tensors are immutable values as far as the operations are concerned: every operation returns a new tensor.</para>
-/// <para>Memory: a tensor you create (<see cref="Zeros(ReadOnlySpan{int}, DType)"/>, <see cref="FromArray(float[], ReadOnlySpan{int})"/>, ...)
+/// <para>Memory: a tensor you create (<see cref="Zeros(ReadOnlySpan{int}, DType?)"/>, <see cref="FromArray(float[], ReadOnlySpan{int})"/>, ...)
 /// owns its memory. A tensor returned by an operation while a <see cref="AutoGrad.Autodiff.Tape"/> is active lives in that tape's
 /// arena and is recycled when the tape is reset or disposed; reading it afterwards throws
 /// <see cref="InvalidOperationException"/> rather than returning recycled data. <see cref="Clone"/> makes an owned copy.</para>

@@ -32,10 +32,10 @@ public sealed class DataLoader
     /// <param name="data">The data set.</param>
     /// <param name="batchSize">Samples per batch, positive.</param>
     /// <param name="shuffle">Reshuffle at the start of every epoch.</param>
-    /// <param name="seed">The shuffle seed.</param>
+    /// <param name="seed">The shuffle seed; null draws one from the global generator (<see cref="Tensor.ManualSeed"/>).</param>
     /// <param name="dropLast">Skip a last batch smaller than <paramref name="batchSize"/>.</param>
-    /// <param name="dtype">The element type of the feature tensors.</param>
-    public DataLoader(Dataset data, int batchSize, bool shuffle = true, int seed = 0, bool dropLast = false, DType dtype = DType.Float32)
+    /// <param name="dtype">The element type of the feature tensors; <see cref="Tensor.DefaultDType"/> when null.</param>
+    public DataLoader(Dataset data, int batchSize, bool shuffle = true, int? seed = null, bool dropLast = false, DType? dtype = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         if (batchSize <= 0 || batchSize > data.Count)
@@ -47,10 +47,10 @@ public sealed class DataLoader
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
-        DType = dtype;
-        _random = new SeededRandom(seed);
+        DType = dtype ?? Tensor.DefaultDType;
+        _random = new SeededRandom(seed ?? Tensor.NextSeed());
         _order = Enumerable.Range(0, data.Count).ToArray();
-        _full = Tensor.Zeros([batchSize, data.FeatureCount], dtype);
+        _full = Tensor.Zeros([batchSize, data.FeatureCount], DType);
         _labels = new int[batchSize];
         _position = data.Count; // the first Next() starts an epoch
     }
