@@ -306,6 +306,20 @@ public static partial class Ops
     }
 
     /// <summary>
+    /// Copies <paramref name="block"/> into <paramref name="large"/>, an owned tensor of the same rank and type, starting
+    /// at <paramref name="before"/> on each axis: the write behind a tensor's range setter (counted, as every write is).
+    /// </summary>
+    internal static void WriteBlock(Tensor large, Tensor block, ReadOnlySpan<int> before) =>
+        ElementType.Dispatch(large.DType, new BlockWrite(large, block, before.ToArray()));
+
+    private readonly struct BlockWrite(Tensor large, Tensor block, int[] before) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> =>
+            CopyBlock<T>(block.AsReadOnlySpan<T>(), large.WritableSpan<T>("Indexer"), block.Shape.Dims, large.Shape.Dims, before, intoLarge: true);
+    }
+
+    /// <summary>
     /// Copies between a block and the larger tensor it sits in at offsets <paramref name="before"/>: block into large
     /// (<paramref name="intoLarge"/>, Pad's forward) or large into block (its gradient); with <paramref name="add"/>,
     /// the block is added into the large tensor rather than copied (Crop's gradient into a slot that holds one).

@@ -168,7 +168,9 @@ public readonly struct Shape : IEquatable<Shape>
     {
         if (indices.Length != Rank)
         {
-            throw new ArgumentException($"Indexer: {indices.Length} indices given for a tensor of shape {this} (rank {Rank}).", nameof(indices));
+            throw new ArgumentException(
+                $"Indexer: {indices.Length} indices given for a tensor of shape {this} (rank {Rank}); one element needs one index per axis. " +
+                "For a part of the tensor, index with ranges as well (x[0, ..] is row 0).", nameof(indices));
         }
 
         var flat = 0;

@@ -7,10 +7,15 @@ namespace AutoGrad.Tensors;
 /// <summary>Reading elements back, and copies.</summary>
 public sealed partial class Tensor
 {
-    /// <summary>Reads one element, converted to <see cref="double"/>; negative indices count from the end.</summary>
+    /// <summary>
+    /// One element, converted to <see cref="double"/> when read and from it (rounded for float32) when written;
+    /// negative indices count from the end. Writing needs a tensor that owns its memory and counts as a write
+    /// (<see cref="Version"/> grows, as for <see cref="AsSpan{T}"/>).
+    /// </summary>
     /// <param name="indices">One index per dimension (none for a scalar).</param>
     /// <returns>The element.</returns>
     /// <exception cref="ArgumentException">The number of indices differs from <see cref="Rank"/>.</exception>
+    /// <exception cref="InvalidOperationException">Writing to a result in a tape's arena.</exception>
     // Indexers are named Item in metadata by default; that name belongs to Item(), PyTorch's x.item().
     [IndexerName("Element")]
     public double this[params ReadOnlySpan<int> indices]
@@ -19,6 +24,12 @@ public sealed partial class Tensor
         {
             var flat = FlatIndex(indices);
             return ElementType.Dispatch<ReadAt, double>(DType, new ReadAt(this, flat));
+        }
+
+        set
+        {
+            var flat = FlatIndex(indices);
+            ElementType.Dispatch(DType, new WriteAt(this, flat, value));
         }
     }
 
@@ -51,12 +62,16 @@ public sealed partial class Tensor
     /// <returns>The row-major elements.</returns>
     /// <exception cref="InvalidOperationException">The tensor lives in a tape's arena (results of operations are read-only), or the type is wrong.</exception>
     public Span<T> AsSpan<T>()
+        where T : unmanaged => WritableSpan<T>("AsSpan");
+
+    /// <summary><see cref="AsSpan{T}"/> for the write that <paramref name="op"/> makes, named in its exception.</summary>
+    internal Span<T> WritableSpan<T>(string op)
         where T : unmanaged
     {
         if (IsTapeOwned)
         {
             throw new InvalidOperationException(
-                $"AsSpan: the tensor of shape {Shape} is the result of an operation on a tape and is read-only; writing would corrupt its gradient. Clone() it first.");
+                $"{op}: the tensor of shape {Shape} is the result of an operation on a tape and is read-only; writing would corrupt its gradient. Clone() it first.");
         }
 
         var data = Data<T>();
@@ -148,6 +163,12 @@ public sealed partial class Tensor
     {
         public double Run<T>()
             where T : unmanaged, IFloatingPointIeee754<T> => double.CreateTruncating(tensor.Data<T>()[index]);
+    }
+
+    private readonly struct WriteAt(Tensor tensor, int index, double value) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => tensor.WritableSpan<T>("Indexer")[index] = T.CreateTruncating(value);
     }
 
     /// <summary>Sets every element; through <see cref="AsSpan{T}"/> (a counted write) when <paramref name="write"/> is set.</summary>

@@ -13,6 +13,7 @@ public class NamespaceTests
     {
         ["Operations/Tensor.Operators.cs"] = "AutoGrad.Tensors",
         ["Operations/Tensor.Methods.cs"] = "AutoGrad.Tensors",
+        ["Operations/Tensor.Indexing.cs"] = "AutoGrad.Tensors",
         ["Autodiff/Tensor.Backward.cs"] = "AutoGrad.Tensors",
     };
 
