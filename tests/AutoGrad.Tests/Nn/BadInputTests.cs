@@ -2,6 +2,7 @@ using System.Reflection;
 
 using AutoGrad.Nn.Data;
 using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Schedules;
 using AutoGrad.Nn.Serialization;
 using AutoGrad.Nn.Training;
 
@@ -87,6 +88,12 @@ public class BadInputTests
         { "adam weight decay", typeof(ArgumentOutOfRangeException), () => new Adam(s_parameters, weightDecay: -1), ["Adam", "weightDecay", "-1"] },
         { "adamw weight decay", typeof(ArgumentOutOfRangeException), () => new AdamW(s_parameters, weightDecay: double.NaN), ["AdamW", "weightDecay", "NaN"] },
         { "learning rate schedule", typeof(ArgumentOutOfRangeException), () => new Sgd(s_parameters, 0.1) { LearningRate = 0 }, ["Sgd", "learningRate", "0"] },
+        { "step decay size", typeof(ArgumentOutOfRangeException), () => new StepDecay(new Sgd(s_parameters, 0.1), 0), ["StepDecay", "stepSize", "0"] },
+        { "exponential gamma", typeof(ArgumentOutOfRangeException), () => new ExponentialDecay(new Sgd(s_parameters, 0.1), 1.5), ["ExponentialDecay", "gamma", "1.5"] },
+        { "cosine warm-up", typeof(ArgumentOutOfRangeException), () => new CosineWithWarmup(new Sgd(s_parameters, 0.1), 5, 5), ["CosineWithWarmup", "warmupSteps", "[0, 5)"] },
+        { "one-cycle start", typeof(ArgumentOutOfRangeException), () => new OneCycle(new Sgd(s_parameters, 0.1), 0.2, 10, percentStart: 1), ["OneCycle", "percentStart", "1"] },
+        { "plateau goal", typeof(ArgumentOutOfRangeException), () => new ReduceOnPlateau(new Sgd(s_parameters, 0.1), (MetricGoal)2), ["ReduceOnPlateau", "2"] },
+        { "plateau factor", typeof(ArgumentOutOfRangeException), () => new ReduceOnPlateau(new Sgd(s_parameters, 0.1), factor: 1), ["ReduceOnPlateau", "factor", "1"] },
         { "clip norm", typeof(ArgumentOutOfRangeException), () => GradientClipping.ClipByGlobalNorm(s_parameters, 0), ["ClipByGlobalNorm", "maxNorm"] },
 
         { "dataset sizes", typeof(ArgumentException), () => new Dataset("d", new float[5], [0, 1], 3, 2), ["Dataset d", "5 feature values", "2 samples of 3"] },
@@ -115,10 +122,10 @@ public class BadInputTests
     private static readonly HashSet<Type> s_plainData =
         [typeof(Batch), typeof(IdxArray), typeof(TrainingOptions), typeof(TrainingProgress), typeof(TrainingResult)];
 
-    /// <summary>Every public, concrete, non-exception type of the model, optimizer, data, serialization and training namespaces.</summary>
+    /// <summary>Every public, concrete, non-exception, non-enum type of the model, optimizer, schedule, data, serialization and training namespaces.</summary>
     public static TheoryData<string> PublicTypes => [.. typeof(Module).Assembly.GetExportedTypes()
-        .Where(t => t.Namespace is "AutoGrad.Nn" or "AutoGrad.Nn.Optimizers" or "AutoGrad.Nn.Data" or "AutoGrad.Nn.Serialization" or "AutoGrad.Nn.Training")
-        .Where(t => !(t.IsAbstract && !t.IsSealed) && !typeof(Exception).IsAssignableFrom(t) && !s_plainData.Contains(t))
+        .Where(t => t.Namespace is "AutoGrad.Nn" or "AutoGrad.Nn.Optimizers" or "AutoGrad.Nn.Schedules" or "AutoGrad.Nn.Data" or "AutoGrad.Nn.Serialization" or "AutoGrad.Nn.Training")
+        .Where(t => !(t.IsAbstract && !t.IsSealed) && !t.IsEnum && !typeof(Exception).IsAssignableFrom(t) && !s_plainData.Contains(t))
         .Select(t => t.Name)
         .Order()];
 

@@ -28,6 +28,7 @@ public abstract class Optimizer
     private const int ParallelLength = 4 * ChunkLength;
 
     private readonly Tensor[] _parameters;
+    private double _learningRate;
     private readonly Array?[,] _state;
 
     // Runs the chunks of one parameter on the worker pool; a private type, so the public Optimizer does not expose the
@@ -57,9 +58,17 @@ public abstract class Optimizer
     /// <summary>The step size, positive and finite; may be changed between steps (a schedule).</summary>
     public double LearningRate
     {
-        get;
-        set => field = RequirePositive(value, GetType().Name, "learningRate");
+        get => _learningRate;
+        set => _learningRate = RequirePositive(value, GetType().Name, "learningRate");
     }
+
+    /// <summary>
+    /// Sets the rate a schedule computed. It may reach 0 at the schedule's end (a cosine's last step), where a rate set
+    /// by hand must be positive: an optimizer made with rate 0 would never change anything.
+    /// </summary>
+    internal void SetScheduledRate(double rate, string schedule) => _learningRate = rate >= 0 && double.IsFinite(rate)
+        ? rate
+        : throw new InvalidOperationException($"{schedule}: computed the learning rate {rate}, which is not a finite number of at least 0.");
 
     /// <summary>The L2 penalty coefficient.</summary>
     public double WeightDecay { get; }
