@@ -115,12 +115,15 @@ public class BadInputTests
         { "fit mismatched sets", typeof(ArgumentException), () => Trainer.Fit(new Linear(2, 2), new Sgd(s_parameters), s_tiny, Dataset.Digits(), new TrainingOptions()), ["Fit", "tiny", "digits", "64"] },
         { "fit iterations", typeof(ArgumentOutOfRangeException), () => Trainer.Fit(new Linear(2, 2), new Sgd(s_parameters), s_tiny, s_tiny, new TrainingOptions { BatchSize = 3, Iterations = 0 }), ["Fit", "iterations"] },
         { "step labels", typeof(ArgumentOutOfRangeException), () => StepWithLabels([0, 5]), ["SoftmaxWithLoss", "label 5", "row 1"] },
+        { "tensor dataset targets", typeof(ShapeMismatchException), () => new TensorDataset(Tensor.Zeros([10, 2]), Tensor.Zeros([9, 1])), ["TensorDataset", "10 samples", "(9, 1)"] },
+        { "general fit epochs", typeof(ArgumentOutOfRangeException), () => Trainer.Fit(new Linear(2, 2), new Sgd(s_parameters), s_tiny.ToTensorDataset(), null, Loss.CrossEntropy, new FitOptions { Epochs = 0 }), ["Fit", "Epochs (0)"] },
         { "accuracy model", typeof(ShapeMismatchException), () => Trainer.Accuracy(new Linear(3, 2), s_tiny, DType.Float32), ["Affine", "(3, 2)"] },
     };
 
     /// <summary>Types that carry values and have no behavior to misuse (results, progress reports, batches, options read by Fit).</summary>
     private static readonly HashSet<Type> s_plainData =
-        [typeof(Batch), typeof(IdxArray), typeof(TrainingOptions), typeof(TrainingProgress), typeof(TrainingResult)];
+        [typeof(Batch), typeof(IdxArray), typeof(TrainingOptions), typeof(TrainingProgress), typeof(TrainingResult),
+            typeof(SupervisedBatch), typeof(Loss), typeof(Metric), typeof(FitOptions), typeof(EarlyStopping), typeof(EpochReport), typeof(FitResult)];
 
     /// <summary>Every public, concrete, non-exception, non-enum type of the model, optimizer, schedule, data, serialization and training namespaces.</summary>
     public static TheoryData<string> PublicTypes => [.. typeof(Module).Assembly.GetExportedTypes()

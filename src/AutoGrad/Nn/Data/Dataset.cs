@@ -159,6 +159,18 @@ public sealed partial class Dataset
         return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount) { ImageShape = ImageShape };
     }
 
+    /// <summary>
+    /// The samples as a <see cref="TensorDataset"/> with their labels, for <see cref="Training.Trainer.Fit(Module, Optimizers.Optimizer, TensorDataset, TensorDataset?, Training.Loss, Training.FitOptions?)"/>:
+    /// features (N, C, H, W) when the set has an image shape, else (N, D).
+    /// </summary>
+    /// <param name="dtype">The element type; <see cref="Tensor.DefaultDType"/> when null.</param>
+    /// <returns>The data set.</returns>
+    public TensorDataset ToTensorDataset(DType? dtype = null)
+    {
+        var features = ImageShape is var (c, h, w) ? Tensor.FromArray(Features, Count, c, h, w) : Tensor.FromArray(Features, Count, FeatureCount);
+        return new TensorDataset(features.ToType(dtype ?? Tensor.DefaultDType), Labels);
+    }
+
     /// <summary>A seeded shuffle split into a training part and a test part.</summary>
     /// <param name="trainFraction">The training share, in (0, 1).</param>
     /// <param name="seed">The shuffle seed.</param>

@@ -39,7 +39,7 @@ public sealed record TrainingOptions
 /// <param name="TestAccuracy">The test accuracy at the last evaluation, if any.</param>
 public sealed record TrainingProgress(int Iteration, int TotalIterations, int Epoch, double Loss, double BatchAccuracy, double? TestAccuracy);
 
-/// <summary>The outcome of <see cref="Trainer.Fit"/>.</summary>
+/// <summary>The outcome of <see cref="Trainer.Fit(Module, Optimizer, Dataset, Dataset, TrainingOptions, Action{TrainingProgress})"/>.</summary>
 /// <param name="TrainAccuracy">Accuracy on the whole training set at the end.</param>
 /// <param name="TestAccuracy">Accuracy on the test set at the end.</param>
 /// <param name="FinalLoss">The loss of the last step.</param>
@@ -59,7 +59,7 @@ public sealed record TrainingResult(
     IReadOnlyList<double> Losses);
 
 /// <summary>The classification training loop: SoftmaxWithLoss, one tape reset every step, an optimizer.</summary>
-public static class Trainer
+public static partial class Trainer
 {
     /// <summary>Trains <paramref name="model"/> on <paramref name="train"/> and measures it on <paramref name="test"/>.</summary>
     /// <param name="model">The model; its outputs are class scores.</param>
