@@ -37,11 +37,12 @@ internal static class TrainCommand
         var plot = new Option<string?>("--plot") { Description = "Draw the loss and accuracy curves to FILE (SVG). Default: next to --save, if given; otherwise none." };
         var noPlot = new Option<bool>("--no-plot") { Description = "Draw no curves, not even next to --save." };
         var json = new Option<bool>("--json") { Description = "Print the final metrics as one JSON object instead of the table." };
+        var schedule = new Option<string?>("--schedule") { Description = TrainSchedule.Help };
         var threads = NumberOptions.PositiveInt("--threads", $"Threads the kernels may use (default: every core, {Environment.ProcessorCount} here). Results do not depend on it.");
 
         var command = new Command("train", "Train a classifier and report its accuracy.")
         {
-            dataset, data, model, batchNorm, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, save, load, plot, noPlot, json, threads,
+            dataset, data, model, batchNorm, hidden, optimizer, lr, batch, epochs, iterations, seed, init, useDouble, schedule, save, load, plot, noPlot, json, threads,
         };
 
         command.SetAction(result =>
@@ -82,6 +83,7 @@ internal static class TrainCommand
                 Seed = result.GetValue(seed),
                 Init = ParseInit(result.GetValue(init)!),
                 Double = result.GetValue(useDouble),
+                Schedule = result.GetValue(schedule) is { } text ? TrainSchedule.Parse(text) : null,
                 SavePath = savePath,
                 LoadPath = result.GetValue(load),
                 PlotPath = plotPath,
@@ -114,13 +116,18 @@ internal static class TrainCommand
         }
 
         var optimizer = settings.CreateOptimizer(model);
+        var batchSize = Math.Min(settings.BatchSize, train.Count);
+        var totalBatches = settings.Iterations ?? ((settings.Epochs ?? 1) * ((train.Count + batchSize - 1) / batchSize));
+        var (schedule, plateau) = settings.Schedule?.Create(optimizer, totalBatches) ?? (null, null);
         var options = new TrainingOptions
         {
-            BatchSize = Math.Min(settings.BatchSize, train.Count),
+            BatchSize = batchSize,
             Epochs = settings.Epochs ?? 1,
             Iterations = settings.Iterations,
             Seed = settings.Seed,
             DType = settings.DType,
+            Schedule = schedule,
+            Plateau = plateau,
         };
 
         warmUp.Wait();
@@ -154,6 +161,7 @@ internal static class TrainCommand
                 seconds = result.TrainingSeconds,
                 iterations = result.Iterations,
                 finalLoss = result.FinalLoss,
+                finalLearningRate = optimizer.LearningRate,
             }));
         }
         else
@@ -193,6 +201,11 @@ internal static class TrainCommand
         table.AddRow("data set", Markup.Escape(settings.DatasetName));
         table.AddRow("model", $"{settings.ModelDescription(train)}, {settings.Init} init, {settings.DType.Name()}");
         table.AddRow("optimizer", string.Create(CultureInfo.InvariantCulture, $"{settings.Optimizer}, lr {settings.LearningRate}, batch {settings.BatchSize}"));
+        if (settings.Schedule is { } schedule)
+        {
+            table.AddRow("schedule", Markup.Escape(string.Join(':', [schedule.Kind, .. schedule.Numbers.Select(n => n.ToString(CultureInfo.InvariantCulture))])));
+        }
+
         table.AddRow("iterations", result.Iterations.ToString(CultureInfo.InvariantCulture));
         table.AddRow("final loss", result.FinalLoss.ToString("F4", CultureInfo.InvariantCulture));
         table.AddRow("train accuracy", result.TrainAccuracy.ToString("P2", CultureInfo.InvariantCulture));

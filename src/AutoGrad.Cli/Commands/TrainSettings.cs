@@ -40,6 +40,9 @@ internal sealed record TrainSettings
 
     public bool Double { get; init; }
 
+    /// <summary>The <c>--schedule</c>, or null for a constant rate.</summary>
+    public TrainSchedule? Schedule { get; init; }
+
     public string? SavePath { get; init; }
 
     public string? LoadPath { get; init; }

@@ -29,6 +29,19 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Equal(3, svg.Descendants().Count(e => e.Name.LocalName == "polyline"));
     }
 
+    [Theory]
+    [InlineData("step:10:0.5", 0.001 * 0.125)] // halved after epochs 10, 20 and 30
+    [InlineData("onecycle", 0.001 / 25 / 1e4)] // up to --lr and down to its 1/250,000 at the last of 1,350 batches
+    [InlineData("cosine:100", 0.0)]
+    public void A_schedule_sets_the_rate_the_run_ends_with_and_the_run_still_learns(string schedule, double finalRate)
+    {
+        var (code, output, error) = CliRunner.Run("train", "--json", "--no-plot", "--schedule", schedule);
+        Assert.True(code == 0, error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(finalRate, json.RootElement.GetProperty("finalLearningRate").GetDouble(), 1e-15);
+        Assert.True(json.RootElement.GetProperty("testAccuracy").GetDouble() >= 0.95, output);
+    }
+
     [Fact]
     public void The_warm_up_on_the_spare_core_leaves_the_run_bit_identical_to_the_library_alone()
     {
@@ -228,6 +241,11 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("--hidden 10,,10", "--hidden")]
     [InlineData("--seed x", "--seed")]
     [InlineData("--threads 0", "0 must be positive")]
+    [InlineData("--schedule warp", "'warp' is not a schedule")]
+    [InlineData("--schedule step", "step takes 1 to 2 numbers after it, got 0")]
+    [InlineData("--schedule step:2.5", "step needs a whole number, not 2.5")]
+    [InlineData("--schedule exponential:1.5", "gamma must be in (0, 1], got 1.5")]
+    [InlineData("--schedule cosine:x", "'x' in 'cosine:x' is not a finite number")]
     public void Every_bad_value_gets_one_plain_line(string arguments, string expected)
     {
         var (code, _, error) = CliRunner.Run(["train", .. arguments.Split(' ')]);

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using AutoGrad.Autodiff;
 using AutoGrad.Nn.Data;
 using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Schedules;
 using AutoGrad.Operations;
 using AutoGrad.Tensors;
 
@@ -28,6 +29,12 @@ public sealed record TrainingOptions
 
     /// <summary>Measure test accuracy at the end of every epoch (it does not count toward <see cref="TrainingResult.TrainingSeconds"/>).</summary>
     public bool EvaluateEachEpoch { get; init; } = true;
+
+    /// <summary>A schedule, stepped after every batch or every epoch as its <see cref="LearningRateScheduler.Unit"/> says.</summary>
+    public LearningRateScheduler? Schedule { get; init; }
+
+    /// <summary>A plateau schedule, stepped at the end of every epoch with the epoch's mean training loss.</summary>
+    public ReduceOnPlateau? Plateau { get; init; }
 }
 
 /// <summary>The state after a step, for progress reports.</summary>
@@ -118,10 +125,21 @@ public static partial class Trainer
                 testAccuracy = Accuracy(model, test, options.DType);
             }
 
+            if (options.Schedule is { Unit: ScheduleUnit.Batch } batchSchedule)
+            {
+                batchSchedule.Step();
+            }
+
             var report = new TrainingProgress(iteration, total, loader.Epoch + 1, epochLoss / epochSteps, epochCorrect / epochSamples, testAccuracy);
             progress?.Invoke(report);
             if (endOfEpoch)
             {
+                if (options.Schedule is { Unit: ScheduleUnit.Epoch } epochSchedule)
+                {
+                    epochSchedule.Step();
+                }
+
+                options.Plateau?.Step(report.Loss);
                 epochs.Add(report);
                 epochLoss = epochCorrect = 0;
                 epochSamples = epochSteps = 0;
