@@ -29,7 +29,7 @@ public class DocSnippetTests
     private const string OpsMembers = "ops members";
 
     // A project's implicit usings (the package's among them), and TensorPrimitives by alias, as the README recommends (the namespace also holds a Tensor).
-    private const string Usings = """
+    internal const string Usings = """
         using System;
         using System.Collections.Generic;
         using System.Linq;
@@ -113,7 +113,7 @@ public class DocSnippetTests
         Assert.True(errors.Count == 0, $"{doc} snippet {index} does not compile:\n{string.Join('\n', errors)}\n{snippet}");
     }
 
-    private static List<string> Compile(string code)
+    internal static List<string> Compile(string code)
     {
         // Named as this test assembly, to which the library grants its internals (as it does to the real one).
         var compilation = CSharpCompilation.Create(

@@ -119,6 +119,38 @@ public sealed class TensorDataset
         return (Subset(order.AsSpan(0, first)), Subset(order.AsSpan(first)));
     }
 
+    /// <summary>
+    /// One epoch of batches, PyTorch's <c>DataLoader(dataset, batch_size, shuffle)</c>: every sample once, in a seeded
+    /// random order or in order, the last batch smaller when the size does not divide.
+    /// </summary>
+    /// <param name="batchSize">Samples per batch, at least 1.</param>
+    /// <param name="shuffle">Draw a new order.</param>
+    /// <param name="seed">The shuffle seed; null draws one from the global generator.</param>
+    /// <returns>The batches, gathered as they are enumerated.</returns>
+    public IEnumerable<SupervisedBatch> Batches(int batchSize, bool shuffle = true, int? seed = null)
+    {
+        if (batchSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"TensorDataset.Batches: the batch size must be at least 1, got {batchSize}.");
+        }
+
+        var order = Enumerable.Range(0, Count).ToArray();
+        if (shuffle)
+        {
+            new SeededRandom(seed ?? Tensor.NextSeed()).Shuffle<int>(order);
+        }
+
+        return Enumerate(order, batchSize);
+    }
+
+    private IEnumerable<SupervisedBatch> Enumerate(int[] order, int batchSize)
+    {
+        for (var start = 0; start < order.Length; start += batchSize)
+        {
+            yield return Gather(order.AsSpan(start, Math.Min(batchSize, order.Length - start)));
+        }
+    }
+
     /// <summary>The samples at <paramref name="indices"/>, in that order, as one batch (owned copies).</summary>
     /// <param name="indices">Sample indices.</param>
     /// <returns>The batch.</returns>

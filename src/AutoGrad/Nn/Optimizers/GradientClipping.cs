@@ -8,6 +8,19 @@ namespace AutoGrad.Nn.Optimizers;
 public static class GradientClipping
 {
     /// <summary>
+    /// <see cref="ClipByGlobalNorm(IReadOnlyList{Tensor}, double)"/> of any sequence of parameters, as PyTorch's
+    /// <c>clip_grad_norm_(model.parameters(), max_norm)</c> takes them: <c>ClipByGlobalNorm(model.Parameters(), 1.0)</c>.
+    /// </summary>
+    /// <param name="parameters">The parameters whose <see cref="Tensor.Grad"/> to clip (those without one are skipped).</param>
+    /// <param name="maxNorm">The largest allowed global norm, positive.</param>
+    /// <returns>The global norm before clipping.</returns>
+    public static double ClipByGlobalNorm(IEnumerable<Tensor> parameters, double maxNorm)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        return ClipByGlobalNorm(parameters as IReadOnlyList<Tensor> ?? [.. parameters], maxNorm);
+    }
+
+    /// <summary>
     /// Scales every gradient by min(1, maxNorm / ‖g‖), where ‖g‖ is the L2 norm of all gradients together.
     /// </summary>
     /// <param name="parameters">The parameters whose <see cref="Tensor.Grad"/> to clip (those without one are skipped).</param>
