@@ -22,7 +22,7 @@ internal static class BenchCommand
 
     public static Command Create(IAnsiConsole console, TextWriter stdout)
     {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object (gemmGflops, tapeNsPerOp, stepMicroseconds) instead of tables." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (fmaPeakGflops, gemmGflops, gemmPercentOfPeak, tapeNsPerOp, stepMicroseconds) instead of tables." };
         var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a few seconds, noisier)." };
         var command = new Command("bench", "Measure matrix products, tape overhead and training steps on this machine.") { json, quick };
         command.SetAction(result =>
@@ -48,21 +48,35 @@ internal static class BenchCommand
         var threads = new SortedSet<int> { 1, Environment.ProcessorCount };
         var saved = Parallelism.MaxThreads;
         var gemm = new Dictionary<string, Dictionary<string, double>>();
+        var percent = new Dictionary<string, Dictionary<string, double>>();
         try
         {
+            // The yardstick first, measured in the same run: a GEMM on t threads is quoted against t times one core's peak.
+            var peak = FmaPeak.MeasureGflops(rounds);
             foreach (var (m, k, n) in s_gemmShapes)
             {
-                var byThreads = gemm[$"{m}x{k}x{n}"] = [];
+                var shape = $"{m}x{k}x{n}";
+                var byThreads = gemm[shape] = [];
+                var ofPeak = percent[shape] = [];
                 foreach (var t in threads)
                 {
                     Parallelism.MaxThreads = t;
-                    byThreads[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(MatMulGflops(m, k, n, rounds), 1);
+                    var gflops = MatMulGflops(m, k, n, rounds);
+                    byThreads[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(gflops, 1);
+                    ofPeak[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(100 * gflops / (t * peak), 1);
                 }
             }
 
             Parallelism.MaxThreads = saved;
             var steps = s_models.ToDictionary(model => model, model => Math.Round(StepMicroseconds(model, rounds), 1));
-            return new BenchReport(Environment.ProcessorCount, System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256, gemm, Math.Round(TapeNanosecondsPerOp(rounds), 1), steps);
+            return new BenchReport(
+                Environment.ProcessorCount,
+                System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? 512 : 256,
+                Math.Round(peak, 1),
+                gemm,
+                percent,
+                Math.Round(TapeNanosecondsPerOp(rounds), 1),
+                steps);
         }
         finally
         {
@@ -150,7 +164,10 @@ internal static class BenchCommand
 
     private static void Print(IAnsiConsole console, BenchReport report)
     {
-        var gemm = new Table().Title($"float32 matrix product, GFLOP/s ({report.Cores} cores, {report.VectorBits}-bit vectors)").AddColumn("m×k×n");
+        var title = string.Create(
+            CultureInfo.InvariantCulture,
+            $"float32 matrix product, GFLOP/s and % of the FMA peak ({report.FmaPeakGflops:F1} GFLOP/s a core, measured now; {report.Cores} cores, {report.VectorBits}-bit vectors)");
+        var gemm = new Table().Title(title).AddColumn("m×k×n");
         var threadCounts = report.GemmGflops.First().Value.Keys.ToList();
         foreach (var t in threadCounts)
         {
@@ -159,7 +176,7 @@ internal static class BenchCommand
 
         foreach (var (shape, byThreads) in report.GemmGflops)
         {
-            gemm.AddRow([shape, .. threadCounts.Select(t => byThreads[t].ToString("F1", CultureInfo.InvariantCulture))]);
+            gemm.AddRow([shape, .. threadCounts.Select(t => string.Create(CultureInfo.InvariantCulture, $"{byThreads[t]:F1} ({report.GemmPercentOfPeak[shape][t]:F0}%)"))]);
         }
 
         console.Write(gemm);
@@ -181,7 +198,9 @@ internal static class BenchCommand
     internal sealed record BenchReport(
         [property: System.Text.Json.Serialization.JsonPropertyName("cores")] int Cores,
         [property: System.Text.Json.Serialization.JsonPropertyName("vectorBits")] int VectorBits,
+        [property: System.Text.Json.Serialization.JsonPropertyName("fmaPeakGflops")] double FmaPeakGflops,
         [property: System.Text.Json.Serialization.JsonPropertyName("gemmGflops")] Dictionary<string, Dictionary<string, double>> GemmGflops,
+        [property: System.Text.Json.Serialization.JsonPropertyName("gemmPercentOfPeak")] Dictionary<string, Dictionary<string, double>> GemmPercentOfPeak,
         [property: System.Text.Json.Serialization.JsonPropertyName("tapeNsPerOp")] double TapeNsPerOp,
         [property: System.Text.Json.Serialization.JsonPropertyName("stepMicroseconds")] Dictionary<string, double> StepMicroseconds);
 }

@@ -20,6 +20,19 @@ public class BenchCommandTests
             Assert.All(shape.Value.EnumerateObject(), t => Assert.InRange(t.Value.GetDouble(), 0.001, 10_000));
         }
 
+        // The peak is measured in the run, and each GEMM figure is quoted against it (t threads against t cores' peak).
+        var peak = root.GetProperty("fmaPeakGflops").GetDouble();
+        Assert.InRange(peak, 1, 100_000);
+        var percent = root.GetProperty("gemmPercentOfPeak");
+        foreach (var shape in gemm.EnumerateObject())
+        {
+            foreach (var t in shape.Value.EnumerateObject())
+            {
+                var expected = 100 * t.Value.GetDouble() / (int.Parse(t.Name, System.Globalization.CultureInfo.InvariantCulture) * peak);
+                Assert.Equal(expected, percent.GetProperty(shape.Name).GetProperty(t.Name).GetDouble(), 0.2);
+            }
+        }
+
         Assert.InRange(root.GetProperty("tapeNsPerOp").GetDouble(), 1, 100_000);
         var steps = root.GetProperty("stepMicroseconds");
         Assert.Equal(3, steps.EnumerateObject().Count());
