@@ -18,11 +18,14 @@ namespace AutoGrad.Kernels;
 /// </remarks>
 internal static unsafe class Gemm
 {
-    /// <summary>Depth of a packed block: a B panel (DepthBlock × 32 floats = 32 KB) stays in L1 while the tiles beside it run.</summary>
-    public const int DepthBlock = 256;
+    /// <summary>
+    /// Depth of a packed block, from this machine's L1 (<see cref="DepthFor"/>): a B panel stays in L1 while the tiles
+    /// beside it run (256 on a 48 KB L1: a 256 × 32-float panel is 32 KB).
+    /// </summary>
+    public static readonly int DepthBlock = DepthFor(CacheSizes.Current);
 
-    /// <summary>Columns of B packed at once (DepthBlock × ColumnBlock floats = 4 MB, within L3).</summary>
-    public const int ColumnBlock = 4096;
+    /// <summary>Columns of B packed at once, from this machine's share of L3 (<see cref="ColumnsFor"/>; 4096 with 16 MB a core).</summary>
+    public static readonly int ColumnBlock = ColumnsFor(CacheSizes.Current, DepthBlock);
 
     /// <summary>Rows of A one work item covers (a multiple of 6; 96 × 256 floats = 96 KB stays in L2).</summary>
     public const int RowBlock = 96;
@@ -58,6 +61,21 @@ internal static unsafe class Gemm
     /// once for every depth block and each work item walks the whole depth: one packing and one compute phase in all.
     /// </summary>
     private const int WholeDepthLimit = 1 << 19;
+
+    /// <summary>
+    /// The block depth for <paramref name="caches"/>: a B micro-panel (one 16-float or 8-double vector pair wide, 128
+    /// bytes a depth step for either type) fills two thirds of L1, leaving the rest to the A rows streaming past and
+    /// to C; a multiple of 16 (the transposing packer's block), within [64, 512].
+    /// </summary>
+    internal static int DepthFor(CacheInfo caches) => Math.Clamp(caches.L1Data * 2 / 3 / 128 / 16 * 16, 64, 512);
+
+    /// <summary>
+    /// The columns packed at once for <paramref name="caches"/>: the packed block of B (depth × columns, 4 bytes each)
+    /// takes a quarter of the core's share of L3, so it stays there while every row of A passes it; a multiple of 32,
+    /// within [512, 8192]. The 4 MB block tuned on a Zen 5 (16 MB a core) is more than a 16-core Xeon's whole share,
+    /// where issue 17 saw the single-thread rate fall from n = 1024 to 4096.
+    /// </summary>
+    internal static int ColumnsFor(CacheInfo caches, int depth) => Math.Clamp(caches.L3PerCore / 4 / (depth * 4) / 32 * 32, 512, 8192);
 
     /// <summary>
     /// C (m×n) = op(A)·op(B), or C += op(A)·op(B) when <paramref name="accumulate"/> is set. A is m×k (k×m when
