@@ -2,7 +2,8 @@
 // fixed batch of 100 images 1×28×28 (zero_grad, forward, cross-entropy, backward, Adam), and DeepConvNet's six
 // convolutions alone (forward, and backward to the input and the filters). One JSON line per workload: the median ms.
 // With "epoch" after the thread count: one epoch of SimpleConvNet on Fashion-MNIST instead (FashionMnistEpoch.cs);
-// with "sequence", issue 15's LSTM step and transformer block (SequenceWorkloads.cs).
+// with "sequence", issue 15's LSTM step and transformer block (SequenceWorkloads.cs); with "gemm", issue 17's
+// torch.mm figures (GemmWorkloads.cs).
 using System.Text.Json;
 
 using TorchSharp;
@@ -22,6 +23,12 @@ if (args.Length > 1 && args[1] == "epoch")
 if (args.Length > 1 && args[1] == "sequence")
 {
     SequenceWorkloads.Run(threads);
+    return;
+}
+
+if (args.Length > 1 && args[1] == "gemm")
+{
+    GemmWorkloads.Run(threads);
     return;
 }
 

@@ -34,8 +34,13 @@ internal static unsafe class Gemm
     private const int PanelsPerItem = 4;
 
     /// <summary>
-    /// Pack A only when each packed panel serves at least this many B panels; below that the kernel reads A in place
-    /// (six strided streams) and packing would cost more than it saves.
+    /// A is packed only when it is transposed, its rows lie a multiple of 4 KB apart, and each packed panel serves at
+    /// least this many B panels; otherwise the kernel reads it in place. Packing (a scalar gather into 6-row panels)
+    /// cost 10% of a 1024³ product, while the kernel's six in-place streams run at the peak (2026-11-27, Zen 5, one
+    /// thread, GFLOP/s in place against packed: 1024³ NN 237–246 against 213–222, NT 239–249 against 216–230, 4096³ NN
+    /// 237–239 against 222–226, 256³ NN 246–253 against 204–216, TN 242–255 against 202–207). A transposed A read in
+    /// place steps one row of memory per depth step; with rows 4 KB apart every step lands in the same cache sets, and
+    /// m = 1024 or 2048 fell to 164 GFLOP/s (packed 222–232), so those stay packed.
     /// </summary>
     private const int PackAFromPanels = 8;
 
@@ -188,7 +193,7 @@ internal static unsafe class Gemm
             var tail = half > 0 && n - half - narrow >= _columns ? half + _columns : half;
             _nPanels = n - tail - narrow;
             var panelsAll = (Math.Min(_nPanels, ColumnBlock) + _columns - 1) / _columns;
-            _packA = panelsAll >= PackAFromPanels;
+            _packA = transposeA && panelsAll >= PackAFromPanels && (long)m * sizeof(T) % 4096 == 0;
             _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
             _wholeDepth = !_packA && m >= GemmMicroKernel.Rows && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
             Reserve(ref _packedA, _packA ? _panelsA * GemmMicroKernel.Rows * Math.Min(k, DepthBlock) : 0);

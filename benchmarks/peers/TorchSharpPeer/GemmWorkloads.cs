@@ -1,0 +1,38 @@
+// Issue 17's GEMM peer: torch.mm (MKL inside LibTorch) on float32 squares of side 256 … 4096 in the four transpose
+// combinations, as op(A)·op(B) with op a transposed view (MKL takes the flag, nothing is copied). One JSON line per
+// product: the median GFLOP/s.
+using System.Text.Json;
+
+
+using TorchSharp;
+
+internal static class GemmWorkloads
+{
+    public static void Run(int threads)
+    {
+        foreach (var n in new[] { 256, 512, 1024, 2048, 4096 })
+        {
+            var a = torch.rand(n, n);
+            var b = torch.rand(n, n);
+            foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
+            {
+                var left = ta ? a.t() : a;
+                var right = tb ? b.t() : b;
+                var repeats = Math.Max(5, (int)(4e10 / (2.0 * n * n * n)));
+                var ms = Timing.MedianMs(
+                    () =>
+                    {
+                        using var product = torch.mm(left, right);
+                    },
+                    Math.Min(repeats, 200));
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    workload = $"sgemm {n}³ {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}",
+                    threads,
+                    torchsharp = "0.107.0",
+                    gflops = Math.Round(2.0 * n * n * n / (ms / 1e3) / 1e9, 1),
+                }));
+            }
+        }
+    }
+}
