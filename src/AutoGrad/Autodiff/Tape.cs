@@ -300,6 +300,12 @@ public sealed partial class Tape : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether an op on <paramref name="x"/> may be recorded: a tape is current, or <paramref name="x"/> is recorded
+    /// implicitly. For an op that keeps extra state for its backward rule only when it is recorded (GELU's Φ).
+    /// </summary>
+    internal static bool MayRecord(Tensor x) => s_current is not null || (!s_implicitBlocked && ImplicitGraph.Tracks(x));
+
     /// <summary>True when no tape is current and an op on <paramref name="inputs"/> is recorded implicitly.</summary>
     internal static bool RecordsImplicitly(ReadOnlySpan<Tensor> inputs)
     {

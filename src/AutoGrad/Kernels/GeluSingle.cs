@@ -35,6 +35,66 @@ internal static class GeluSingle
     /// <summary>dx = g ⊙ GELU'(x) elementwise.</summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> dx) => Run(x, g, dx, derivative: true);
 
+    /// <summary>y = GELU(x) and Φ(x) elementwise, Φ kept for <see cref="BackwardFromPhi"/>.</summary>
+    public static void Forward(ReadOnlySpan<float> x, Span<float> y, Span<float> phi)
+    {
+        if (y.Length < x.Length || phi.Length < x.Length)
+        {
+            throw new ArgumentException($"GeluSingle: the operands' lengths ({x.Length}, {y.Length}, {phi.Length}) do not match.", nameof(y));
+        }
+
+        var lanes = Vector512<float>.Count;
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ys = ref MemoryMarshal.GetReference(y);
+        ref var ps = ref MemoryMarshal.GetReference(phi);
+        var i = 0;
+        for (; i + lanes <= x.Length; i += lanes)
+        {
+            var v = Vector512.LoadUnsafe(ref xs, (nuint)i);
+            var p = Phi(v);
+            Store(p, ref ps, i);
+            Store(v * p, ref ys, i);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            var p = Phi(Vector512.Create(x[i]));
+            phi[i] = p[0];
+            y[i] = x[i] * p[0];
+        }
+    }
+
+    /// <summary>
+    /// dx = g ⊙ (Φ(x) + x·φ(x)) with Φ(x) as <see cref="Forward(ReadOnlySpan{float}, Span{float}, Span{float})"/> kept it:
+    /// the same arithmetic as <see cref="Backward"/>, bit for bit, without computing Φ again (the erf's rational
+    /// approximations were two thirds of the backward pass).
+    /// </summary>
+    public static void BackwardFromPhi(ReadOnlySpan<float> x, ReadOnlySpan<float> phi, ReadOnlySpan<float> g, Span<float> dx)
+    {
+        if (phi.Length < x.Length || g.Length < x.Length || dx.Length < x.Length)
+        {
+            throw new ArgumentException($"GeluSingle: the operands' lengths ({x.Length}, {phi.Length}, {g.Length}, {dx.Length}) do not match.", nameof(dx));
+        }
+
+        var lanes = Vector512<float>.Count;
+        ref var xs = ref MemoryMarshal.GetReference(x);
+        ref var ps = ref MemoryMarshal.GetReference(phi);
+        ref var gs = ref MemoryMarshal.GetReference(g);
+        ref var ds = ref MemoryMarshal.GetReference(dx);
+        var i = 0;
+        for (; i + lanes <= x.Length; i += lanes)
+        {
+            var v = Vector512.LoadUnsafe(ref xs, (nuint)i);
+            Store(Vector512.LoadUnsafe(ref gs, (nuint)i) * Vector512.FusedMultiplyAdd(v, Density(v), Vector512.LoadUnsafe(ref ps, (nuint)i)), ref ds, i);
+        }
+
+        for (; i < x.Length; i++)
+        {
+            var v = Vector512.Create(x[i]);
+            dx[i] = g[i] * Vector512.FusedMultiplyAdd(v, Density(v), Vector512.Create(phi[i]))[0];
+        }
+    }
+
     private static void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> y, bool derivative)
     {
         if (y.Length < x.Length || (derivative && g.Length < x.Length))
@@ -75,12 +135,17 @@ internal static class GeluSingle
             return x * phi;
         }
 
-        // φ(x) = e^(−x²/2)/√(2π), x² split as in Φ's tail so the large part of the exponent is exact.
+        return g * Vector512.FusedMultiplyAdd(x, Density(x), phi);
+    }
+
+    /// <summary>φ(x) = e^(−x²/2)/√(2π), x² split as in Φ's tail so the large part of the exponent is exact.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Density(Vector512<float> x)
+    {
         var v = Vector512.Abs(x);
         var high = (v.AsUInt32() & Vector512.Create(0xFFFF_F000u)).AsSingle();
         var half = Vector512.Create(-0.5f);
-        var density = Vector512.Exp(half * high * high) * Vector512.Exp(half * (v - high) * (v + high)) * Vector512.Create(InverseSqrt2Pi);
-        return g * Vector512.FusedMultiplyAdd(x, density, phi);
+        return Vector512.Exp(half * high * high) * Vector512.Exp(half * (v - high) * (v + high)) * Vector512.Create(InverseSqrt2Pi);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

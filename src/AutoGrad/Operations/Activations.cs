@@ -46,9 +46,10 @@ public static partial class Ops
     {
         Check.NotNull(x, "Gelu", nameof(x));
         var y = Tensor.Uninitialized(x.DType, x.Shape);
-        ElementType.Dispatch(x.DType, new GeluForward(x, y, tanhApproximation));
+        var phi = ElementType.Dispatch<GeluForward, Tensor?>(x.DType, new GeluForward(x, y, tanhApproximation, keepPhi: Tape.MayRecord(x)));
 
-        Tape.Record(s_gelu, y, x, null, null, new NodeArgs { Scalar = tanhApproximation ? 1 : 0 });
+        // Recorded in float32, the exact form keeps Φ(x) for its backward rule, which then needs only the density.
+        Tape.Record(s_gelu, y, x, null, null, phi is null ? new NodeArgs { Scalar = tanhApproximation ? 1 : 0 } : NodeArgs.Of(phi));
         return y;
     }
 
@@ -316,23 +317,33 @@ public static partial class Ops
     private static double Logistic(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
     // Computed in float64 for either element type: the erf and the cube are where float32 would lose digits.
-    private readonly struct GeluForward(Tensor xTensor, Tensor yTensor, bool tanhApproximation) : IElementAction
+    /// <summary>The forward pass; returns Φ(x) when it was asked to keep it and the float32 kernel ran, else null.</summary>
+    private readonly struct GeluForward(Tensor xTensor, Tensor yTensor, bool tanhApproximation, bool keepPhi) : IElementFunction<Tensor?>
     {
-        public void Run<T>()
+        public Tensor? Run<T>()
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             ReadOnlySpan<T> x = xTensor.Raw<T>();
             Span<T> y = yTensor.Raw<T>();
             if (!tanhApproximation && typeof(T) == typeof(float) && Kernels.GeluSingle.IsSupported)
             {
-                Kernels.GeluSingle.Forward(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y));
-                return;
+                var xs = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x);
+                var ys = System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(y);
+                if (!keepPhi)
+                {
+                    Kernels.GeluSingle.Forward(xs, ys);
+                    return null;
+                }
+
+                var phi = Tensor.Uninitialized(xTensor.DType, xTensor.Shape);
+                Kernels.GeluSingle.Forward(xs, ys, phi.Raw<float>());
+                return phi;
             }
 
             if (!tanhApproximation)
             {
                 GeluBlocks(x, y, derivative: false);
-                return;
+                return null;
             }
 
             for (var i = 0; i < x.Length; i++)
@@ -340,6 +351,8 @@ public static partial class Ops
                 var v = double.CreateTruncating(x[i]);
                 y[i] = T.CreateTruncating(0.5 * v * (1 + Math.Tanh(s_sqrt2OverPi * (v + (0.044715 * v * v * v)))));
             }
+
+            return null;
         }
     }
 
@@ -418,6 +431,12 @@ public static partial class Ops
                 {
                     target.Span[i] = g[i] * T.CreateTruncating(GeluDerivative(double.CreateTruncating(x[i]), tanhApproximation));
                 }
+            }
+            else if (node.Args.HasReference && typeof(T) == typeof(float))
+            {
+                Kernels.GeluSingle.BackwardFromPhi(
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(x), node.Args.State<Tensor>().Raw<float>(),
+                    System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(g), System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(target.Span));
             }
             else if (typeof(T) == typeof(float) && Kernels.GeluSingle.IsSupported)
             {

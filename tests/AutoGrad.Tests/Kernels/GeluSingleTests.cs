@@ -110,4 +110,43 @@ public class GeluSingleTests
         Assert.Equal(20f, y[2]);
         Assert.Equal(0f, Math.Abs(y[3]));
     }
+
+    [Fact]
+    public void The_backward_pass_from_a_kept_phi_is_the_full_backward_pass_bit_for_bit()
+    {
+        if (!GeluSingle.IsSupported)
+        {
+            return;
+        }
+
+        // Every region of Φ: the tails, the erf and erfc forms near 0 and 1.25·√2, NaN and infinities, and a length
+        // with a scalar tail (37 = 2 vectors + 5).
+        float[] x = [.. Enumerable.Range(0, 37).Select(i => (i - 18) * 0.83f), float.NaN, float.PositiveInfinity, float.NegativeInfinity, -12.5f, 9.25f];
+        var g = x.Select((_, i) => 0.5f + (0.03f * i)).ToArray();
+        float[] y = new float[x.Length], phi = new float[x.Length], viaPhi = new float[x.Length], full = new float[x.Length], alone = new float[x.Length];
+        GeluSingle.Forward(x, y, phi);
+        GeluSingle.Forward(x, alone);
+        GeluSingle.BackwardFromPhi(x, phi, g, viaPhi);
+        GeluSingle.Backward(x, g, full);
+        Assert.Equal(alone, y);
+        Assert.Equal(full, viaPhi);
+    }
+
+    [Fact]
+    public void A_recorded_float32_GELU_gives_the_same_gradient_with_Phi_kept()
+    {
+        if (!GeluSingle.IsSupported)
+        {
+            return;
+        }
+
+        var x = Tensor.RandomNormal([5, 37], seed: 3, std: 2);
+        var g = Tensor.RandomNormal([5, 37], seed: 4);
+        using var tape = new Tape();
+        tape.Watch(x);
+        var gradient = tape.Gradient(Ops.Gelu(x), [x], outputGradient: g)[0].ToFloatArray();
+        var expected = new float[x.Length];
+        GeluSingle.Backward(x.ToFloatArray(), g.ToFloatArray(), expected);
+        Assert.Equal(expected, gradient);
+    }
 }
