@@ -56,25 +56,25 @@ public sealed partial class Tape : IDisposable
 
     /// <summary>Creates a tape and makes it the current one in this logical call context (this thread, and what it awaits).</summary>
     public Tape()
+        : this(makeCurrent: true)
     {
-        _outerScope = s_scope.Value;
-        _recording = new RecordingScope(this, _arena, this);
-        _suspended = new RecordingScope(null, _arena, this);
-        _arena.Owner = this;
-        s_scope.Value = _recording;
     }
 
-    /// <summary>A tape that never becomes current: the replay target of an implicit backward pass.</summary>
-    private Tape(bool detached)
+    /// <summary>A tape that becomes current, or (for <see cref="Detached"/>) one that never does.</summary>
+    private Tape(bool makeCurrent)
     {
         _recording = new RecordingScope(this, _arena, this);
         _suspended = new RecordingScope(null, _arena, this);
-        _ = detached;
         _arena.Owner = this;
+        if (makeCurrent)
+        {
+            _outerScope = s_scope.Value;
+            s_scope.Value = _recording;
+        }
     }
 
     /// <summary>Creates a tape that records only what is replayed onto it (see <see cref="ImplicitGraph"/>).</summary>
-    internal static Tape Detached() => new(detached: true);
+    internal static Tape Detached() => new(makeCurrent: false);
 
     /// <summary>
     /// Suspends recording in this logical call context until the returned scope is disposed, on a tape and implicitly
