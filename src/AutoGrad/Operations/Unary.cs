@@ -346,8 +346,19 @@ public static unsafe partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, T.Zero, y);
 
     /// <summary>The derivative of a step is 0 almost everywhere: no gradient flows, so the input's slot stays empty (zero).</summary>
+    /// <summary>
+    /// The forward-mode rule of an elementwise op: its Jacobian is diagonal, so the Jacobian-vector product is the
+    /// vector-Jacobian product with the tangent as the upstream gradient, and the backward rule written in ops
+    /// (<typeparamref name="TRule"/>'s Differentiate) serves forward mode too. No tangent, or an op whose derivative is
+    /// zero (Sign), gives a zero one.
+    /// </summary>
+    private static Tensor DiagonalJvp<TRule>(in Node node, InputTangents tangents)
+        where TRule : IBackwardRule => (tangents.A is { } tangent ? TRule.Differentiate(node, tangent).A : null) ?? Tensor.ZerosLike(node.Output);
+
     private readonly struct SignRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SignRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => default;
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -358,6 +369,8 @@ public static unsafe partial class Ops
 
     private readonly struct SinRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SinRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Cos(node.A!));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -372,6 +385,8 @@ public static unsafe partial class Ops
 
     private readonly struct CosRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<CosRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * Sin(node.A!)));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -387,6 +402,8 @@ public static unsafe partial class Ops
 
     private readonly struct ErfRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ErfRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (2 / Math.Sqrt(Math.PI)) * Exp(-(node.A! * node.A!)));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -406,6 +423,8 @@ public static unsafe partial class Ops
 
     private readonly struct SquareRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SquareRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 2 * node.A!);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -420,6 +439,8 @@ public static unsafe partial class Ops
 
     private readonly struct ReciprocalRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReciprocalRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * node.Output * node.Output));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -437,6 +458,8 @@ public static unsafe partial class Ops
 
     private readonly struct RsqrtRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<RsqrtRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * -0.5 * node.Output * node.Output * node.Output);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -455,6 +478,8 @@ public static unsafe partial class Ops
 
     private readonly struct Log1pRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Log1pRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / (node.A! + 1));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -469,6 +494,8 @@ public static unsafe partial class Ops
 
     private readonly struct Expm1Rule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Expm1Rule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (node.Output + 1));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -485,7 +512,7 @@ public static unsafe partial class Ops
     {
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output);
 
-        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A! * node.Output;
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ExpRule>(node, tangents);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -498,6 +525,8 @@ public static unsafe partial class Ops
 
     private readonly struct LogRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<LogRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / node.A!);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -511,6 +540,8 @@ public static unsafe partial class Ops
 
     private readonly struct SqrtRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SqrtRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 0.5 / node.Output);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -525,6 +556,8 @@ public static unsafe partial class Ops
 
     private readonly struct AbsRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<AbsRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => Math.Sign(v)));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -538,6 +571,8 @@ public static unsafe partial class Ops
 
     private readonly struct ReluRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReluRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => v > 0 ? 1 : 0));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -551,6 +586,8 @@ public static unsafe partial class Ops
 
     private readonly struct SigmoidRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SigmoidRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output * (1 - node.Output));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -564,6 +601,8 @@ public static unsafe partial class Ops
 
     private readonly struct TanhRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<TanhRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (1 - (node.Output * node.Output)));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -577,6 +616,8 @@ public static unsafe partial class Ops
 
     private readonly struct PowRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<PowRule>(node, tangents);
+
         // x⁰ is the constant 1: its gradient is 0 everywhere, also at x = 0 where 0·0⁻¹ would be NaN (PyTorch: 0).
         public static InputGradients Differentiate(in Node node, Tensor upstream) => node.Args.Scalar == 0
             ? new(upstream * 0)

@@ -3,8 +3,9 @@ using static AutoGrad.Tests.TestData;
 namespace AutoGrad.Tests.Autodiff;
 
 /// <summary>
-/// The forward-mode slot beside each op's backward rules (<see cref="Op.Jvp"/>): filled for Exp, Add and Multiply so
-/// far, each checked against a central difference along the tangent; every other op says it has no rule yet.
+/// The forward-mode slot beside each op's backward rules (<see cref="Op.Jvp"/>): filled for Add, Multiply and the
+/// elementwise unary ops so far, each checked against a central difference along the tangent; every other op says it
+/// has no rule yet.
 /// </summary>
 public class ForwardRuleSlotTests
 {
@@ -23,14 +24,55 @@ public class ForwardRuleSlotTests
         AssertJvp(v => v[0] * v[1], [a, b], [ta, null], t => new InputTangents(t[0], null));
     }
 
+    public static TheoryData<string> UnaryOps => ["Sign", "Sin", "Cos", "Erf", "Square", "Reciprocal", "Rsqrt", "Log1p", "Expm1", "Exp", "Log", "Sqrt", "Abs", "Relu", "Sigmoid", "Tanh", "Pow"];
+
+    [Theory]
+    [MemberData(nameof(UnaryOps))]
+    public void Every_elementwise_unary_op_gives_the_directional_derivative(string op)
+    {
+        Func<Tensor, Tensor> f = op switch
+        {
+            "Sign" => Ops.Sign,
+            "Sin" => Ops.Sin,
+            "Cos" => Ops.Cos,
+            "Erf" => Ops.Erf,
+            "Square" => Ops.Square,
+            "Reciprocal" => Ops.Reciprocal,
+            "Rsqrt" => Ops.Rsqrt,
+            "Log1p" => Ops.Log1p,
+            "Expm1" => Ops.Expm1,
+            "Exp" => Ops.Exp,
+            "Log" => Ops.Log,
+            "Sqrt" => Ops.Sqrt,
+            "Abs" => Ops.Abs,
+            "Relu" => Ops.Relu,
+            "Sigmoid" => Ops.Sigmoid,
+            _ => x => Ops.Pow(x, 2.5),
+        };
+
+        // Away from every kink and pole: 0.5 … 2.5, and for the ops defined there, the same values negated.
+        var positive = Ops.Abs(Normal(5, 3, 4)) + 0.5;
+        AssertJvp(v => f(v[0]), [positive], [Normal(6, 3, 4)], t => new InputTangents(t[0]));
+        if (op is not ("Rsqrt" or "Log" or "Sqrt" or "Pow" or "Log1p"))
+        {
+            AssertJvp(v => f(v[0]), [-positive], [Normal(7, 3, 4)], t => new InputTangents(t[0]));
+        }
+
+        // No tangent: a zero one.
+        using var tape = new Tape();
+        var x = tape.Watch(positive);
+        var y = f(x);
+        Assert.All(tape.NodeOf(y).Op.Jvp(tape.NodeOf(y), new InputTangents(null)).ToDoubleArray(), v => Assert.Equal(0.0, v));
+    }
+
     [Fact]
     public void An_op_without_a_forward_rule_says_so()
     {
         using var tape = new Tape();
         var x = tape.Watch(Tensor.FromArray([1.0, 2.0]));
-        var y = Ops.Log(x);
+        var y = Ops.Softmax(x);
         var e = Assert.Throws<NotSupportedException>(() => tape.NodeOf(y).Op.Jvp(tape.NodeOf(y), new InputTangents(x)));
-        Assert.Contains("Log", e.Message);
+        Assert.Contains("Softmax", e.Message);
         Assert.Contains("forward-mode", e.Message);
     }
 
