@@ -187,6 +187,19 @@ public class ImplicitRecordingTests
     }
 
     [Fact]
+    public void A_tape_refuses_an_input_recorded_without_a_tape()
+    {
+        var w = Tensor.FromArray([2.0]);
+        w.RequiresGrad = true;
+        var hidden = Ops.Exp(w);
+        using var tape = new Tape();
+        var error = Assert.Throws<InvalidOperationException>(() => Ops.Sum(hidden * 3));
+        Assert.Contains("recorded without a tape", error.Message);
+        Assert.Contains("Detach()", error.Message);
+        Assert.Equal(3 * Math.Exp(2), Ops.Sum(hidden.Detach() * 3).ToScalar(), 12);
+    }
+
+    [Fact]
     public void Results_recorded_without_a_tape_own_their_memory_and_stay_readable_after_the_pass()
     {
         var w = Tensor.FromArray([1.5]);
