@@ -61,29 +61,43 @@ public abstract class CustomOp
         var snapshot = (Tensor[])inputs.Clone();
         Tensor output;
         using (Tape.SuspendRecording())
+        using (DualLevel.Suspend())
         {
             output = Forward(snapshot) ?? throw new InvalidOperationException($"{Name}: Forward returned null.");
         }
 
-        if (Tape.Current is not null)
+        var onTape = Tape.Current is not null;
+        var implicitly = !onTape && Tape.RecordsImplicitly(snapshot);
+        if (onTape || implicitly || DualLevel.IsActive)
         {
-            // Forward may return an input or an owned tensor: the node then gets a view of it as an output of its own.
-            if (!output.IsTapeOwned || output.Node >= 0)
+            // Forward may return an input, a parameter or an owned tensor: the node (and a tangent, in forward mode)
+            // then gets a view of it as an output of its own.
+            if (implicitly || DualLevel.IsActive || !output.IsTapeOwned || output.Node >= 0)
             {
                 output = output.View(output.Shape);
             }
 
             Tape.RecordMany(_node, output, snapshot);
         }
-        else if (Tape.RecordsImplicitly(snapshot))
-        {
-            // Recorded without a tape: always a view of its own, since Forward may return an input or a parameter.
-            output = output.View(output.Shape);
-            Tape.RecordMany(_node, output, snapshot);
-        }
 
         return output;
     }
+
+    /// <summary>
+    /// The Jacobian-vector product, for forward mode (<see cref="DualLevel"/>): the output's tangent given the inputs'
+    /// tangents. Write it with ops, so that it can be differentiated again. Without an override, forward mode through
+    /// the op throws <see cref="NotSupportedException"/> naming it: a rule derived from <see cref="Forward"/> would be
+    /// wrong whenever Forward computes outside AutoGrad's ops, and the double-VJP trick would silently lose every
+    /// derivative beyond the first.
+    /// </summary>
+    /// <param name="inputs">The inputs of the forward pass.</param>
+    /// <param name="output">The output of the forward pass.</param>
+    /// <param name="tangents">One tangent per input, of its shape and type; null where the input's tangent is zero.</param>
+    /// <returns>The output's tangent, of its shape and type.</returns>
+    /// <exception cref="NotSupportedException">The op has no forward-mode rule (not overridden).</exception>
+    public virtual Tensor Jvp(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) =>
+        throw new NotSupportedException(
+            $"{Name}: this custom op has no forward-mode rule; override CustomOp.Jvp to give the output's tangent from the inputs' tangents.");
 
     /// <summary>Checks what <see cref="Backward"/> returned for input <paramref name="index"/>.</summary>
     internal Tensor? CheckGradient(IReadOnlyList<Tensor?> gradients, IReadOnlyList<Tensor> inputs, int index)
@@ -136,6 +150,20 @@ public abstract class CustomOp
             }
 
             return new InputGradients(null, Many: checkedGradients);
+        }
+
+        public override Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var output = node.Output;
+            var tangent = op.Jvp(node.Args.Inputs!, output, tangents.Many!)
+                ?? throw new InvalidOperationException($"{op.Name}: Jvp returned null; return zeros for a zero tangent.");
+            if (tangent.Shape != output.Shape || tangent.DType != output.DType)
+            {
+                throw new ShapeMismatchException(
+                    $"{op.Name}: Jvp returned a {tangent.DType.Name()} {tangent.Shape} tangent, but the output is {output.DType.Name()} {output.Shape}.");
+            }
+
+            return tangent;
         }
 
         /// <summary>Copies a gradient the user's rule returned into its input's slot.</summary>

@@ -37,6 +37,14 @@ internal static class GradientSum
 
     private readonly struct Rule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => (tangents.A, tangents.B) switch
+        {
+            ({ } ta, { } tb) => Add(ta, tb),
+            ({ } ta, null) => ta,
+            (null, { } tb) => tb,
+            _ => Tensor.ZerosLike(node.Output),
+        };
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream, upstream);
 
         public static void Backward<T>(Tape tape, int index, in Node node)

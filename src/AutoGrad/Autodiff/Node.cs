@@ -107,6 +107,12 @@ internal struct NodeArgs
     /// <param name="records">The tape's records of third inputs, for one that holds tape memory.</param>
     /// <returns>The arguments.</returns>
     public readonly NodeArgs WithThird(Tensor third, int node, ThirdInputPool records) => this with { _state = records.Of(third, node, _state) };
+
+    /// <summary>These arguments with a third input in a record of their own, for a node that lives only while a rule runs (forward mode).</summary>
+    /// <param name="third">The third input.</param>
+    /// <param name="node">Its node, or -1.</param>
+    /// <returns>The arguments.</returns>
+    public readonly NodeArgs WithThird(Tensor third, int node) => this with { _state = new ThirdInput().Set(third, node, _state) };
 }
 
 /// <summary>

@@ -43,15 +43,13 @@ internal abstract class Op
 
     /// <summary>
     /// The forward-mode rule (a Jacobian-vector product): the output's tangent, given the tangents of the node's inputs
-    /// (null for an input whose tangent is zero), written with ops. The slot beside the two backward rules; an op
-    /// without a forward rule yet says so. A later issue gives every op one.
+    /// (null for an input whose tangent is zero), written with ops so that it differentiates again (forward over forward,
+    /// reverse over forward). <see cref="DualLevel"/> calls it for every op that runs on a tensor with a tangent.
     /// </summary>
-    /// <param name="node">The node.</param>
+    /// <param name="node">The node: the op's inputs, output and state, as its backward rules see them.</param>
     /// <param name="tangents">The inputs' tangents, in input order.</param>
-    /// <returns>The output's tangent.</returns>
-    /// <exception cref="NotSupportedException">The op has no forward-mode rule yet.</exception>
-    public virtual Tensor Jvp(in Node node, InputTangents tangents) =>
-        throw new NotSupportedException($"{Name}: this op has no forward-mode (Jacobian-vector product) rule yet.");
+    /// <returns>The output's tangent, of its shape and type.</returns>
+    public abstract Tensor Jvp(in Node node, InputTangents tangents);
 
     /// <inheritdoc/>
     public override string ToString() => Name;
@@ -86,6 +84,8 @@ internal sealed class LeafOp : Op
     }
 
     public override InputGradients Differentiate(in Node node, Tensor upstream) => default;
+
+    public override Tensor Jvp(in Node node, InputTangents tangents) => Tensor.ZerosLike(node.Output);
 }
 
 /// <summary>A backward rule written once for both element types; see <see cref="Op{TRule}"/>.</summary>
@@ -99,11 +99,10 @@ internal interface IBackwardRule
     static abstract InputGradients Differentiate(in Node node, Tensor upstream);
 
     /// <summary>
-    /// The forward-mode rule (see <see cref="Op.Jvp"/>). A rule struct that declares its own <c>Jvp</c> replaces this
-    /// default, which says the op has none yet: so the later issue that fills the slot adds a method and changes no type.
+    /// The forward-mode rule (see <see cref="Op.Jvp"/>), beside the two backward rules: abstract, so an op cannot be
+    /// added without one.
     /// </summary>
-    static virtual Tensor Jvp(in Node node, InputTangents tangents) =>
-        throw new NotSupportedException($"{node.Op.Name}: this op has no forward-mode (Jacobian-vector product) rule yet.");
+    static abstract Tensor Jvp(in Node node, InputTangents tangents);
 }
 
 /// <summary>

@@ -235,22 +235,27 @@ public sealed partial class Tape : IDisposable
             {
                 ImplicitGraph.Record(op, output, a, b, c, args);
             }
-
-            return;
+        }
+        else
+        {
+            var ia = tape.Track(a, op.Name);
+            var ib = tape.Track(b, op.Name);
+            var ic = tape.Track(c, op.Name);
+            if ((ia & ib & ic) >= 0)
+            {
+                output.Node = tape.Append(op, output, a, b, c, ia, ib, ic, args);
+                if (tape.DetectAnomalies)
+                {
+                    tape.CheckForward(output);
+                }
+            }
         }
 
-        var ia = tape.Track(a, op.Name);
-        var ib = tape.Track(b, op.Name);
-        var ic = tape.Track(c, op.Name);
-        if ((ia & ib & ic) < 0)
+        // After the node: a forward-mode rule that reads the output then sees it tracked, so the tangent's own ops
+        // are recorded against it (reverse over forward).
+        if (DualLevel.IsActive)
         {
-            return;
-        }
-
-        output.Node = tape.Append(op, output, a, b, c, ia, ib, ic, args);
-        if (tape.DetectAnomalies)
-        {
-            tape.CheckForward(output);
+            DualLevel.Propagate(op, output, a, b, c, args);
         }
     }
 
@@ -267,6 +272,17 @@ public sealed partial class Tape : IDisposable
 
     /// <summary>Records an op with any number of inputs (Concat), when any input is tracked; <paramref name="axis"/> goes to <see cref="NodeArgs.Axis"/>.</summary>
     internal static void RecordMany(Op op, Tensor output, ManyInputs inputs, int axis = 0)
+    {
+        RecordManyNode(op, output, inputs, axis);
+        if (DualLevel.IsActive)
+        {
+            var args = NodeArgs.WithInputs(inputs);
+            args.Axis = axis;
+            DualLevel.Propagate(op, output, null, null, null, args);
+        }
+    }
+
+    private static void RecordManyNode(Op op, Tensor output, ManyInputs inputs, int axis)
     {
         var tape = s_current;
         if (tape is null)
@@ -301,10 +317,10 @@ public sealed partial class Tape : IDisposable
     }
 
     /// <summary>
-    /// Whether an op on <paramref name="x"/> may be recorded: a tape is current, or <paramref name="x"/> is recorded
-    /// implicitly. For an op that keeps extra state for its backward rule only when it is recorded (GELU's Φ).
+    /// Whether an op on <paramref name="x"/> may be recorded or differentiated: a tape is current, <paramref name="x"/>
+    /// is recorded implicitly, or a forward-mode level is open. For an op that keeps extra state for its backward rule only when it is recorded (GELU's Φ).
     /// </summary>
-    internal static bool MayRecord(Tensor x) => s_current is not null || (!s_implicitBlocked && ImplicitGraph.Tracks(x));
+    internal static bool MayRecord(Tensor x) => s_current is not null || (!s_implicitBlocked && ImplicitGraph.Tracks(x)) || DualLevel.IsActive;
 
     /// <summary>True when no tape is current and an op on <paramref name="inputs"/> is recorded implicitly.</summary>
     internal static bool RecordsImplicitly(ReadOnlySpan<Tensor> inputs)

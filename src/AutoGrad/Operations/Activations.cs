@@ -144,6 +144,8 @@ public static partial class Ops
 
     private readonly struct ClampRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ClampRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var (min, max) = node.Args.State<ClampBounds>();
@@ -208,6 +210,8 @@ public static partial class Ops
     private readonly struct ActivationRule<TFn> : IBackwardRule
         where TFn : struct, IActivation
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ActivationRule<TFn>>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * TFn.SlopeInOps(node.A!, node.Args.Scalar));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -405,6 +409,8 @@ public static partial class Ops
 
     private readonly struct GeluRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<GeluRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var x = node.A!;

@@ -62,6 +62,17 @@ public static partial class Ops
 
     private readonly struct AffineRule : IBackwardRule
     {
+        // Bilinear in (x, W) plus b: ẏ = ẋ·W + x·Ẇ + ḃ, with x flattened to rows as the forward pass does.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var rows = node.A!.Shape[0];
+            return TangentSum(
+                node,
+                tangents.A is { } ta ? MatMul(Reshape(ta, rows, -1), node.B!) : null,
+                tangents.B is { } tb ? MatMul(Reshape(node.A!, rows, -1), tb) : null,
+                tangents.C);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             Tensor x = node.A!, weight = node.B!;

@@ -259,6 +259,12 @@ public static partial class Ops
         where TWeight32 : IBinaryKernel<float>
         where TWeight64 : IBinaryKernel<double>
     {
+        // ẏ = ȧ ⊙ w(a) + ḃ ⊙ w(b), with the same step weights as the gradient.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => TangentSum(
+            node,
+            tangents.A is { } ta ? ta * Weights(node.A!, node.B!, node.Output) : null,
+            tangents.B is { } tb ? tb * Weights(node.B!, node.A!, node.Output) : null);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream * Weights(node.A!, node.B!, node.Output), node.A!) : null,
             node.InB >= 0 ? ReduceTo(upstream * Weights(node.B!, node.A!, node.Output), node.B!) : null);
@@ -321,13 +327,8 @@ public static partial class Ops
     private readonly struct AddRule : IBackwardRule
     {
         // ẏ = ȧ + ḃ, each broadcast to the output's shape.
-        public static Tensor Jvp(in Node node, InputTangents tangents) => (tangents.A, tangents.B) switch
-        {
-            ({ } ta, { } tb) => BroadcastTo(ta + tb, node.Output.Shape.Dims),
-            ({ } ta, null) => BroadcastTo(ta, node.Output.Shape.Dims),
-            (null, { } tb) => BroadcastTo(tb, node.Output.Shape.Dims),
-            _ => Tensor.ZerosLike(node.Output),
-        };
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            TangentSum(node, tangents.A, tangents.B is { } tb && node.Op == s_subtract ? -tb : tangents.B);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream, node.A!) : null,
@@ -353,13 +354,8 @@ public static partial class Ops
     private readonly struct MultiplyRule : IBackwardRule
     {
         // ẏ = ȧ ⊙ b + a ⊙ ḃ.
-        public static Tensor Jvp(in Node node, InputTangents tangents) => (tangents.A, tangents.B) switch
-        {
-            ({ } ta, { } tb) => (ta * node.B!) + (node.A! * tb),
-            ({ } ta, null) => BroadcastTo(ta * node.B!, node.Output.Shape.Dims),
-            (null, { } tb) => BroadcastTo(node.A! * tb, node.Output.Shape.Dims),
-            _ => Tensor.ZerosLike(node.Output),
-        };
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            TangentSum(node, tangents.A is { } ta ? ta * node.B! : null, tangents.B is { } tb ? node.A! * tb : null);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream * node.B!, node.A!) : null,
@@ -384,6 +380,12 @@ public static partial class Ops
 
     private readonly struct DivideRule : IBackwardRule
     {
+        // ẏ = ȧ / b − ḃ ⊙ a / b² = (ȧ − ḃ ⊙ y) / b.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => TangentSum(
+            node,
+            tangents.A is { } ta ? ta / node.B! : null,
+            tangents.B is { } tb ? -(tb * node.Output / node.B!) : null);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream / node.B!, node.A!) : null,
             node.InB >= 0 ? -ReduceTo(upstream * node.A! / (node.B! * node.B!), node.B!) : null);
@@ -411,6 +413,9 @@ public static partial class Ops
 
     private readonly struct ScalarArithmeticRule : IBackwardRule
     {
+        // Elementwise in one input: the Jacobian is diagonal, so its product with the tangent is the gradient rule's.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ScalarArithmeticRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new((ScalarArithmetic)node.Args.Axis switch
         {
             ScalarArithmetic.Add => upstream,

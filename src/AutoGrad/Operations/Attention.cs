@@ -278,6 +278,36 @@ public static partial class Ops
     /// <summary>Attention's rule: dv = Pᵀ·dO, dS = P ⊙ (dO·vᵀ − rowsum(P ⊙ dO·vᵀ))·scale, dq = dS·k, dk = dSᵀ·q.</summary>
     private readonly struct AttentionRule : IBackwardRule
     {
+        // y = P·v with P = softmax(S), S = scale·q·kᵀ (+ mask): Ṡ = scale·(q̇·kᵀ + q·k̇ᵀ), Ṗ = P ⊙ (Ṡ − rowsum(P ⊙ Ṡ)),
+        // ẏ = Ṗ·v + P·v̇. Masked scores have P = 0, so their tangent drops out.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var state = node.Args.State<AttentionState>();
+            Tensor q = node.A!, k = node.B!, v = node.C!;
+            var scale = node.Args.Scalar;
+            var p = ComposedProbabilities(q, k, state.Mask, state.IsCausal, scale);
+            Tensor? scores = null;
+            if (tangents.A is { } tq)
+            {
+                scores = MatMul(tq, Transpose(k));
+            }
+
+            if (tangents.B is { } tk)
+            {
+                var term = MatMul(q, Transpose(tk));
+                scores = scores is null ? term : scores + term;
+            }
+
+            Tensor? fromScores = null;
+            if (scores is not null)
+            {
+                var ds = scores * scale;
+                fromScores = MatMul(p * (ds - Sum(p * ds, -1, keepDims: true)), v);
+            }
+
+            return TangentSum(node, fromScores, tangents.C is { } tv ? MatMul(p, tv) : null);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var state = node.Args.State<AttentionState>();

@@ -1076,6 +1076,10 @@ public static partial class Ops
     /// <summary>Im2Col's rule: the gradient folded back (col2im); in ops, <see cref="Col2Im"/> of the upstream.</summary>
     private readonly struct Im2ColRule : IBackwardRule
     {
+        // Linear: the tangent unfolded.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? Unfold(ta, node.Args.State<WindowState>().Geometry) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var state = node.Args.State<WindowState>();
@@ -1095,6 +1099,13 @@ public static partial class Ops
     /// <summary>Col2Im's rule: the gradient unfolded again (im2col); in ops, <see cref="Im2Col"/> of the upstream.</summary>
     private readonly struct Col2ImRule : IBackwardRule
     {
+        // Linear: the tangent folded.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var state = node.Args.State<WindowState>();
+            return tangents.A is { } ta ? Fold(ta, state.Height, state.Width, state.Geometry) : Tensor.ZerosLike(node.Output);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Unfold(upstream, node.Args.State<WindowState>().Geometry));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -1114,6 +1125,19 @@ public static partial class Ops
     /// </summary>
     private readonly struct Conv2dRule : IBackwardRule
     {
+        // Bilinear in (x, W) plus b: ẏ = conv(ẋ, W) + conv(x, Ẇ) + ḃ per channel.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var state = node.Args.State<WindowState>();
+            var g = state.Geometry;
+            Tensor Convolve(Tensor x, Tensor w) => Conv2d(x, w, null, (g.StrideH, g.StrideW), (g.PadH, g.PadW), (g.DilationH, g.DilationW), state.Groups);
+            return TangentSum(
+                node,
+                tangents.A is { } tx ? Convolve(tx, node.B!) : null,
+                tangents.B is { } tw ? Convolve(node.A!, tw) : null,
+                tangents.C is { } tb ? Reshape(tb, 1, -1, 1, 1) : null);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var state = node.Args.State<WindowState>();
@@ -1256,6 +1280,24 @@ public static partial class Ops
     /// </summary>
     private readonly struct ConvTranspose2dRule : IBackwardRule
     {
+        // Bilinear in (x, W) plus b, like Conv2d's, with the output padding that gives the recorded output size.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var state = node.Args.State<WindowState>();
+            var g = state.Geometry;
+            var x = node.A!;
+            Size2d extra = (
+                state.Height - (((x.Shape[2] - 1) * g.StrideH) - (2 * g.PadH) + (g.DilationH * (g.KernelH - 1)) + 1),
+                state.Width - (((x.Shape[3] - 1) * g.StrideW) - (2 * g.PadW) + (g.DilationW * (g.KernelW - 1)) + 1));
+            Tensor Convolve(Tensor maps, Tensor w) =>
+                ConvTranspose2d(maps, w, null, (g.StrideH, g.StrideW), (g.PadH, g.PadW), extra, (g.DilationH, g.DilationW), state.Groups);
+            return TangentSum(
+                node,
+                tangents.A is { } tx ? Convolve(tx, node.B!) : null,
+                tangents.B is { } tw ? Convolve(x, tw) : null,
+                tangents.C is { } tb ? Reshape(tb, 1, -1, 1, 1) : null);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var state = node.Args.State<WindowState>();

@@ -89,6 +89,26 @@ public static partial class Ops
 
     private readonly struct CrossEntropyErrorRule : IBackwardRule
     {
+        // L̇ = −(1/N) Σ (t ⊙ ẏ / (y + δ) + ṫ ⊙ log(y + δ)).
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var y = node.A!;
+            Tensor? change = null;
+            if (tangents.A is { } ty)
+            {
+                var t = node.B ?? OneHot(y, node.Args.State<LabelState>().Labels.Span);
+                change = t * ty / (y + CrossEntropyDelta);
+            }
+
+            if (tangents.B is { } tt)
+            {
+                var term = tt * Log(y + CrossEntropyDelta);
+                change = change is null ? term : change + term;
+            }
+
+            return change is null ? Tensor.ZerosLike(node.Output) : -Sum(change) / SampleCount(y);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var y = node.A!;

@@ -59,6 +59,16 @@ public static partial class Ops
         return BroadcastTo(upstream.Shape == kept ? upstream : Reshape(upstream, kept.Dims), input.Dims);
     }
 
+    /// <summary>
+    /// A tangent of a reduction's input summed the way the reduction sums (along its axis, or all), in the output's
+    /// shape: the forward-mode counterpart of <see cref="ExpandReduced"/>.
+    /// </summary>
+    private static Tensor SumReduced(Tensor tangent, in Node node)
+    {
+        var sum = node.Args.Axis == AllAxes ? Sum(tangent) : Sum(tangent, node.Args.Axis, keepDims: true);
+        return sum.Shape == node.Output.Shape ? sum : Reshape(sum, node.Output.Shape.Dims);
+    }
+
     /// <summary>1 at the first maximum along the reduced axis, 0 elsewhere: where Max routes its gradient.</summary>
     private static Tensor MaxMask(in Node node)
     {
@@ -156,6 +166,10 @@ public static partial class Ops
 
     private readonly struct PadRowsRule : IBackwardRule
     {
+        // Linear: the tangent padded with the same zero rows.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? PadRows(ta, node.Args.Axis, node.Output.Shape[0]) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Slice(upstream, node.Args.Axis, node.A!.Shape[0]));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -169,6 +183,10 @@ public static partial class Ops
 
     private readonly struct ScatterLabelsRule : IBackwardRule
     {
+        // Linear: the tangent scattered to the same places.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? ScatterLabels(ta, node.Args.State<LabelState>().Labels, node.Output.Shape[1]) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Gather(upstream, node.Args.State<LabelState>().Labels));
 
         public static void Backward<T>(Tape tape, int index, in Node node)

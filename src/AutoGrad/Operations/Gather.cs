@@ -204,6 +204,10 @@ public static partial class Ops
 
     private readonly struct IndexSelectRule : IBackwardRule
     {
+        // Linear: the tangent's rows picked by the same indices.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? IndexSelectCore(ta, node.Args.Axis, node.Args.State<IntTensor>(), "IndexSelect") : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) =>
             new(IndexAdd(upstream, node.Args.Axis, node.Args.State<IntTensor>(), node.A!.Shape));
 
@@ -218,6 +222,10 @@ public static partial class Ops
 
     private readonly struct IndexAddRule : IBackwardRule
     {
+        // Linear: the tangent added up at the same indices.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? IndexAdd(ta, node.Args.Axis, node.Args.State<IntTensor>(), node.Output.Shape) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) =>
             new(IndexSelect(upstream, node.Args.Axis, node.Args.State<IntTensor>()));
 
@@ -247,6 +255,10 @@ public static partial class Ops
 
     private readonly struct GatherRule : IBackwardRule
     {
+        // Linear: the tangent's entries at the same labels.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? Gather(ta, node.Args.State<LabelState>().Labels) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ScatterLabels(upstream, node.Args.State<LabelState>().Labels, node.A!.Shape[1]));
 
         public static void Backward<T>(Tape tape, int index, in Node node)

@@ -314,6 +314,19 @@ public static partial class Ops
     /// <summary>Concat's rule: each input's piece of g (in ops, a crop of it).</summary>
     private readonly struct ConcatRule : IBackwardRule
     {
+        // Linear: the tangents joined the same way, zeros for inputs without one.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var inputs = node.Args.Inputs!;
+            var pieces = new Tensor[inputs.Length];
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                pieces[i] = tangents.Many![i] ?? Tensor.ZerosLike(inputs[i]);
+            }
+
+            return Concat(pieces, node.Args.Axis);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var inputs = node.Args.Inputs!;

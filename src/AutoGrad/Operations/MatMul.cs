@@ -124,6 +124,12 @@ public static partial class Ops
 
     private readonly struct MatMulRule : IBackwardRule
     {
+        // Bilinear: ẏ = ȧ·b + a·ḃ.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => TangentSum(
+            node,
+            tangents.A is { } ta ? MatMul(ta, node.B!) : null,
+            tangents.B is { } tb ? MatMul(node.A!, tb) : null);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(MatMul(upstream, Transpose(node.B!)), node.A!) : null,
             node.InB >= 0 ? ReduceTo(MatMul(Transpose(node.A!), upstream), node.B!) : null);

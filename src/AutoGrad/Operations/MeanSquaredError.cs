@@ -47,6 +47,19 @@ public static partial class Ops
 
     private readonly struct MeanSquaredErrorRule : IBackwardRule
     {
+        // L̇ = Σ (y − t) ⊙ (ẏ − ṫ) / N.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var change = (tangents.A, tangents.B) switch
+            {
+                ({ } ty, { } tt) => ty - tt,
+                ({ } ty, null) => ty,
+                (null, { } tt) => -tt,
+                _ => null,
+            };
+            return change is null ? Tensor.ZerosLike(node.Output) : Sum((node.A! - node.B!) * change) / SampleCount(node.A!);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var scaled = (node.A! - node.B!) * (upstream / SampleCount(node.A!));

@@ -178,6 +178,41 @@ public static partial class Ops
     /// <summary>BatchNorm's rule: per channel, dβ = Σ g, dγ = Σ g·x̂, dx = γ·s/m·(m·g − Σ g − x̂·Σ g·x̂) with s = 1/√(σ² + ε).</summary>
     private readonly struct BatchNormRule : IBackwardRule
     {
+        // Per channel over its m values: x̂̇ = s·(ċ − x̂·mean(x̂ ⊙ ċ)) with ċ = ẋ − mean(ẋ), then ẏ = γ·x̂̇ + γ̇·x̂ + β̇.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var state = BatchNormState.From(node.Args);
+            Tensor x = node.A!, weight = node.B!;
+            int channels = x.Shape[1], rank = x.Rank;
+            int[] toChannelsFirst = [1, 0, .. Enumerable.Range(2, rank - 2)];
+            int[] channelsFirstDims = [channels, x.Shape[0], .. x.Shape.Dims[2..]];
+            var rows = Reshape(Permute(x, toChannelsFirst), channels, -1);
+            var centered = rows - Mean(rows, 1, keepDims: true);
+            var inverseStd = Rsqrt(Mean(centered * centered, 1, keepDims: true) + state.Epsilon);
+            var normalized = centered * inverseStd;
+            Tensor? change = null;
+            if (tangents.A is { } tx)
+            {
+                var t = Reshape(Permute(tx, toChannelsFirst), channels, -1);
+                var tc = t - Mean(t, 1, keepDims: true);
+                change = Reshape(weight, channels, 1) * inverseStd * (tc - (normalized * Mean(normalized * tc, 1, keepDims: true)));
+            }
+
+            if (tangents.B is { } tw)
+            {
+                var term = Reshape(tw, channels, 1) * normalized;
+                change = change is null ? term : change + term;
+            }
+
+            if (tangents.C is { } tb)
+            {
+                var term = Reshape(tb, channels, 1);
+                change = change is null ? BroadcastTo(term, rows.Shape.Dims) : change + term;
+            }
+
+            return change is null ? Tensor.ZerosLike(node.Output) : Permute(Reshape(change, channelsFirstDims), toChannelsFirst);
+        }
+
         // The same formulas in ops, channels first, so the gradients differentiate again (in x, γ and g).
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
@@ -538,8 +573,34 @@ public static partial class Ops
         return new(dx, node.InB >= 0 ? SumTo(upstream * normalized, width) : null, node.InC >= 0 ? SumTo(upstream, width) : null);
     }
 
+    /// <summary>
+    /// The rows' forward-mode rule: x̂̇ = s·(ċ − x̂·mean(x̂ ⊙ ċ)) with ċ = ẋ − mean(ẋ) (ẋ itself for RMS norm) and
+    /// s = 1/√(mean(c²) + ε), then ẏ = γ ⊙ x̂̇ + γ̇ ⊙ x̂ + β̇.
+    /// </summary>
+    private static Tensor RowNormJvp(in Node node, InputTangents tangents, bool centred)
+    {
+        Tensor x = node.A!;
+        var centered = centred ? x - Mean(x, -1, keepDims: true) : x;
+        var inverse = Rsqrt(Mean(centered * centered, -1, keepDims: true) + node.Args.Scalar);
+        var normalized = centered * inverse;
+        Tensor? fromInput = null;
+        if (tangents.A is { } tx)
+        {
+            var tc = centred ? tx - Mean(tx, -1, keepDims: true) : tx;
+            fromInput = inverse * (tc - (normalized * Mean(normalized * tc, -1, keepDims: true)));
+            if (node.B is { } weight)
+            {
+                fromInput *= weight;
+            }
+        }
+
+        return TangentSum(node, fromInput, tangents.B is { } tw ? normalized * tw : null, tangents.C);
+    }
+
     private readonly struct LayerNormRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => RowNormJvp(node, tangents, centred: true);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => RowNormDifferentiate(node, upstream, centred: true);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -548,6 +609,8 @@ public static partial class Ops
 
     private readonly struct RmsNormRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => RowNormJvp(node, tangents, centred: false);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => RowNormDifferentiate(node, upstream, centred: false);
 
         public static void Backward<T>(Tape tape, int index, in Node node)

@@ -449,6 +449,24 @@ public static partial class Ops
     /// </summary>
     private readonly struct MaxPool2dRule : IBackwardRule
     {
+        // Each window's tangent at its maximum: the tangent unfolded, masked by the same one-hot constant, summed over the window.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            if (tangents.A is not { } t)
+            {
+                return Tensor.ZerosLike(node.Output);
+            }
+
+            var state = node.Args.State<PoolState>();
+            var x = node.A!;
+            var g = state.Geometry;
+            int n = x.Shape[0], c = x.Shape[1], positions = node.Output.Shape[2] * node.Output.Shape[3];
+            var mask = Tensor.Uninitialized(x.DType, Shape.FromDims([n, c * g.KernelSize, positions], "MaxPool2d"));
+            ElementType.Dispatch(x.DType, new WindowMaxima(x, node.Output, g, mask));
+            var picked = Sum(Reshape(mask * Unfold(t, g), n, c, g.KernelSize, positions), 2);
+            return Reshape(picked, node.Output.Shape.Dims);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var state = node.Args.State<PoolState>();
@@ -486,6 +504,19 @@ public static partial class Ops
     /// <summary>AvgPool2d's rule: g / divisor over each window; in ops, the same spread through <see cref="Col2Im"/>.</summary>
     private readonly struct AvgPool2dRule : IBackwardRule
     {
+        // Linear: the tangent averaged over the same windows.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            if (tangents.A is not { } t)
+            {
+                return Tensor.ZerosLike(node.Output);
+            }
+
+            var state = node.Args.State<PoolState>();
+            var g = state.Geometry;
+            return Pool(s_avgPool2d, t, (g.KernelH, g.KernelW), (g.StrideH, g.StrideW), (g.PadH, g.PadW), state.CountIncludePad);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var state = node.Args.State<PoolState>();
@@ -622,6 +653,9 @@ public static partial class Ops
 
     private readonly struct AdaptiveAvgPool2dRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } t ? AdaptiveAvgPool2d(t, (node.Output.Shape[2], node.Output.Shape[3])) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(AdaptiveAvgPool2dAdjoint(upstream, node.A!.Shape));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -635,6 +669,9 @@ public static partial class Ops
 
     private readonly struct AdaptiveAvgPool2dAdjointRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } t ? AdaptiveAvgPool2dAdjoint(t, node.Output.Shape) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(AdaptiveAvgPool2d(upstream, (node.A!.Shape[2], node.A.Shape[3])));
 
         public static void Backward<T>(Tape tape, int index, in Node node)

@@ -188,6 +188,24 @@ public static partial class Ops
     /// <summary>GruGates' rule (see <see cref="GruGates"/>), the gates recomputed from Aₓ and Aₕ.</summary>
     private readonly struct GruGatesRule : IBackwardRule
     {
+        // ṙ = r(1 − r)(ȧₓ + ȧₕ)ᵣ, ż likewise, ṅ = (1 − n²)(ȧₓₙ + ṙ ⊙ aₕₙ + r ⊙ ȧₕₙ), ḣ' = ż ⊙ (h − n) + (1 − z) ⊙ ṅ + z ⊙ ḣ.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            Tensor ax = node.A!, ah = node.B!, h = node.C!;
+            var width = h.Shape[1];
+            var tax = tangents.A ?? Tensor.ZerosLike(ax);
+            var tah = tangents.B ?? Tensor.ZerosLike(ah);
+            var r = Sigmoid(Narrow(ax, 1, 0, width) + Narrow(ah, 1, 0, width));
+            var z = Sigmoid(Narrow(ax, 1, width, width) + Narrow(ah, 1, width, width));
+            var hiddenN = Narrow(ah, 1, 2 * width, width);
+            var n = Tanh(Narrow(ax, 1, 2 * width, width) + (r * hiddenN));
+            var dr = r * (1 - r) * (Narrow(tax, 1, 0, width) + Narrow(tah, 1, 0, width));
+            var dz = z * (1 - z) * (Narrow(tax, 1, width, width) + Narrow(tah, 1, width, width));
+            var dn = (1 - (n * n)) * (Narrow(tax, 1, 2 * width, width) + (dr * hiddenN) + (r * Narrow(tah, 1, 2 * width, width)));
+            var tangent = (dz * (h - n)) + ((1 - z) * dn);
+            return tangents.C is { } th ? tangent + (z * th) : tangent;
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             Tensor ax = node.A!, ah = node.B!, h = node.C!;
@@ -380,6 +398,28 @@ public static partial class Ops
     /// <summary>LstmGates' rule (see <see cref="LstmGates"/>), the gates recomputed from A.</summary>
     private readonly struct LstmGatesRule : IBackwardRule
     {
+        // ḟ = f(1 − f)Ȧ_f, ġ = (1 − g²)Ȧ_g, i̇ and ȯ like ḟ; ċ' = ḟ ⊙ c + f ⊙ ċ + ġ ⊙ i + g ⊙ i̇,
+        // ḣ' = ȯ ⊙ tanh c' + o ⊙ (1 − tanh² c') ⊙ ċ'; stacked as the output is, (h', c').
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            Tensor gates = node.A!, c = node.B!;
+            int rows = c.Shape[0], width = c.Shape[1];
+            var ta = tangents.A ?? Tensor.ZerosLike(gates);
+            var f = Sigmoid(Narrow(gates, 1, 0, width));
+            var g = Tanh(Narrow(gates, 1, width, width));
+            var i = Sigmoid(Narrow(gates, 1, 2 * width, width));
+            var o = Sigmoid(Narrow(gates, 1, 3 * width, width));
+            var tanhNext = Tanh((f * c) + (g * i));
+            var dNext = (f * (1 - f) * Narrow(ta, 1, 0, width) * c) + (g * i * (1 - i) * Narrow(ta, 1, 2 * width, width)) + ((1 - (g * g)) * Narrow(ta, 1, width, width) * i);
+            if (tangents.B is { } tc)
+            {
+                dNext += f * tc;
+            }
+
+            var dh = (o * (1 - o) * Narrow(ta, 1, 3 * width, width) * tanhNext) + (o * (1 - (tanhNext * tanhNext)) * dNext);
+            return Concat([Reshape(dh, 1, rows, width), Reshape(dNext, 1, rows, width)], 0);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             Tensor gates = node.A!, c = node.B!;

@@ -335,6 +335,9 @@ public static partial class Ops
 
     private readonly struct SumRule : IBackwardRule
     {
+        // Linear: the tangent summed the same way.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } t ? SumReduced(t, node) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -343,6 +346,9 @@ public static partial class Ops
 
     private readonly struct MeanRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } t ? SumReduced(t, node) / ReductionView(node.A!.Shape, node.Args.Axis).N : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node) / ReductionView(node.A!.Shape, node.Args.Axis).N);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -355,6 +361,11 @@ public static partial class Ops
 
     private readonly struct LogSumExpRule : IBackwardRule
     {
+        // ẏ = Σ softmax(x) ⊙ ẋ along the axis.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } t
+            ? SumReduced(Exp(node.A! - ExpandReduced(node.Output, node)) * t, node)
+            : Tensor.ZerosLike(node.Output);
+
         // dx = g ⊙ exp(x − y), y broadcast back: the softmax along the axis.
         public static InputGradients Differentiate(in Node node, Tensor upstream) =>
             new(ExpandReduced(upstream, node) * Exp(node.A! - ExpandReduced(node.Output, node)));
@@ -385,6 +396,20 @@ public static partial class Ops
 
     private readonly struct VarRule : IBackwardRule
     {
+        // ẏ = Σ 2(x − mean) ⊙ ẋ / (n − correction).
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            if (tangents.A is not { } t)
+            {
+                return Tensor.ZerosLike(node.Output);
+            }
+
+            var x = node.A!;
+            var n = ReductionView(x.Shape, node.Args.Axis).N;
+            var mean = node.Args.Axis == AllAxes ? Mean(x, null, keepDims: true) : Mean(x, node.Args.Axis, keepDims: true);
+            return SumReduced((x - mean) * t, node) * (2 / (n - node.Args.Scalar));
+        }
+
         // dx = g ⊙ 2(x − mean)/(n − correction), with the mean written in ops so createGraph can go on.
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
@@ -434,6 +459,10 @@ public static partial class Ops
     /// <summary>Prod's rule: g times the product of the others, from prefix and suffix products.</summary>
     private readonly struct ProdRule : IBackwardRule
     {
+        // ẏ = Σ ẋ ⊙ Π of the others.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } t ? SumReduced(t * ProdOthers(node.A!, node.Args.Axis), node) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) =>
             new(ExpandReduced(upstream, node) * ProdOthers(node.A!, node.Args.Axis));
 
@@ -453,6 +482,11 @@ public static partial class Ops
     /// </summary>
     private readonly struct ProdOthersRule : IBackwardRule
     {
+        // ẏₖ = Σ_{m≠k} ẋₘ Π_{j∉{k,m}} xⱼ: the Jacobian is symmetric, so its product with the tangent is the gradient
+        // rule's with the tangent as upstream.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } t ? Differentiate(node, t).A! : Tensor.ZerosLike(node.Output);
+
         // In ops, for createGraph: along a new axis m, X'[m, k] = x_k with X'[m, m] = 1, so ProdOthers(X') along k is
         // Π_{j∉{k,m}} x_j; masking u's diagonal and summing over k gives v. The n × n intermediate appears only when a
         // third derivative is asked for.
@@ -537,6 +571,10 @@ public static partial class Ops
 
     private readonly struct MaxRule : IBackwardRule
     {
+        // The tangent at the maximum (shared between ties as the gradient is).
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } t ? SumReduced(t * MaxMask(node), node) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(ExpandReduced(upstream, node) * MaxMask(node));
 
         public static void Backward<T>(Tape tape, int index, in Node node)

@@ -339,6 +339,17 @@ public static partial class Ops
     /// <summary>Where's rule: g goes to a where the condition holds and to b elsewhere, reduced to each input's shape.</summary>
     private readonly struct WhereRule : IBackwardRule
     {
+        // Each element's tangent from the input it came from.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var condition = node.Args.State<BoolTensor>();
+            return (tangents.A, tangents.B) switch
+            {
+                (null, null) => Tensor.ZerosLike(node.Output),
+                _ => TangentSum(node, Where(condition, tangents.A ?? Tensor.ZerosLike(node.A!), tangents.B ?? Tensor.ZerosLike(node.B!))),
+            };
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var condition = node.Args.State<BoolTensor>();

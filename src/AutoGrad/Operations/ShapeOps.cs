@@ -403,6 +403,10 @@ public static partial class Ops
     /// <summary>Pad's rule: the gradient without its borders (in ops, <see cref="Crop"/>).</summary>
     private readonly struct PadRule : IBackwardRule
     {
+        // Linear in x (the fill value is a constant): the tangent padded with zeros.
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? Pad(ta, PaddingPairs(node.Args.State<int[]>(), node.A!.Shape, node.Output.Shape)) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Crop(upstream, node.A!.Shape, node.Args.State<int[]>()));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -417,19 +421,11 @@ public static partial class Ops
     /// <summary>Crop's rule: the gradient padded with zeros (in ops, <see cref="Pad"/>).</summary>
     private readonly struct CropRule : IBackwardRule
     {
-        public static InputGradients Differentiate(in Node node, Tensor upstream)
-        {
-            var before = node.Args.State<int[]>();
-            var pairs = new int[2 * before.Length];
-            for (var axis = 0; axis < before.Length; axis++)
-            {
-                var pair = before.Length - 1 - axis;
-                pairs[2 * pair] = before[axis];
-                pairs[(2 * pair) + 1] = node.A!.Shape[axis] - node.Output.Shape[axis] - before[axis];
-            }
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? Crop(ta, node.Output.Shape, node.Args.State<int[]>()) : Tensor.ZerosLike(node.Output);
 
-            return new(Pad(upstream, pairs));
-        }
+        public static InputGradients Differentiate(in Node node, Tensor upstream) =>
+            new(Pad(upstream, PaddingPairs(node.Args.State<int[]>(), node.Output.Shape, node.A!.Shape)));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -439,8 +435,25 @@ public static partial class Ops
         }
     }
 
+    /// <summary>Pad's (before, after) pairs, last axis first, that turn <paramref name="block"/> into <paramref name="padded"/>.</summary>
+    private static int[] PaddingPairs(int[] before, Shape block, Shape padded)
+    {
+        var pairs = new int[2 * before.Length];
+        for (var axis = 0; axis < before.Length; axis++)
+        {
+            var pair = before.Length - 1 - axis;
+            pairs[2 * pair] = before[axis];
+            pairs[(2 * pair) + 1] = padded[axis] - block[axis] - before[axis];
+        }
+
+        return pairs;
+    }
+
+    // The shape ops are linear: each one's Jacobian-vector product is the op itself applied to the tangent.
     private readonly struct ReshapeRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? Reshape(ta, node.Output.Shape.Dims) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Reshape(upstream, node.A!.Shape.Dims));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -454,6 +467,8 @@ public static partial class Ops
 
     private readonly struct PermuteRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? PermuteCore(ta, node.Args.State<int[]>()) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Permute(upstream, InversePermutation(node.Args.State<int[]>())));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -474,6 +489,8 @@ public static partial class Ops
 
     private readonly struct BroadcastToRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? BroadcastTo(ta, node.Output.Shape.Dims) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(SumTo(upstream, node.A!.Shape.Dims));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -487,6 +504,8 @@ public static partial class Ops
 
     private readonly struct SumToRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? SumTo(ta, node.Output.Shape.Dims) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(BroadcastTo(upstream, node.A!.Shape.Dims));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -500,6 +519,9 @@ public static partial class Ops
 
     private readonly struct SliceRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) =>
+            tangents.A is { } ta ? Slice(ta, node.Args.Axis, node.Output.Shape[0]) : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(PadRows(upstream, node.Args.Axis, node.A!.Shape[0]));
 
         public static void Backward<T>(Tape tape, int index, in Node node)

@@ -65,6 +65,16 @@ public static partial class Ops
 
     private readonly struct SigmoidWithLossRule : IBackwardRule
     {
+        // L̇ = Σ ((σ(x) − t) ⊙ ẋ − x ⊙ ṫ) / N.
+        public static Tensor Jvp(in Node node, InputTangents tangents)
+        {
+            var x = node.A!;
+            var fromLogits = tangents.A is { } tx ? (Sigmoid(x) - node.B!) * tx : null;
+            var fromTarget = tangents.B is { } tt ? -(x * tt) : null;
+            var change = fromLogits is null ? fromTarget : fromTarget is null ? fromLogits : fromLogits + fromTarget;
+            return change is null ? Tensor.ZerosLike(node.Output) : Sum(change) / BinarySamples(x);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var scale = upstream / BinarySamples(node.A!);

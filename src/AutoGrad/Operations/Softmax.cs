@@ -58,6 +58,11 @@ public static partial class Ops
 
     private readonly struct SoftmaxRule : IBackwardRule
     {
+        // ẏ = y ⊙ (ẋ − Σₐₓᵢₛ y ⊙ ẋ).
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } t
+            ? node.Output * (t - Sum(t * node.Output, node.Args.Axis, keepDims: true))
+            : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(node.Output * (upstream - Sum(upstream * node.Output, node.Args.Axis, keepDims: true)));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -73,6 +78,11 @@ public static partial class Ops
 
     private readonly struct LogSoftmaxRule : IBackwardRule
     {
+        // ẏ = ẋ − Σₐₓᵢₛ eʸ ⊙ ẋ.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } t
+            ? t - Sum(Exp(node.Output) * t, node.Args.Axis, keepDims: true)
+            : Tensor.ZerosLike(node.Output);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream - (Exp(node.Output) * Sum(upstream, node.Args.Axis, keepDims: true)));
 
         public static void Backward<T>(Tape tape, int index, in Node node)

@@ -146,6 +146,8 @@ public static partial class Ops
 
     private readonly struct SoftmaxWithLossRule : IBackwardRule
     {
+        public static Tensor Jvp(in Node node, InputTangents tangents) => ScalarOutputJvp<SoftmaxWithLossRule>(node, tangents);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             var x = node.A!;

@@ -346,15 +346,6 @@ public static unsafe partial class Ops
         where T : unmanaged, IFloatingPointIeee754<T> => TensorPrimitives.Max(x, T.Zero, y);
 
     /// <summary>The derivative of a step is 0 almost everywhere: no gradient flows, so the input's slot stays empty (zero).</summary>
-    /// <summary>
-    /// The forward-mode rule of an elementwise op: its Jacobian is diagonal, so the Jacobian-vector product is the
-    /// vector-Jacobian product with the tangent as the upstream gradient, and the backward rule written in ops
-    /// (<typeparamref name="TRule"/>'s Differentiate) serves forward mode too. No tangent, or an op whose derivative is
-    /// zero (Sign), gives a zero one.
-    /// </summary>
-    private static Tensor DiagonalJvp<TRule>(in Node node, InputTangents tangents)
-        where TRule : IBackwardRule => (tangents.A is { } tangent ? TRule.Differentiate(node, tangent).A : null) ?? Tensor.ZerosLike(node.Output);
-
     private readonly struct SignRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SignRule>(node, tangents);

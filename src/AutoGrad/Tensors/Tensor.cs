@@ -156,6 +156,22 @@ public sealed partial class Tensor
         }
     }
 
+    /// <summary>
+    /// The autodiff layer's tangents of this tensor, one per forward-mode level that gave it one (see
+    /// <c>DualLevel</c>), or null. Kept beside the gradient, so tensors outside forward mode pay nothing for it.
+    /// </summary>
+    internal object? Tangents
+    {
+        get => _gradState?.Tangents;
+        set
+        {
+            if (value is not null || _gradState is not null)
+            {
+                GradState.Tangents = value;
+            }
+        }
+    }
+
     /// <summary>The array behind the elements, for the tape's gradient slots.</summary>
     internal Array Storage => _array;
 
@@ -398,6 +414,9 @@ public sealed partial class Tensor
 
         /// <summary>The node that recorded this tensor without a tape (see <see cref="RecordedBy"/>), or null.</summary>
         public object? Recorded;
+
+        /// <summary>See <see cref="Tensor.Tangents"/>.</summary>
+        public object? Tangents;
     }
 
     /// <summary>An uninitialized tensor in <paramref name="arena"/>, or owning its memory when there is none.</summary>
