@@ -194,6 +194,30 @@ public sealed class DualLevel : IDisposable
         level.Attach(output, tangent);
     }
 
+    /// <summary>
+    /// An owned copy of <paramref name="tensor"/> with owned copies of its tangents at every open level (and theirs, for
+    /// nested levels): how a result leaves the private tape a transform computed it on without losing its derivatives.
+    /// </summary>
+    internal static Tensor CopyWithTangents(Tensor tensor)
+    {
+        var copy = tensor.Clone();
+        var links = new List<TangentLink>();
+        for (var link = tensor.Tangents as TangentLink; link is not null; link = link.Next)
+        {
+            if (!link.Level._disposed)
+            {
+                links.Add(link);
+            }
+        }
+
+        for (var i = links.Count - 1; i >= 0; i--)
+        {
+            links[i].Level.Attach(copy, CopyWithTangents(links[i].Tangent));
+        }
+
+        return copy;
+    }
+
     /// <summary>Stops ops from computing tangents until the scope ends (a custom op's forward pass, whose inner ops are not its rule).</summary>
     internal static Suspension Suspend() => new(s_innermost);
 

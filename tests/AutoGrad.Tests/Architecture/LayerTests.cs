@@ -5,14 +5,14 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace AutoGrad.Tests.Architecture;
 
 /// <summary>
-/// The library's layers point one way: Kernels → Tensors → Autodiff → Ops → Nn (a file may use its own layer and
+/// The library's layers point one way: Kernels → Tensors → Autodiff → Ops → Transforms → Nn (a file may use its own layer and
 /// those before it). Tensors, Autodiff and Ops share the <c>AutoGrad</c> namespace, so a using-grep sees nothing;
 /// this test compiles the sources with Roslyn and checks every symbol each file uses against the folder that
 /// declares it.
 /// </summary>
 public class LayerTests
 {
-    private static readonly string[] s_layers = ["Kernels", "Tensors", "Autodiff", "Operations", "Nn"];
+    private static readonly string[] s_layers = ["Kernels", "Tensors", "Autodiff", "Operations", "Transforms", "Nn"];
 
     [Fact]
     public void No_file_uses_a_symbol_of_a_later_layer()

@@ -1,0 +1,108 @@
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
+
+/// <summary>
+/// A forward sweep over the recorded nodes (JAX's <c>linearize</c>): the tangent of one tensor given tangents of
+/// earlier ones, from each op's forward-mode rule, without running the ops' values again. Recording once and sweeping
+/// once per direction is how a Jacobian's columns and a Hessian's (forward over the recorded gradient) come cheap.
+/// </summary>
+public sealed partial class Tape
+{
+    /// <summary>The node of a tensor this tape tracks, without tracking anything new: −1 when it does not.</summary>
+    internal int NodeIndexOf(Tensor tensor)
+    {
+        if (tensor.Arena == _arena)
+        {
+            return tensor.IsAlive ? tensor.Node : -1;
+        }
+
+        if (_leaves.Count > 0 && _leaves.TryGetValue(tensor, out var node))
+        {
+            return node;
+        }
+
+        return tensor.RecordedBy is ImplicitNode { ReplayTape: { } replay } recorded && replay == this ? recorded.ReplayIndex : -1;
+    }
+
+    /// <summary>
+    /// The tangent of <paramref name="target"/> when the nodes <paramref name="seeds"/> name move along their tangents
+    /// and nothing else does: each node between them and the target gets its tangent from its op's rule. Null when the
+    /// target does not depend on the seeds (a zero tangent). The rules' ops record wherever the caller's scope says.
+    /// </summary>
+    /// <param name="seeds">Nodes of this tape and their tangents, each of the node's shape and type.</param>
+    /// <param name="target">A tensor this tape tracks.</param>
+    /// <returns>The target's tangent, or null for zero.</returns>
+    internal Tensor? ForwardSweep(ReadOnlySpan<(int Node, Tensor Tangent)> seeds, Tensor target)
+    {
+        ThrowIfDisposed("ForwardSweep");
+        var last = NodeIndexOf(target);
+        if (last < 0 || seeds.Length == 0)
+        {
+            return null;
+        }
+
+        var first = int.MaxValue;
+        foreach (var (node, _) in seeds)
+        {
+            first = Math.Min(first, node);
+        }
+
+        if (first > last)
+        {
+            return null;
+        }
+
+        var tangents = new Tensor?[last - first + 1];
+        foreach (var (node, tangent) in seeds)
+        {
+            if (node <= last)
+            {
+                tangents[node - first] = tangents[node - first] is { } other ? GradientSum.Add(other, tangent) : tangent;
+            }
+        }
+
+        Tensor? At(int node) => node >= first ? tangents[node - first] : null;
+        for (var i = first; i <= last; i++)
+        {
+            if (tangents[i - first] is not null)
+            {
+                continue;
+            }
+
+            // A copy, not a reference: a rule's ops may append nodes when the caller records on this tape.
+            var node = _nodes[i];
+            Tensor? ta = At(node.InA), tb = At(node.InB), tc = At(node.InC);
+            Tensor?[]? many = null;
+            var any = ta is not null || tb is not null || tc is not null;
+            if (node.Args.InputNodes is { } inputNodes)
+            {
+                many = new Tensor?[inputNodes.Length];
+                for (var k = 0; k < inputNodes.Length; k++)
+                {
+                    many[k] = At(inputNodes[k]);
+                    any |= many[k] is not null;
+                }
+            }
+
+            if (any)
+            {
+                tangents[i - first] = node.Op.Jvp(node, new InputTangents(ta, tb, tc, many));
+            }
+        }
+
+        return tangents[last - first];
+    }
+
+    /// <summary>
+    /// Stops being the current tape without being disposed: the scope before it is current again, and the tape keeps its
+    /// nodes and arena for later sweeps (a pullback's). It is never current again.
+    /// </summary>
+    internal void Park()
+    {
+        if (s_scope.Value == _recording)
+        {
+            s_scope.Value = Live(_outerScope);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+using AutoGrad.Operations;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Transforms;
+
+/// <summary>Jacobians and Hessians: many sweeps over one recording of the function.</summary>
+public static partial class Functional
+{
+    /// <summary>
+    /// The Jacobian of <paramref name="function"/> at <paramref name="x"/>: J[i…, j…] = ∂fᵢ/∂xⱼ, of shape
+    /// f(x).shape + x.shape. The function runs once; then one reverse sweep per output element gives the rows, or one
+    /// forward sweep per input element over the recorded graph gives the columns.
+    /// </summary>
+    /// <param name="function">The function.</param>
+    /// <param name="x">Where to evaluate it.</param>
+    /// <param name="mode">Rows, columns, or (<see cref="JacobianMode.Auto"/>) whichever takes fewer sweeps.</param>
+    /// <returns>The Jacobian.</returns>
+    /// <exception cref="InvalidOperationException">The function's output does not depend on x.</exception>
+    public static Tensor Jacobian(Func<Tensor, Tensor> function, Tensor x, JacobianMode mode = JacobianMode.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        CheckTensors([x], "Jacobian", nameof(x));
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, $"Jacobian: {mode} is not a JacobianMode.");
+        }
+
+        using var scope = new TransformScope("Jacobian");
+        var view = scope.Inputs([x])[0];
+        var output = scope.Run(inputs => function(inputs[0]), [view]);
+        var forward = mode == JacobianMode.Forward || (mode == JacobianMode.Auto && x.Length < output.Length);
+        using (scope.Quiet())
+        {
+            var jacobian = forward ? Columns(scope, view, output) : Rows(scope, view, output);
+            return scope.Escape(jacobian);
+        }
+    }
+
+    /// <summary>
+    /// The Hessian of a function with a one-element output: H[i…, j…] = ∂²f/∂xᵢ∂xⱼ, of shape x.shape + x.shape. Forward
+    /// over reverse: the gradient is recorded once, then one forward sweep per element of x over that recording gives
+    /// a column, without running the function again.
+    /// </summary>
+    /// <param name="function">The function; its output must have one element.</param>
+    /// <param name="x">Where to evaluate it.</param>
+    /// <returns>The Hessian.</returns>
+    public static Tensor Hessian(Func<Tensor, Tensor> function, Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        CheckTensors([x], "Hessian", nameof(x));
+        using var scope = new TransformScope("Hessian");
+        var view = scope.Inputs([x])[0];
+        var gradient = RecordedGradient(scope, "Hessian", function, view);
+        using (scope.Quiet())
+        {
+            return scope.Escape(Columns(scope, view, gradient));
+        }
+    }
+
+    /// <summary>
+    /// The Hessian-vector product H·v of a function with a one-element output, forward over reverse: one recorded
+    /// gradient and one forward sweep over it, about the cost of two gradients, with no Hessian formed.
+    /// </summary>
+    /// <param name="function">The function; its output must have one element.</param>
+    /// <param name="x">Where to evaluate it.</param>
+    /// <param name="v">The vector, of x's shape and type.</param>
+    /// <returns>H·v, of x's shape.</returns>
+    public static Tensor Hvp(Func<Tensor, Tensor> function, Tensor x, Tensor v)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        CheckTensors([x], "Hvp", nameof(x));
+        CheckLike(v, x, "Hvp", "v", "x");
+        using var scope = new TransformScope("Hvp");
+        var view = scope.Inputs([x])[0];
+        var gradient = RecordedGradient(scope, "Hvp", function, view);
+        using (scope.Quiet())
+        {
+            var product = scope.Tape.ForwardSweep([(scope.Tape.NodeIndexOf(view), v)], gradient) ?? Tensor.ZerosLike(x);
+            return scope.Escape(product);
+        }
+    }
+
+    /// <summary>f's gradient at the view, recorded on the scope's tape so that forward sweeps can run over it.</summary>
+    private static Tensor RecordedGradient(TransformScope scope, string transform, Func<Tensor, Tensor> function, Tensor view)
+    {
+        var output = scope.Run(inputs => function(inputs[0]), [view]);
+        RequireScalar(output, transform);
+        return scope.Tape.Gradient(output, [view], createGraph: true)[0];
+    }
+
+    /// <summary>∂output/∂view column by column: a forward sweep per element of the view, stacked on a last axis.</summary>
+    private static Tensor Columns(TransformScope scope, Tensor view, Tensor output)
+    {
+        var seed = scope.Tape.NodeIndexOf(view);
+        var columns = new Tensor[view.Length];
+        for (var j = 0; j < columns.Length; j++)
+        {
+            columns[j] = scope.Tape.ForwardSweep([(seed, Basis(view, j))], output) ?? Tensor.ZerosLike(output);
+        }
+
+        return Ops.Reshape(Ops.Stack(columns, output.Rank), [.. output.Shape.Dims, .. view.Shape.Dims]);
+    }
+
+    /// <summary>∂output/∂view row by row: a reverse sweep per element of the output, stacked on a first axis.</summary>
+    private static Tensor Rows(TransformScope scope, Tensor view, Tensor output)
+    {
+        var rows = new Tensor[output.Length];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var cotangent = Basis(output, i);
+            rows[i] = scope.RecordsGradients
+                ? scope.Tape.Gradient(output, [view], cotangent, createGraph: true)[0]
+                : scope.Tape.Gradient(output, [view], cotangent, retainGraph: true)[0];
+        }
+
+        return Ops.Reshape(Ops.Stack(rows, 0), [.. output.Shape.Dims, .. view.Shape.Dims]);
+    }
+
+    /// <summary>The index-th unit tensor of <paramref name="like"/>'s shape and type, owned.</summary>
+    private static Tensor Basis(Tensor like, int index)
+    {
+        var values = new double[like.Length];
+        values[index] = 1;
+        return Tensor.FromArray(values, like.DType, like.Shape.Dims);
+    }
+}
