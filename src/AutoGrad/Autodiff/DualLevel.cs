@@ -38,6 +38,7 @@ public sealed class DualLevel : IDisposable
     private static DualLevel? s_innermost;
 
     private readonly DualLevel? _outer;
+    private readonly bool _isPrivate;
     private bool _disposed;
 
     /// <summary>Opens a level inside the current one (if any), and makes it current in this logical call context.</summary>
@@ -46,6 +47,20 @@ public sealed class DualLevel : IDisposable
         _outer = Live(s_level.Value);
         Depth = (_outer?.Depth ?? 0) + 1;
         s_level.Value = this;
+    }
+
+    /// <summary>
+    /// A level inside whatever levels compute tangents right now (in a rule: the levels outside the rule's own), open on
+    /// this thread only until disposed: for a rule that runs a function again in forward mode (a checkpoint's).
+    /// </summary>
+    internal static DualLevel Private() => new(s_innermost);
+
+    private DualLevel(DualLevel? outer)
+    {
+        _outer = outer;
+        Depth = (outer?.Depth ?? 0) + 1;
+        _isPrivate = true;
+        s_innermost = this;
     }
 
     /// <summary>The innermost open level in this logical call context, or null.</summary>
@@ -112,7 +127,11 @@ public sealed class DualLevel : IDisposable
         }
 
         _disposed = true;
-        if (s_level.Value == this)
+        if (_isPrivate)
+        {
+            s_innermost = _outer;
+        }
+        else if (s_level.Value == this)
         {
             s_level.Value = Live(_outer);
         }

@@ -76,7 +76,7 @@ public sealed partial class Tape
     /// The reverse sweep with every rule written in ops (<see cref="Op.Differentiate"/>) while this tape records, so
     /// the gradients are themselves nodes on the tape. Nodes the sweep appends lie past the root and are not visited.
     /// </summary>
-    private Tensor?[] RecordedSweep(int root, Tensor output, Tensor? outputGradient)
+    private Tensor?[] RecordedSweep(int root, Tensor output, Tensor? outputGradient, int lowest = 0)
     {
         var gradients = new Tensor?[_count];
         if (root < 0)
@@ -89,7 +89,7 @@ public sealed partial class Tape
         try
         {
             gradients[root] = outputGradient ?? Tensor.Full(1, output.Shape.Dims, output.DType);
-            for (var i = root; i >= 0; i--)
+            for (var i = root; i >= lowest; i--)
             {
                 if (gradients[i] is not { } upstream)
                 {
@@ -116,6 +116,20 @@ public sealed partial class Tape
         }
 
         return gradients;
+    }
+
+    /// <summary>
+    /// Recorded gradients of <paramref name="output"/> with respect to <paramref name="inputs"/>, from a sweep that stops
+    /// at the earliest input: what lies before them is not visited (a checkpoint's recomputed segment, whose inputs are
+    /// identity views of tensors earlier on the tape). Null for an input the tape does not track or the output does not reach.
+    /// </summary>
+    internal Tensor?[] RecordedGradients(Tensor output, Tensor outputGradient, Tensor[] inputs)
+    {
+        var root = NodeIndexOf(output);
+        var nodes = inputs.Select(NodeIndexOf).ToArray();
+        var lowest = nodes.Where(n => n >= 0).DefaultIfEmpty(0).Min();
+        var gradients = root < 0 ? [] : RecordedSweep(root, output, outputGradient, lowest);
+        return [.. nodes.Select(n => n >= 0 && n < gradients.Length ? gradients[n] : null)];
     }
 
     private static void Accumulate(Tensor?[] gradients, int node, Tensor? gradient)

@@ -105,4 +105,18 @@ public sealed partial class Tape
             s_scope.Value = Live(_outerScope);
         }
     }
+
+    /// <summary>A leaf with <see cref="Tensor.RequiresGrad"/> that is none of <paramref name="inputs"/>, or null.</summary>
+    internal Tensor? HiddenParameter(Tensor[] inputs)
+    {
+        foreach (var leaf in _leaves.Keys)
+        {
+            if (leaf.RequiresGrad && Array.IndexOf(inputs, leaf) < 0)
+            {
+                return leaf;
+            }
+        }
+
+        return null;
+    }
 }

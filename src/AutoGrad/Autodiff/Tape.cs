@@ -101,6 +101,18 @@ public sealed partial class Tape : IDisposable
         return scope;
     }
 
+    /// <summary>
+    /// Makes this tape's arena (and, with <paramref name="record"/>, its recording) current until the scope ends,
+    /// whatever was current before: for a detached tape that serves as scratch space (a checkpoint's segment).
+    /// </summary>
+    internal NoGradScope Enter(bool record)
+    {
+        ThrowIfDisposed("Enter");
+        var scope = new NoGradScope(s_scope.Value);
+        s_scope.Value = record ? _recording : _suspended;
+        return scope;
+    }
+
     /// <summary>The tape recording in this logical call context, or null.</summary>
     public static Tape? Current => s_current;
 

@@ -1,0 +1,156 @@
+using AutoGrad.Autodiff;
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Transforms;
+
+/// <summary>
+/// The tape's node for one <see cref="Functional.Checkpoint(Func{Tensor[], Tensor}, Tensor[])"/> call: its rules run
+/// the function again, on scratch tapes whose memory is recycled as soon as the rule is done.
+/// </summary>
+internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("Checkpoint")
+{
+    /// <summary>Detached tapes lent out as scratch space, kept per thread so a training loop allocates none anew.</summary>
+    [ThreadStatic]
+    private static Stack<Tape>? s_scratch;
+
+    /// <summary>
+    /// The function's output, computed in a scratch arena with nothing recorded and no tangents carried, then copied
+    /// to where results go now (the current tape's arena, or owned memory).
+    /// </summary>
+    public Tensor Forward(Tensor[] inputs)
+    {
+        var scratch = Rent();
+        try
+        {
+            Tensor output;
+            using (scratch.Enter(record: false))
+            using (DualLevel.Suspend())
+            {
+                output = Run(inputs);
+            }
+
+            return output.CopyToNew();
+        }
+        finally
+        {
+            Return(scratch);
+        }
+    }
+
+    /// <summary>Runs the function again on a scratch tape, its inputs views there, and writes the inputs' gradients.</summary>
+    public override void Backward(Tape tape, int index, in Node node)
+    {
+        var inputs = node.Args.Inputs!;
+        var nodes = node.Args.InputNodes!;
+        var upstream = tape.UpstreamTensor(index);
+        var scratch = Rent();
+        try
+        {
+            Tensor[] gradients;
+            using (scratch.Enter(record: true))
+            {
+                var views = new Tensor[inputs.Length];
+                for (var i = 0; i < views.Length; i++)
+                {
+                    views[i] = scratch.Watch(inputs[i].View(inputs[i].Shape));
+                }
+
+                var output = Run(views);
+                RequireSame(output, node.Output);
+                RefuseHiddenParameters(scratch, views);
+                gradients = scratch.Gradient(output, views, upstream);
+            }
+
+            for (var i = 0; i < inputs.Length; i++)
+            {
+                if (nodes[i] >= 0)
+                {
+                    ElementType.Dispatch(gradients[i].DType, new Write(tape, nodes[i], gradients[i]));
+                }
+            }
+        }
+        finally
+        {
+            Return(scratch);
+        }
+    }
+
+    /// <summary>
+    /// The same, recorded (<c>createGraph</c>): the function runs again on the recording tape, on identity views of its
+    /// inputs, and the sweep of that recording stops at the views, so the gradients differentiate again through them.
+    /// </summary>
+    public override InputGradients Differentiate(in Node node, Tensor upstream)
+    {
+        var tape = Tape.Current ?? throw new InvalidOperationException("Checkpoint: a recorded sweep runs with its tape current.");
+        var inputs = node.Args.Inputs!;
+        var views = new Tensor[inputs.Length];
+        for (var i = 0; i < views.Length; i++)
+        {
+            views[i] = DualIdentity.Apply(inputs[i]);
+        }
+
+        var output = Run(views);
+        RequireSame(output, node.Output);
+        return new InputGradients(null, Many: tape.RecordedGradients(output, upstream, views));
+    }
+
+    /// <summary>Forward mode: the function again, its inputs dual at a level of its own inside the levels computing now.</summary>
+    public override Tensor Jvp(in Node node, InputTangents tangents)
+    {
+        var inputs = node.Args.Inputs!;
+        using var level = DualLevel.Private();
+        var duals = new Tensor[inputs.Length];
+        for (var i = 0; i < duals.Length; i++)
+        {
+            duals[i] = tangents.Many![i] is { } t ? level.MakeDual(inputs[i], t) : inputs[i];
+        }
+
+        var output = Run(duals);
+        RequireSame(output, node.Output);
+        return level.TangentOf(output) ?? Tensor.ZerosLike(node.Output);
+    }
+
+    private static Tape Rent() => s_scratch is { Count: > 0 } free ? free.Pop() : Tape.Detached();
+
+    private static void Return(Tape scratch)
+    {
+        scratch.Reset();
+        (s_scratch ??= new Stack<Tape>()).Push(scratch);
+    }
+
+    private Tensor Run(Tensor[] inputs) =>
+        function(inputs) ?? throw new InvalidOperationException("Checkpoint: the function returned null.");
+
+    private static void RequireSame(Tensor output, Tensor recorded)
+    {
+        if (output.Shape != recorded.Shape || output.DType != recorded.DType)
+        {
+            throw new InvalidOperationException(
+                $"Checkpoint: the function gave a {output.DType.Name()} {output.Shape} output when run again, but {recorded.DType.Name()} " +
+                $"{recorded.Shape} the first time; a checkpointed function must be deterministic.");
+        }
+    }
+
+    /// <summary>A tensor with RequiresGrad that the recomputation read but that is not an input would lose its gradient.</summary>
+    private static void RefuseHiddenParameters(Tape scratch, Tensor[] views)
+    {
+        if (scratch.HiddenParameter(views) is { } hidden)
+        {
+            throw new InvalidOperationException(
+                $"Checkpoint: the function reads a {hidden.DType.Name()} tensor of shape {hidden.Shape} with RequiresGrad that is not one of its " +
+                "inputs, so its gradient would be lost; pass it as an input (parameters included).");
+        }
+    }
+
+    /// <summary>Copies a gradient into its input's slot on the main tape.</summary>
+    private readonly struct Write(Tape tape, int node, Tensor gradient) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node);
+            gradient.Data<T>().CopyTo(target.Span);
+            tape.Commit(target);
+        }
+    }
+}

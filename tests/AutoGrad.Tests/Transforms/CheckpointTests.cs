@@ -1,0 +1,134 @@
+using static AutoGrad.Tests.TestData;
+
+namespace AutoGrad.Tests.Transforms;
+
+/// <summary>Gradient checkpointing: the same gradients as without, in every mode, for less kept memory.</summary>
+public class CheckpointTests
+{
+    // Created owned (a factory, not an op), so no test's tape holds them.
+    private static readonly Tensor[] s_weights = [.. Enumerable.Range(1, 4).Select(seed => Tensor.RandomNormal([6, 6], seed, std: 0.5, dtype: DType.Float64))];
+
+    /// <summary>Two tanh layers: the segment a checkpoint wraps.</summary>
+    private static Tensor Block(Tensor x, Tensor w1, Tensor w2) => Ops.Tanh(Ops.MatMul(Ops.Tanh(Ops.MatMul(x, w1)), w2));
+
+    private static Tensor Net(Tensor x, Tensor[] w, bool checkpointed)
+    {
+        var h = x;
+        for (var i = 0; i < w.Length; i += 2)
+        {
+            h = checkpointed ? Functional.Checkpoint(v => Block(v[0], v[1], v[2]), h, w[i], w[i + 1]) : Block(h, w[i], w[i + 1]);
+        }
+
+        return Ops.Sum(Ops.Square(h));
+    }
+
+    [Fact]
+    public void Gradient_through_checkpoints_equals_the_plain_gradient_exactly()
+    {
+        var x = Normal(10, 5, 6);
+        Tensor[][] results = [Gradients(false), Gradients(true)];
+        for (var i = 0; i < results[0].Length; i++)
+        {
+            Assert.Equal(results[0][i].ToDoubleArray(), results[1][i].ToDoubleArray());
+        }
+
+        Tensor[] Gradients(bool checkpointed)
+        {
+            using var tape = new Tape();
+            Tensor[] inputs = [tape.Watch(x), .. s_weights.Select(tape.Watch)];
+            return tape.Gradient(Net(inputs[0], inputs[1..], checkpointed), inputs);
+        }
+    }
+
+    [Fact]
+    public void Backward_accumulates_parameter_gradients_through_checkpoints()
+    {
+        var x = Normal(11, 5, 6);
+        double[][] Grads(bool checkpointed)
+        {
+            var parameters = s_weights.Select(w => w.Clone()).ToArray();
+            foreach (var p in parameters)
+            {
+                p.RequiresGrad = true;
+            }
+
+            using (var tape = new Tape())
+            {
+                tape.Backward(Net(x, parameters, checkpointed));
+            }
+
+            // Implicit recording (no tape) goes through the same rules.
+            var implicitLoss = Net(x, parameters, checkpointed);
+            implicitLoss.Backward();
+            return [.. parameters.Select(p => p.Grad!.ToDoubleArray())];
+        }
+
+        var plain = Grads(false);
+        var checkpointed = Grads(true);
+        for (var i = 0; i < plain.Length; i++)
+        {
+            Assert.Equal(plain[i], checkpointed[i]);
+        }
+    }
+
+    [Fact]
+    public void Second_derivatives_and_forward_mode_go_through_checkpoints()
+    {
+        var x = Normal(12, 2, 6);
+        double[] HessianVector(bool checkpointed) =>
+            Functional.Hvp(v => Net(v, s_weights, checkpointed), x, Normal(13, 2, 6)).ToDoubleArray();
+        AssertClose(HessianVector(false), HessianVector(true), 1e-13, 1e-14);
+
+        double[] Tangent(bool checkpointed) =>
+            Functional.Jvp(v => Net(v, s_weights, checkpointed), x, Normal(14, 2, 6)).Tangent.ToDoubleArray();
+        AssertClose(Tangent(false), Tangent(true), 1e-14, 1e-15);
+
+        // Reverse over reverse on a tape with createGraph, directly.
+        double[] SecondOrder(bool checkpointed)
+        {
+            using var tape = new Tape();
+            var input = tape.Watch(x);
+            var g = tape.Gradient(Net(input, s_weights, checkpointed), [input], createGraph: true)[0];
+            return tape.Gradient(Ops.Sum(Ops.Square(g)), input)[0].ToDoubleArray();
+        }
+
+        AssertClose(SecondOrder(false), SecondOrder(true), 1e-13, 1e-14);
+    }
+
+    [Fact]
+    public void A_checkpointed_segment_keeps_only_its_output_on_the_tape()
+    {
+        var x = Normal(15, 64, 6);
+        long Kept(bool checkpointed)
+        {
+            using var tape = new Tape();
+            tape.Watch(x);
+            Net(x, s_weights, checkpointed);
+            return tape.ArenaBytesInUse;
+        }
+
+        // Plain: four (64, 6) float64 intermediates per block; checkpointed: only each block's output, so three fewer per block.
+        Assert.Equal(Kept(false) - (2 * 3 * 64 * 6 * sizeof(double)), Kept(true));
+    }
+
+    [Fact]
+    public void A_parameter_read_but_not_passed_is_refused_and_so_is_a_changing_function()
+    {
+        var hidden = Normal(16, 6, 6);
+        hidden.RequiresGrad = true;
+        using var tape = new Tape();
+        var x = tape.Watch(Normal(17, 2, 6));
+        var y = Functional.Checkpoint(v => Ops.Sum(Ops.MatMul(v, hidden)), x);
+        var e = Assert.Throws<InvalidOperationException>(() => tape.Backward(y));
+        Assert.Contains("Checkpoint", e.Message);
+        Assert.Contains("RequiresGrad", e.Message);
+        Assert.Contains("(6, 6)", e.Message);
+
+        tape.Reset();
+        var z = tape.Watch(Normal(18, 2, 6));
+        var calls = 0;
+        var changing = Functional.Checkpoint(v => ++calls == 1 ? Ops.Sum(v) : Ops.Sum(v, 0), z);
+        var changed = Assert.Throws<InvalidOperationException>(() => tape.Gradient(changing, z));
+        Assert.Contains("deterministic", changed.Message);
+    }
+}
