@@ -260,7 +260,7 @@ public static partial class Ops
         where TWeight64 : IBinaryKernel<double>
     {
         // ẏ = ȧ ⊙ w(a) + ḃ ⊙ w(b), with the same step weights as the gradient.
-        public static Tensor Jvp(in Node node, InputTangents tangents) => TangentSum(
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalInputJvp(node, tangents) ?? TangentSum(
             node,
             tangents.A is { } ta ? ta * Weights(node.A!, node.B!, node.Output) : null,
             tangents.B is { } tb ? tb * Weights(node.B!, node.A!, node.Output) : null);
@@ -355,7 +355,7 @@ public static partial class Ops
     {
         // ẏ = ȧ ⊙ b + a ⊙ ḃ.
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
-            TangentSum(node, tangents.A is { } ta ? ta * node.B! : null, tangents.B is { } tb ? node.A! * tb : null);
+            DiagonalInputJvp(node, tangents) ?? TangentSum(node, tangents.A is { } ta ? ta * node.B! : null, tangents.B is { } tb ? node.A! * tb : null);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream * node.B!, node.A!) : null,
@@ -381,7 +381,7 @@ public static partial class Ops
     private readonly struct DivideRule : IBackwardRule
     {
         // ẏ = ȧ / b − ḃ ⊙ a / b² = (ȧ − ḃ ⊙ y) / b.
-        public static Tensor Jvp(in Node node, InputTangents tangents) => TangentSum(
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalInputJvp(node, tangents) ?? TangentSum(
             node,
             tangents.A is { } ta ? ta / node.B! : null,
             tangents.B is { } tb ? -(tb * node.Output / node.B!) : null);

@@ -51,10 +51,50 @@ public static partial class Ops
 
     /// <summary>
     /// The forward-mode rule of an elementwise op: its Jacobian is diagonal, so the Jacobian-vector product is the
-    /// vector-Jacobian product with the tangent as the upstream gradient, and the backward rule written in ops
-    /// (<typeparamref name="TRule"/>'s Differentiate) serves forward mode too. No tangent, or an op whose derivative is
-    /// zero (Sign), gives a zero one.
+    /// vector-Jacobian product with the tangent as the upstream gradient. When nothing will differentiate the tangent
+    /// again, the op's fast backward kernel computes it in one pass (<see cref="Tape.RunBackwardRule"/>); otherwise the
+    /// backward rule written in ops (<typeparamref name="TRule"/>'s Differentiate) does, so that it differentiates
+    /// again. No tangent, or an op whose derivative is zero (Sign), gives a zero one.
     /// </summary>
     private static Tensor DiagonalJvp<TRule>(in Node node, InputTangents tangents)
-        where TRule : IBackwardRule => (tangents.A is { } tangent ? TRule.Differentiate(node, tangent).A : null) ?? Tensor.ZerosLike(node.Output);
+        where TRule : IBackwardRule
+    {
+        if (tangents.A is not { } tangent)
+        {
+            return Tensor.ZerosLike(node.Output);
+        }
+
+        var input = node.A!;
+        if (!Tape.MayDifferentiate(input, tangent, node.Output))
+        {
+            var result = Tensor.Uninitialized(input.DType, input.Shape);
+            Tape.RunBackwardRule(node, tangent, result);
+            return result;
+        }
+
+        return TRule.Differentiate(node, tangent).A ?? Tensor.ZerosLike(node.Output);
+    }
+
+    /// <summary>
+    /// A binary elementwise op's forward rule when only one input has a tangent and that input has the output's shape:
+    /// its Jacobian with respect to that input is diagonal (ȧ·b for a product, ȧ/b for a quotient), so when nothing will
+    /// differentiate the tangent, the op's fast backward kernel gives it in one pass. Null when that does not apply.
+    /// </summary>
+    private static Tensor? DiagonalInputJvp(in Node node, InputTangents tangents)
+    {
+        var (tangent, input, which) = (tangents.A, tangents.B) switch
+        {
+            ({ } ta, null) => (ta, node.A!, 0),
+            (null, { } tb) => (tb, node.B!, 1),
+            _ => (null, null, -1),
+        };
+        if (tangent is null || input!.Shape != node.Output.Shape || Tape.MayDifferentiate(node.A!, node.B!, tangent))
+        {
+            return null;
+        }
+
+        var result = Tensor.Uninitialized(input.DType, input.Shape);
+        Tape.RunBackwardRule(node, tangent, result, which);
+        return result;
+    }
 }

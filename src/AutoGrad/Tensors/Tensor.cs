@@ -28,8 +28,12 @@ public sealed partial class Tensor
     private int[]? _dims;
     private int _count;
 
-    /// <summary>The accumulated gradient and its guard; created on first use, so only parameters carry one.</summary>
-    private GradientState? _gradState;
+    /// <summary>
+    /// The accumulated gradient and its guard (a <see cref="GradientState"/>, created on first use, so only parameters
+    /// carry one), or, for a result that has nothing but tangents, the autodiff layer's tangents themselves (see
+    /// <see cref="Tangents"/>): forward mode then allocates no state object per result.
+    /// </summary>
+    private object? _state;
 
     private Tensor(Array array, int offset, Shape shape, DType dtype, Arena? arena)
     {
@@ -61,10 +65,10 @@ public sealed partial class Tensor
     public bool RequiresGrad
     {
         // Kept with the gradient, which only parameters have, so other tensors (every op's result) stay 8 bytes smaller.
-        get => _gradState?.RequiresGrad ?? false;
+        get => (_state as GradientState)?.RequiresGrad ?? false;
         set
         {
-            if (value || _gradState is not null)
+            if (value || _state is GradientState)
             {
                 GradState.RequiresGrad = value;
             }
@@ -79,7 +83,7 @@ public sealed partial class Tensor
     {
         get
         {
-            if (_gradState is not { } state)
+            if (_state is not GradientState state)
             {
                 return null;
             }
@@ -113,7 +117,7 @@ public sealed partial class Tensor
     /// </summary>
     public void ZeroGrad()
     {
-        if (_gradState is { } state)
+        if (_state is GradientState state)
         {
             lock (state)
             {
@@ -146,10 +150,10 @@ public sealed partial class Tensor
     /// </summary>
     internal object? RecordedBy
     {
-        get => _gradState?.Recorded;
+        get => (_state as GradientState)?.Recorded;
         set
         {
-            if (value is not null || _gradState is not null)
+            if (value is not null || _state is GradientState)
             {
                 GradState.Recorded = value;
             }
@@ -162,12 +166,19 @@ public sealed partial class Tensor
     /// </summary>
     internal object? Tangents
     {
-        get => _gradState?.Tangents;
+        get => _state is GradientState state ? state.Tangents : _state;
+
+        // Only forward mode writes tangents, and only to a tensor its own thread has just made (an op's result, a dual
+        // view, a copy), which no other thread can be creating gradient state for.
         set
         {
-            if (value is not null || _gradState is not null)
+            if (_state is GradientState state)
             {
-                GradState.Tangents = value;
+                state.Tangents = value;
+            }
+            else
+            {
+                _state = value;
             }
         }
     }
@@ -182,12 +193,21 @@ public sealed partial class Tensor
     {
         get
         {
-            if (_gradState is null)
+            while (true)
             {
-                Interlocked.CompareExchange(ref _gradState, new GradientState(), null);
-            }
+                var current = _state;
+                if (current is GradientState state)
+                {
+                    return state;
+                }
 
-            return _gradState!;
+                // Tangents held alone move into the new state.
+                var created = new GradientState { Tangents = current };
+                if (Interlocked.CompareExchange(ref _state, created, current) == current)
+                {
+                    return created;
+                }
+            }
         }
     }
 
@@ -220,7 +240,7 @@ public sealed partial class Tensor
     /// <summary>Ends a claim: the buffer now holds the gradient (<paramref name="written"/>), or still counts as zero.</summary>
     internal void ReleaseGradient(bool written)
     {
-        var state = _gradState!;
+        var state = (GradientState)_state!;
         lock (state)
         {
             state.IsClaimed = false;
@@ -266,10 +286,10 @@ public sealed partial class Tensor
     }
 
     /// <summary>The gradient buffer as it is, without clearing a stale one (the tape's view).</summary>
-    internal Tensor? GradBuffer => _gradState?.Buffer;
+    internal Tensor? GradBuffer => (_state as GradientState)?.Buffer;
 
     /// <summary>True when <see cref="GradBuffer"/> holds old values that count as zero (after <see cref="ZeroGrad"/>).</summary>
-    internal bool GradIsStale => _gradState?.IsStale ?? false;
+    internal bool GradIsStale => (_state as GradientState)?.IsStale ?? false;
 
     /// <summary>The first NaN or infinity among the elements, or null when all are finite.</summary>
     internal double? FirstNonFinite() => ElementType.Dispatch<NonFinite, double?>(DType, new NonFinite(this));
@@ -324,7 +344,7 @@ public sealed partial class Tensor
         DType = dtype;
         _arena = arena;
         _generation = arena.Generation;
-        _gradState = null;
+        _state = null;
         Version = 0;
         Node = -1;
     }

@@ -38,7 +38,55 @@ public partial class CheckCommandTests
         var readmeOps = ReadmeOps();
         Assert.True(readmeOps.Count >= 30, $"only {readmeOps.Count} ops found in the README table");
         Assert.Equal([], readmeOps.Where(op => !checkedOps.Contains(op)).ToArray()); // lists any op the catalogue misses
-        Assert.Equal(OpCatalog.All.Sum(row => row.Compositions.Count), rows.Count(r => r.GetProperty("shapes").GetString()!.EndsWith("vs composition", StringComparison.Ordinal)));
+        // Each composition is checked in both modes; each gradient sample three ways (reverse, forward, dot).
+        foreach (var mode in new[] { "reverse", "forward" })
+        {
+            Assert.Equal(
+                OpCatalog.All.Sum(row => row.Compositions.Count),
+                rows.Count(r => r.GetProperty("mode").GetString() == mode && r.GetProperty("shapes").GetString()!.EndsWith("vs composition", StringComparison.Ordinal)));
+        }
+
+        var samples = OpCatalog.All.Sum(row => row.Samples.Count);
+        Assert.Equal(samples, rows.Count(r => r.GetProperty("mode").GetString() == "dot"));
+        Assert.Equal(samples + OpCatalog.All.Sum(row => row.Compositions.Count), rows.Count(r => r.GetProperty("mode").GetString() == "forward"));
+        Assert.All(rows.Where(r => r.GetProperty("mode").GetString() == "dot"), r => Assert.InRange(r.GetProperty("maxRelError").GetDouble(), 0, 1e-12));
+    }
+
+    [Fact]
+    public void Mode_selects_reverse_or_forward_checks_and_an_unknown_mode_is_a_usage_error()
+    {
+        static string[] Modes(string mode)
+        {
+            var (code, output, error) = CliRunner.Run("check", "--op", "Conv2d", "--mode", mode, "--json");
+            Assert.True(code == 0, error + output);
+            return [.. JsonDocument.Parse(output).RootElement.GetProperty("rows").EnumerateArray().Select(r => r.GetProperty("mode").GetString()!).Distinct().Order()];
+        }
+
+        Assert.Equal(["reverse"], Modes("reverse"));
+        Assert.Equal(["dot", "forward"], Modes("forward"));
+        Assert.Equal(["dot", "forward", "reverse"], Modes("all"));
+
+        var bad = CliRunner.Run("check", "--mode", "sideways");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("sideways", bad.Error);
+    }
+
+    [Fact]
+    public void A_wrong_forward_rule_fails_its_forward_and_dot_rows()
+    {
+        // A custom op whose forward rule is off by a factor of two: J·v is wrong, and so is ⟨J·v, u⟩ against reverse mode.
+        var rows = CheckCommand.RunForward(new OpSample("Doubled", "(3,)", v => new WrongJvp().Apply(v[0]), () => [Tensor.FromArray([0.1, 0.2, 0.3])])).ToList();
+        Assert.Equal(["forward", "dot"], rows.Select(r => r.Mode));
+        Assert.All(rows, r => Assert.False(r.Passed));
+    }
+
+    private sealed class WrongJvp() : AutoGrad.Autodiff.CustomOp("Doubled")
+    {
+        public override Tensor Forward(IReadOnlyList<Tensor> inputs) => Ops.Exp(inputs[0]);
+
+        public override IReadOnlyList<Tensor?> Backward(IReadOnlyList<Tensor> inputs, Tensor output, Tensor outputGradient) => [outputGradient * output];
+
+        public override Tensor Jvp(IReadOnlyList<Tensor> inputs, Tensor output, IReadOnlyList<Tensor?> tangents) => tangents[0]! * output * 2;
     }
 
     [Fact]

@@ -38,6 +38,7 @@ public class DocSnippetTests
         using AutoGrad.Tensors;
         using AutoGrad.Autodiff;
         using AutoGrad.Operations;
+        using AutoGrad.Transforms;
         using AutoGrad.Nn;
         using AutoGrad.Nn.Data;
         using AutoGrad.Nn.Optimizers;
