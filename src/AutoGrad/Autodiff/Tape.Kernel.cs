@@ -19,7 +19,7 @@ public sealed partial class Tape
     /// or would carry tangents (a forward-mode level computes them): then a derivative computed from them must be
     /// computed with ops, since someone may differentiate it.
     /// </summary>
-    internal static bool MayDifferentiate(Tensor a, Tensor b, Tensor c)
+    internal static bool MayDifferentiate(params ReadOnlySpan<Tensor?> tensors)
     {
         if (DualLevel.IsActive)
         {
@@ -28,10 +28,31 @@ public sealed partial class Tape
 
         if (s_current is { } tape)
         {
-            return tape.NodeIndexOf(a) >= 0 || tape.NodeIndexOf(b) >= 0 || tape.NodeIndexOf(c) >= 0;
+            foreach (var tensor in tensors)
+            {
+                if (tensor is not null && tape.NodeIndexOf(tensor) >= 0)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
-        return !s_implicitBlocked && (ImplicitGraph.Tracks(a) || ImplicitGraph.Tracks(b) || ImplicitGraph.Tracks(c));
+        if (s_implicitBlocked)
+        {
+            return false;
+        }
+
+        foreach (var tensor in tensors)
+        {
+            if (ImplicitGraph.Tracks(tensor))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -1,5 +1,9 @@
+using System.Numerics;
+
 using AutoGrad.Autodiff;
 using AutoGrad.Tensors;
+
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace AutoGrad.Operations;
 
@@ -30,12 +34,31 @@ public static partial class Ops
 
     /// <summary>
     /// The forward-mode rule of an op with a scalar output (a loss): its Jacobian is one row, the gradient, so the
-    /// Jacobian-vector product is Σᵢ ⟨∂L/∂xᵢ, ẋᵢ⟩ with the gradients from the backward rule written in ops (upstream 1).
+    /// Jacobian-vector product is Σᵢ ⟨∂L/∂xᵢ, ẋᵢ⟩. The gradients come from the op's fast backward kernel (upstream 1)
+    /// when nothing will differentiate the tangent, else from its backward rule written in ops.
     /// </summary>
     private static Tensor ScalarOutputJvp<TRule>(in Node node, InputTangents tangents)
         where TRule : IBackwardRule
     {
-        var gradients = TRule.Differentiate(node, Tensor.Ones(node.Output.Shape.Dims, node.Output.DType));
+        var output = node.Output;
+        if (!Tape.MayDifferentiate(node.A, node.B, tangents.A, tangents.B))
+        {
+            var one = Tensor.Ones(output.Shape.Dims, output.DType);
+            var total = 0.0;
+            foreach (var (tangent, input, which) in (ReadOnlySpan<(Tensor?, Tensor?, int)>)[(tangents.A, node.A, 0), (tangents.B, node.B, 1)])
+            {
+                if (tangent is not null)
+                {
+                    var gradient = Tensor.Uninitialized(input!.DType, input.Shape);
+                    Tape.RunBackwardRule(node, one, gradient, which);
+                    total += ElementType.Dispatch<DotProduct, double>(gradient.DType, new DotProduct(gradient, tangent));
+                }
+            }
+
+            return Tensor.Full(total, output.Shape.Dims, output.DType);
+        }
+
+        var gradients = TRule.Differentiate(node, Tensor.Ones(output.Shape.Dims, output.DType));
         Tensor? sum = null;
         foreach (var (gradient, tangent) in (ReadOnlySpan<(Tensor?, Tensor?)>)[(gradients.A, tangents.A), (gradients.B, tangents.B), (gradients.C, tangents.C)])
         {
@@ -46,12 +69,18 @@ public static partial class Ops
             }
         }
 
-        return sum ?? Tensor.ZerosLike(node.Output);
+        return sum ?? Tensor.ZerosLike(output);
+    }
+
+    private readonly struct DotProduct(Tensor a, Tensor b) : IElementFunction<double>
+    {
+        public double Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T> => double.CreateTruncating(TensorPrimitives.Dot<T>(a.Raw<T>(), b.Raw<T>()));
     }
 
     /// <summary>
-    /// The forward-mode rule of an elementwise op: its Jacobian is diagonal, so the Jacobian-vector product is the
-    /// vector-Jacobian product with the tangent as the upstream gradient. When nothing will differentiate the tangent
+    /// The forward-mode rule of an op whose Jacobian is symmetric (diagonal for an elementwise op; diag(y) − y·yᵀ for
+    /// softmax): the Jacobian-vector product is the vector-Jacobian product with the tangent as the upstream gradient. When nothing will differentiate the tangent
     /// again, the op's fast backward kernel computes it in one pass (<see cref="Tape.RunBackwardRule"/>); otherwise the
     /// backward rule written in ops (<typeparamref name="TRule"/>'s Differentiate) does, so that it differentiates
     /// again. No tangent, or an op whose derivative is zero (Sign), gives a zero one.
@@ -88,7 +117,7 @@ public static partial class Ops
             (null, { } tb) => (tb, node.B!, 1),
             _ => (null, null, -1),
         };
-        if (tangent is null || input!.Shape != node.Output.Shape || Tape.MayDifferentiate(node.A!, node.B!, tangent))
+        if (tangent is null || input!.Shape != node.Output.Shape || Tape.MayDifferentiate(node.A, node.B, tangent))
         {
             return null;
         }

@@ -58,10 +58,8 @@ public static partial class Ops
 
     private readonly struct SoftmaxRule : IBackwardRule
     {
-        // ẏ = y ⊙ (ẋ − Σₐₓᵢₛ y ⊙ ẋ).
-        public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } t
-            ? node.Output * (t - Sum(t * node.Output, node.Args.Axis, keepDims: true))
-            : Tensor.ZerosLike(node.Output);
+        // ẏ = y ⊙ (ẋ − Σₐₓᵢₛ y ⊙ ẋ): the Jacobian diag(y) − y·yᵀ is symmetric, so this is the gradient rule with ẋ as upstream.
+        public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SoftmaxRule>(node, tangents);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(node.Output * (upstream - Sum(upstream * node.Output, node.Args.Axis, keepDims: true)));
 

@@ -88,7 +88,7 @@ public static partial class Functional
         return scope.Tape.Gradient(output, [view], createGraph: true)[0];
     }
 
-    /// <summary>∂output/∂view column by column: a forward sweep per element of the view, stacked on a last axis.</summary>
+    /// <summary>∂output/∂view column by column: a forward sweep per element of the view.</summary>
     private static Tensor Columns(TransformScope scope, Tensor view, Tensor output)
     {
         var seed = scope.Tape.NodeIndexOf(view);
@@ -98,7 +98,9 @@ public static partial class Functional
             columns[j] = scope.Tape.ForwardSweep([(seed, Basis(view, j))], output) ?? Tensor.ZerosLike(output);
         }
 
-        return Ops.Reshape(Ops.Stack(columns, output.Rank), [.. output.Shape.Dims, .. view.Shape.Dims]);
+        // Stacked as rows (contiguous copies), then one transpose: stacking on a last axis would scatter every element.
+        var transposed = Ops.Reshape(Ops.Stack(columns, 0), view.Length, output.Length);
+        return Ops.Reshape(Ops.Transpose(transposed), [.. output.Shape.Dims, .. view.Shape.Dims]);
     }
 
     /// <summary>∂output/∂view row by row: a reverse sweep per element of the output, stacked on a first axis.</summary>
