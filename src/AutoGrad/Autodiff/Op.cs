@@ -51,6 +51,17 @@ internal abstract class Op
     /// <returns>The output's tangent, of its shape and type.</returns>
     public abstract Tensor Jvp(in Node node, InputTangents tangents);
 
+    /// <summary>
+    /// The forward-mode rule for a batch of tangents at once (a Jacobian's or Hessian's columns): each tangent has a
+    /// leading axis of <paramref name="batch"/> directions before its input's shape, and so has the result. Null when
+    /// the op has no batched rule, or it does not apply here; the sweep then runs <see cref="Jvp"/> per direction.
+    /// </summary>
+    /// <param name="node">The node.</param>
+    /// <param name="tangents">The inputs' batched tangents (null where zero).</param>
+    /// <param name="batch">The number of directions.</param>
+    /// <returns>The output's batched tangent, of shape (batch, output's shape), or null.</returns>
+    public virtual Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => null;
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }
@@ -103,6 +114,9 @@ internal interface IBackwardRule
     /// added without one.
     /// </summary>
     static abstract Tensor Jvp(in Node node, InputTangents tangents);
+
+    /// <summary>The forward-mode rule for a batch of directions (see <see cref="Op.JvpBatch"/>); none by default.</summary>
+    static virtual Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => null;
 }
 
 /// <summary>
@@ -124,6 +138,8 @@ internal sealed class Op<TRule> : Op
     public override InputGradients Differentiate(in Node node, Tensor upstream) => TRule.Differentiate(node, upstream);
 
     public override Tensor Jvp(in Node node, InputTangents tangents) => TRule.Jvp(node, tangents);
+
+    public override Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => TRule.JvpBatch(node, tangents, batch);
 
     /// <summary>The rule's call for one node, by reference: the 64-byte node is never copied.</summary>
     private readonly ref struct Sweep : IElementAction

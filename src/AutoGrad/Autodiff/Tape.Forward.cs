@@ -30,10 +30,12 @@ public sealed partial class Tape
     /// and nothing else does: each node between them and the target gets its tangent from its op's rule. Null when the
     /// target does not depend on the seeds (a zero tangent). The rules' ops record wherever the caller's scope says.
     /// </summary>
-    /// <param name="seeds">Nodes of this tape and their tangents, each of the node's shape and type.</param>
+    /// <param name="seeds">Nodes of this tape and their tangents, each of the node's shape and type (with a leading batch axis when batched).</param>
     /// <param name="target">A tensor this tape tracks.</param>
+    /// <param name="batch">0 for one direction; otherwise the number of directions every tangent holds along a leading
+    /// axis: each op's batched rule runs where it has one, its plain rule once per direction where not.</param>
     /// <returns>The target's tangent, or null for zero.</returns>
-    internal Tensor? ForwardSweep(ReadOnlySpan<(int Node, Tensor Tangent)> seeds, Tensor target)
+    internal Tensor? ForwardSweep(ReadOnlySpan<(int Node, Tensor Tangent)> seeds, Tensor target, int batch = 0)
     {
         ThrowIfDisposed("ForwardSweep");
         var last = NodeIndexOf(target);
@@ -87,11 +89,48 @@ public sealed partial class Tape
 
             if (any)
             {
-                tangents[i - first] = node.Op.Jvp(node, new InputTangents(ta, tb, tc, many));
+                var inputs = new InputTangents(ta, tb, tc, many);
+                tangents[i - first] = batch == 0 ? node.Op.Jvp(node, inputs) : node.Op.JvpBatch(node, inputs, batch) ?? DirectionByDirection(node, inputs, batch);
             }
         }
 
         return tangents[last - first];
+    }
+
+    /// <summary>
+    /// A batched tangent from an op's plain rule, run once per direction on views of the directions' blocks, each result
+    /// copied into its block of the output's batched tangent.
+    /// </summary>
+    private static Tensor DirectionByDirection(in Node node, InputTangents tangents, int batch)
+    {
+        var output = node.Output;
+        var result = Tensor.Uninitialized(output.DType, Shape.Create([batch, .. output.Shape.Dims]));
+        for (var k = 0; k < batch; k++)
+        {
+            Tensor?[]? many = null;
+            if (tangents.Many is { } all)
+            {
+                many = new Tensor?[all.Count];
+                for (var i = 0; i < many.Length; i++)
+                {
+                    many[i] = Block(all[i], node.Args.Inputs![i], k);
+                }
+            }
+
+            var one = node.Op.Jvp(node, new InputTangents(Block(tangents.A, node.A, k), Block(tangents.B, node.B, k), Block(tangents.C, node.C, k), many));
+            ElementType.Dispatch(one.DType, new CopyBlock(one, result, k * output.Length));
+        }
+
+        return result;
+    }
+
+    /// <summary>Direction <paramref name="k"/> of a batched tangent, a view with its input's shape; null stays null.</summary>
+    private static Tensor? Block(Tensor? batched, Tensor? input, int k) => batched?.View(input!.Shape, k * input.Length);
+
+    private readonly struct CopyBlock(Tensor source, Tensor destination, int offset) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => source.Raw<T>().CopyTo(destination.Raw<T>().Slice(offset));
     }
 
     /// <summary>

@@ -145,6 +145,7 @@ public static partial class Ops
     private readonly struct ClampRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ClampRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ClampRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
@@ -211,6 +212,7 @@ public static partial class Ops
         where TFn : struct, IActivation
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ActivationRule<TFn>>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ActivationRule<TFn>>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * TFn.SlopeInOps(node.A!, node.Args.Scalar));
 
@@ -410,6 +412,7 @@ public static partial class Ops
     private readonly struct GeluRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<GeluRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<GeluRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {

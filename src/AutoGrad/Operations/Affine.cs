@@ -73,6 +73,32 @@ public static partial class Ops
                 tangents.C);
         }
 
+        // Batched: rows keep the batch axis in front; the bias's tangent broadcasts over the rows.
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch)
+        {
+            var rows = node.A!.Shape[0];
+            var width = node.B!.Shape[1];
+            Tensor? sum = null;
+            if (tangents.A is { } ta)
+            {
+                sum = BatchedTimesMatrix(Reshape(ta, batch, rows, -1), node.B!, batch);
+            }
+
+            if (tangents.B is { } tb)
+            {
+                var term = MatrixTimesBatched(Reshape(node.A!, rows, -1), tb, batch);
+                sum = sum is null ? term : sum + term;
+            }
+
+            if (tangents.C is { } tc)
+            {
+                var term = Reshape(tc, batch, 1, width);
+                sum = sum is null ? BroadcastTo(term, batch, rows, width) : sum + term;
+            }
+
+            return sum;
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             Tensor x = node.A!, weight = node.B!;

@@ -330,6 +330,12 @@ public static partial class Ops
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             TangentSum(node, tangents.A, tangents.B is { } tb && node.Op == s_subtract ? -tb : tangents.B);
 
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch)
+        {
+            var subtract = node.Op == s_subtract;
+            return ElementwiseJvpBatch(node, tangents, batch, ta => ta, tb => subtract ? -tb : tb);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream, node.A!) : null,
             node.InB >= 0 ? (node.Op == s_subtract ? -ReduceTo(upstream, node.B!) : ReduceTo(upstream, node.B!)) : null);
@@ -356,6 +362,12 @@ public static partial class Ops
         // ẏ = ȧ ⊙ b + a ⊙ ḃ.
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             DiagonalInputJvp(node, tangents) ?? TangentSum(node, tangents.A is { } ta ? ta * node.B! : null, tangents.B is { } tb ? node.A! * tb : null);
+
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch)
+        {
+            Tensor a = node.A!, b = node.B!;
+            return ElementwiseJvpBatch(node, tangents, batch, ta => ta * b, tb => a * tb);
+        }
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream * node.B!, node.A!) : null,
@@ -415,6 +427,7 @@ public static partial class Ops
     {
         // Elementwise in one input: the Jacobian is diagonal, so its product with the tangent is the gradient rule's.
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ScalarArithmeticRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ScalarArithmeticRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new((ScalarArithmetic)node.Args.Axis switch
         {

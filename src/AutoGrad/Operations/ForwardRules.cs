@@ -126,4 +126,86 @@ public static partial class Ops
         Tape.RunBackwardRule(node, tangent, result, which);
         return result;
     }
+
+    /// <summary>
+    /// <see cref="DiagonalJvp{TRule}"/> for a batch of directions: the op's backward kernel once per direction, each
+    /// reading and writing its block of the batched tensors in place. Null (one direction at a time, with ops) when the
+    /// tangent may be differentiated again.
+    /// </summary>
+    private static Tensor? DiagonalJvpBatch<TRule>(in Node node, InputTangents tangents, int batch)
+        where TRule : IBackwardRule
+    {
+        var input = node.A!;
+        if (tangents.A is not { } tangent || Tape.MayDifferentiate(input, tangent, node.Output))
+        {
+            return null;
+        }
+
+        var result = Tensor.Uninitialized(input.DType, Shape.Create(Batched(input.Shape, batch)));
+        int outputLength = node.Output.Length, inputLength = input.Length;
+        for (var k = 0; k < batch; k++)
+        {
+            Tape.RunBackwardRule(node, tangent.View(node.Output.Shape, k * outputLength), result.View(input.Shape, k * inputLength));
+        }
+
+        return result;
+    }
+
+    /// <summary><see cref="ScalarOutputJvp{TRule}"/> for a batch of directions: the gradients once, then one dot product per direction.</summary>
+    private static Tensor? ScalarOutputJvpBatch<TRule>(in Node node, InputTangents tangents, int batch)
+        where TRule : IBackwardRule
+    {
+        if (Tape.MayDifferentiate(node.A, node.B, tangents.A, tangents.B))
+        {
+            return null;
+        }
+
+        var output = node.Output;
+        var one = Tensor.Ones(output.Shape.Dims, output.DType);
+        var totals = new double[batch];
+        foreach (var (tangent, input, which) in (ReadOnlySpan<(Tensor?, Tensor?, int)>)[(tangents.A, node.A, 0), (tangents.B, node.B, 1)])
+        {
+            if (tangent is not null)
+            {
+                var gradient = Tensor.Uninitialized(input!.DType, input.Shape);
+                Tape.RunBackwardRule(node, one, gradient, which);
+                for (var k = 0; k < batch; k++)
+                {
+                    totals[k] += ElementType.Dispatch<DotProduct, double>(gradient.DType, new DotProduct(gradient, tangent.View(input.Shape, k * input.Length)));
+                }
+            }
+        }
+
+        return Tensor.FromArray(totals, output.DType, Batched(output.Shape, batch));
+    }
+
+    /// <summary>(batch, shape…): a batched tangent's shape.</summary>
+    private static int[] Batched(Shape shape, int batch) => [batch, .. shape.Dims];
+
+    /// <summary>
+    /// A batched binary elementwise rule for the common case: every input with a tangent has the output's shape (the
+    /// other may broadcast), so each contribution is the unbatched formula with the batch axis in front. Null otherwise.
+    /// </summary>
+    private static Tensor? ElementwiseJvpBatch(in Node node, InputTangents tangents, int batch, Func<Tensor, Tensor> fromA, Func<Tensor, Tensor> fromB)
+    {
+        var output = node.Output.Shape;
+        if ((tangents.A is not null && node.A!.Shape != output) || (tangents.B is not null && node.B!.Shape != output))
+        {
+            return null;
+        }
+
+        Tensor? sum = null;
+        if (tangents.A is { } ta)
+        {
+            sum = fromA(ta);
+        }
+
+        if (tangents.B is { } tb)
+        {
+            var term = fromB(tb);
+            sum = sum is null ? term : sum + term;
+        }
+
+        return sum is null ? null : sum.Shape.Dims.SequenceEqual(Batched(output, batch)) ? sum : BroadcastTo(sum, Batched(output, batch));
+    }
 }

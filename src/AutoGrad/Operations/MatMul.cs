@@ -122,6 +122,28 @@ public static partial class Ops
         return (offA, offB);
     }
 
+    /// <summary>
+    /// t·b for every direction of a batched t (batch, …, m, k) and a matrix b (k, n), as one product of all their rows:
+    /// one packing of b, not one per direction.
+    /// </summary>
+    private static Tensor BatchedTimesMatrix(Tensor t, Tensor b, int batch)
+    {
+        var rows = MatMul(Reshape(t, -1, b.Shape[0]), b);
+        int[] dims = [.. t.Shape.Dims[..^1], b.Shape[1]];
+        return Reshape(rows, dims);
+    }
+
+    /// <summary>
+    /// a·t for a matrix a (m, k) and every direction of a batched t (batch, k, n), as one product with the directions
+    /// side by side, (m, k)·(k, batch·n), then the batch axis moved back in front.
+    /// </summary>
+    private static Tensor MatrixTimesBatched(Tensor a, Tensor t, int batch)
+    {
+        int k = a.Shape[1], n = t.Shape[2];
+        var sideBySide = Reshape(Permute(t, 1, 0, 2), k, batch * n);
+        return Permute(Reshape(MatMul(a, sideBySide), a.Shape[0], batch, n), 1, 0, 2);
+    }
+
     private readonly struct MatMulRule : IBackwardRule
     {
         // Bilinear: ẏ = ȧ·b + a·ḃ.
@@ -129,6 +151,21 @@ public static partial class Ops
             node,
             tangents.A is { } ta ? MatMul(ta, node.B!) : null,
             tangents.B is { } tb ? MatMul(node.A!, tb) : null);
+
+        // Batched: the leading batch axis rides as a broadcast batch dimension of the product, when the other factor is a
+        // matrix (so its own batch dimensions cannot clash with it).
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch)
+        {
+            Tensor a = node.A!, b = node.B!;
+            if ((tangents.A is not null && (b.Rank != 2 || a.Rank < 2)) || (tangents.B is not null && (a.Rank != 2 || b.Rank != 2)))
+            {
+                return null;
+            }
+
+            var fromA = tangents.A is { } ta ? BatchedTimesMatrix(ta, b, batch) : null;
+            var fromB = tangents.B is { } tb ? MatrixTimesBatched(a, tb, batch) : null;
+            return fromA is null ? fromB : fromB is null ? fromA : fromA + fromB;
+        }
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(MatMul(upstream, Transpose(node.B!)), node.A!) : null,

@@ -454,6 +454,9 @@ public static partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? Reshape(ta, node.Output.Shape.Dims) : Tensor.ZerosLike(node.Output);
 
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) =>
+            tangents.A is { } ta ? Reshape(ta, [batch, .. node.Output.Shape.Dims]) : null;
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Reshape(upstream, node.A!.Shape.Dims));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -468,6 +471,9 @@ public static partial class Ops
     private readonly struct PermuteRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? PermuteCore(ta, node.Args.State<int[]>()) : Tensor.ZerosLike(node.Output);
+
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) =>
+            tangents.A is { } ta ? PermuteCore(ta, [0, .. node.Args.State<int[]>().Select(axis => axis + 1)]) : null;
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Permute(upstream, InversePermutation(node.Args.State<int[]>())));
 

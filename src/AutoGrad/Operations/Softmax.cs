@@ -60,6 +60,7 @@ public static partial class Ops
     {
         // ẏ = y ⊙ (ẋ − Σₐₓᵢₛ y ⊙ ẋ): the Jacobian diag(y) − y·yᵀ is symmetric, so this is the gradient rule with ẋ as upstream.
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SoftmaxRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SoftmaxRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(node.Output * (upstream - Sum(upstream * node.Output, node.Args.Axis, keepDims: true)));
 

@@ -147,6 +147,7 @@ public static partial class Ops
     private readonly struct SoftmaxWithLossRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => ScalarOutputJvp<SoftmaxWithLossRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => ScalarOutputJvpBatch<SoftmaxWithLossRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {

@@ -349,6 +349,7 @@ public static unsafe partial class Ops
     private readonly struct SignRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SignRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SignRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => default;
 
@@ -361,6 +362,7 @@ public static unsafe partial class Ops
     private readonly struct SinRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SinRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SinRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Cos(node.A!));
 
@@ -377,6 +379,7 @@ public static unsafe partial class Ops
     private readonly struct CosRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<CosRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<CosRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * Sin(node.A!)));
 
@@ -394,6 +397,7 @@ public static unsafe partial class Ops
     private readonly struct ErfRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ErfRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ErfRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (2 / Math.Sqrt(Math.PI)) * Exp(-(node.A! * node.A!)));
 
@@ -415,6 +419,7 @@ public static unsafe partial class Ops
     private readonly struct SquareRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SquareRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SquareRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 2 * node.A!);
 
@@ -431,6 +436,7 @@ public static unsafe partial class Ops
     private readonly struct ReciprocalRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReciprocalRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ReciprocalRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * node.Output * node.Output));
 
@@ -450,6 +456,7 @@ public static unsafe partial class Ops
     private readonly struct RsqrtRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<RsqrtRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<RsqrtRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * -0.5 * node.Output * node.Output * node.Output);
 
@@ -470,6 +477,7 @@ public static unsafe partial class Ops
     private readonly struct Log1pRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Log1pRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<Log1pRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / (node.A! + 1));
 
@@ -486,6 +494,7 @@ public static unsafe partial class Ops
     private readonly struct Expm1Rule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Expm1Rule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<Expm1Rule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (node.Output + 1));
 
@@ -505,6 +514,8 @@ public static unsafe partial class Ops
 
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ExpRule>(node, tangents);
 
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ExpRule>(node, tangents, batch);
+
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -517,6 +528,7 @@ public static unsafe partial class Ops
     private readonly struct LogRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<LogRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<LogRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / node.A!);
 
@@ -532,6 +544,7 @@ public static unsafe partial class Ops
     private readonly struct SqrtRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SqrtRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SqrtRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 0.5 / node.Output);
 
@@ -548,6 +561,7 @@ public static unsafe partial class Ops
     private readonly struct AbsRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<AbsRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<AbsRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => Math.Sign(v)));
 
@@ -563,6 +577,7 @@ public static unsafe partial class Ops
     private readonly struct ReluRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReluRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ReluRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => v > 0 ? 1 : 0));
 
@@ -578,6 +593,7 @@ public static unsafe partial class Ops
     private readonly struct SigmoidRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SigmoidRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SigmoidRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output * (1 - node.Output));
 
@@ -593,6 +609,7 @@ public static unsafe partial class Ops
     private readonly struct TanhRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<TanhRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<TanhRule>(node, tangents, batch);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (1 - (node.Output * node.Output)));
 
@@ -608,6 +625,7 @@ public static unsafe partial class Ops
     private readonly struct PowRule : IBackwardRule
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<PowRule>(node, tangents);
+        public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<PowRule>(node, tangents, batch);
 
         // x⁰ is the constant 1: its gradient is 0 everywhere, also at x = 0 where 0·0⁻¹ would be NaN (PyTorch: 0).
         public static InputGradients Differentiate(in Node node, Tensor upstream) => node.Args.Scalar == 0

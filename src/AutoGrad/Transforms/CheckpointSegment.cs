@@ -9,10 +9,6 @@ namespace AutoGrad.Transforms;
 /// </summary>
 internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("Checkpoint")
 {
-    /// <summary>Detached tapes lent out as scratch space, kept per thread so a training loop allocates none anew.</summary>
-    [ThreadStatic]
-    private static Stack<Tape>? s_scratch;
-
     /// <summary>
     /// The function's output, computed in a scratch arena with nothing recorded and no tangents carried, then copied
     /// to where results go now (the current tape's arena, or owned memory).
@@ -110,13 +106,9 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
         return level.TangentOf(output) ?? Tensor.ZerosLike(node.Output);
     }
 
-    private static Tape Rent() => s_scratch is { Count: > 0 } free ? free.Pop() : Tape.Detached();
+    private static Tape Rent() => ScratchTapes.Rent();
 
-    private static void Return(Tape scratch)
-    {
-        scratch.Reset();
-        (s_scratch ??= new Stack<Tape>()).Push(scratch);
-    }
+    private static void Return(Tape scratch) => ScratchTapes.Return(scratch);
 
     private Tensor Run(Tensor[] inputs) =>
         function(inputs) ?? throw new InvalidOperationException("Checkpoint: the function returned null.");

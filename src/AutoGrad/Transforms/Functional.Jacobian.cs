@@ -88,19 +88,85 @@ public static partial class Functional
         return scope.Tape.Gradient(output, [view], createGraph: true)[0];
     }
 
-    /// <summary>∂output/∂view column by column: a forward sweep per element of the view.</summary>
+    /// <summary>
+    /// ∂output/∂view column by column: forward sweeps over the recording, each carrying a batch of unit directions (one
+    /// per column) so that matrix products see many columns at once, then one transpose.
+    /// </summary>
     private static Tensor Columns(TransformScope scope, Tensor view, Tensor output)
     {
         var seed = scope.Tape.NodeIndexOf(view);
-        var columns = new Tensor[view.Length];
-        for (var j = 0; j < columns.Length; j++)
+        int n = view.Length, m = output.Length;
+
+        // Batches are assembled by copying, which nothing records: only when no one differentiates the Jacobian.
+        if (scope.RecordsGradients)
         {
-            columns[j] = scope.Tape.ForwardSweep([(seed, Basis(view, j))], output) ?? Tensor.ZerosLike(output);
+            var columns = new Tensor[n];
+            for (var j = 0; j < n; j++)
+            {
+                columns[j] = scope.Tape.ForwardSweep([(seed, Basis(view, j))], output) ?? Tensor.ZerosLike(output);
+            }
+
+            var stacked = Ops.Reshape(Ops.Stack(columns, 0), n, m);
+            return Ops.Reshape(Ops.Transpose(stacked), [.. output.Shape.Dims, .. view.Shape.Dims]);
         }
 
-        // Stacked as rows (contiguous copies), then one transpose: stacking on a last axis would scatter every element.
-        var transposed = Ops.Reshape(Ops.Stack(columns, 0), view.Length, output.Length);
+        // Jᵀ, a batch of rows per sweep, each sweep's intermediates in a scratch arena recycled after it.
+        var transposed = Tensor.Zeros([n, m], output.DType);
+        var scratch = ScratchTapes.Rent();
+        try
+        {
+            for (var start = 0; start < n; start += ColumnsPerSweep)
+            {
+                var batch = Math.Min(ColumnsPerSweep, n - start);
+                using (scratch.Enter(record: false))
+                {
+                    var tangent = scope.Tape.ForwardSweep([(seed, BasisBlock(view, start, batch))], output, batch);
+                    if (tangent is not null)
+                    {
+                        ElementType.Dispatch(tangent.DType, new CopyRows(tangent, transposed, start * m));
+                    }
+                }
+
+                scratch.Reset();
+            }
+        }
+        finally
+        {
+            ScratchTapes.Return(scratch);
+        }
+
         return Ops.Reshape(Ops.Transpose(transposed), [.. output.Shape.Dims, .. view.Shape.Dims]);
+    }
+
+    private readonly struct CopyRows(Tensor source, Tensor destination, int offset) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => source.Raw<T>().CopyTo(destination.AsSpan<T>().Slice(offset));
+    }
+
+    /// <summary>How many columns one forward sweep carries: enough to batch the products, few enough to bound memory.</summary>
+    private const int ColumnsPerSweep = 128;
+
+    /// <summary>Unit directions start … start + batch − 1 of <paramref name="like"/>'s shape, stacked on a leading axis, where results go now.</summary>
+    private static Tensor BasisBlock(Tensor like, int start, int batch)
+    {
+        var block = Tensor.Uninitialized(like.DType, Shape.Create([batch, .. like.Shape.Dims]));
+        ElementType.Dispatch(like.DType, new UnitRows(block, start, like.Length));
+        return block;
+    }
+
+    private readonly struct UnitRows(Tensor block, int start, int width) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var values = block.Raw<T>();
+            values.Clear();
+            for (var k = 0; k < values.Length / width; k++)
+            {
+                values[(k * width) + start + k] = T.One;
+            }
+        }
     }
 
     /// <summary>∂output/∂view row by row: a reverse sweep per element of the output, stacked on a first axis.</summary>

@@ -11,6 +11,7 @@ namespace AutoGrad.Transforms;
 internal sealed class TransformScope : IDisposable
 {
     private readonly Tape? _own;
+    private readonly NoGradScope _entered;
     private readonly string _transform;
     private bool _kept;
 
@@ -23,7 +24,8 @@ internal sealed class TransformScope : IDisposable
         }
         else
         {
-            _own = new Tape();
+            _own = ScratchTapes.Rent();
+            _entered = _own.Enter(record: true);
             Tape = _own;
         }
     }
@@ -80,21 +82,27 @@ internal sealed class TransformScope : IDisposable
     public IDisposable? Quiet() => IsOwn ? Tape.NoGrad() : null;
 
     /// <summary>
-    /// Parks the transform's own tape instead of ending it, for a pullback that sweeps it later: it keeps its graph and
-    /// is no longer current. Dispose then leaves it alone.
+    /// Keeps the transform's own tape for a pullback that sweeps it later: it stops being current but keeps its graph,
+    /// and is never lent out again. Dispose then leaves it alone.
     /// </summary>
     public Tape? Keep()
     {
-        _own?.Park();
-        _kept = true;
+        if (_own is not null && !_kept)
+        {
+            _entered.Dispose();
+            _kept = true;
+        }
+
         return _own;
     }
 
     public void Dispose()
     {
-        if (!_kept)
+        if (_own is not null && !_kept)
         {
-            _own?.Dispose();
+            _kept = true;
+            _entered.Dispose();
+            ScratchTapes.Return(_own);
         }
     }
 }
