@@ -119,6 +119,53 @@ public sealed partial class Tape
     }
 
     /// <summary>
+    /// Gradients of <paramref name="output"/> (times <paramref name="outputGradient"/>) with respect to tracked
+    /// <paramref name="inputs"/>, as tensors over this tape's gradient slots: no copies, valid until the tape is reset
+    /// (a checkpoint's recomputation, whose gradients go on into the main tape's slots). An input given a target has its
+    /// gradient written straight into that memory instead (its result is then null, and <c>Written</c> says whether any
+    /// gradient arrived); others get null where none arrived.
+    /// </summary>
+    internal (Tensor? View, bool Written)[] GradientViews(Tensor output, Tensor[] inputs, Tensor outputGradient, (Array Storage, int Offset)?[] targets)
+    {
+        var root = PrepareSweep(output, outputGradient, "Gradient");
+        var nodes = inputs.Select(input => Track(input, "Gradient")).ToArray();
+        ResetSlots();
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (targets[i] is { } target && nodes[i] >= 0)
+            {
+                // Pending: the first gradient to arrive is written into the target, as into a claimed parameter gradient.
+                _slots[nodes[i]] = new GradientSlot(target.Storage, target.Offset, Pending: true);
+            }
+        }
+
+        RunSweep(root, output, outputGradient);
+        _gradientsTaken = true;
+        var results = new (Tensor?, bool)[nodes.Length];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var node = nodes[i];
+            results[i] = node < 0 ? (null, false)
+                : targets[i] is not null ? (null, !_slots[node].Pending)
+                : (_slots[node].Array is null ? null : UpstreamTensor(node), false);
+        }
+
+        return results;
+    }
+
+    /// <summary>
+    /// For a rule that has another tape compute its input's gradient: the input's slot memory, and whether a gradient is
+    /// already there (add to it) or not (overwrite it; the slot is claimed for this one).
+    /// </summary>
+    internal (Array Storage, int Offset, bool Accumulate) SummedGradientSlot<T>(int node)
+        where T : unmanaged
+    {
+        BeginSummedGradient<T>(node, out var accumulate);
+        var slot = _slots[node];
+        return (slot.Array!, slot.Offset, accumulate);
+    }
+
+    /// <summary>
     /// Recorded gradients of <paramref name="output"/> with respect to <paramref name="inputs"/>, from a sweep that stops
     /// at the earliest input: what lies before them is not visited (a checkpoint's recomputed segment, whose inputs are
     /// identity views of tensors earlier on the tape). Null for an input the tape does not track or the output does not reach.

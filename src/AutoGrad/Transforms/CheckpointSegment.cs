@@ -33,16 +33,34 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
         }
     }
 
-    /// <summary>Runs the function again on a scratch tape, its inputs views there, and writes the inputs' gradients.</summary>
+    /// <summary>
+    /// Runs the function again on a scratch tape, its inputs views there, and has the inputs' gradients written straight
+    /// into the main tape's slots (a parameter's claimed gradient, say) where those are still empty, else added to them.
+    /// </summary>
     public override void Backward(Tape tape, int index, in Node node)
     {
         var inputs = node.Args.Inputs!;
         var nodes = node.Args.InputNodes!;
         var upstream = tape.UpstreamTensor(index);
+        var targets = new (Array Storage, int Offset)?[inputs.Length];
+        var fresh = new bool[inputs.Length];
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            if (nodes[i] >= 0)
+            {
+                var (storage, offset, accumulate) = ElementType.Dispatch<SlotOf, (Array, int, bool)>(inputs[i].DType, new SlotOf(tape, nodes[i]));
+                if (!accumulate)
+                {
+                    targets[i] = (storage, offset);
+                    fresh[i] = true;
+                }
+            }
+        }
+
         var scratch = Rent();
         try
         {
-            Tensor[] gradients;
+            (Tensor? View, bool Written)[] gradients;
             using (scratch.Enter(record: true))
             {
                 var views = new Tensor[inputs.Length];
@@ -54,14 +72,19 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
                 var output = Run(views);
                 RequireSame(output, node.Output);
                 RefuseHiddenParameters(scratch, views);
-                gradients = scratch.Gradient(output, views, upstream);
+                gradients = scratch.GradientViews(output, views, upstream, targets);
             }
 
             for (var i = 0; i < inputs.Length; i++)
             {
-                if (nodes[i] >= 0)
+                if (fresh[i] && !gradients[i].Written)
                 {
-                    ElementType.Dispatch(gradients[i].DType, new Write(tape, nodes[i], gradients[i]));
+                    // The slot was claimed for a gradient that never came: zero, not stale memory.
+                    ElementType.Dispatch(inputs[i].DType, new ClearSlot(tape, nodes[i], inputs[i].Length));
+                }
+                else if (!fresh[i] && nodes[i] >= 0 && gradients[i].View is { } gradient)
+                {
+                    ElementType.Dispatch(gradient.DType, new Write(tape, nodes[i], gradient));
                 }
             }
         }
@@ -134,14 +157,30 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
         }
     }
 
-    /// <summary>Copies a gradient into its input's slot on the main tape.</summary>
+    private readonly struct SlotOf(Tape tape, int node) : IElementFunction<(Array, int, bool)>
+    {
+        public (Array, int, bool) Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => tape.SummedGradientSlot<T>(node);
+    }
+
+    private readonly struct ClearSlot(Tape tape, int node, int length) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var (storage, offset, _) = tape.SummedGradientSlot<T>(node);
+            new Span<T>((T[])storage, offset, length).Clear();
+        }
+    }
+
+    /// <summary>Adds a gradient into its input's slot on the main tape.</summary>
     private readonly struct Write(Tape tape, int node, Tensor gradient) : IElementAction
     {
         public void Run<T>()
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node);
-            gradient.Data<T>().CopyTo(target.Span);
+            gradient.Raw<T>().CopyTo(target.Span);
             tape.Commit(target);
         }
     }

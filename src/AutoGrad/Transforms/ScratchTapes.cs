@@ -17,7 +17,18 @@ internal static class ScratchTapes
     /// <summary>Takes a tape back: everything computed on it is recycled.</summary>
     public static void Return(Tape tape)
     {
+        PeakBytesInUse = Math.Max(PeakBytesInUse, tape.ArenaBytesInUse);
         tape.Reset();
         (s_free ??= new Stack<Tape>()).Push(tape);
     }
+
+    /// <summary>
+    /// The most arena memory one lent tape had in use when it came back, on this thread since the last
+    /// <see cref="ResetPeak"/>: what a checkpoint's recomputation needed at its peak (for measurements).
+    /// </summary>
+    [field: ThreadStatic]
+    public static long PeakBytesInUse { get; private set; }
+
+    /// <summary>Starts a new measurement of <see cref="PeakBytesInUse"/>.</summary>
+    public static void ResetPeak() => PeakBytesInUse = 0;
 }
