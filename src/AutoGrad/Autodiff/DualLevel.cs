@@ -141,25 +141,33 @@ public sealed class DualLevel : IDisposable
     /// Called by every op after its forward computation (from <see cref="Tape.Record(Op, Tensor, Tensor?, Tensor?, Tensor?, in NodeArgs)"/>):
     /// gives <paramref name="output"/> its tangent at each open level where an input has one, from the op's rule.
     /// </summary>
-    internal static void Propagate(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args)
+    /// <param name="op">The op that ran.</param>
+    /// <param name="output">Its result.</param>
+    /// <param name="a">Its first input.</param>
+    /// <param name="b">Its second input.</param>
+    /// <param name="c">Its third input.</param>
+    /// <param name="args">Its node's arguments (the inputs of an op with any number of them).</param>
+    /// <param name="tape">The tape current now (the caller has read it), or null.</param>
+    /// <param name="recorded">Whether the op was recorded (on the tape or implicitly): then its tangent may be differentiated.</param>
+    internal static void Propagate(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args, Tape? tape, bool recorded)
     {
         if (a?.Tangents is null && b?.Tangents is null && c?.Tangents is null && !AnyTangent(args.Inputs))
         {
             return;
         }
 
-        PropagateAt(s_innermost!, op, output, a, b, c, args);
+        PropagateAt(s_innermost!, op, output, a, b, c, args, tape, recorded);
     }
 
     /// <summary>
     /// Gives <paramref name="output"/> its tangents at <paramref name="level"/> and the levels outside it, outermost
     /// first: a rule reads the output's value, whose outer tangents must be in place before an inner rule's ops carry them.
     /// </summary>
-    private static void PropagateAt(DualLevel level, Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args)
+    private static void PropagateAt(DualLevel level, Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args, Tape? tape, bool recorded)
     {
         if (level._outer is { } outer)
         {
-            PropagateAt(outer, op, output, a, b, c, args);
+            PropagateAt(outer, op, output, a, b, c, args, tape, recorded);
         }
 
         var many = args.Inputs;
@@ -196,7 +204,10 @@ public sealed class DualLevel : IDisposable
         Tensor tangent;
         try
         {
-            tangent = op.Jvp(node, new InputTangents(ta, tb, tc, tMany));
+            // Nobody differentiates this tangent when the op was not recorded, no level outside this one computes
+            // tangents of it, and no tangent is tracked itself (a tangent a tape differentiates, say).
+            var quiet = !recorded && level._outer is null && !Tracked(tape, ta) && !Tracked(tape, tb) && !Tracked(tape, tc) && !AnyTracked(tape, tMany);
+            tangent = op.Jvp(node, new InputTangents(ta, tb, tc, tMany, quiet));
         }
         finally
         {
@@ -247,6 +258,25 @@ public sealed class DualLevel : IDisposable
             foreach (var input in inputs)
             {
                 if (input?.Tangents is not null)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Tracked(Tape? tape, Tensor? tangent) =>
+        tangent is not null && (tape is not null ? tape.NodeIndexOf(tangent) >= 0 : ImplicitGraph.Tracks(tangent));
+
+    private static bool AnyTracked(Tape? tape, Tensor?[]? tangents)
+    {
+        if (tangents is not null)
+        {
+            foreach (var t in tangents)
+            {
+                if (Tracked(tape, t))
                 {
                     return true;
                 }

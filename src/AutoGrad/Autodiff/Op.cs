@@ -78,7 +78,12 @@ internal readonly record struct InputGradients(Tensor? A, Tensor? B = null, Tens
 /// <param name="B">The second input's tangent.</param>
 /// <param name="C">The third input's tangent.</param>
 /// <param name="Many">For ops with any number of inputs: one tangent per input.</param>
-internal readonly record struct InputTangents(Tensor? A, Tensor? B = null, Tensor? C = null, IReadOnlyList<Tensor?>? Many = null);
+/// <param name="Quiet">
+/// Nothing will differentiate the tangent the rule computes (no outer forward-mode level, no tape or implicit graph
+/// tracking the inputs or the tangents), so the rule may compute it with kernels instead of ops. The caller knows this
+/// from what it already read; false is always safe.
+/// </param>
+internal readonly record struct InputTangents(Tensor? A, Tensor? B = null, Tensor? C = null, IReadOnlyList<Tensor?>? Many = null, bool Quiet = false);
 
 /// <summary>A watched input: a leaf of the graph, whose gradient the sweep collects and passes on to nobody.</summary>
 internal sealed class LeafOp : Op

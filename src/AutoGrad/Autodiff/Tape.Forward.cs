@@ -65,6 +65,9 @@ public sealed partial class Tape
         }
 
         Tensor? At(int node) => node >= first ? tangents[node - first] : null;
+
+        // The rules' results are differentiated again only by a level outside the sweep or a tape recording its ops.
+        var quiet = !DualLevel.IsActive && s_current is null;
         for (var i = first; i <= last; i++)
         {
             if (tangents[i - first] is not null)
@@ -89,7 +92,7 @@ public sealed partial class Tape
 
             if (any)
             {
-                var inputs = new InputTangents(ta, tb, tc, many);
+                var inputs = new InputTangents(ta, tb, tc, many, quiet);
                 tangents[i - first] = batch == 0 ? node.Op.Jvp(node, inputs) : node.Op.JvpBatch(node, inputs, batch) ?? DirectionByDirection(node, inputs, batch);
             }
         }
@@ -117,7 +120,7 @@ public sealed partial class Tape
                 }
             }
 
-            var one = node.Op.Jvp(node, new InputTangents(Block(tangents.A, node.A, k), Block(tangents.B, node.B, k), Block(tangents.C, node.C, k), many));
+            var one = node.Op.Jvp(node, new InputTangents(Block(tangents.A, node.A, k), Block(tangents.B, node.B, k), Block(tangents.C, node.C, k), many, tangents.Quiet));
             ElementType.Dispatch(one.DType, new CopyBlock(one, result, k * output.Length));
         }
 

@@ -15,47 +15,6 @@ public sealed partial class Tape
     private static Tape? s_kernel;
 
     /// <summary>
-    /// Whether ops on these tensors would be recorded anywhere (a current tape tracks one, one is recorded implicitly)
-    /// or would carry tangents (a forward-mode level computes them): then a derivative computed from them must be
-    /// computed with ops, since someone may differentiate it.
-    /// </summary>
-    internal static bool MayDifferentiate(params ReadOnlySpan<Tensor?> tensors)
-    {
-        if (DualLevel.IsActive)
-        {
-            return true;
-        }
-
-        if (s_current is { } tape)
-        {
-            foreach (var tensor in tensors)
-            {
-                if (tensor is not null && tape.NodeIndexOf(tensor) >= 0)
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
-
-        if (s_implicitBlocked)
-        {
-            return false;
-        }
-
-        foreach (var tensor in tensors)
-        {
-            if (ImplicitGraph.Tracks(tensor))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    /// <summary>
     /// Runs <paramref name="node"/>'s fast backward rule once with <paramref name="upstream"/> as its output's gradient,
     /// writing one input's gradient into <paramref name="result"/> (zeros when the rule writes none).
     /// </summary>
@@ -66,10 +25,16 @@ public sealed partial class Tape
     internal static void RunBackwardRule(in Node node, Tensor upstream, Tensor result, int input = 0)
     {
         var kernel = s_kernel ??= Detached();
-        kernel.Stage(node, upstream, result, input);
+
+        // The rule reads the node from the reference it is given, and from the tape only the lengths of its output
+        // (node 1) and of the input it writes (node 0): those two are all that is staged there.
+        var staged = node;
+        staged.InA = input == 0 ? 0 : -1;
+        staged.InB = input == 1 ? 0 : -1;
+        kernel.Stage(node.Output, upstream, result);
         try
         {
-            node.Op.Backward(kernel, 1, in kernel._nodes[1]);
+            node.Op.Backward(kernel, 1, in staged);
             if (kernel._slots[0].Pending)
             {
                 result.Fill(0);
@@ -81,21 +46,18 @@ public sealed partial class Tape
         }
     }
 
-    private void Stage(in Node node, Tensor upstream, Tensor result, int input)
+    private void Stage(Tensor output, Tensor upstream, Tensor result)
     {
         if (_count == 0)
         {
             _nodes.Add(0).Op = LeafOp.Instance;
-            _nodes.Add(1);
+            _nodes.Add(1).Op = LeafOp.Instance;
             _count = 2;
             _slots = new GradientSlot[2];
         }
 
         _nodes[0].Output = result;
-        ref var staged = ref _nodes[1];
-        staged = node;
-        staged.InA = input == 0 ? 0 : -1;
-        staged.InB = input == 1 ? 0 : -1;
+        _nodes[1].Output = output;
         _slots[1] = new GradientSlot(upstream.Storage, upstream.StorageOffset);
 
         // A pending slot over the result's memory: the rule's first gradient is written straight into it.

@@ -241,9 +241,11 @@ public sealed partial class Tape : IDisposable
     internal static void Record(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args)
     {
         var tape = s_current;
+        bool recorded;
         if (tape is null)
         {
-            if (!s_implicitBlocked && (ImplicitGraph.Tracks(a) || ImplicitGraph.Tracks(b) || ImplicitGraph.Tracks(c)))
+            recorded = !s_implicitBlocked && (ImplicitGraph.Tracks(a) || ImplicitGraph.Tracks(b) || ImplicitGraph.Tracks(c));
+            if (recorded)
             {
                 ImplicitGraph.Record(op, output, a, b, c, args);
             }
@@ -253,7 +255,8 @@ public sealed partial class Tape : IDisposable
             var ia = tape.Track(a, op.Name);
             var ib = tape.Track(b, op.Name);
             var ic = tape.Track(c, op.Name);
-            if ((ia & ib & ic) >= 0)
+            recorded = (ia & ib & ic) >= 0;
+            if (recorded)
             {
                 output.Node = tape.Append(op, output, a, b, c, ia, ib, ic, args);
                 if (tape.DetectAnomalies)
@@ -267,7 +270,7 @@ public sealed partial class Tape : IDisposable
         // are recorded against it (reverse over forward).
         if (DualLevel.IsActive)
         {
-            DualLevel.Propagate(op, output, a, b, c, args);
+            DualLevel.Propagate(op, output, a, b, c, args, tape, recorded);
         }
     }
 
@@ -285,16 +288,17 @@ public sealed partial class Tape : IDisposable
     /// <summary>Records an op with any number of inputs (Concat), when any input is tracked; <paramref name="axis"/> goes to <see cref="NodeArgs.Axis"/>.</summary>
     internal static void RecordMany(Op op, Tensor output, ManyInputs inputs, int axis = 0)
     {
-        RecordManyNode(op, output, inputs, axis);
+        var recorded = RecordManyNode(op, output, inputs, axis);
         if (DualLevel.IsActive)
         {
             var args = NodeArgs.WithInputs(inputs);
             args.Axis = axis;
-            DualLevel.Propagate(op, output, null, null, null, args);
+            DualLevel.Propagate(op, output, null, null, null, args, s_current, recorded);
         }
     }
 
-    private static void RecordManyNode(Op op, Tensor output, ManyInputs inputs, int axis)
+    /// <summary>Records the node when an input is tracked; returns whether it did.</summary>
+    private static bool RecordManyNode(Op op, Tensor output, ManyInputs inputs, int axis)
     {
         var tape = s_current;
         if (tape is null)
@@ -304,9 +308,10 @@ public sealed partial class Tape : IDisposable
                 var args = NodeArgs.WithInputs(inputs);
                 args.Axis = axis;
                 ImplicitGraph.Record(op, output, null, null, null, args);
+                return true;
             }
 
-            return;
+            return false;
         }
 
         var any = false;
@@ -326,6 +331,8 @@ public sealed partial class Tape : IDisposable
                 tape.CheckForward(output);
             }
         }
+
+        return any;
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace AutoGrad.Tests.Documentation;
 
 /// <summary>
-/// The C# snippets of docs/from-the-book.md and docs/architecture.md are compiled against the library (or, for an
+/// The C# snippets of docs/from-the-book.md, docs/architecture.md and docs/forward-mode.md are compiled against the library (or, for an
 /// excerpt of the library's own code, found in its source), so the docs cannot drift from the API they show.
 /// </summary>
 public class DocSnippetTests
@@ -21,6 +21,8 @@ public class DocSnippetTests
         { "docs/architecture.md", 0, Types },
         { "docs/architecture.md", 1, "excerpt:src/AutoGrad/Autodiff/Tape.Backward.cs" },
         { "docs/architecture.md", 2, OpsMembers },
+        { "docs/forward-mode.md", 0, Statements },
+        { "docs/forward-mode.md", 1, Statements },
     };
 
     private const string Statements = "statements";
@@ -48,7 +50,7 @@ public class DocSnippetTests
     [Fact]
     public void Every_snippet_has_a_row()
     {
-        foreach (var doc in new[] { "docs/from-the-book.md", "docs/architecture.md" })
+        foreach (var doc in new[] { "docs/from-the-book.md", "docs/architecture.md", "docs/forward-mode.md" })
         {
             var count = RepositoryFiles.CodeBlocks(RepositoryFiles.Read(doc), "csharp").Count;
             Assert.Equal(count, Snippets.Count(row => (string)row[0] == doc));
