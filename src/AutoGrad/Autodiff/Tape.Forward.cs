@@ -67,7 +67,8 @@ public sealed partial class Tape
         Tensor? At(int node) => node >= first ? tangents[node - first] : null;
 
         // The rules' results are differentiated again only by a level outside the sweep or a tape recording its ops.
-        var quiet = !DualLevel.IsActive && s_current is null;
+        var context = RecordingContext.Current;
+        var quiet = context.Innermost is null && context.Tape is null;
         for (var i = first; i <= last; i++)
         {
             if (tangents[i - first] is not null)

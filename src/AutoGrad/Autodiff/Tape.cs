@@ -32,15 +32,6 @@ public sealed partial class Tape : IDisposable
     /// <summary>The scope of <see cref="NoGrad"/>: no tape, no arena, and no implicit recording either.</summary>
     private static readonly RecordingScope s_noGrad = new(null, null, null);
 
-    [ThreadStatic]
-    private static Tape? s_current;
-
-    /// <summary>
-    /// True while a scope without a tape is current (<see cref="NoGrad"/>, a custom op's forward pass): ops then do not
-    /// record implicitly. False by default, so a thread that never saw a scope records implicitly.
-    /// </summary>
-    [ThreadStatic]
-    private static bool s_implicitBlocked;
 
     private readonly RecordingScope? _outerScope;
     private readonly RecordingScope _recording;
@@ -114,7 +105,7 @@ public sealed partial class Tape : IDisposable
     }
 
     /// <summary>The tape recording in this logical call context, or null.</summary>
-    public static Tape? Current => s_current;
+    public static Tape? Current => RecordingContext.Current.Tape;
 
     /// <summary>The node that recorded <paramref name="output"/> (for tests of the rules; forward mode will walk them).</summary>
     internal ref readonly Node NodeOf(Tensor output) => ref _nodes[output.Node];
@@ -225,9 +216,13 @@ public sealed partial class Tape : IDisposable
 
     private static void OnScopeChanged(AsyncLocalValueChangedArgs<RecordingScope?> change)
     {
-        s_current = change.CurrentValue?.Tape;
+        var context = RecordingContext.Current;
+        context.Tape = change.CurrentValue?.Tape;
         Arena.Current = change.CurrentValue?.Arena;
-        s_implicitBlocked = change.CurrentValue is { Tape: null };
+
+        // A scope without a tape (NoGrad, a custom op's forward pass) stops implicit recording; no scope at all, as on a
+        // thread that never saw one, does not.
+        context.ImplicitBlocked = change.CurrentValue is { Tape: null };
     }
 
     /// <summary>
@@ -240,11 +235,12 @@ public sealed partial class Tape : IDisposable
     /// <inheritdoc cref="Record(Op, Tensor, Tensor?, Tensor?, Tensor?)"/>
     internal static void Record(Op op, Tensor output, Tensor? a, Tensor? b, Tensor? c, in NodeArgs args)
     {
-        var tape = s_current;
+        var context = RecordingContext.Current;
+        var tape = context.Tape;
         bool recorded;
         if (tape is null)
         {
-            recorded = !s_implicitBlocked && (ImplicitGraph.Tracks(a) || ImplicitGraph.Tracks(b) || ImplicitGraph.Tracks(c));
+            recorded = !context.ImplicitBlocked && (ImplicitGraph.Tracks(a) || ImplicitGraph.Tracks(b) || ImplicitGraph.Tracks(c));
             if (recorded)
             {
                 ImplicitGraph.Record(op, output, a, b, c, args);
@@ -268,9 +264,9 @@ public sealed partial class Tape : IDisposable
 
         // After the node: a forward-mode rule that reads the output then sees it tracked, so the tangent's own ops
         // are recorded against it (reverse over forward).
-        if (DualLevel.IsActive)
+        if (context.Innermost is not null)
         {
-            DualLevel.Propagate(op, output, a, b, c, args, tape, recorded);
+            DualLevel.Propagate(context, op, output, a, b, c, args, tape, recorded);
         }
     }
 
@@ -283,24 +279,25 @@ public sealed partial class Tape : IDisposable
     /// </summary>
     /// <param name="count">The number of inputs.</param>
     /// <returns>The record.</returns>
-    internal static ManyInputs RentInputs(int count) => s_current?._manyInputs.Rent(count) ?? new ManyInputs(count);
+    internal static ManyInputs RentInputs(int count) => Current?._manyInputs.Rent(count) ?? new ManyInputs(count);
 
     /// <summary>Records an op with any number of inputs (Concat), when any input is tracked; <paramref name="axis"/> goes to <see cref="NodeArgs.Axis"/>.</summary>
     internal static void RecordMany(Op op, Tensor output, ManyInputs inputs, int axis = 0)
     {
         var recorded = RecordManyNode(op, output, inputs, axis);
-        if (DualLevel.IsActive)
+        var context = RecordingContext.Current;
+        if (context.Innermost is not null)
         {
             var args = NodeArgs.WithInputs(inputs);
             args.Axis = axis;
-            DualLevel.Propagate(op, output, null, null, null, args, s_current, recorded);
+            DualLevel.Propagate(context, op, output, null, null, null, args, context.Tape, recorded);
         }
     }
 
     /// <summary>Records the node when an input is tracked; returns whether it did.</summary>
     private static bool RecordManyNode(Op op, Tensor output, ManyInputs inputs, int axis)
     {
-        var tape = s_current;
+        var tape = Current;
         if (tape is null)
         {
             if (RecordsImplicitly(inputs.Inputs))
@@ -339,12 +336,17 @@ public sealed partial class Tape : IDisposable
     /// Whether an op on <paramref name="x"/> may be recorded or differentiated: a tape is current, <paramref name="x"/>
     /// is recorded implicitly, or a forward-mode level is open. For an op that keeps extra state for its backward rule only when it is recorded (GELU's Φ).
     /// </summary>
-    internal static bool MayRecord(Tensor x) => s_current is not null || (!s_implicitBlocked && ImplicitGraph.Tracks(x)) || DualLevel.IsActive;
+    internal static bool MayRecord(Tensor x)
+    {
+        var context = RecordingContext.Current;
+        return context.Tape is not null || (!context.ImplicitBlocked && ImplicitGraph.Tracks(x)) || context.Innermost is not null;
+    }
 
     /// <summary>True when no tape is current and an op on <paramref name="inputs"/> is recorded implicitly.</summary>
     internal static bool RecordsImplicitly(ReadOnlySpan<Tensor> inputs)
     {
-        if (s_current is not null || s_implicitBlocked)
+        var context = RecordingContext.Current;
+        if (context.Tape is not null || context.ImplicitBlocked)
         {
             return false;
         }

@@ -6,10 +6,13 @@ namespace AutoGrad.Transforms;
 /// <summary>Jacobians and Hessians: many sweeps over one recording of the function.</summary>
 public static partial class Functional
 {
+    /// <summary>How many columns one forward sweep carries: enough to batch the products, few enough to bound memory.</summary>
+    private const int ColumnsPerSweep = 128;
+
     /// <summary>
     /// The Jacobian of <paramref name="function"/> at <paramref name="x"/>: J[i…, j…] = ∂fᵢ/∂xⱼ, of shape
-    /// f(x).shape + x.shape. The function runs once; then one reverse sweep per output element gives the rows, or one
-    /// forward sweep per input element over the recorded graph gives the columns.
+    /// f(x).shape + x.shape. The function runs once; then one reverse sweep per output element gives the rows, or
+    /// forward sweeps over the recorded graph, each carrying a batch of directions, give the columns.
     /// </summary>
     /// <param name="function">The function.</param>
     /// <param name="x">Where to evaluate it.</param>
@@ -38,8 +41,8 @@ public static partial class Functional
 
     /// <summary>
     /// The Hessian of a function with a one-element output: H[i…, j…] = ∂²f/∂xᵢ∂xⱼ, of shape x.shape + x.shape. Forward
-    /// over reverse: the gradient is recorded once, then one forward sweep per element of x over that recording gives
-    /// a column, without running the function again.
+    /// over reverse: the gradient is recorded once, then forward sweeps over that recording, a batch of directions each,
+    /// give the columns, without running the function again.
     /// </summary>
     /// <param name="function">The function; its output must have one element.</param>
     /// <param name="x">Where to evaluate it.</param>
@@ -143,9 +146,6 @@ public static partial class Functional
         public void Run<T>()
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => source.Raw<T>().CopyTo(destination.AsSpan<T>().Slice(offset));
     }
-
-    /// <summary>How many columns one forward sweep carries: enough to batch the products, few enough to bound memory.</summary>
-    private const int ColumnsPerSweep = 128;
 
     /// <summary>Unit directions start … start + batch − 1 of <paramref name="like"/>'s shape, stacked on a leading axis, where results go now.</summary>
     private static Tensor BasisBlock(Tensor like, int start, int batch)

@@ -9,6 +9,6 @@ public enum JacobianMode
     /// <summary>One reverse sweep per output element (JAX's <c>jacrev</c>): the rows.</summary>
     Reverse,
 
-    /// <summary>One forward sweep per input element over the recorded graph (JAX's <c>jacfwd</c>): the columns.</summary>
+    /// <summary>Forward sweeps over the recorded graph, a batch of input directions each (JAX's <c>jacfwd</c>): the columns.</summary>
     Forward,
 }
