@@ -134,7 +134,7 @@ public abstract class CustomOp
             {
                 if (nodes[i] >= 0 && op.CheckGradient(gradients, inputs, i) is { } g)
                 {
-                    ElementType.Dispatch(g.DType, new Write(tape, nodes[i], g));
+                    tape.AddGradient(nodes[i], g);
                 }
             }
         }
@@ -164,18 +164,6 @@ public abstract class CustomOp
             }
 
             return tangent;
-        }
-
-        /// <summary>Copies a gradient the user's rule returned into its input's slot.</summary>
-        private readonly struct Write(Tape tape, int node, Tensor gradient) : IElementAction
-        {
-            public void Run<T>()
-                where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-            {
-                var target = tape.BeginGradient<T>(node);
-                gradient.Data<T>().CopyTo(target.Span);
-                tape.Commit(target);
-            }
         }
     }
 }

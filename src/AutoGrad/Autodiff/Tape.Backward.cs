@@ -154,6 +154,25 @@ public sealed partial class Tape
     }
 
     /// <summary>
+    /// Adds a gradient computed elsewhere (a custom op's rule, a checkpoint's recomputation) to node
+    /// <paramref name="node"/>'s slot: written there when the slot is empty, added when it already holds one.
+    /// </summary>
+    /// <param name="node">The input's node on this tape.</param>
+    /// <param name="gradient">The gradient, of the node's shape and element type.</param>
+    internal void AddGradient(int node, Tensor gradient) => ElementType.Dispatch(gradient.DType, new AddInto(this, node, gradient));
+
+    private readonly struct AddInto(Tape tape, int node, Tensor gradient) : IElementAction
+    {
+        public void Run<T>()
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var target = tape.BeginGradient<T>(node);
+            gradient.Data<T>().CopyTo(target.Span);
+            tape.Commit(target);
+        }
+    }
+
+    /// <summary>
     /// For a rule that has another tape compute its input's gradient: the input's slot memory, and whether a gradient is
     /// already there (add to it) or not (overwrite it; the slot is claimed for this one).
     /// </summary>

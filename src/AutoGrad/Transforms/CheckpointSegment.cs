@@ -84,7 +84,7 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
                 }
                 else if (!fresh[i] && nodes[i] >= 0 && gradients[i].View is { } gradient)
                 {
-                    ElementType.Dispatch(gradient.DType, new Write(tape, nodes[i], gradient));
+                    tape.AddGradient(nodes[i], gradient);
                 }
             }
         }
@@ -173,15 +173,4 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
         }
     }
 
-    /// <summary>Adds a gradient into its input's slot on the main tape.</summary>
-    private readonly struct Write(Tape tape, int node, Tensor gradient) : IElementAction
-    {
-        public void Run<T>()
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-        {
-            var target = tape.BeginGradient<T>(node);
-            gradient.Raw<T>().CopyTo(target.Span);
-            tape.Commit(target);
-        }
-    }
 }
