@@ -122,7 +122,7 @@ public sealed partial class Tape
             }
 
             var one = node.Op.Jvp(node, new InputTangents(Block(tangents.A, node.A, k), Block(tangents.B, node.B, k), Block(tangents.C, node.C, k), many, tangents.Quiet));
-            ElementType.Dispatch(one.DType, new CopyBlock(one, result, k * output.Length));
+            one.CopyBlockTo(result, k * output.Length);
         }
 
         return result;
@@ -130,24 +130,6 @@ public sealed partial class Tape
 
     /// <summary>Direction <paramref name="k"/> of a batched tangent, a view with its input's shape; null stays null.</summary>
     private static Tensor? Block(Tensor? batched, Tensor? input, int k) => batched?.View(input!.Shape, k * input.Length);
-
-    private readonly struct CopyBlock(Tensor source, Tensor destination, int offset) : IElementAction
-    {
-        public void Run<T>()
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => source.Raw<T>().CopyTo(destination.Raw<T>().Slice(offset));
-    }
-
-    /// <summary>
-    /// Stops being the current tape without being disposed: the scope before it is current again, and the tape keeps its
-    /// nodes and arena for later sweeps (a pullback's). It is never current again.
-    /// </summary>
-    internal void Park()
-    {
-        if (s_scope.Value == _recording)
-        {
-            s_scope.Value = Live(_outerScope);
-        }
-    }
 
     /// <summary>A leaf with <see cref="Tensor.RequiresGrad"/> that is none of <paramref name="inputs"/>, or null.</summary>
     internal Tensor? HiddenParameter(Tensor[] inputs)

@@ -191,10 +191,17 @@ public sealed partial class Tensor
         }
     }
 
-    private readonly struct CopyInto(Tensor source, Tensor destination) : IElementAction
+    /// <summary>
+    /// Copies the elements into <paramref name="destination"/> from element <paramref name="elementOffset"/> on: one
+    /// block of a larger tensor being assembled (a batch of tangents, a Jacobian's rows). No version is counted, as
+    /// the destination is new and nothing has read it.
+    /// </summary>
+    internal void CopyBlockTo(Tensor destination, int elementOffset) => ElementType.Dispatch(DType, new CopyInto(this, destination, elementOffset));
+
+    private readonly struct CopyInto(Tensor source, Tensor destination, int offset = 0) : IElementAction
     {
         public void Run<T>()
-            where T : unmanaged, IFloatingPointIeee754<T> => source.Data<T>().CopyTo(destination.Raw<T>());
+            where T : unmanaged, IFloatingPointIeee754<T> => source.Data<T>().CopyTo(destination.Raw<T>().Slice(offset));
     }
 
     /// <summary>An owned copy in the element type the dispatch names.</summary>

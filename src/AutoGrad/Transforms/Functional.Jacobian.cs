@@ -126,7 +126,7 @@ public static partial class Functional
                     var tangent = scope.Tape.ForwardSweep([(seed, BasisBlock(view, start, batch))], output, batch);
                     if (tangent is not null)
                     {
-                        ElementType.Dispatch(tangent.DType, new CopyRows(tangent, transposed, start * m));
+                        tangent.CopyBlockTo(transposed, start * m);
                     }
                 }
 
@@ -139,12 +139,6 @@ public static partial class Functional
         }
 
         return Ops.Reshape(Ops.Transpose(transposed), [.. output.Shape.Dims, .. view.Shape.Dims]);
-    }
-
-    private readonly struct CopyRows(Tensor source, Tensor destination, int offset) : IElementAction
-    {
-        public void Run<T>()
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => source.Raw<T>().CopyTo(destination.AsSpan<T>().Slice(offset));
     }
 
     /// <summary>Unit directions start … start + batch − 1 of <paramref name="like"/>'s shape, stacked on a leading axis, where results go now.</summary>

@@ -10,33 +10,21 @@ namespace AutoGrad.Tests.Autodiff;
 public class ForwardModeTests
 {
     /// <summary>Every gradient check of every op descriptor: a new op is covered here by its descriptor alone.</summary>
-    public static TheoryData<string, int> Samples
-    {
-        get
-        {
-            var data = new TheoryData<string, int>();
-            foreach (var (sample, index) in GradientSamples().Select((s, i) => (s, i)))
-            {
-                data.Add($"{sample.Op} {sample.Shapes}", index);
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string, int> Samples => Named(GradientSamples());
 
     /// <summary>Every composition of every fused op.</summary>
-    public static TheoryData<string, int> Compositions
-    {
-        get
-        {
-            var data = new TheoryData<string, int>();
-            foreach (var (sample, index) in CompositionSamples().Select((s, i) => (s, i)))
-            {
-                data.Add($"{sample.Op} {sample.Shapes}", index);
-            }
+    public static TheoryData<string, int> Compositions => Named(CompositionSamples());
 
-            return data;
+    /// <summary>The samples as theory rows: a readable name and the index the test looks the sample up by.</summary>
+    private static TheoryData<string, int> Named(List<OpSample> samples)
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var (sample, index) in samples.Select((s, i) => (s, i)))
+        {
+            data.Add($"{sample.Op} {sample.Shapes}", index);
         }
+
+        return data;
     }
 
     private static List<OpSample> GradientSamples() => [.. OpCatalog.All.SelectMany(row => row.Samples)];
@@ -68,19 +56,7 @@ public class ForwardModeTests
     }
 
     /// <summary>Every twice-differentiable sample: forward over reverse reaches the ops the backward rules are written with.</summary>
-    public static TheoryData<string, int> TwiceDifferentiable
-    {
-        get
-        {
-            var data = new TheoryData<string, int>();
-            foreach (var (sample, index) in TwiceDifferentiableSamples().Select((s, i) => (s, i)))
-            {
-                data.Add($"{sample.Op} {sample.Shapes}", index);
-            }
-
-            return data;
-        }
-    }
+    public static TheoryData<string, int> TwiceDifferentiable => Named(TwiceDifferentiableSamples());
 
     private static List<OpSample> TwiceDifferentiableSamples() => [.. OpCatalog.All.Where(row => row.TwiceDifferentiable).SelectMany(row => row.Samples)];
 
