@@ -113,6 +113,10 @@ internal struct NodeArgs
     /// <param name="node">Its node, or -1.</param>
     /// <returns>The arguments.</returns>
     public readonly NodeArgs WithThird(Tensor third, int node) => this with { _state = new ThirdInput().Set(third, node, _state) };
+
+    /// <summary>The same arguments with the third input's node replaced (staged on another tape; −1 for no gradient).</summary>
+    public readonly NodeArgs WithThirdNode(int node) =>
+        _state is ThirdInput third ? this with { _state = new ThirdInput().Set(third.Tensor, node, third.State) } : this;
 }
 
 /// <summary>

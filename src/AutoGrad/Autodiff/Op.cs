@@ -62,6 +62,19 @@ internal abstract class Op
     /// <returns>The output's batched tangent, of shape (batch, output's shape), or null.</returns>
     public virtual Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => null;
 
+    /// <summary>
+    /// The backward rule for a batch of cotangents at once (PyTorch's <c>is_grads_batched</c>; a reverse Jacobian's
+    /// rows): <paramref name="upstream"/> has a leading axis of <paramref name="batch"/> cotangents before the output's
+    /// shape, and each input's gradient gets one before its input's shape. Only inputs with a node (≥ 0) get one. Null
+    /// when the op has no batched rule, or it does not apply here; the sweep then runs the fast backward kernel once per
+    /// cotangent. Written with ops, but never differentiated again: a sweep that records runs per cotangent.
+    /// </summary>
+    /// <param name="node">The node, its unneeded inputs' nodes set to −1.</param>
+    /// <param name="upstream">The output's batched gradient, (batch, output's shape).</param>
+    /// <param name="batch">The number of cotangents.</param>
+    /// <returns>The inputs' batched gradients, or null.</returns>
+    public virtual InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => null;
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }
@@ -122,6 +135,9 @@ internal interface IBackwardRule
 
     /// <summary>The forward-mode rule for a batch of directions (see <see cref="Op.JvpBatch"/>); none by default.</summary>
     static virtual Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => null;
+
+    /// <summary>The backward rule for a batch of cotangents (see <see cref="Op.VjpBatch"/>); none by default.</summary>
+    static virtual InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => null;
 }
 
 /// <summary>
@@ -145,6 +161,8 @@ internal sealed class Op<TRule> : Op
     public override Tensor Jvp(in Node node, InputTangents tangents) => TRule.Jvp(node, tangents);
 
     public override Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => TRule.JvpBatch(node, tangents, batch);
+
+    public override InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => TRule.VjpBatch(node, upstream, batch);
 
     /// <summary>The rule's call for one node, by reference: the 64-byte node is never copied.</summary>
     private readonly ref struct Sweep : IElementAction

@@ -38,10 +38,17 @@ public sealed partial class Tape
     /// Record the backward computation itself on this tape, so the returned gradients are tensors on it that can be
     /// differentiated again (second and higher derivatives). Implies <paramref name="retainGraph"/>.
     /// </param>
-    public Tensor[] Gradient(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? outputGradient = null, bool retainGraph = false, bool createGraph = false)
+    /// <param name="isGradsBatched">
+    /// PyTorch's <c>is_grads_batched</c>: <paramref name="outputGradient"/> holds B upstream gradients stacked on a
+    /// leading axis, (B, output's shape), and each returned gradient has that axis too, (B, input's shape). One sweep
+    /// serves them all: matrix products take every cotangent in one GEMM, other ops run their kernel per cotangent.
+    /// Not with <paramref name="createGraph"/> (take those one cotangent at a time, or use <c>Functional.Jacobian</c>).
+    /// </param>
+    public Tensor[] Gradient(Tensor output, IReadOnlyList<Tensor> inputs, Tensor? outputGradient = null, bool retainGraph = false, bool createGraph = false, bool isGradsBatched = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var root = PrepareSweep(output, outputGradient, "Gradient");
+        var batch = isGradsBatched ? CheckBatchedGradient(output, outputGradient, createGraph) : 0;
+        var root = PrepareSweep(output, batch > 0 ? outputGradient!.View(output.Shape) : outputGradient, "Gradient");
         var nodes = new int[inputs.Count];
         for (var i = 0; i < nodes.Length; i++)
         {
@@ -53,6 +60,11 @@ public sealed partial class Tape
                     $"Gradient: input {i} (a {input.DType.Name()} tensor of shape {input.Shape}) is not tracked by this tape. " +
                     "Call tape.Watch(x) or set x.RequiresGrad = true before using it.");
             }
+        }
+
+        if (batch > 0)
+        {
+            return BatchedGradients(output, inputs, outputGradient!, batch, nodes, retainGraph);
         }
 
         if (createGraph)

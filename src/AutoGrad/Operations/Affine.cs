@@ -99,6 +99,17 @@ public static partial class Ops
             return sum;
         }
 
+        // Batched cotangents: dx for every cotangent as one product of all their rows, dW as one product with the
+        // cotangents side by side, db as the row sums of each.
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch)
+        {
+            Tensor x = node.A!, weight = node.B!;
+            return new(
+                node.InA >= 0 ? Reshape(BatchedTimesMatrix(upstream, Transpose(weight), batch), [batch, .. x.Shape.Dims]) : null,
+                node.InB >= 0 ? MatrixTimesBatched(Transpose(Reshape(x, x.Shape[0], -1)), upstream, batch) : null,
+                node.InC >= 0 ? Sum(upstream, 1) : null);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
             Tensor x = node.A!, weight = node.B!;

@@ -167,6 +167,21 @@ public static partial class Ops
             return fromA is null ? fromB : fromB is null ? fromA : fromA + fromB;
         }
 
+        // Batched cotangents: the same products with the batch axis riding along, one GEMM for all of them, when neither
+        // gradient sums over broadcast batches.
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch)
+        {
+            Tensor a = node.A!, b = node.B!;
+            if ((node.InA >= 0 && (b.Rank != 2 || a.Rank < 2)) || (node.InB >= 0 && (a.Rank != 2 || b.Rank != 2)))
+            {
+                return null;
+            }
+
+            return new(
+                node.InA >= 0 ? BatchedTimesMatrix(upstream, Transpose(b), batch) : null,
+                node.InB >= 0 ? MatrixTimesBatched(Transpose(a), upstream, batch) : null);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(MatMul(upstream, Transpose(node.B!)), node.A!) : null,
             node.InB >= 0 ? ReduceTo(MatMul(Transpose(node.A!), upstream), node.B!) : null);

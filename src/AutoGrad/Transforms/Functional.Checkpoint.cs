@@ -10,7 +10,7 @@ public static partial class Functional
     /// Runs <paramref name="function"/> without keeping its intermediates (PyTorch's <c>torch.utils.checkpoint</c>, JAX's
     /// <c>checkpoint</c>): the tape records one node for the whole function, holding only its inputs and output, and
     /// the backward sweep runs the function again to rebuild what its gradient needs. Works with
-    /// <see cref="Tape.Gradient(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, bool)"/>, <see cref="Tape.Backward(Tensor)"/>,
+    /// <see cref="Tape.Gradient(Tensor, IReadOnlyList{Tensor}, Tensor?, bool, bool, bool)"/>, <see cref="Tape.Backward(Tensor)"/>,
     /// <c>createGraph</c> (the recomputed segment is recorded) and forward mode.
     /// </summary>
     /// <remarks>

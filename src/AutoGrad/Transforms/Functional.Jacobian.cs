@@ -6,13 +6,17 @@ namespace AutoGrad.Transforms;
 /// <summary>Jacobians and Hessians: many sweeps over one recording of the function.</summary>
 public static partial class Functional
 {
-    /// <summary>How many columns one forward sweep carries: enough to batch the products, few enough to bound memory.</summary>
-    private const int ColumnsPerSweep = 128;
+    /// <summary>
+    /// How many columns one forward sweep, or rows one reverse sweep, carries: enough to batch the products, few enough
+    /// to bound memory.
+    /// </summary>
+    private const int VectorsPerSweep = 128;
 
     /// <summary>
     /// The Jacobian of <paramref name="function"/> at <paramref name="x"/>: J[i…, j…] = ∂fᵢ/∂xⱼ, of shape
-    /// f(x).shape + x.shape. The function runs once; then one reverse sweep per output element gives the rows, or
-    /// forward sweeps over the recorded graph, each carrying a batch of directions, give the columns.
+    /// f(x).shape + x.shape. The function runs once; then reverse sweeps over the recorded graph, each carrying a batch
+    /// of cotangents (PyTorch's <c>is_grads_batched</c>), give the rows, or forward sweeps, each carrying a batch of
+    /// directions, give the columns.
     /// </summary>
     /// <param name="function">The function.</param>
     /// <param name="x">Where to evaluate it.</param>
@@ -113,21 +117,27 @@ public static partial class Functional
             return Ops.Reshape(Ops.Transpose(stacked), [.. output.Shape.Dims, .. view.Shape.Dims]);
         }
 
-        // Jᵀ, a batch of rows per sweep, each sweep's intermediates in a scratch arena recycled after it.
-        var transposed = Tensor.Zeros([n, m], output.DType);
+        // Jᵀ, a batch of its rows per sweep.
+        var transposed = InBatches(n, m, output.DType, (start, batch) => scope.Tape.ForwardSweep([(seed, BasisBlock(view, start, batch))], output, batch));
+        return Ops.Reshape(Ops.Transpose(transposed), [.. output.Shape.Dims, .. view.Shape.Dims]);
+    }
+
+    /// <summary>
+    /// A (count, width) matrix whose rows come a batch at a time from <paramref name="sweep"/> (given the first row and
+    /// the batch's size; null for zero rows), each sweep's intermediates in a scratch arena recycled after it.
+    /// </summary>
+    private static Tensor InBatches(int count, int width, DType dtype, Func<int, int, Tensor?> sweep)
+    {
+        var matrix = Tensor.Zeros([count, width], dtype);
         var scratch = ScratchTapes.Rent();
         try
         {
-            for (var start = 0; start < n; start += ColumnsPerSweep)
+            for (var start = 0; start < count; start += VectorsPerSweep)
             {
-                var batch = Math.Min(ColumnsPerSweep, n - start);
+                var batch = Math.Min(VectorsPerSweep, count - start);
                 using (scratch.Enter(record: false))
                 {
-                    var tangent = scope.Tape.ForwardSweep([(seed, BasisBlock(view, start, batch))], output, batch);
-                    if (tangent is not null)
-                    {
-                        tangent.CopyBlockTo(transposed, start * m);
-                    }
+                    sweep(start, batch)?.CopyBlockTo(matrix, start * width);
                 }
 
                 scratch.Reset();
@@ -138,7 +148,7 @@ public static partial class Functional
             ScratchTapes.Return(scratch);
         }
 
-        return Ops.Reshape(Ops.Transpose(transposed), [.. output.Shape.Dims, .. view.Shape.Dims]);
+        return matrix;
     }
 
     /// <summary>Unit directions start … start + batch − 1 of <paramref name="like"/>'s shape, stacked on a leading axis, where results go now.</summary>
@@ -163,19 +173,31 @@ public static partial class Functional
         }
     }
 
-    /// <summary>∂output/∂view row by row: a reverse sweep per element of the output, stacked on a first axis.</summary>
+    /// <summary>
+    /// ∂output/∂view row by row: reverse sweeps over the recording, each carrying a batch of unit cotangents (one per
+    /// row), so that matrix products see many rows at once and the walk over the nodes is shared. Per row, with rules
+    /// written in ops, when the Jacobian itself is differentiated.
+    /// </summary>
     private static Tensor Rows(TransformScope scope, Tensor view, Tensor output)
     {
-        var rows = new Tensor[output.Length];
-        for (var i = 0; i < rows.Length; i++)
+        Tensor rows;
+        if (scope.RecordsGradients)
         {
-            var cotangent = Basis(output, i);
-            rows[i] = scope.RecordsGradients
-                ? scope.Tape.Gradient(output, [view], cotangent, createGraph: true)[0]
-                : scope.Tape.Gradient(output, [view], cotangent, retainGraph: true)[0];
+            var each = new Tensor[output.Length];
+            for (var i = 0; i < each.Length; i++)
+            {
+                each[i] = scope.Tape.Gradient(output, [view], Basis(output, i), createGraph: true)[0];
+            }
+
+            rows = Ops.Stack(each, 0);
+        }
+        else
+        {
+            int[] target = [scope.Tape.NodeIndexOf(view)];
+            rows = InBatches(output.Length, view.Length, output.DType, (start, batch) => scope.Tape.BatchedSweep(output, BasisBlock(output, start, batch), batch, target)[0]);
         }
 
-        return Ops.Reshape(Ops.Stack(rows, 0), [.. output.Shape.Dims, .. view.Shape.Dims]);
+        return Ops.Reshape(rows, [.. output.Shape.Dims, .. view.Shape.Dims]);
     }
 
     /// <summary>The index-th unit tensor of <paramref name="like"/>'s shape and type, owned.</summary>
