@@ -5,31 +5,77 @@ namespace AutoGrad.Transforms;
 
 /// <summary>
 /// The tape's node for one <see cref="Functional.Checkpoint(Func{Tensor[], Tensor}, Tensor[])"/> call: its rules run
-/// the function again, on scratch tapes whose memory is recycled as soon as the rule is done.
+/// the function again, on scratch tapes whose memory is recycled as soon as the rule is done. The latest segment on a
+/// thread keeps its forward recording instead, until the next segment starts: the segment nearest the loss is the
+/// first the backward sweep reaches, so its recording serves there without a second forward, and no more than one
+/// segment's intermediates are ever held at once, as during a recomputation.
 /// </summary>
 internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("Checkpoint")
 {
+    /// <summary>The segment on this thread that holds its forward recording, if any.</summary>
+    [ThreadStatic]
+    private static CheckpointSegment? s_keeping;
+
+    /// <summary>The kept recording: its scratch tape, the inputs' views watched there, and the output there.</summary>
+    private (Tape Tape, Tensor[] Views, Tensor Output)? _kept;
+
     /// <summary>
-    /// The function's output, computed in a scratch arena with nothing recorded and no tangents carried, then copied
-    /// to where results go now (the current tape's arena, or owned memory).
+    /// The function's output, computed in a scratch arena with no tangents carried, then copied to where results go
+    /// now (the current tape's arena, or owned memory). With <paramref name="keep"/> the computation is recorded on the
+    /// scratch tape, which the segment keeps for its backward rule (releasing the one an earlier segment kept); else
+    /// nothing is recorded and the arena is recycled at once.
     /// </summary>
-    public Tensor Forward(Tensor[] inputs)
+    public Tensor Forward(Tensor[] inputs, bool keep)
     {
+        s_keeping?.Release();
         var scratch = Rent();
+        var kept = false;
         try
         {
             Tensor output;
-            using (scratch.Enter(record: false))
+            var views = inputs;
+            using (scratch.Enter(record: keep))
             using (DualLevel.Suspend())
             {
-                output = Run(inputs);
+                if (keep)
+                {
+                    views = [.. inputs.Select(input => scratch.Watch(input.View(input.Shape)))];
+                }
+
+                output = Run(views);
             }
 
-            return output.CopyToNew();
+            var copy = output.CopyToNew();
+            if (keep)
+            {
+                _kept = (scratch, views, output);
+                s_keeping = this;
+                kept = true;
+            }
+
+            return copy;
         }
         finally
         {
-            Return(scratch);
+            if (!kept)
+            {
+                Return(scratch);
+            }
+        }
+    }
+
+    /// <summary>Gives the kept recording's scratch tape back (when its node was not recorded, or a sweep used it).</summary>
+    public void Release()
+    {
+        if (_kept is { } kept)
+        {
+            _kept = null;
+            Return(kept.Tape);
+        }
+
+        if (s_keeping == this)
+        {
+            s_keeping = null;
         }
     }
 
@@ -57,20 +103,29 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
             }
         }
 
-        var scratch = Rent();
+        // The kept forward recording when this segment still holds one (a first sweep from the segment nearest the
+        // loss); otherwise the function runs again.
+        var kept = _kept;
+        _kept = null;
+        var scratch = kept?.Tape ?? Rent();
         try
         {
             (Tensor? View, bool Written)[] gradients;
             using (scratch.Enter(record: true))
             {
-                var views = new Tensor[inputs.Length];
-                for (var i = 0; i < views.Length; i++)
+                Tensor[] views;
+                Tensor output;
+                if (kept is { } recording)
                 {
-                    views[i] = scratch.Watch(inputs[i].View(inputs[i].Shape));
+                    (views, output) = (recording.Views, recording.Output);
+                }
+                else
+                {
+                    views = [.. inputs.Select(input => scratch.Watch(input.View(input.Shape)))];
+                    output = Run(views);
+                    RequireSame(output, node.Output);
                 }
 
-                var output = Run(views);
-                RequireSame(output, node.Output);
                 RefuseHiddenParameters(scratch, views);
                 gradients = scratch.GradientViews(output, views, upstream, targets);
             }
@@ -91,6 +146,10 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
         finally
         {
             Return(scratch);
+            if (s_keeping == this)
+            {
+                s_keeping = null;
+            }
         }
     }
 
@@ -101,6 +160,7 @@ internal sealed class CheckpointSegment(Func<Tensor[], Tensor> function) : Op("C
     public override InputGradients Differentiate(in Node node, Tensor upstream)
     {
         var tape = Tape.Current ?? throw new InvalidOperationException("Checkpoint: a recorded sweep runs with its tape current.");
+        Release();
         var inputs = node.Args.Inputs!;
         var views = new Tensor[inputs.Length];
         for (var i = 0; i < views.Length; i++)

@@ -26,10 +26,17 @@ public static partial class Functional
         ArgumentNullException.ThrowIfNull(function);
         CheckTensors(inputs, "Checkpoint", nameof(inputs));
         var segment = new CheckpointSegment(function);
-        var output = segment.Forward(inputs);
+
+        // The forward recording is kept for the backward rule only where a sweep may come (see CheckpointSegment).
+        var output = segment.Forward(inputs, keep: Tape.Current is not null || Tape.RecordsImplicitly(inputs));
         var record = Tape.RentInputs(inputs.Length);
         inputs.CopyTo(record.Inputs, 0);
         Tape.RecordMany(segment, output, record);
+        if (Tape.Current?.NodeIndexOf(output) is not >= 0 && output.RecordedBy is null)
+        {
+            segment.Release();
+        }
+
         return output;
     }
 
