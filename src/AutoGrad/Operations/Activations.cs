@@ -146,6 +146,7 @@ public static partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ClampRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ClampRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
@@ -213,6 +214,7 @@ public static partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ActivationRule<TFn>>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ActivationRule<TFn>>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * TFn.SlopeInOps(node.A!, node.Args.Scalar));
 
@@ -413,6 +415,7 @@ public static partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<GeluRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<GeluRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {

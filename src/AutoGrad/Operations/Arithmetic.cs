@@ -336,6 +336,12 @@ public static partial class Ops
             return ElementwiseJvpBatch(node, tangents, batch, ta => ta, tb => subtract ? -tb : tb);
         }
 
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch)
+        {
+            var subtract = node.Op == s_subtract;
+            return ElementwiseVjpBatch(node, upstream, g => g, g => subtract ? -g : g);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream, node.A!) : null,
             node.InB >= 0 ? (node.Op == s_subtract ? -ReduceTo(upstream, node.B!) : ReduceTo(upstream, node.B!)) : null);
@@ -369,6 +375,12 @@ public static partial class Ops
             return ElementwiseJvpBatch(node, tangents, batch, ta => ta * b, tb => a * tb);
         }
 
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch)
+        {
+            Tensor a = node.A!, b = node.B!;
+            return ElementwiseVjpBatch(node, upstream, g => g * b, g => g * a);
+        }
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream * node.B!, node.A!) : null,
             node.InB >= 0 ? ReduceTo(upstream * node.A!, node.B!) : null);
@@ -397,6 +409,12 @@ public static partial class Ops
             node,
             tangents.A is { } ta ? ta / node.B! : null,
             tangents.B is { } tb ? -(tb * node.Output / node.B!) : null);
+
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch)
+        {
+            Tensor b = node.B!, y = node.Output;
+            return ElementwiseVjpBatch(node, upstream, g => g / b, g => -(g * y / b));
+        }
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(
             node.InA >= 0 ? ReduceTo(upstream / node.B!, node.A!) : null,
@@ -428,6 +446,7 @@ public static partial class Ops
         // Elementwise in one input: the Jacobian is diagonal, so its product with the tangent is the gradient rule's.
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ScalarArithmeticRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ScalarArithmeticRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new((ScalarArithmetic)node.Args.Axis switch
         {

@@ -457,6 +457,9 @@ public static partial class Ops
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) =>
             tangents.A is { } ta ? Reshape(ta, [batch, .. node.Output.Shape.Dims]) : null;
 
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) =>
+            new InputGradients(node.InA >= 0 ? Reshape(upstream, [batch, .. node.A!.Shape.Dims]) : null);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Reshape(upstream, node.A!.Shape.Dims));
 
         public static void Backward<T>(Tape tape, int index, in Node node)
@@ -474,6 +477,9 @@ public static partial class Ops
 
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) =>
             tangents.A is { } ta ? PermuteCore(ta, [0, .. node.Args.State<int[]>().Select(axis => axis + 1)]) : null;
+
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) =>
+            new InputGradients(node.InA >= 0 ? PermuteCore(upstream, [0, .. InversePermutation(node.Args.State<int[]>()).Select(axis => axis + 1)]) : null);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(Permute(upstream, InversePermutation(node.Args.State<int[]>())));
 

@@ -350,6 +350,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SignRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SignRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => default;
 
@@ -363,6 +364,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SinRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SinRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Cos(node.A!));
 
@@ -380,6 +382,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<CosRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<CosRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * Sin(node.A!)));
 
@@ -398,6 +401,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ErfRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ErfRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (2 / Math.Sqrt(Math.PI)) * Exp(-(node.A! * node.A!)));
 
@@ -420,6 +424,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SquareRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SquareRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 2 * node.A!);
 
@@ -437,6 +442,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReciprocalRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ReciprocalRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(-(upstream * node.Output * node.Output));
 
@@ -457,6 +463,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<RsqrtRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<RsqrtRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * -0.5 * node.Output * node.Output * node.Output);
 
@@ -478,6 +485,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Log1pRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<Log1pRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / (node.A! + 1));
 
@@ -495,6 +503,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Expm1Rule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<Expm1Rule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (node.Output + 1));
 
@@ -515,6 +524,7 @@ public static unsafe partial class Ops
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ExpRule>(node, tangents);
 
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ExpRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
@@ -529,6 +539,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<LogRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<LogRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream / node.A!);
 
@@ -545,6 +556,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SqrtRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SqrtRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * 0.5 / node.Output);
 
@@ -562,6 +574,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<AbsRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<AbsRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => Math.Sign(v)));
 
@@ -578,6 +591,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReluRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ReluRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * Constant(node.A!, v => v > 0 ? 1 : 0));
 
@@ -594,6 +608,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SigmoidRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SigmoidRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output * (1 - node.Output));
 
@@ -610,6 +625,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<TanhRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<TanhRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * (1 - (node.Output * node.Output)));
 
@@ -626,6 +642,7 @@ public static unsafe partial class Ops
     {
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<PowRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<PowRule>(node, tangents, batch);
+        public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
 
         // x⁰ is the constant 1: its gradient is 0 everywhere, also at x = 0 where 0·0⁻¹ would be NaN (PyTorch: 0).
         public static InputGradients Differentiate(in Node node, Tensor upstream) => node.Args.Scalar == 0
