@@ -18,7 +18,9 @@ public static class Checkpoint
                 Npz.Save(path, state);
                 break;
             default:
-                SafeTensors.Save(path, state, new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "AutoGrad" });
+                // Not "pt": that tells PyTorch tools the layout is theirs, and a Linear's weight here is (in, out), not
+                // PyTorch's (out, in); transformers' loader refuses a format it does not know instead of misreading it.
+                SafeTensors.Save(path, state, new Dictionary<string, string> { ["format"] = "autograd", ["producer"] = "AutoGrad" });
                 break;
         }
     }

@@ -30,6 +30,19 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_checkpoint_does_not_claim_pytorch_s_layout_which_it_does_not_have()
+    {
+        // A Linear's weight is (in, out) here and (out, in) in PyTorch: "format": "pt" would invite a silent misread.
+        var path = Path.Combine(_folder, "model.safetensors");
+        var model = new MultiLayerNet(6, [5], 3, seed: 1);
+        Checkpoint.Save(model, path);
+        Assert.Equal([6, 5], model.StateDict().First().Tensor.Shape.Dims.ToArray());
+        var bytes = File.ReadAllBytes(path);
+        using var header = JsonDocument.Parse(bytes.AsMemory(8, (int)BinaryPrimitives.ReadUInt64LittleEndian(bytes)));
+        Assert.Equal("autograd", header.RootElement.GetProperty("__metadata__").GetProperty("format").GetString());
+    }
+
+    [Fact]
     public void Safetensors_layout_follows_the_specification()
     {
         var path = Path.Combine(_folder, "t.safetensors");

@@ -28,6 +28,13 @@ public class ReaderFuzzTests
     [Fact]
     public void Npz_reader() => Fuzz(ValidNpz(), bytes => Npz.Read(new MemoryStream(bytes), "fuzz"), typeof(CheckpointFormatException), seed: 4);
 
+    [Fact]
+    public void Torch_reader() => Fuzz(
+        File.ReadAllBytes(Path.Combine(RepositoryFiles.Root, "tests/AutoGrad.Tests/Nn/Serialization/Fixtures/torch-state-dict.pt")),
+        bytes => TorchFile.Read(new MemoryStream(bytes), "fuzz"),
+        typeof(CheckpointFormatException),
+        seed: 5);
+
     private static void Fuzz(byte[] valid, Action<byte[]> read, Type expected, int seed)
     {
         read(valid); // the original loads
