@@ -50,6 +50,16 @@ public abstract class BatchNormalization : Module
     /// <summary>Added to the variance for stability.</summary>
     public double Epsilon { get; }
 
+    /// <summary>The training batches seen (PyTorch's <c>num_batches_tracked</c>), kept for PyTorch's state dict.</summary>
+    public long BatchesTracked { get; private set; }
+
+    /// <summary>PyTorch's <c>_BatchNorm</c> state: the parameters and statistics as they are, and the batch counter.</summary>
+    private protected override IEnumerable<TorchTensor> OwnTorchTensors() =>
+    [
+        .. base.OwnTorchTensors(),
+        new TorchTensor("num_batches_tracked", [], () => Tensor.Scalar(BatchesTracked, DType.Float64), value => BatchesTracked = (long)value.ToScalar()),
+    ];
+
     /// <summary>Normalizes a checked (N, C, …) input in the current mode.</summary>
     /// <param name="input">The batch.</param>
     /// <returns>The normalized batch.</returns>
@@ -57,6 +67,7 @@ public abstract class BatchNormalization : Module
     {
         if (IsTraining)
         {
+            BatchesTracked++;
             return Ops.BatchNorm(input, Gamma, Beta, Epsilon, RunningMean, RunningVariance, Momentum);
         }
 

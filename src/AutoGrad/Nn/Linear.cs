@@ -28,4 +28,8 @@ public sealed class Linear : Module
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Ops.Affine(input, Weight, Bias);
+
+    /// <summary>PyTorch's <c>nn.Linear</c> keeps the weight as (out, in).</summary>
+    private protected override IEnumerable<TorchTensor> OwnTorchTensors() =>
+        [TorchTensor.Transposed("weight", Weight), TorchTensor.AsIs("bias", Bias)];
 }

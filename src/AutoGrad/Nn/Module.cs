@@ -7,7 +7,7 @@ namespace AutoGrad.Nn;
 /// buffers (state that is saved but not trained, such as running statistics) and named sub-modules, and has a
 /// training and an evaluation mode. Names nest with dots, as in PyTorch's state dicts: <c>layers.0.weight</c>.
 /// </summary>
-public abstract class Module
+public abstract partial class Module
 {
     private readonly List<(string Name, Tensor Tensor)> _parameters = [];
     private readonly List<(string Name, Tensor Tensor)> _buffers = [];

@@ -53,6 +53,16 @@ public sealed class MultiHeadAttention : Module
     /// <summary>The output projection.</summary>
     public Linear Output { get; }
 
+    /// <summary>
+    /// No PyTorch form yet: PyTorch's nn.MultiheadAttention keeps the three input projections as one in_proj_weight (3E, E) and the output as out_proj. Refused rather than
+    /// written in a layout PyTorch would misread; <see cref="Serialization.Checkpoint.Save"/> keeps AutoGrad's layout.
+    /// </summary>
+    private protected override IEnumerable<TorchTensor> OwnTorchTensors() =>
+        throw new NotSupportedException($"{GetType().Name}: its PyTorch state dict is not written yet (PyTorch's nn.MultiheadAttention keeps the three input projections as one in_proj_weight (3E, E) and the output as out_proj); save it with Checkpoint.Save in AutoGrad's layout.");
+
+    /// <inheritdoc/>
+    private protected override bool TorchCoversChildren => true;
+
     /// <summary>Self-attention: queries, keys and values all from <paramref name="input"/>, (N, T, width).</summary>
     /// <param name="input">The batch.</param>
     /// <returns>(N, T, width).</returns>

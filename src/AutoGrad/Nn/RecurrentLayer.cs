@@ -63,6 +63,16 @@ public abstract class RecurrentLayer : Module
     /// <summary>Forgets the carried states: the next call of a stateful layer starts from zeros.</summary>
     public virtual void ResetState() => CarriedHidden.Forget();
 
+    /// <summary>
+    /// No PyTorch form yet: PyTorch's nn.LSTM/nn.GRU keep (gates·H, D) weights named weight_ih_l0, and its LSTM orders the gates i, f, g, o where this one has the book's f, g, i, o. Refused rather than
+    /// written in a layout PyTorch would misread; <see cref="Serialization.Checkpoint.Save"/> keeps AutoGrad's layout.
+    /// </summary>
+    private protected override IEnumerable<TorchTensor> OwnTorchTensors() =>
+        throw new NotSupportedException($"{GetType().Name}: its PyTorch state dict is not written yet (PyTorch's nn.LSTM/nn.GRU keep (gates·H, D) weights named weight_ih_l0, and its LSTM orders the gates i, f, g, o where this one has the book's f, g, i, o); save it with Checkpoint.Save in AutoGrad's layout.");
+
+    /// <inheritdoc/>
+    private protected override bool TorchCoversChildren => true;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Forward(input, null);
 

@@ -109,6 +109,7 @@ public class BadInputTests
         { "npy type", typeof(CheckpointFormatException), () => Npy.Read(new MemoryStream("\u0093NUMPY\u0001\u0000"u8.ToArray()), "w.npy"), ["w.npy"] },
         { "npz entry", typeof(CheckpointFormatException), () => Npz.Read(new MemoryStream([0x50, 0x4b, 0x03, 0x04, 0, 0]), "w.npz"), ["w.npz"] },
         { "safetensors header", typeof(CheckpointFormatException), () => SafeTensors.Read(new MemoryStream([0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0x7b]), "w.safetensors"), ["w.safetensors", "header"] },
+        { "torch state dict shape", typeof(CheckpointFormatException), () => new Linear(3, 2).LoadTorchStateDict([("weight", Tensor.Zeros([3, 2])), ("bias", Tensor.Zeros([2]))]), ["weight", "(3, 2)", "(2, 3)"] },
         { "pt legacy", typeof(CheckpointFormatException), () => TorchFile.Read(new MemoryStream([0x80, 2, 0x8a, 0x0a]), "old.pt"), ["old.pt", "legacy"] },
         { "checkpoint model", typeof(CheckpointFormatException), () => SaveThenLoadInto(new Linear(3, 2)), ["weight", "(3, 2)", "(4, 2)"] },
         { "atomic file folder", typeof(DirectoryNotFoundException), () => AtomicWrite("/no/such/folder/w.bin"), ["/no/such/folder"] },
@@ -124,7 +125,7 @@ public class BadInputTests
     /// <summary>Types that carry values and have no behavior to misuse (results, progress reports, batches, options read by Fit).</summary>
     private static readonly HashSet<Type> s_plainData =
         [typeof(Batch), typeof(IdxArray), typeof(TrainingOptions), typeof(TrainingProgress), typeof(TrainingResult),
-            typeof(SupervisedBatch), typeof(Loss), typeof(Metric), typeof(FitOptions), typeof(EarlyStopping), typeof(EpochReport), typeof(FitResult)];
+            typeof(SupervisedBatch), typeof(Loss), typeof(Metric), typeof(FitOptions), typeof(EarlyStopping), typeof(EpochReport), typeof(FitResult), typeof(TorchLoadReport)];
 
     /// <summary>Every public, concrete, non-exception, non-enum type of the model, optimizer, schedule, data, serialization and training namespaces.</summary>
     public static TheoryData<string> PublicTypes => [.. typeof(Module).Assembly.GetExportedTypes()

@@ -63,6 +63,48 @@ public static class Checkpoint
         }
     }
 
+    /// <summary>
+    /// Writes the module's state dict in PyTorch's names and layouts (<see cref="Module.TorchStateDict"/>) as a
+    /// safetensors file marked <c>"format": "pt"</c>, atomically: <c>model.load_state_dict(safetensors.torch.load_file(path))</c>
+    /// loads it into the same architecture written in PyTorch.
+    /// </summary>
+    /// <param name="model">The module.</param>
+    /// <param name="path">A <c>.safetensors</c> file.</param>
+    /// <exception cref="NotSupportedException">A module in the tree has no PyTorch form yet.</exception>
+    public static void SaveForPyTorch(Module model, string path)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (Format(path) != ".safetensors")
+        {
+            throw new ArgumentException($"checkpoint: '{path}' should end in .safetensors for PyTorch.", nameof(path));
+        }
+
+        SafeTensors.Save(path, model.TorchStateDict(), new Dictionary<string, string> { ["format"] = "pt", ["producer"] = "AutoGrad" });
+    }
+
+    /// <summary>
+    /// Loads a PyTorch state dict into the module (<see cref="Module.LoadTorchStateDict"/>): a <c>.safetensors</c> file
+    /// (from <c>safetensors.torch.save_file(model.state_dict(), path)</c> or <see cref="SaveForPyTorch"/>) or a
+    /// <c>.pt</c>/<c>.pth</c> file from <c>torch.save(model.state_dict(), path)</c>, read without executing anything.
+    /// </summary>
+    /// <param name="model">The module.</param>
+    /// <param name="path">The file.</param>
+    /// <param name="strict">Whether missing and unexpected keys are errors (PyTorch's default, true).</param>
+    /// <returns>The keys that were missing and unexpected.</returns>
+    /// <exception cref="CheckpointFormatException">The file is corrupt, or does not fit the model.</exception>
+    public static TorchLoadReport LoadFromPyTorch(Module model, string path, bool strict = true)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var state = Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".safetensors" => SafeTensors.Load(path),
+            ".pt" or ".pth" => TorchFile.Load(path),
+            _ => throw new ArgumentException($"checkpoint: '{path}' should end in .safetensors, .pt or .pth.", nameof(path)),
+        };
+        return model.LoadTorchStateDict(state, strict);
+    }
+
     private readonly struct Restore(Tensor source, Tensor destination) : IElementAction
     {
         public void Run<T>()

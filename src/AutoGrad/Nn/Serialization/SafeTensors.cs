@@ -97,7 +97,7 @@ public static class SafeTensors
     /// <summary>Reads every tensor of a safetensors file, in header order.</summary>
     /// <param name="path">The file.</param>
     /// <returns>The named tensors, each owning its memory.</returns>
-    /// <exception cref="CheckpointFormatException">The file is truncated, corrupt, or uses a dtype other than F32/F64.</exception>
+    /// <exception cref="CheckpointFormatException">The file is truncated, corrupt, or uses a dtype AutoGrad cannot hold (F16 and BF16 are widened to float32; I64, I32, I16, I8, U8 and BOOL become exact float64).</exception>
     public static IReadOnlyList<(string Name, Tensor Tensor)> Load(string path)
     {
         using var stream = File.OpenRead(path);
@@ -134,10 +134,14 @@ public static class SafeTensors
         foreach (var entry in entries)
         {
             stream.Position = dataStart + entry.Begin;
-            var tensor = Tensor.Zeros(entry.Dims, entry.DType);
+            Tensor tensor;
             try
             {
-                TensorBytes.Read(stream, tensor, bigEndian: false);
+                tensor = entry.Stored is { } stored ? Converted(stream, entry, stored) : Tensor.Zeros(entry.Dims, entry.DType);
+                if (entry.Stored is null)
+                {
+                    TensorBytes.Read(stream, tensor, bigEndian: false);
+                }
             }
             catch (EndOfStreamException e)
             {
@@ -148,6 +152,20 @@ public static class SafeTensors
         }
 
         return result;
+    }
+
+    /// <summary>A tensor stored in a type AutoGrad converts (float16, bfloat16, integers, booleans): its bytes read and widened.</summary>
+    private static Tensor Converted(Stream stream, Entry entry, TorchStorageType stored)
+    {
+        var bytes = new byte[entry.ByteCount];
+        stream.ReadExactly(bytes);
+        var values = new double[entry.ByteCount / stored.ElementSize];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = stored.Read(bytes, i, bigEndian: false);
+        }
+
+        return entry.Dims.Length == 0 ? Tensor.Scalar(values[0], entry.DType) : Tensor.FromArray(values, entry.DType, entry.Dims);
     }
 
     private static List<Entry> ParseHeader(byte[] header, string file, long dataLength)
@@ -188,5 +206,5 @@ public static class SafeTensors
     }
 
     /// <summary>One tensor of the header: its name, type, shape and byte range within the data.</summary>
-    internal sealed record Entry(string Name, DType DType, int[] Dims, long Begin, long ByteCount);
+    internal sealed record Entry(string Name, DType DType, int[] Dims, long Begin, long ByteCount, TorchStorageType? Stored = null);
 }

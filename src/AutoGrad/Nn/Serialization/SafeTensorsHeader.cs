@@ -87,6 +87,16 @@ internal static class SafeTensorsHeader
         }
     }
 
+    /// <summary>The dtypes read by conversion, by their safetensors names.</summary>
+    private static readonly (string Name, TorchStorageType Type)[] s_converted =
+    [
+        ("F16", Storage(TorchElement.Float16)), ("BF16", Storage(TorchElement.BFloat16)), ("I64", Storage(TorchElement.Int64)),
+        ("I32", Storage(TorchElement.Int32)), ("I16", Storage(TorchElement.Int16)), ("I8", Storage(TorchElement.Int8)),
+        ("U8", Storage(TorchElement.UInt8)), ("BOOL", Storage(TorchElement.Bool)),
+    ];
+
+    private static TorchStorageType Storage(TorchElement element) => TorchStorageType.All.First(type => type.Element == element);
+
     private static SafeTensors.Entry ParseEntry(ref Utf8JsonReader reader, string file, string name, long dataLength, List<long> scratch)
     {
         if (Read(ref reader, file) != JsonTokenType.StartObject)
@@ -95,6 +105,7 @@ internal static class SafeTensorsHeader
         }
 
         DType? dtype = null;
+        TorchStorageType? stored = null;
         int[]? dims = null;
         long begin = -1, end = -1;
         var offsetCount = -1;
@@ -108,9 +119,28 @@ internal static class SafeTensorsHeader
                     throw Malformed(file, name, dtype is null ? "dtype is not a string" : "dtype appears twice");
                 }
 
-                dtype = reader.ValueTextEquals("F32"u8) ? DType.Float32
-                    : reader.ValueTextEquals("F64"u8) ? DType.Float64
-                    : throw new CheckpointFormatException($"safetensors: '{name}' in {file} has dtype {reader.GetString()}; only F32 and F64 are supported.");
+                // F32 and F64 are read as they are; the narrower and integer types PyTorch writes are converted (see
+                // TorchStorageType: float16 and bfloat16 widened to float32, integers and booleans to exact float64).
+                if (reader.ValueTextEquals("F32"u8) || reader.ValueTextEquals("F64"u8))
+                {
+                    dtype = reader.ValueTextEquals("F32"u8) ? DType.Float32 : DType.Float64;
+                }
+                else
+                {
+                    foreach (var (typeName, type) in s_converted)
+                    {
+                        if (reader.ValueTextEquals(typeName))
+                        {
+                            (dtype, stored) = (type.Target, type);
+                        }
+                    }
+
+                    if (stored is null)
+                    {
+                        throw new CheckpointFormatException(
+                            $"safetensors: '{name}' in {file} has dtype {reader.GetString()}; supported: F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL.");
+                    }
+                }
             }
             else if (reader.ValueTextEquals("shape"u8))
             {
@@ -162,14 +192,14 @@ internal static class SafeTensorsHeader
             throw new CheckpointFormatException($"safetensors: '{name}' in {file} has an impossible shape {Shape.Format(dims)}.");
         }
 
-        var bytes = count * dtype.Value.SizeInBytes();
+        var bytes = count * (stored?.ElementSize ?? dtype.Value.SizeInBytes());
         if (offsetCount != 2 || end > dataLength || end - begin != bytes)
         {
             throw new CheckpointFormatException(
                 $"safetensors: '{name}' in {file} has data_offsets [{begin}, {end}] that do not hold {Shape.Format(dims)} {dtype.Value.Name()} ({bytes} bytes) within the {dataLength} data bytes.");
         }
 
-        return new SafeTensors.Entry(name, dtype.Value, dims, begin, bytes);
+        return new SafeTensors.Entry(name, dtype.Value, dims, begin, bytes, stored);
     }
 
     /// <summary>An array of at most <paramref name="most"/> non-negative integers.</summary>
