@@ -75,6 +75,17 @@ internal abstract class Op
     /// <returns>The inputs' batched gradients, or null.</returns>
     public virtual InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => null;
 
+    /// <summary>
+    /// Writes the node as ONNX (<c>Onnx.Export</c>): nodes on <paramref name="graph"/> computing its output from its
+    /// inputs' values. An op without an ONNX form throws, naming itself.
+    /// </summary>
+    /// <param name="node">The node, recorded in evaluation mode.</param>
+    /// <param name="graph">The graph being built.</param>
+    /// <returns>The name of the value holding the node's output.</returns>
+    /// <exception cref="NotSupportedException">The op has no ONNX form.</exception>
+    public virtual string Onnx(in Node node, IOnnxGraph graph) =>
+        throw new NotSupportedException($"{Name} has no ONNX form, so a model that uses it cannot be exported.");
+
     /// <inheritdoc/>
     public override string ToString() => Name;
 }
@@ -138,6 +149,9 @@ internal interface IBackwardRule
 
     /// <summary>The backward rule for a batch of cotangents (see <see cref="Op.VjpBatch"/>); none by default.</summary>
     static virtual InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => null;
+
+    /// <summary>The node as ONNX (see <see cref="Op.Onnx"/>); null when the op has no ONNX form.</summary>
+    static virtual string? Onnx(in Node node, IOnnxGraph graph) => null;
 }
 
 /// <summary>
@@ -163,6 +177,8 @@ internal sealed class Op<TRule> : Op
     public override Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => TRule.JvpBatch(node, tangents, batch);
 
     public override InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => TRule.VjpBatch(node, upstream, batch);
+
+    public override string Onnx(in Node node, IOnnxGraph graph) => TRule.Onnx(node, graph) ?? base.Onnx(node, graph);
 
     /// <summary>The rule's call for one node, by reference: the 64-byte node is never copied.</summary>
     private readonly ref struct Sweep : IElementAction

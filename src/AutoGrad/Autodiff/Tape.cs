@@ -107,6 +107,9 @@ public sealed partial class Tape : IDisposable
     /// <summary>The tape recording in this logical call context, or null.</summary>
     public static Tape? Current => RecordingContext.Current.Tape;
 
+    /// <summary>Node <paramref name="index"/> of the recording (the ONNX exporter walks them in order).</summary>
+    internal ref readonly Node NodeAt(int index) => ref _nodes[index];
+
     /// <summary>The node that recorded <paramref name="output"/> (for tests of the rules; forward mode will walk them).</summary>
     internal ref readonly Node NodeOf(Tensor output) => ref _nodes[output.Node];
 

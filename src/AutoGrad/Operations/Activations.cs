@@ -413,6 +413,33 @@ public static partial class Ops
 
     private readonly struct GeluRule : IBackwardRule
     {
+        // Opset 20 has Gelu; before it, its definition: x·Φ(x) = ½x(1 + erf(x/√2)), or the tanh form.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var x = node.A!;
+            var value = graph.Value(x);
+            var tanh = node.Args.Scalar != 0;
+            if (graph.Opset >= 20)
+            {
+                return graph.Node("Gelu", [value], ("approximate", tanh ? "tanh" : "none"));
+            }
+
+            string inner;
+            if (tanh)
+            {
+                var cubed = graph.Node("Mul", [graph.Node("Mul", [value, value]), value]);
+                var sum = graph.Node("Add", [value, graph.Node("Mul", [cubed, OnnxScalar(0.044715, x, graph)])]);
+                inner = graph.Node("Tanh", [graph.Node("Mul", [sum, OnnxScalar(Math.Sqrt(2 / Math.PI), x, graph)])]);
+            }
+            else
+            {
+                inner = graph.Node("Erf", [graph.Node("Div", [value, OnnxScalar(Math.Sqrt(2), x, graph)])]);
+            }
+
+            var half = graph.Node("Mul", [value, OnnxScalar(0.5, x, graph)]);
+            return graph.Node("Mul", [half, graph.Node("Add", [inner, OnnxScalar(1, x, graph)])]);
+        }
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<GeluRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<GeluRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);

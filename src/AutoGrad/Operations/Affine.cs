@@ -62,6 +62,18 @@ public static partial class Ops
 
     private readonly struct AffineRule : IBackwardRule
     {
+        // Gemm takes a matrix: an input of higher rank is flattened to (N, D) first, as the forward pass does.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var x = graph.Value(node.A!);
+            if (node.A!.Rank > 2)
+            {
+                x = graph.Node("Flatten", [x], ("axis", 1L));
+            }
+
+            return graph.Node("Gemm", [x, graph.Value(node.B!), graph.Value(node.C!)]);
+        }
+
         // Bilinear in (x, W) plus b: ẏ = ẋ·W + x·Ẇ + ḃ, with x flattened to rows as the forward pass does.
         public static Tensor Jvp(in Node node, InputTangents tangents)
         {

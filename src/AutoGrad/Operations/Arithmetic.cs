@@ -326,6 +326,8 @@ public static partial class Ops
     /// <summary>Add and Subtract: the gradient reduced to each input's shape, negated for a subtrahend.</summary>
     private readonly struct AddRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxBinary(node.Op == s_subtract ? "Sub" : "Add", node, graph);
+
         // ẏ = ȧ + ḃ, each broadcast to the output's shape.
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             TangentSum(node, tangents.A, tangents.B is { } tb && node.Op == s_subtract ? -tb : tangents.B);
@@ -365,6 +367,8 @@ public static partial class Ops
 
     private readonly struct MultiplyRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxBinary("Mul", node, graph);
+
         // ẏ = ȧ ⊙ b + a ⊙ ḃ.
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             DiagonalInputJvp(node, tangents) ?? TangentSum(node, tangents.A is { } ta ? ta * node.B! : null, tangents.B is { } tb ? node.A! * tb : null);
@@ -404,6 +408,8 @@ public static partial class Ops
 
     private readonly struct DivideRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxBinary("Div", node, graph);
+
         // ẏ = ȧ / b − ḃ ⊙ a / b² = (ȧ − ḃ ⊙ y) / b.
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalInputJvp(node, tangents) ?? TangentSum(
             node,
@@ -443,6 +449,21 @@ public static partial class Ops
 
     private readonly struct ScalarArithmeticRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var x = graph.Value(node.A!);
+            var s = node.Args.Scalar;
+            return (ScalarArithmetic)node.Args.Axis switch
+            {
+                ScalarArithmetic.Add => graph.Node("Add", [x, OnnxScalar(s, node.A!, graph)]),
+                ScalarArithmetic.SubtractFrom when s == 0 => graph.Node("Neg", [x]),
+                ScalarArithmetic.SubtractFrom => graph.Node("Sub", [OnnxScalar(s, node.A!, graph), x]),
+                ScalarArithmetic.Multiply => graph.Node("Mul", [x, OnnxScalar(s, node.A!, graph)]),
+                ScalarArithmetic.DivideBy => graph.Node("Div", [x, OnnxScalar(s, node.A!, graph)]),
+                _ => graph.Node("Div", [OnnxScalar(s, node.A!, graph), x]),
+            };
+        }
+
         // Elementwise in one input: the Jacobian is diagonal, so its product with the tangent is the gradient rule's.
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ScalarArithmeticRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ScalarArithmeticRule>(node, tangents, batch);

@@ -1125,6 +1125,13 @@ public static partial class Ops
     /// </summary>
     private readonly struct Conv2dRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var state = node.Args.State<WindowState>();
+            string[] inputs = node.C is { } bias ? [graph.Value(node.A!), graph.Value(node.B!), graph.Value(bias)] : [graph.Value(node.A!), graph.Value(node.B!)];
+            return graph.Node("Conv", inputs, [.. OnnxWindow(state.Geometry), ("group", (long)state.Groups)]);
+        }
+
         // Bilinear in (x, W) plus b: ẏ = conv(ẋ, W) + conv(x, Ẇ) + ḃ per channel.
         public static Tensor Jvp(in Node node, InputTangents tangents)
         {

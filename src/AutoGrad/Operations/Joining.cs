@@ -314,6 +314,8 @@ public static partial class Ops
     /// <summary>Concat's rule: each input's piece of g (in ops, a crop of it).</summary>
     private readonly struct ConcatRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Concat", [.. node.Args.Inputs!.Select(graph.Value)], ("axis", (long)node.Args.Axis));
+
         // Linear: the tangents joined the same way, zeros for inputs without one.
         public static Tensor Jvp(in Node node, InputTangents tangents)
         {

@@ -146,6 +146,8 @@ public static partial class Ops
 
     private readonly struct MatMulRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxBinary("MatMul", node, graph);
+
         // Bilinear: ẏ = ȧ·b + a·ḃ.
         public static Tensor Jvp(in Node node, InputTangents tangents) => TangentSum(
             node,

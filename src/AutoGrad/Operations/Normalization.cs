@@ -599,6 +599,15 @@ public static partial class Ops
 
     private readonly struct LayerNormRule : IBackwardRule
     {
+        // Over the last axis; ONNX needs a scale, so a missing γ is a constant of ones.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var width = node.A!.Shape[-1];
+            var scale = node.B is { } weight ? graph.Value(weight) : graph.Constant(Tensor.Ones([width], node.A!.DType));
+            string[] inputs = node.C is { } bias ? [graph.Value(node.A!), scale, graph.Value(bias)] : [graph.Value(node.A!), scale];
+            return graph.Node("LayerNormalization", inputs, ("axis", -1L), ("epsilon", node.Args.Scalar));
+        }
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => RowNormJvp(node, tangents, centred: true);
 
         public static InputGradients Differentiate(in Node node, Tensor upstream) => RowNormDifferentiate(node, upstream, centred: true);

@@ -449,6 +449,9 @@ public static partial class Ops
     /// </summary>
     private readonly struct MaxPool2dRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) =>
+            graph.Node("MaxPool", [graph.Value(node.A!)], OnnxWindow(node.Args.State<PoolState>().Geometry));
+
         // Each window's tangent at its maximum: the tangent unfolded, masked by the same one-hot constant, summed over the window.
         public static Tensor Jvp(in Node node, InputTangents tangents)
         {
@@ -504,6 +507,13 @@ public static partial class Ops
     /// <summary>AvgPool2d's rule: g / divisor over each window; in ops, the same spread through <see cref="Col2Im"/>.</summary>
     private readonly struct AvgPool2dRule : IBackwardRule
     {
+        // AveragePool has no dilations attribute before opset 19; average pooling here has none either.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var state = node.Args.State<PoolState>();
+            return graph.Node("AveragePool", [graph.Value(node.A!)], [.. OnnxWindow(state.Geometry).Where(a => a.Name != "dilations"), ("count_include_pad", state.CountIncludePad ? 1L : 0L)]);
+        }
+
         // Linear: the tangent averaged over the same windows.
         public static Tensor Jvp(in Node node, InputTangents tangents)
         {
@@ -653,6 +663,10 @@ public static partial class Ops
 
     private readonly struct AdaptiveAvgPool2dRule : IBackwardRule
     {
+        // ONNX has the global case only; another output size is refused by the exporter's message for ops without a form.
+        public static string? Onnx(in Node node, IOnnxGraph graph) =>
+            node.Output.Shape[2] == 1 && node.Output.Shape[3] == 1 ? graph.Node("GlobalAveragePool", [graph.Value(node.A!)]) : null;
+
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             tangents.A is { } t ? AdaptiveAvgPool2d(t, (node.Output.Shape[2], node.Output.Shape[3])) : Tensor.ZerosLike(node.Output);
 

@@ -452,6 +452,8 @@ public static partial class Ops
     // The shape ops are linear: each one's Jacobian-vector product is the op itself applied to the tangent.
     private readonly struct ReshapeRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Reshape", [graph.Value(node.A!), graph.Int64s(graph.ShapeWithBatch(node.Output))]);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? Reshape(ta, node.Output.Shape.Dims) : Tensor.ZerosLike(node.Output);
 
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) =>
@@ -473,6 +475,8 @@ public static partial class Ops
 
     private readonly struct PermuteRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Transpose", [graph.Value(node.A!)], ("perm", node.Args.State<int[]>().Select(a => (long)a).ToArray()));
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } ta ? PermuteCore(ta, node.Args.State<int[]>()) : Tensor.ZerosLike(node.Output);
 
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) =>

@@ -58,6 +58,8 @@ public static partial class Ops
 
     private readonly struct SoftmaxRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Softmax", [graph.Value(node.A!)], ("axis", (long)node.Args.Axis));
+
         // ẏ = y ⊙ (ẋ − Σₐₓᵢₛ y ⊙ ẋ): the Jacobian diag(y) − y·yᵀ is symmetric, so this is the gradient rule with ẋ as upstream.
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SoftmaxRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SoftmaxRule>(node, tangents, batch);
@@ -77,6 +79,8 @@ public static partial class Ops
 
     private readonly struct LogSoftmaxRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("LogSoftmax", [graph.Value(node.A!)], ("axis", (long)node.Args.Axis));
+
         // ẏ = ẋ − Σₐₓᵢₛ eʸ ⊙ ẋ.
         public static Tensor Jvp(in Node node, InputTangents tangents) => tangents.A is { } t
             ? t - Sum(Exp(node.Output) * t, node.Args.Axis, keepDims: true)

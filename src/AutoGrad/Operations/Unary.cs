@@ -348,6 +348,8 @@ public static unsafe partial class Ops
     /// <summary>The derivative of a step is 0 almost everywhere: no gradient flows, so the input's slot stays empty (zero).</summary>
     private readonly struct SignRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Sign", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SignRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SignRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -362,6 +364,8 @@ public static unsafe partial class Ops
 
     private readonly struct SinRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Sin", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SinRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SinRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -380,6 +384,8 @@ public static unsafe partial class Ops
 
     private readonly struct CosRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Cos", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<CosRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<CosRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -399,6 +405,8 @@ public static unsafe partial class Ops
 
     private readonly struct ErfRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Erf", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ErfRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ErfRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -422,6 +430,8 @@ public static unsafe partial class Ops
 
     private readonly struct SquareRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Mul", [graph.Value(node.A!), graph.Value(node.A!)]);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SquareRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SquareRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -440,6 +450,8 @@ public static unsafe partial class Ops
 
     private readonly struct ReciprocalRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Reciprocal", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReciprocalRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ReciprocalRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -461,6 +473,8 @@ public static unsafe partial class Ops
 
     private readonly struct RsqrtRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Reciprocal", [OnnxUnary("Sqrt", node, graph)]);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<RsqrtRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<RsqrtRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -483,6 +497,8 @@ public static unsafe partial class Ops
 
     private readonly struct Log1pRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Log", [graph.Node("Add", [graph.Value(node.A!), OnnxScalar(1, node.A!, graph)])]);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Log1pRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<Log1pRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -501,6 +517,8 @@ public static unsafe partial class Ops
 
     private readonly struct Expm1Rule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Sub", [OnnxUnary("Exp", node, graph), OnnxScalar(1, node.A!, graph)]);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<Expm1Rule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<Expm1Rule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -519,6 +537,8 @@ public static unsafe partial class Ops
 
     private readonly struct ExpRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Exp", node, graph);
+
         public static InputGradients Differentiate(in Node node, Tensor upstream) => new(upstream * node.Output);
 
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ExpRule>(node, tangents);
@@ -537,6 +557,8 @@ public static unsafe partial class Ops
 
     private readonly struct LogRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Log", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<LogRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<LogRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -554,6 +576,8 @@ public static unsafe partial class Ops
 
     private readonly struct SqrtRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Sqrt", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SqrtRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SqrtRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -572,6 +596,8 @@ public static unsafe partial class Ops
 
     private readonly struct AbsRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Abs", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<AbsRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<AbsRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -589,6 +615,8 @@ public static unsafe partial class Ops
 
     private readonly struct ReluRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Relu", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ReluRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ReluRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -606,6 +634,8 @@ public static unsafe partial class Ops
 
     private readonly struct SigmoidRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Sigmoid", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<SigmoidRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<SigmoidRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -623,6 +653,8 @@ public static unsafe partial class Ops
 
     private readonly struct TanhRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => OnnxUnary("Tanh", node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<TanhRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<TanhRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -640,6 +672,8 @@ public static unsafe partial class Ops
 
     private readonly struct PowRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("Pow", [graph.Value(node.A!), OnnxScalar(node.Args.Scalar, node.A!, graph)]);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<PowRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<PowRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);

@@ -110,6 +110,7 @@ public class BadInputTests
         { "npz entry", typeof(CheckpointFormatException), () => Npz.Read(new MemoryStream([0x50, 0x4b, 0x03, 0x04, 0, 0]), "w.npz"), ["w.npz"] },
         { "safetensors header", typeof(CheckpointFormatException), () => SafeTensors.Read(new MemoryStream([0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0x7b]), "w.safetensors"), ["w.safetensors", "header"] },
         { "torch state dict shape", typeof(CheckpointFormatException), () => new Linear(3, 2).LoadTorchStateDict([("weight", Tensor.Zeros([3, 2])), ("bias", Tensor.Zeros([2]))]), ["weight", "(3, 2)", "(2, 3)"] },
+        { "onnx sample", typeof(ShapeMismatchException), () => Onnx.ToBytes(new Linear(3, 2), Tensor.Scalar(1)), ["Onnx.Export", "()"] },
         { "pt legacy", typeof(CheckpointFormatException), () => TorchFile.Read(new MemoryStream([0x80, 2, 0x8a, 0x0a]), "old.pt"), ["old.pt", "legacy"] },
         { "checkpoint model", typeof(CheckpointFormatException), () => SaveThenLoadInto(new Linear(3, 2)), ["weight", "(3, 2)", "(4, 2)"] },
         { "atomic file folder", typeof(DirectoryNotFoundException), () => AtomicWrite("/no/such/folder/w.bin"), ["/no/such/folder"] },

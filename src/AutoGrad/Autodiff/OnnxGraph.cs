@@ -1,0 +1,38 @@
+using AutoGrad.Tensors;
+
+namespace AutoGrad.Autodiff;
+
+/// <summary>
+/// What an op's ONNX rule writes to (<see cref="Op.Onnx"/>): the ONNX graph being built from a recording. The rule sits
+/// in its op's file beside the op's other rules; the graph behind this interface (protobuf, initializers, the dynamic
+/// batch axis) lives in the Nn layer's exporter.
+/// </summary>
+internal interface IOnnxGraph
+{
+    /// <summary>The opset the model declares (17 by default): rules choose among forms by it.</summary>
+    int Opset { get; }
+
+    /// <summary>
+    /// The name of the ONNX value that holds <paramref name="tensor"/>: the graph's input, an earlier node's output, a
+    /// parameter's initializer, or (for a tensor the recording did not track) a constant initializer of its values.
+    /// </summary>
+    string Value(Tensor tensor);
+
+    /// <summary>An initializer holding <paramref name="tensor"/>'s values in its element type.</summary>
+    string Constant(Tensor tensor);
+
+    /// <summary>An int64 initializer (shapes, axes, pads).</summary>
+    string Int64s(params long[] values);
+
+    /// <summary>
+    /// <paramref name="output"/>'s shape with its one dimension that grows with the batch as −1 (for Reshape and
+    /// Expand): found by recording the model at two batch sizes. Throws when several dimensions do.
+    /// </summary>
+    long[] ShapeWithBatch(Tensor output);
+
+    /// <summary>Adds a node and returns the name of its (first) output.</summary>
+    /// <param name="opType">The ONNX operator.</param>
+    /// <param name="inputs">Its inputs' value names ("" for an omitted optional input).</param>
+    /// <param name="attributes">Its attributes: long, double, long[] or string values.</param>
+    string Node(string opType, IReadOnlyList<string> inputs, params (string Name, object Value)[] attributes);
+}

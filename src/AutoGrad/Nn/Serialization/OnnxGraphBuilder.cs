@@ -1,0 +1,184 @@
+using System.Runtime.InteropServices;
+
+using AutoGrad.Autodiff;
+using AutoGrad.Nn.Serialization.Proto;
+using AutoGrad.Tensors;
+
+using Google.Protobuf;
+
+namespace AutoGrad.Nn.Serialization;
+
+/// <summary>
+/// Builds an ONNX graph from a recording of a model's forward pass: each node's ONNX rule (<see cref="Op.Onnx"/>) adds
+/// its operators; parameters become initializers under their state-dict names, tensors the recording did not track
+/// (buffers, constants folded at record time) become constant initializers, and a second recording at another batch
+/// size tells which dimension of each shape is the batch's.
+/// </summary>
+internal sealed class OnnxGraphBuilder : IOnnxGraph
+{
+    private readonly GraphProto _graph = new() { Name = "autograd" };
+    private readonly Dictionary<Tensor, string> _names = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, int> _nodeOf = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, string> _parameterNames;
+    private readonly Tape _other;
+    private int _next;
+
+    public OnnxGraphBuilder(int opset, Tape other, IEnumerable<(string Name, Tensor Tensor)> parameters)
+    {
+        Opset = opset;
+        _other = other;
+        _parameterNames = new Dictionary<Tensor, string>(ReferenceEqualityComparer.Instance);
+        foreach (var (name, tensor) in parameters)
+        {
+            _parameterNames.TryAdd(tensor, name);
+        }
+    }
+
+    /// <inheritdoc/>
+    public int Opset { get; }
+
+    /// <summary>The graph built so far.</summary>
+    public GraphProto Graph => _graph;
+
+    /// <summary>Adds every node of the recording: the input as the graph's input "input", the rest by their rules.</summary>
+    public void AddRecording(Tape tape, Tensor input, Tensor output)
+    {
+        for (var i = 0; i < tape.NodeCount; i++)
+        {
+            ref readonly var node = ref tape.NodeAt(i);
+            _nodeOf[node.Output] = i;
+            if (node.Op is not LeafOp)
+            {
+                _names[node.Output] = node.Op.Onnx(node, this);
+            }
+            else if (ReferenceEquals(node.Output, input))
+            {
+                _names[input] = "input";
+                _graph.Input.Add(ValueInfo("input", input));
+            }
+        }
+
+        _graph.Node.Add(new NodeProto { OpType = "Identity", Input = { Value(output) }, Output = { "output" }, Name = "output" });
+        _graph.Output.Add(ValueInfo("output", output));
+    }
+
+    /// <inheritdoc/>
+    public string Value(Tensor tensor)
+    {
+        if (_names.TryGetValue(tensor, out var name))
+        {
+            return name;
+        }
+
+        // A parameter (named as in the state dict) or a tensor nothing tracked: its values, as an initializer.
+        name = _parameterNames.TryGetValue(tensor, out var parameter) ? parameter : $"constant_{_next++}";
+        _graph.Initializer.Add(TensorProtoOf(name, tensor));
+        _names[tensor] = name;
+        return name;
+    }
+
+    /// <inheritdoc/>
+    public string Constant(Tensor tensor)
+    {
+        var name = $"constant_{_next++}";
+        _graph.Initializer.Add(TensorProtoOf(name, tensor));
+        return name;
+    }
+
+    /// <inheritdoc/>
+    public string Int64s(params long[] values)
+    {
+        var name = $"constant_{_next++}";
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
+        proto.Dims.Add(values.Length);
+        proto.Int64Data.Add(values);
+        _graph.Initializer.Add(proto);
+        return name;
+    }
+
+    /// <inheritdoc/>
+    public long[] ShapeWithBatch(Tensor output)
+    {
+        var dims = output.Shape.Dims.ToArray();
+        var other = OtherShape(output) ?? dims;
+        var growing = Enumerable.Range(0, dims.Length).Where(d => dims[d] != other[d]).ToList();
+        if (growing.Count > 1)
+        {
+            throw new NotSupportedException(
+                $"Onnx.Export: a shape {Shape.Format(dims)} has {growing.Count} dimensions that change with the batch size ({Shape.Format(other)} at another), so no single −1 can stand for them.");
+        }
+
+        return [.. dims.Select((d, i) => growing.Contains(i) ? -1L : d)];
+    }
+
+    /// <inheritdoc/>
+    public string Node(string opType, IReadOnlyList<string> inputs, params (string Name, object Value)[] attributes)
+    {
+        var output = $"{opType.ToLowerInvariant()}_{_next++}";
+        var node = new NodeProto { OpType = opType, Name = output, Output = { output } };
+        node.Input.AddRange(inputs);
+        foreach (var (name, value) in attributes)
+        {
+            node.Attribute.Add(Attribute(name, value));
+        }
+
+        _graph.Node.Add(node);
+        return output;
+    }
+
+    /// <summary>The shape of the same node's output in the recording at the other batch size.</summary>
+    private int[]? OtherShape(Tensor tensor) =>
+        _nodeOf.TryGetValue(tensor, out var index) && index < _other.NodeCount ? _other.NodeAt(index).Output.Shape.Dims.ToArray() : null;
+
+    /// <summary>A graph input's or output's type: its element type and shape, the batch's dimension named "batch".</summary>
+    private ValueInfoProto ValueInfo(string name, Tensor tensor)
+    {
+        var dims = tensor.Shape.Dims.ToArray();
+        var other = OtherShape(tensor) ?? dims;
+        var shape = new TensorShapeProto();
+        for (var d = 0; d < dims.Length; d++)
+        {
+            shape.Dim.Add(dims[d] == other[d] ? new TensorShapeProto.Types.Dimension { DimValue = dims[d] } : new TensorShapeProto.Types.Dimension { DimParam = "batch" });
+        }
+
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = ElementTypeOf(tensor), Shape = shape } },
+        };
+    }
+
+    private static int ElementTypeOf(Tensor tensor) => ElementType.Dispatch<OnnxElementType, int>(tensor.DType, default);
+
+    private static TensorProto TensorProtoOf(string name, Tensor tensor)
+    {
+        var proto = new TensorProto { Name = name, DataType = ElementTypeOf(tensor) };
+        proto.Dims.AddRange(tensor.Shape.Dims.ToArray().Select(d => (long)d));
+        proto.RawData = ElementType.Dispatch<RawBytes, ByteString>(tensor.DType, new RawBytes(tensor));
+        return proto;
+    }
+
+    private static AttributeProto Attribute(string name, object value) => value switch
+    {
+        long i => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = i },
+        double f => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = (float)f },
+        long[] ints => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints, Ints = { ints } },
+        string s => new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(s) },
+        _ => throw new ArgumentException($"Onnx.Export: attribute {name} has a {value.GetType().Name} value, not long, double, long[] or string.", nameof(value)),
+    };
+
+    /// <summary>ONNX's code for an element type: FLOAT or DOUBLE.</summary>
+    private readonly struct OnnxElementType : IElementFunction<int>
+    {
+        public int Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
+            (int)(typeof(T) == typeof(float) ? TensorProto.Types.DataType.Float : TensorProto.Types.DataType.Double);
+    }
+
+    /// <summary>A tensor's elements as little-endian bytes (ONNX's raw_data).</summary>
+    private readonly struct RawBytes(Tensor tensor) : IElementFunction<ByteString>
+    {
+        public ByteString Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => ByteString.CopyFrom(MemoryMarshal.AsBytes(tensor.AsReadOnlySpan<T>()));
+    }
+}

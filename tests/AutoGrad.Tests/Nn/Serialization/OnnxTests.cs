@@ -1,0 +1,105 @@
+using AutoGrad.Nn.Optimizers;
+using AutoGrad.Nn.Serialization;
+
+using Microsoft.ML.OnnxRuntime;
+
+using static AutoGrad.Tests.TestData;
+
+using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
+using Tensor = AutoGrad.Tensors.Tensor;
+
+namespace AutoGrad.Tests.Nn.Serialization;
+
+/// <summary>
+/// <see cref="Onnx.Export"/> checked by ONNX Runtime (a test-only dependency): each model, trained a few steps so its
+/// batch-norm statistics are its own, is exported from a batch of 3 and run by ONNX Runtime at batch sizes 1 and 7;
+/// the outputs equal the model's own in evaluation mode to 1e-5.
+/// </summary>
+public sealed class OnnxTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("autograd-onnx-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    public static TheoryData<string> Models => ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax"];
+
+    private static (Module Model, int[] Item) Build(string kind) => kind switch
+    {
+        "mlp-relu" => (new MultiLayerNet(6, [8, 5], 3, seed: 1, dtype: DType.Float32, dropout: 0.3), [6]),
+        "mlp-batchnorm-tanh" => (new MultiLayerNet(6, [8, 5], 3, activation: "tanh", seed: 2, dtype: DType.Float32, batchNorm: true), [6]),
+        "two-layer" => (new TwoLayerNet(6, 7, 3, seed: 3, dtype: DType.Float32), [6]),
+        "simple-cnn" => (new SimpleConvNet(channels: 1, height: 11, width: 11, classes: 3, filters: 4, kernel: 3, hidden: 8, seed: 4, dtype: DType.Float32), [1, 11, 11]),
+        "deep-cnn-batchnorm" => (new DeepConvNet(channels: 1, height: 16, width: 16, classes: 3, batchNorm: true, seed: 5, dtype: DType.Float32), [1, 16, 16]),
+        _ => (new Sequential([new Linear(6, 8, seed: 6, dtype: DType.Float32), new LayerNorm(8, dtype: DType.Float32), new Gelu(), new Linear(8, 3, seed: 7, dtype: DType.Float32), new Softmax()]), [6]),
+    };
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Onnx_runtime_gives_the_model_s_outputs_at_batch_sizes_1_and_7(string kind)
+    {
+        var (model, item) = Build(kind);
+        Train(model, item);
+        var path = Path.Combine(_folder, $"{kind}.onnx");
+        Onnx.Export(model, Tensor.RandomNormal([3, .. item], seed: 20, dtype: DType.Float32), path);
+        Assert.True(model.IsTraining, "the export restores training mode");
+
+        using var session = new InferenceSession(path);
+        Assert.Equal("input", session.InputMetadata.Keys.Single());
+        foreach (var batch in new[] { 1, 7 })
+        {
+            var x = Tensor.RandomNormal([batch, .. item], seed: 30 + batch, dtype: DType.Float32);
+            model.Eval();
+            var expected = model.Forward(x);
+            model.Train();
+            using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor(x.ToFloatArray(), [batch, .. item]))]);
+            var output = results.Single().AsTensor<float>();
+            Assert.Equal(expected.Shape.Dims.ToArray(), output.Dimensions.ToArray());
+            AssertClose(expected.ToDoubleArray(), output.ToArray().Select(v => (double)v).ToArray(), 1e-5, 1e-5);
+        }
+    }
+
+    [Fact]
+    public void Parameters_are_initializers_under_their_state_dict_names()
+    {
+        var (model, item) = Build("mlp-batchnorm-tanh");
+        var bytes = Onnx.ToBytes(model, Tensor.RandomNormal([2, .. item], seed: 1, dtype: DType.Float32));
+        var proto = AutoGrad.Nn.Serialization.Proto.ModelProto.Parser.ParseFrom(bytes);
+        var initializers = proto.Graph.Initializer.Select(i => i.Name).ToHashSet();
+        Assert.Contains("layers.0.weight", initializers);
+        Assert.Contains("layers.6.bias", initializers);
+        Assert.Equal(17, proto.OpsetImport.Single().Version);
+        Assert.Equal("batch", proto.Graph.Input.Single().Type.TensorType.Shape.Dim[0].DimParam);
+        Assert.Equal(6, proto.Graph.Input.Single().Type.TensorType.Shape.Dim[1].DimValue);
+    }
+
+    [Fact]
+    public void An_op_without_an_onnx_form_and_bad_arguments_are_refused_by_name()
+    {
+        var sum = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new Summing(), Tensor.RandomNormal([2, 3], seed: 1, dtype: DType.Float32)));
+        Assert.Contains("Sum", sum.Message, StringComparison.Ordinal);
+        Assert.Contains("no ONNX form", sum.Message, StringComparison.Ordinal);
+        var (model, item) = Build("two-layer");
+        Assert.Throws<ArgumentOutOfRangeException>(() => Onnx.ToBytes(model, Tensor.RandomNormal([2, .. item], seed: 1), opset: 12));
+        Assert.Throws<ShapeMismatchException>(() => Onnx.ToBytes(model, Tensor.Scalar(1)));
+    }
+
+    /// <summary>A few SGD steps in training mode: batch norm's running statistics and dropout's masks come into play.</summary>
+    private static void Train(Module model, int[] item)
+    {
+        var optimizer = new Sgd(model.Parameters(), 0.05);
+        using var tape = new Tape();
+        for (var step = 0; step < 3; step++)
+        {
+            tape.Reset();
+            model.ZeroGrad();
+            var x = Tensor.RandomNormal([8, .. item], seed: 10 + step, dtype: DType.Float32);
+            tape.Backward(Ops.SoftmaxWithLoss(model.Forward(x), Enumerable.Range(0, 8).Select(i => i % 3).ToArray()));
+            optimizer.Step();
+        }
+    }
+
+    private sealed class Summing : Module
+    {
+        public override Tensor Forward(Tensor input) => Ops.Sum(input, 1);
+    }
+}
