@@ -27,6 +27,7 @@ internal static class App
             BenchCommand.Create(console, stdout),
             GraphCommand.Create(stdout),
             CheckCommand.Create(console, stdout),
+            ExportCommand.Create(stdout),
         };
 
         var parsed = root.Parse(args);
@@ -55,7 +56,7 @@ internal static class App
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidOperationException or OptionException or ArithmeticException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or FormatException or InvalidOperationException or OptionException or ArithmeticException or NotSupportedException)
         {
             stderr.WriteLine($"error: {OneLine(e.Message)}");
             return e is OptionException ? UsageError : RunError;

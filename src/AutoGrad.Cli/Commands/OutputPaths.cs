@@ -42,7 +42,8 @@ internal static class OutputPaths
         }
     }
 
-    private static void CheckFolder(string path, string option)
+    /// <summary>Checks that <paramref name="path"/> names a file in an existing, writable folder.</summary>
+    public static void CheckFolder(string path, string option)
     {
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         if (!Directory.Exists(folder))

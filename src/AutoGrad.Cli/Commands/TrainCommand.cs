@@ -134,7 +134,8 @@ internal static class TrainCommand
         var result = settings.Json ? Trainer.Fit(model, optimizer, train, test, options) : TrainWithProgress(console, model, optimizer, train, test, options);
         if (settings.SavePath is not null)
         {
-            Checkpoint.Save(model, settings.SavePath);
+            // A safetensors checkpoint records the architecture, for 'autograd export'.
+            Checkpoint.Save(model, settings.SavePath, settings.SavePath.EndsWith(".npz", StringComparison.OrdinalIgnoreCase) ? null : Architecture.Of(settings, train).ToMetadata());
         }
 
         // The checkpoint is saved first; a picture that cannot be written costs the run nothing but a warning.

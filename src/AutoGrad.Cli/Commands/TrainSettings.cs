@@ -100,19 +100,12 @@ internal sealed record TrainSettings
     /// <summary>The model for the data: an MLP of the hidden widths, or SimpleConvNet over the data's images.</summary>
     public Module CreateModel(Dataset data)
     {
-        int inputs = data.FeatureCount, classes = data.ClassCount;
-        if (Model != "mlp")
+        if (Model != "mlp" && data.ImageShape is null)
         {
-            var (channels, height, width) = data.ImageShape
-                ?? throw new OptionException($"--model {Model}: {data.Name} has no image shape; its {inputs} features are not known to be an image.");
-            return Model == "simple-cnn"
-                ? new SimpleConvNet(channels, height, width, classes, hidden: Hidden[0], init: Init, seed: Seed, dtype: DType)
-                : new DeepConvNet(channels, height, width, classes, BatchNorm, seed: Seed, dtype: DType);
+            throw new OptionException($"--model {Model}: {data.Name} has no image shape; its {data.FeatureCount} features are not known to be an image.");
         }
 
-        return Hidden.Count == 1
-            ? new TwoLayerNet(inputs, Hidden[0], classes, Init, Seed, DType)
-            : new MultiLayerNet(inputs, Hidden, classes, init: Init, seed: Seed, dtype: DType);
+        return Architecture.Of(this, data).Create(Init, Seed);
     }
 
     public Optimizer CreateOptimizer(Module model) => Optimizer switch

@@ -8,19 +8,24 @@ public static class Checkpoint
     /// <summary>Writes the module's state dict atomically: a crash mid-save leaves the previous file intact.</summary>
     /// <param name="model">The module.</param>
     /// <param name="path">A <c>.safetensors</c> or <c>.npz</c> file.</param>
-    public static void Save(Module model, string path)
+    /// <param name="metadata">Strings to keep in a safetensors header (what architecture the weights belong to, say); an
+    /// <c>.npz</c> file has no place for them.</param>
+    public static void Save(Module model, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var state = model.StateDict().ToList();
         switch (Format(path))
         {
+            case ".npz" when metadata is { Count: > 0 }:
+                throw new ArgumentException($"checkpoint: '{path}' is an .npz archive, which keeps no metadata; save a .safetensors file.", nameof(path));
             case ".npz":
                 Npz.Save(path, state);
                 break;
             default:
                 // Not "pt": that tells PyTorch tools the layout is theirs, and a Linear's weight here is (in, out), not
                 // PyTorch's (out, in); transformers' loader refuses a format it does not know instead of misreading it.
-                SafeTensors.Save(path, state, new Dictionary<string, string> { ["format"] = "autograd", ["producer"] = "AutoGrad" });
+                var header = new Dictionary<string, string>(metadata ?? new Dictionary<string, string>()) { ["format"] = "autograd", ["producer"] = "AutoGrad" };
+                SafeTensors.Save(path, state, header);
                 break;
         }
     }

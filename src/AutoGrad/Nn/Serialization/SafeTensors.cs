@@ -104,6 +104,19 @@ public static class SafeTensors
         return Read(stream, path);
     }
 
+    /// <summary>The string-to-string <c>__metadata__</c> of a safetensors file's header (empty when it has none).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The metadata.</returns>
+    /// <exception cref="CheckpointFormatException">The file is truncated or its header is not valid.</exception>
+    public static IReadOnlyDictionary<string, string> LoadMetadata(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var (header, dataLength) = ReadHeader(stream, path);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        ParseHeader(header, path, dataLength, metadata);
+        return metadata;
+    }
+
     /// <summary>Reads a safetensors stream (it must be seekable, so that its length is known).</summary>
     /// <param name="stream">The stream, at the start of the file.</param>
     /// <param name="name">The name for messages.</param>
@@ -111,23 +124,7 @@ public static class SafeTensors
     public static IReadOnlyList<(string Name, Tensor Tensor)> Read(Stream stream, string name)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        var fileLength = stream.Length - stream.Position;
-        Span<byte> prefix = stackalloc byte[8];
-        if (fileLength < 8)
-        {
-            throw new CheckpointFormatException($"safetensors: {name} is {fileLength} bytes, shorter than the 8-byte header length.");
-        }
-
-        stream.ReadExactly(prefix);
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
-        {
-            throw new CheckpointFormatException($"safetensors: {name} declares a header of {headerLength} bytes, but the file has {fileLength - 8} bytes after the length (limit {MaxHeaderBytes}).");
-        }
-
-        var header = new byte[headerLength];
-        stream.ReadExactly(header);
-        var dataLength = fileLength - 8 - (long)headerLength;
+        var (header, dataLength) = ReadHeader(stream, name);
         var entries = ParseHeader(header, name, dataLength);
         var dataStart = stream.Position;
         var result = new List<(string, Tensor)>(entries.Count);
@@ -168,12 +165,35 @@ public static class SafeTensors
         return entry.Dims.Length == 0 ? Tensor.Scalar(values[0], entry.DType) : Tensor.FromArray(values, entry.DType, entry.Dims);
     }
 
-    private static List<Entry> ParseHeader(byte[] header, string file, long dataLength)
+    /// <summary>The header's bytes and the length of the data after it, with the stream left at the data.</summary>
+    private static (byte[] Header, long DataLength) ReadHeader(Stream stream, string name)
+    {
+        var fileLength = stream.Length - stream.Position;
+        Span<byte> prefix = stackalloc byte[8];
+        if (fileLength < 8)
+        {
+            throw new CheckpointFormatException($"safetensors: {name} is {fileLength} bytes, shorter than the 8-byte header length.");
+        }
+
+        stream.ReadExactly(prefix);
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > MaxHeaderBytes || (long)headerLength > fileLength - 8)
+        {
+            throw new CheckpointFormatException($"safetensors: {name} declares a header of {headerLength} bytes, but the file has {fileLength - 8} bytes after the length (limit {MaxHeaderBytes}).");
+        }
+
+        var header = new byte[headerLength];
+        stream.ReadExactly(header);
+        var dataLength = fileLength - 8 - (long)headerLength;
+        return (header, dataLength);
+    }
+
+    private static List<Entry> ParseHeader(byte[] header, string file, long dataLength, Dictionary<string, string>? metadata = null)
     {
         List<Entry> entries;
         try
         {
-            entries = SafeTensorsHeader.Parse(header, file, dataLength);
+            entries = SafeTensorsHeader.Parse(header, file, dataLength, metadata);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or ArgumentException)
         {

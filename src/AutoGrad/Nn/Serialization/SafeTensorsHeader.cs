@@ -18,8 +18,9 @@ internal static class SafeTensorsHeader
     /// <param name="header">The header bytes.</param>
     /// <param name="file">The file, for messages.</param>
     /// <param name="dataLength">The bytes after the header.</param>
+    /// <param name="metadata">Where to keep __metadata__'s entries, or null to check them only.</param>
     /// <returns>The tensors' entries.</returns>
-    public static List<SafeTensors.Entry> Parse(byte[] header, string file, long dataLength)
+    public static List<SafeTensors.Entry> Parse(byte[] header, string file, long dataLength, Dictionary<string, string>? metadata = null)
     {
         var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = 4 });
         Read(ref reader, file);
@@ -31,19 +32,19 @@ internal static class SafeTensorsHeader
         var entries = new List<SafeTensors.Entry>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         var scratch = new List<long>(MaxRank);
-        var metadata = false;
+        var seenMetadata = false;
         while (Read(ref reader, file) == JsonTokenType.PropertyName)
         {
             var name = reader.GetString()!;
             if (name == "__metadata__")
             {
-                if (metadata)
+                if (seenMetadata)
                 {
                     throw Fail(file, "__metadata__ appears twice");
                 }
 
-                metadata = true;
-                SkipMetadata(ref reader, file);
+                seenMetadata = true;
+                ReadMetadata(ref reader, file, metadata);
                 continue;
             }
 
@@ -63,8 +64,8 @@ internal static class SafeTensorsHeader
         return entries;
     }
 
-    /// <summary>__metadata__ is a map of strings to strings, each key once.</summary>
-    private static void SkipMetadata(ref Utf8JsonReader reader, string file)
+    /// <summary>__metadata__ is a map of strings to strings, each key once; kept in <paramref name="into"/> when given.</summary>
+    private static void ReadMetadata(ref Utf8JsonReader reader, string file, Dictionary<string, string>? into)
     {
         if (Read(ref reader, file) != JsonTokenType.StartObject)
         {
@@ -84,6 +85,8 @@ internal static class SafeTensorsHeader
             {
                 throw Fail(file, $"__metadata__ '{key}' is not a string");
             }
+
+            into?.Add(key, reader.GetString()!);
         }
     }
 
