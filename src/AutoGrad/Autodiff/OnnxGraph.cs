@@ -21,6 +21,9 @@ internal interface IOnnxGraph
     /// <summary>An initializer holding <paramref name="tensor"/>'s values in its element type.</summary>
     string Constant(Tensor tensor);
 
+    /// <summary>A boolean initializer (a mask for Where).</summary>
+    string Booleans(BoolTensor mask);
+
     /// <summary>An int64 initializer (shapes, axes, pads).</summary>
     string Int64s(params long[] values);
 

@@ -278,6 +278,37 @@ public static partial class Ops
     /// <summary>Attention's rule: dv = Pᵀ·dO, dS = P ⊙ (dO·vᵀ − rowsum(P ⊙ dO·vᵀ))·scale, dq = dS·k, dk = dSᵀ·q.</summary>
     private readonly struct AttentionRule : IBackwardRule
     {
+        // softmax(q·kᵀ·scale, with masked scores hidden) · v, as the composition; the mask (with the causal rule) is a
+        // constant over (…, Tq, Tk) without the batch, so a mask with a batch axis of its own is refused.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var state = node.Args.State<AttentionState>();
+            Tensor q = node.A!, k = node.B!, v = node.C!;
+            var perm = Enumerable.Range(0, k.Rank).Select(i => (long)i).ToArray();
+            (perm[^1], perm[^2]) = (perm[^2], perm[^1]);
+            var keysT = graph.Node("Transpose", [graph.Value(k)], ("perm", perm));
+            var scores = graph.Node("Mul", [graph.Node("MatMul", [graph.Value(q), keysT]), OnnxScalar(node.Args.Scalar, q, graph)]);
+            if (state.Mask is { } mask && mask.Rank == q.Rank && mask.Shape[0] > 1)
+            {
+                throw new NotSupportedException($"ScaledDotProductAttention: a mask {mask.Shape} with a batch axis of its own cannot be a constant of an ONNX graph for every batch size.");
+            }
+
+            int[] maskDims = state.Mask is { } given ? [.. given.Shape.Dims[..^2], q.Shape[-2], k.Shape[-2]] : [q.Shape[-2], k.Shape[-2]];
+            var allowed = AllowedKeys(state.Mask, state.IsCausal, maskDims);
+            if (allowed is not null)
+            {
+                scores = graph.Node("Where", [graph.Booleans(allowed), scores, OnnxScalar(Hidden, q, graph)]);
+            }
+
+            var probabilities = graph.Node("Softmax", [scores], ("axis", -1L));
+            if (allowed is not null)
+            {
+                probabilities = graph.Node("Mul", [probabilities, graph.Constant(AnyAllowed(allowed).ToType(q.DType))]);
+            }
+
+            return graph.Node("MatMul", [probabilities, graph.Value(v)]);
+        }
+
         // y = P·v with P = softmax(S), S = scale·q·kᵀ (+ mask): Ṡ = scale·(q̇·kᵀ + q·k̇ᵀ), Ṗ = P ⊙ (Ṡ − rowsum(P ⊙ Ṡ)),
         // ẏ = Ṗ·v + P·v̇. Masked scores have P = 0, so their tangent drops out.
         public static Tensor Jvp(in Node node, InputTangents tangents)

@@ -49,6 +49,7 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
             _nodeOf[node.Output] = i;
             if (node.Op is not LeafOp)
             {
+                RequireBatchFreeConstants(node, _other.NodeAt(i));
                 _names[node.Output] = node.Op.Onnx(node, this);
             }
             else if (ReferenceEquals(node.Output, input))
@@ -60,6 +61,22 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
 
         _graph.Node.Add(new NodeProto { OpType = "Identity", Input = { Value(output) }, Output = { "output" }, Name = "output" });
         _graph.Output.Add(ValueInfo("output", output));
+    }
+
+    /// <summary>
+    /// An input nothing tracked becomes a constant of one shape; if its shape differs at the other batch size (a zero
+    /// state of the batch's size, say), the graph would serve one batch size only, so the export is refused.
+    /// </summary>
+    private static void RequireBatchFreeConstants(in Node node, in Node other)
+    {
+        foreach (var (input, index, otherInput) in (ReadOnlySpan<(Tensor?, int, Tensor?)>)[(node.A, node.InA, other.A), (node.B, node.InB, other.B), (node.C, node.InC, other.C)])
+        {
+            if (input is not null && index < 0 && otherInput is not null && input.Shape != otherInput.Shape)
+            {
+                throw new NotSupportedException(
+                    $"Onnx.Export: {node.Op.Name} reads a constant of shape {input.Shape} that is {otherInput.Shape} at another batch size; a graph with it would serve one batch size only.");
+            }
+        }
     }
 
     /// <inheritdoc/>
@@ -82,6 +99,17 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
     {
         var name = $"constant_{_next++}";
         _graph.Initializer.Add(TensorProtoOf(name, tensor));
+        return name;
+    }
+
+    /// <inheritdoc/>
+    public string Booleans(BoolTensor mask)
+    {
+        var name = $"constant_{_next++}";
+        var proto = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Bool };
+        proto.Dims.AddRange(mask.Shape.Dims.ToArray().Select(d => (long)d));
+        proto.RawData = ByteString.CopyFrom([.. mask.AsReadOnlySpan().ToArray().Select(b => b ? (byte)1 : (byte)0)]);
+        _graph.Initializer.Add(proto);
         return name;
     }
 

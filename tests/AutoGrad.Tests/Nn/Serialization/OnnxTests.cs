@@ -21,7 +21,8 @@ public sealed class OnnxTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    public static TheoryData<string> Models => ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax"];
+    public static TheoryData<string> Models =>
+        ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax", "transformer-block-causal", "transformer-block"];
 
     private static (Module Model, int[] Item) Build(string kind) => kind switch
     {
@@ -30,6 +31,8 @@ public sealed class OnnxTests : IDisposable
         "two-layer" => (new TwoLayerNet(6, 7, 3, seed: 3, dtype: DType.Float32), [6]),
         "simple-cnn" => (new SimpleConvNet(channels: 1, height: 11, width: 11, classes: 3, filters: 4, kernel: 3, hidden: 8, seed: 4, dtype: DType.Float32), [1, 11, 11]),
         "deep-cnn-batchnorm" => (new DeepConvNet(channels: 1, height: 16, width: 16, classes: 3, batchNorm: true, seed: 5, dtype: DType.Float32), [1, 16, 16]),
+        "transformer-block-causal" => (new TransformerBlock(8, 2, causal: true, seed: 8, dtype: DType.Float32), [5, 8]),
+        "transformer-block" => (new TransformerBlock(8, 4, hidden: 12, seed: 9, dtype: DType.Float32), [4, 8]),
         _ => (new Sequential([new Linear(6, 8, seed: 6, dtype: DType.Float32), new LayerNorm(8, dtype: DType.Float32), new Gelu(), new Linear(8, 3, seed: 7, dtype: DType.Float32), new Softmax()]), [6]),
     };
 
@@ -83,7 +86,24 @@ public sealed class OnnxTests : IDisposable
         Assert.Throws<ShapeMismatchException>(() => Onnx.ToBytes(model, Tensor.Scalar(1)));
     }
 
-    /// <summary>A few SGD steps in training mode: batch norm's running statistics and dropout's masks come into play.</summary>
+    [Fact]
+    public void An_lstm_and_a_batch_sized_constant_are_refused_by_name()
+    {
+        var refused = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new Lstm(3, 4, seed: 1, dtype: DType.Float32), Tensor.RandomNormal([2, 5, 3], seed: 1, dtype: DType.Float32)));
+        Assert.Contains("Slice has no ONNX form", refused.Message, StringComparison.Ordinal);
+
+        // A constant made to the batch's size (as an LSTM's zero state is) would fix the graph to one batch size.
+        var constant = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new AddsBatchSizedConstant(), Tensor.RandomNormal([2, 3], seed: 1, dtype: DType.Float32)));
+        Assert.Contains("(2, 3)", constant.Message, StringComparison.Ordinal);
+        Assert.Contains("(3, 3)", constant.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class AddsBatchSizedConstant : Module
+    {
+        public override Tensor Forward(Tensor input) => Ops.Tanh(input) + Tensor.Ones(input.Shape.Dims.ToArray(), input.DType);
+    }
+
+    /// <summary>A few SGD steps in training mode (batch norm's running statistics and dropout's masks come into play).</summary>
     private static void Train(Module model, int[] item)
     {
         var optimizer = new Sgd(model.Parameters(), 0.05);
@@ -93,7 +113,7 @@ public sealed class OnnxTests : IDisposable
             tape.Reset();
             model.ZeroGrad();
             var x = Tensor.RandomNormal([8, .. item], seed: 10 + step, dtype: DType.Float32);
-            tape.Backward(Ops.SoftmaxWithLoss(model.Forward(x), Enumerable.Range(0, 8).Select(i => i % 3).ToArray()));
+            tape.Backward(Ops.Mean(Ops.Square(model.Forward(x) - 0.5)));
             optimizer.Step();
         }
     }
