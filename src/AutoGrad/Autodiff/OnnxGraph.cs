@@ -33,6 +33,16 @@ internal interface IOnnxGraph
     /// </summary>
     long[] ShapeWithBatch(Tensor output);
 
+    /// <summary>The node being written as it was recorded at the other batch size (same index, same op).</summary>
+    Node OtherRecording { get; }
+
+    /// <summary>
+    /// A one-element int64 value for an integer argument that is <paramref name="here"/> in this recording and
+    /// <paramref name="atOther"/> at the other batch size: a constant when they agree, else a + k·batch computed from
+    /// the input's batch size at run time (a row offset t·N, a row count N).
+    /// </summary>
+    string BatchLinear(long here, long atOther);
+
     /// <summary>Adds a node and returns the name of its (first) output.</summary>
     /// <param name="opType">The ONNX operator.</param>
     /// <param name="inputs">Its inputs' value names ("" for an omitted optional input).</param>

@@ -398,6 +398,21 @@ public static partial class Ops
     /// <summary>LstmGates' rule (see <see cref="LstmGates"/>), the gates recomputed from A.</summary>
     private readonly struct LstmGatesRule : IBackwardRule
     {
+        // The book's gate order f, g, i, o: c' = σ(f)·c + tanh(g)·σ(i), h = σ(o)·tanh(c'), stacked as (2, N, H).
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var gates = graph.Value(node.A!);
+            long width = node.B!.Shape[1];
+            string Gate(int k, string activation) =>
+                graph.Node(activation, [graph.Node("Slice", [gates, graph.Int64s(k * width), graph.Int64s((k + 1) * width), graph.Int64s(1)])]);
+
+            string f = Gate(0, "Sigmoid"), g = Gate(1, "Tanh"), i = Gate(2, "Sigmoid"), o = Gate(3, "Sigmoid");
+            var next = graph.Node("Add", [graph.Node("Mul", [f, graph.Value(node.B!)]), graph.Node("Mul", [g, i])]);
+            var h = graph.Node("Mul", [o, graph.Node("Tanh", [next])]);
+            var axis = graph.Int64s(0);
+            return graph.Node("Concat", [graph.Node("Unsqueeze", [h, axis]), graph.Node("Unsqueeze", [next, axis])], ("axis", 0L));
+        }
+
         // ḟ = f(1 − f)Ȧ_f, ġ = (1 − g²)Ȧ_g, i̇ and ȯ like ḟ; ċ' = ḟ ⊙ c + f ⊙ ċ + ġ ⊙ i + g ⊙ i̇,
         // ḣ' = ȯ ⊙ tanh c' + o ⊙ (1 − tanh² c') ⊙ ċ'; stacked as the output is, (h', c').
         public static Tensor Jvp(in Node node, InputTangents tangents)

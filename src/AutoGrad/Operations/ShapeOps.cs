@@ -535,6 +535,17 @@ public static partial class Ops
 
     private readonly struct SliceRule : IBackwardRule
     {
+        // Rows start … start + length − 1 of the leading axis; either may grow with the batch (an LSTM's step t is rows
+        // t·N … t·N + N − 1), and is then computed from the batch size at run time.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var other = graph.OtherRecording;
+            long start = node.Args.Axis, otherStart = other.Args.Axis;
+            var starts = graph.BatchLinear(start, otherStart);
+            var ends = graph.BatchLinear(start + node.Output.Shape[0], otherStart + other.Output.Shape[0]);
+            return graph.Node("Slice", [graph.Value(node.A!), starts, ends, graph.Int64s(0)]);
+        }
+
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             tangents.A is { } ta ? Slice(ta, node.Args.Axis, node.Output.Shape[0]) : Tensor.ZerosLike(node.Output);
 

@@ -21,7 +21,11 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
     private readonly Dictionary<Tensor, int> _nodeOf = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Tensor, string> _parameterNames;
     private readonly Tape _other;
+    private readonly Dictionary<Tensor, Tensor> _otherConstants = new(ReferenceEqualityComparer.Instance);
     private int _next;
+    private int _current;
+    private int _sampleBatch;
+    private string? _batch;
 
     public OnnxGraphBuilder(int opset, Tape other, IEnumerable<(string Name, Tensor Tensor)> parameters)
     {
@@ -43,13 +47,15 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
     /// <summary>Adds every node of the recording: the input as the graph's input "input", the rest by their rules.</summary>
     public void AddRecording(Tape tape, Tensor input, Tensor output)
     {
+        _sampleBatch = input.Shape[0];
         for (var i = 0; i < tape.NodeCount; i++)
         {
             ref readonly var node = ref tape.NodeAt(i);
             _nodeOf[node.Output] = i;
             if (node.Op is not LeafOp)
             {
-                RequireBatchFreeConstants(node, _other.NodeAt(i));
+                _current = i;
+                PairConstants(node, _other.NodeAt(i));
                 _names[node.Output] = node.Op.Onnx(node, this);
             }
             else if (ReferenceEquals(node.Output, input))
@@ -64,19 +70,38 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
     }
 
     /// <summary>
-    /// An input nothing tracked becomes a constant of one shape; if its shape differs at the other batch size (a zero
-    /// state of the batch's size, say), the graph would serve one batch size only, so the export is refused.
+    /// Pairs each input nothing tracked with the same input at the other batch size: a constant whose shape differs
+    /// there (an LSTM's zero state, of the batch's size) is written with its shape computed at run time
+    /// (<see cref="Value"/>).
     /// </summary>
-    private static void RequireBatchFreeConstants(in Node node, in Node other)
+    private void PairConstants(in Node node, in Node other)
     {
         foreach (var (input, index, otherInput) in (ReadOnlySpan<(Tensor?, int, Tensor?)>)[(node.A, node.InA, other.A), (node.B, node.InB, other.B), (node.C, node.InC, other.C)])
         {
             if (input is not null && index < 0 && otherInput is not null && input.Shape != otherInput.Shape)
             {
-                throw new NotSupportedException(
-                    $"Onnx.Export: {node.Op.Name} reads a constant of shape {input.Shape} that is {otherInput.Shape} at another batch size; a graph with it would serve one batch size only.");
+                _otherConstants[input] = otherInput;
             }
         }
+    }
+
+    /// <inheritdoc/>
+    public Node OtherRecording => _other.NodeAt(_current);
+
+    /// <inheritdoc/>
+    public string BatchLinear(long here, long atOther)
+    {
+        if (here == atOther)
+        {
+            return Int64s(here);
+        }
+
+        // The other recording has one sample more: here = a + k·N and there = a + k·(N + 1).
+        var k = atOther - here;
+        var a = here - (k * _sampleBatch);
+        _batch ??= Node("Gather", [Node("Shape", ["input"]), Int64s(0)], ("axis", 0L));
+        var scaled = k == 1 ? _batch : Node("Mul", [_batch, Int64s(k)]);
+        return a == 0 ? scaled : Node("Add", [scaled, Int64s(a)]);
     }
 
     /// <inheritdoc/>
@@ -87,9 +112,35 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
             return name;
         }
 
+        if (_otherConstants.TryGetValue(tensor, out var other))
+        {
+            return BatchSizedConstant(tensor, other);
+        }
+
         // A parameter (named as in the state dict) or a tensor nothing tracked: its values, as an initializer.
         name = _parameterNames.TryGetValue(tensor, out var parameter) ? parameter : $"constant_{_next++}";
         _graph.Initializer.Add(TensorProtoOf(name, tensor));
+        _names[tensor] = name;
+        return name;
+    }
+
+    /// <summary>
+    /// A constant whose shape grows with the batch: only one whose elements are all equal (a zero state) can be written,
+    /// as that value expanded to a shape computed at run time.
+    /// </summary>
+    private string BatchSizedConstant(Tensor tensor, Tensor other)
+    {
+        var values = tensor.ToDoubleArray();
+        if (tensor.Rank != other.Rank || values.Length == 0 || values.Any(v => !v.Equals(values[0])))
+        {
+            throw new NotSupportedException(
+                $"Onnx.Export: the model reads a constant of shape {tensor.Shape} that is {other.Shape} at another batch size and not one value throughout; a graph with it would serve one batch size only.");
+        }
+
+        var dims = tensor.Shape.Dims.ToArray();
+        var otherDims = other.Shape.Dims.ToArray();
+        var shape = Node("Concat", [.. dims.Select((d, i) => BatchLinear(d, otherDims[i]))], ("axis", 0L));
+        var name = Node("Expand", [Constant(Tensor.Full(values[0], [], tensor.DType)), shape]);
         _names[tensor] = name;
         return name;
     }
