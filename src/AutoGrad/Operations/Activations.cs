@@ -144,6 +144,15 @@ public static partial class Ops
 
     private readonly struct ClampRule : IBackwardRule
     {
+        // Clip with the finite bounds only (an infinite one is no bound).
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var bounds = node.Args.State<ClampBounds>();
+            var x = node.A!;
+            string Bound(double value) => double.IsInfinity(value) ? string.Empty : OnnxScalar(value, x, graph);
+            return graph.Node("Clip", [graph.Value(x), Bound(bounds.Min), Bound(bounds.Max)]);
+        }
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ClampRule>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ClampRule>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -207,11 +216,16 @@ public static partial class Ops
 
         /// <summary>The slope written with ops, so that <c>createGraph</c> can differentiate it again.</summary>
         static abstract Tensor SlopeInOps(Tensor x, double parameter);
+
+        /// <summary>The activation as ONNX (see <see cref="Op.Onnx"/>); null where it has no form written yet.</summary>
+        static virtual string? Onnx(in Node node, IOnnxGraph graph) => null;
     }
 
     private readonly struct ActivationRule<TFn> : IBackwardRule
         where TFn : struct, IActivation
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph) => TFn.Onnx(node, graph);
+
         public static Tensor Jvp(in Node node, InputTangents tangents) => DiagonalJvp<ActivationRule<TFn>>(node, tangents);
         public static Tensor? JvpBatch(in Node node, InputTangents tangents, int batch) => DiagonalJvpBatch<ActivationRule<TFn>>(node, tangents, batch);
         public static InputGradients? VjpBatch(in Node node, Tensor upstream, int batch) => DiagonalVjpBatch(node, upstream);
@@ -241,6 +255,8 @@ public static partial class Ops
         public static double Slope(double x, double slope) => x > 0 ? 1 : slope;
 
         public static Tensor SlopeInOps(Tensor x, double slope) => Constant(x, v => v > 0 ? 1 : slope);
+
+        public static string? Onnx(in Node node, IOnnxGraph graph) => graph.Node("LeakyRelu", [graph.Value(node.A!)], ("alpha", node.Args.Scalar));
     }
 
     private readonly struct EluFn : IActivation

@@ -1287,6 +1287,17 @@ public static partial class Ops
     /// </summary>
     private readonly struct ConvTranspose2dRule : IBackwardRule
     {
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var state = node.Args.State<WindowState>();
+            var g = state.Geometry;
+            var x = node.A!;
+            long extraH = state.Height - ((((long)x.Shape[2] - 1) * g.StrideH) - (2L * g.PadH) + ((long)g.DilationH * (g.KernelH - 1)) + 1);
+            long extraW = state.Width - ((((long)x.Shape[3] - 1) * g.StrideW) - (2L * g.PadW) + ((long)g.DilationW * (g.KernelW - 1)) + 1);
+            string[] inputs = node.C is { } bias ? [graph.Value(x), graph.Value(node.B!), graph.Value(bias)] : [graph.Value(x), graph.Value(node.B!)];
+            return graph.Node("ConvTranspose", inputs, [.. OnnxWindow(g), ("group", (long)state.Groups), ("output_padding", new[] { extraH, extraW })]);
+        }
+
         // Bilinear in (x, W) plus b, like Conv2d's, with the output padding that gives the recorded output size.
         public static Tensor Jvp(in Node node, InputTangents tangents)
         {

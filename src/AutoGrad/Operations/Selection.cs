@@ -339,6 +339,18 @@ public static partial class Ops
     /// <summary>Where's rule: g goes to a where the condition holds and to b elsewhere, reduced to each input's shape.</summary>
     private readonly struct WhereRule : IBackwardRule
     {
+        // The condition is a constant; one that changes with the batch would serve one batch size only.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var condition = node.Args.State<BoolTensor>();
+            if (condition.Shape != graph.OtherRecording.Args.State<BoolTensor>().Shape)
+            {
+                throw new NotSupportedException($"Where: the condition {condition.Shape} changes with the batch size, so it cannot be a constant of an ONNX graph.");
+            }
+
+            return graph.Node("Where", [graph.Booleans(condition), graph.Value(node.A!), graph.Value(node.B!)]);
+        }
+
         // Each element's tangent from the input it came from.
         public static Tensor Jvp(in Node node, InputTangents tangents)
         {

@@ -22,7 +22,7 @@ public sealed class OnnxTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     public static TheoryData<string> Models =>
-        ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax", "transformer-block-causal", "transformer-block", "lstm", "adds-ones"];
+        ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax", "transformer-block-causal", "transformer-block", "lstm", "adds-ones", "conv-transpose-pools"];
 
     private static (Module Model, int[] Item) Build(string kind) => kind switch
     {
@@ -35,6 +35,12 @@ public sealed class OnnxTests : IDisposable
         "transformer-block" => (new TransformerBlock(8, 4, hidden: 12, seed: 9, dtype: DType.Float32), [4, 8]),
         "lstm" => (new Sequential([new Lstm(3, 6, seed: 10, dtype: DType.Float32), new Tanh()]), [5, 3]),
         "adds-ones" => (new AddsBatchSizedConstant(uniform: true), [3]),
+        "conv-transpose-pools" => (new Sequential(
+        [
+            new Conv2d(2, 4, 3, stride: 2, padding: 1, groups: 2, seed: 11, dtype: DType.Float32), new LeakyRelu(0.1),
+            new ConvTranspose2d(4, 3, 3, stride: 2, padding: 1, outputPadding: 1, seed: 12, dtype: DType.Float32), new HardTanh(-0.5, 0.75),
+            new AvgPool2d(2, padding: 1, countIncludePad: false), new MaxPool2d(2), new AdaptiveAvgPool2d(1), new Flatten(), new Linear(3, 3, seed: 13, dtype: DType.Float32),
+        ]), [2, 9, 9]),
         _ => (new Sequential([new Linear(6, 8, seed: 6, dtype: DType.Float32), new LayerNorm(8, dtype: DType.Float32), new Gelu(), new Linear(8, 3, seed: 7, dtype: DType.Float32), new Softmax()]), [6]),
     };
 
