@@ -25,6 +25,9 @@ public sealed class Gru : RecurrentLayer
     /// <summary>bh, (3H,): GRU's hidden projection keeps its own bias, since r multiplies it.</summary>
     public Tensor HiddenBias { get; }
 
+    /// <summary>PyTorch's GRU keeps b_hn inside the reset gate, as this one does: its own bias_hh_l0.</summary>
+    private protected override Tensor? TorchHiddenBias => HiddenBias;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor? initialHidden)
     {

@@ -36,6 +36,9 @@ public sealed class Lstm : RecurrentLayer
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input, Tensor? initialHidden) => Forward(input, initialHidden, null);
 
+    /// <summary>PyTorch's gates i, f, g, o are this layer's blocks 2, 0, 1, 3 (the book's f, g, i, o).</summary>
+    private protected override int[] TorchGateOrder => [2, 0, 1, 3];
+
     /// <summary>The hidden states of every step, (N, T, H), from h₀ and c₀ (zeros when null, or the carried states of a stateful layer).</summary>
     /// <param name="input">The sequence batch, (N, T, D).</param>
     /// <param name="initialHidden">h₀, (N, H), or null.</param>

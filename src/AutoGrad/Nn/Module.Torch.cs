@@ -102,7 +102,7 @@ public abstract partial class Module
         {
             foreach (var (childName, child) in _children)
             {
-                foreach (var entry in child.TorchTensors($"{prefix}{childName}."))
+                foreach (var entry in child.TorchTensors($"{prefix}{TorchChildName(childName)}."))
                 {
                     yield return entry;
                 }
@@ -121,6 +121,9 @@ public abstract partial class Module
             yield return TorchTensor.AsIs(name, tensor);
         }
     }
+
+    /// <summary>A child's name in PyTorch's equivalent module (the same by default).</summary>
+    private protected virtual string TorchChildName(string name) => name;
 
     /// <summary>Whether <see cref="OwnTorchTensors"/> already gives the children's tensors (PyTorch names them otherwise).</summary>
     private protected virtual bool TorchCoversChildren => false;

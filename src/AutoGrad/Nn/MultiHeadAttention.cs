@@ -54,11 +54,41 @@ public sealed class MultiHeadAttention : Module
     public Linear Output { get; }
 
     /// <summary>
-    /// No PyTorch form yet: PyTorch's nn.MultiheadAttention keeps the three input projections as one in_proj_weight (3E, E) and the output as out_proj. Refused rather than
-    /// written in a layout PyTorch would misread; <see cref="Serialization.Checkpoint.Save"/> keeps AutoGrad's layout.
+    /// PyTorch's <c>nn.MultiheadAttention(width, heads, batch_first=True)</c>: the three input projections as one
+    /// <c>in_proj_weight</c> (3·width, width), rows for q, k, v, each the transpose of this layer's Linear weight, with
+    /// <c>in_proj_bias</c>; the output projection as <c>out_proj</c>.
     /// </summary>
-    private protected override IEnumerable<TorchTensor> OwnTorchTensors() =>
-        throw new NotSupportedException($"{GetType().Name}: its PyTorch state dict is not written yet (PyTorch's nn.MultiheadAttention keeps the three input projections as one in_proj_weight (3E, E) and the output as out_proj); save it with Checkpoint.Save in AutoGrad's layout.");
+    private protected override IEnumerable<TorchTensor> OwnTorchTensors()
+    {
+        Linear[] projections = [Query, Key, Value];
+        var width = Width;
+        yield return new TorchTensor(
+            "in_proj_weight",
+            [3 * width, width],
+            () => Ops.Concat([.. projections.Select(p => Ops.Transpose(p.Weight))], 0),
+            v =>
+            {
+                for (var k = 0; k < 3; k++)
+                {
+                    TorchTensor.Overwrite(projections[k].Weight, Ops.Transpose(Ops.Narrow(v, 0, k * width, width)));
+                }
+            });
+        yield return new TorchTensor(
+            "in_proj_bias",
+            [3 * width],
+            () => Ops.Concat([.. projections.Select(p => p.Bias)], 0),
+            v =>
+            {
+                for (var k = 0; k < 3; k++)
+                {
+                    TorchTensor.Overwrite(projections[k].Bias, Ops.Narrow(v, 0, k * width, width));
+                }
+            });
+        foreach (var entry in Output.TorchTensors("out_proj."))
+        {
+            yield return entry;
+        }
+    }
 
     /// <inheritdoc/>
     private protected override bool TorchCoversChildren => true;

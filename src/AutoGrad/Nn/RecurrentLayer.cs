@@ -64,14 +64,50 @@ public abstract class RecurrentLayer : Module
     public virtual void ResetState() => CarriedHidden.Forget();
 
     /// <summary>
-    /// No PyTorch form yet: PyTorch's nn.LSTM/nn.GRU keep (gates·H, D) weights named weight_ih_l0, and its LSTM orders the gates i, f, g, o where this one has the book's f, g, i, o. Refused rather than
-    /// written in a layout PyTorch would misread; <see cref="Serialization.Checkpoint.Save"/> keeps AutoGrad's layout.
+    /// For each of PyTorch's gate blocks in order, the block here that holds it (PyTorch's LSTM orders its gates i, f,
+    /// g, o where this library follows the book's f, g, i, o); the identity by default.
     /// </summary>
-    private protected override IEnumerable<TorchTensor> OwnTorchTensors() =>
-        throw new NotSupportedException($"{GetType().Name}: its PyTorch state dict is not written yet (PyTorch's nn.LSTM/nn.GRU keep (gates·H, D) weights named weight_ih_l0, and its LSTM orders the gates i, f, g, o where this one has the book's f, g, i, o); save it with Checkpoint.Save in AutoGrad's layout.");
+    private protected virtual int[] TorchGateOrder => [.. Enumerable.Range(0, InputBias.Length / HiddenSize)];
 
-    /// <inheritdoc/>
-    private protected override bool TorchCoversChildren => true;
+    /// <summary>The hidden projection's own bias where the layer has one (a GRU's, inside its reset gate); null where
+    /// PyTorch's two biases simply add up to this layer's one.</summary>
+    private protected virtual Tensor? TorchHiddenBias => null;
+
+    /// <summary>
+    /// PyTorch's one-layer <c>nn.LSTM</c>/<c>nn.GRU</c>/<c>nn.RNN</c> (<c>batch_first=True</c>): <c>weight_ih_l0</c>
+    /// (gates·H, D) and <c>weight_hh_l0</c> (gates·H, H), the transposes of this layer's, gate blocks in PyTorch's order;
+    /// <c>bias_ih_l0</c> and <c>bias_hh_l0</c>. Where this layer has one bias, it is written as <c>bias_ih_l0</c> with a
+    /// zero <c>bias_hh_l0</c>, and read back as their sum.
+    /// </summary>
+    private protected override IEnumerable<TorchTensor> OwnTorchTensors()
+    {
+        var order = TorchGateOrder;
+        var inverse = new int[order.Length];
+        for (var k = 0; k < order.Length; k++)
+        {
+            inverse[order[k]] = k;
+        }
+
+        int hidden = HiddenSize, rows = order.Length * hidden;
+        Tensor ToTorch(Tensor ours) => Blocks(ours.Rank == 2 ? Ops.Transpose(ours) : ours, hidden, order);
+        Tensor FromTorch(Tensor theirs) => Blocks(theirs, hidden, inverse) is var ours && ours.Rank == 2 ? Ops.Transpose(ours) : ours;
+
+        yield return new TorchTensor("weight_ih_l0", [rows, InputSize], () => ToTorch(InputWeight), v => TorchTensor.Overwrite(InputWeight, FromTorch(v)));
+        yield return new TorchTensor("weight_hh_l0", [rows, hidden], () => ToTorch(HiddenWeight), v => TorchTensor.Overwrite(HiddenWeight, FromTorch(v)));
+        yield return new TorchTensor("bias_ih_l0", [rows], () => ToTorch(InputBias), v => TorchTensor.Overwrite(InputBias, FromTorch(v)));
+        if (TorchHiddenBias is { } hiddenBias)
+        {
+            yield return new TorchTensor("bias_hh_l0", [rows], () => ToTorch(hiddenBias), v => TorchTensor.Overwrite(hiddenBias, FromTorch(v)));
+        }
+        else
+        {
+            // Read after bias_ih_l0 (entries load in this order), so it adds to what that wrote.
+            yield return new TorchTensor("bias_hh_l0", [rows], () => Tensor.Zeros([rows], InputBias.DType), v => TorchTensor.Overwrite(InputBias, InputBias + FromTorch(v)));
+        }
+    }
+
+    /// <summary>The blocks of <paramref name="size"/> rows of <paramref name="t"/> in the order given.</summary>
+    private static Tensor Blocks(Tensor t, int size, int[] order) => Ops.Concat([.. order.Select(k => Ops.Narrow(t, 0, k * size, size))], 0);
 
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input) => Forward(input, null);

@@ -48,6 +48,12 @@ public sealed class TransformerBlock : Module
     /// <summary>The feed-forward's second layer, hidden → width.</summary>
     public Linear Contract { get; }
 
+    /// <summary>
+    /// PyTorch's <c>nn.TransformerEncoderLayer(width, heads, hidden, dropout=0, activation="gelu", batch_first=True,
+    /// norm_first=True)</c> calls the attention <c>self_attn</c>; the other names (norm1, norm2, linear1, linear2) agree.
+    /// </summary>
+    private protected override string TorchChildName(string name) => name == "attention" ? "self_attn" : name;
+
     /// <inheritdoc/>
     public override Tensor Forward(Tensor input)
     {

@@ -22,15 +22,34 @@ public sealed class TorchStateDictTests : IDisposable
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
-    private static Module Twin(string kind) => kind == "mlp"
-        ? new MultiLayerNet(6, [5, 4], 3, seed: 7, dtype: DType.Float32, batchNorm: true)
-        : new SimpleConvNet(channels: 1, height: 11, width: 11, classes: 3, filters: 4, kernel: 3, hidden: 8, seed: 7, dtype: DType.Float32);
+    private static Module Twin(string kind) => kind switch
+    {
+        "mlp" => new MultiLayerNet(6, [5, 4], 3, seed: 7, dtype: DType.Float32, batchNorm: true),
+        "cnn" => new SimpleConvNet(channels: 1, height: 11, width: 11, classes: 3, filters: 4, kernel: 3, hidden: 8, seed: 7, dtype: DType.Float32),
+        "lstm" => new Lstm(3, 6, seed: 7, dtype: DType.Float32),
+        "gru" => new Gru(3, 6, seed: 7, dtype: DType.Float32),
+        "rnn" => new Rnn(3, 6, seed: 7, dtype: DType.Float32),
+        _ => new TransformerBlock(8, 2, hidden: 12, seed: 7, dtype: DType.Float32),
+    };
+
+    private static int[] Sample(string kind) => kind switch
+    {
+        "mlp" => [6],
+        "cnn" => [1, 11, 11],
+        "transformer" => [4, 8],
+        _ => [5, 3],
+    };
 
     [Theory]
     [InlineData("mlp", ".pt")]
     [InlineData("mlp", ".safetensors")]
     [InlineData("cnn", ".pt")]
     [InlineData("cnn", ".safetensors")]
+    [InlineData("lstm", ".pt")]
+    [InlineData("gru", ".pt")]
+    [InlineData("rnn", ".safetensors")]
+    [InlineData("transformer", ".pt")]
+    [InlineData("transformer", ".safetensors")]
     public void Weights_trained_by_pytorch_give_pytorch_s_outputs(string kind, string extension)
     {
         var model = Twin(kind);
@@ -90,19 +109,33 @@ public sealed class TorchStateDictTests : IDisposable
     }
 
     [Fact]
-    public void Modules_without_a_pytorch_form_say_so_instead_of_writing_a_layout_pytorch_would_misread()
+    public void Recurrent_and_attention_layers_have_pytorch_s_names_and_shapes()
     {
-        var lstm = Assert.Throws<NotSupportedException>(() => new Lstm(3, 4, seed: 1).TorchStateDict());
-        Assert.Contains("Lstm", lstm.Message, StringComparison.Ordinal);
-        Assert.Contains("i, f, g, o", lstm.Message, StringComparison.Ordinal);
-        var block = Assert.Throws<NotSupportedException>(() => new TransformerBlock(8, 2, seed: 1).TorchStateDict());
-        Assert.Contains("MultiHeadAttention", block.Message, StringComparison.Ordinal);
+        foreach (var kind in new[] { "lstm", "gru", "rnn", "transformer" })
+        {
+            var pytorch = TorchFile.Load(Path.Combine(s_fixtures, $"pytorch-{kind}.pt")).ToDictionary(t => t.Name, t => t.Tensor.Shape);
+            var ours = Twin(kind).TorchStateDict().ToDictionary(t => t.Name, t => t.Tensor.Shape);
+            Assert.Equal(pytorch.Keys.Order(), ours.Keys.Order());
+            Assert.All(pytorch, entry => Assert.Equal(entry.Value, ours[entry.Key]));
+        }
+
+        // The LSTM's one bias goes out as bias_ih_l0 with a zero bias_hh_l0, and comes back as their sum.
+        var lstm = new Lstm(3, 6, seed: 1);
+        var state = lstm.TorchStateDict().ToDictionary(t => t.Name, t => t.Tensor);
+        Assert.All(state["bias_hh_l0"].ToDoubleArray(), v => Assert.Equal(0, v));
+        var copy = new Lstm(3, 6, seed: 2);
+        copy.LoadTorchStateDict(state.Select(kv => (kv.Key, kv.Value)));
+        Assert.Equal(lstm.InputBias.ToDoubleArray(), copy.InputBias.ToDoubleArray());
+        Assert.Equal(lstm.InputWeight.ToDoubleArray(), copy.InputWeight.ToDoubleArray());
     }
 
     [Theory]
     [Trait("Category", "Slow")]
     [InlineData("mlp")]
     [InlineData("cnn")]
+    [InlineData("lstm")]
+    [InlineData("gru")]
+    [InlineData("transformer")]
     public void Weights_saved_here_load_into_the_pytorch_twin_and_give_the_same_outputs(string kind)
     {
         // Trained a few steps here (BatchNorm's statistics and counters move), saved in PyTorch's layout, loaded by
@@ -114,16 +147,17 @@ public sealed class TorchStateDictTests : IDisposable
             for (var step = 0; step < 3; step++)
             {
                 tape.Reset();
-                var x = Tensor.RandomNormal(kind == "mlp" ? [16, 6] : [16, 121], seed: 10 + step);
+                var x = Tensor.RandomNormal([16, .. Sample(kind)], seed: 10 + step);
                 model.ZeroGrad();
-                tape.Backward(Ops.SoftmaxWithLoss(model.Forward(x), Enumerable.Range(0, 16).Select(i => i % 3).ToArray()));
+                var y = model.Forward(x);
+                tape.Backward(y.Rank == 2 ? Ops.SoftmaxWithLoss(y, Enumerable.Range(0, 16).Select(i => i % 3).ToArray()) : Ops.Mean(Ops.Square(y - 0.5)));
                 optimizer.Step();
             }
         }
 
         var weights = Path.Combine(_folder, $"{kind}.safetensors");
         Checkpoint.SaveForPyTorch(model, weights);
-        var input = Tensor.RandomNormal(kind == "mlp" ? [9, 6] : [9, 1, 11, 11], seed: 99);
+        var input = Tensor.RandomNormal([9, .. Sample(kind)], seed: 99);
         var inputs = Path.Combine(_folder, "inputs.npz");
         Npz.Save(inputs, [("input", input)]);
         model.Eval();

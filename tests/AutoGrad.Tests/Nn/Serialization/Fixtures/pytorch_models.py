@@ -3,12 +3,13 @@
     /usr/bin/python3 pytorch_models.py make            writes the fixtures below from this folder
     /usr/bin/python3 pytorch_models.py run KIND WEIGHTS INPUTS
                                                        loads WEIGHTS (a safetensors file AutoGrad wrote) into the twin of
-                                                       KIND (mlp or cnn) with load_state_dict(strict=True), and prints
+                                                       KIND (see TWINS) with load_state_dict(strict=True), and prints
                                                        its eval-mode outputs for INPUTS (an .npz with 'input') as JSON
 
 Fixtures: pytorch-mlp.pt / .safetensors and pytorch-cnn.pt / .safetensors are state dicts of the twins after a few SGD
 steps in PyTorch (torch.save, and safetensors written by the small writer below, since Debian has no safetensors
-package); pytorch-outputs.npz holds each twin's input and eval-mode output.
+package); pytorch-outputs.npz holds each twin's input and eval-mode output. Twins: mlp, cnn, lstm, gru, rnn, transformer (a
+TransformerEncoderLayer with norm_first=True for TransformerBlock).
 """
 import json
 import struct
@@ -44,7 +45,37 @@ class Cnn(nn.Module):
         return self.affine2(torch.relu(self.affine1(x.flatten(1))))
 
 
-TWINS = {"mlp": (Mlp, (16, 6)), "cnn": (Cnn, (16, 1, 11, 11))}
+class Recurrent(nn.Module):
+    """Lstm(3, 6), Gru(3, 6) or Rnn(3, 6) over (N, T, 3): PyTorch's one-layer modules, their output sequence."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[kind](3, 6, batch_first=True)
+
+    def forward(self, x):
+        return self.layer(x)[0]
+
+    def state_dict(self, *args, **kwargs):
+        # AutoGrad's layer is the module itself: its names carry no "layer." prefix.
+        return self.layer.state_dict(*args, **kwargs)
+
+    def load_state_dict(self, state, strict=True):
+        return self.layer.load_state_dict(state, strict)
+
+
+def transformer():
+    """TransformerBlock(8, 2, hidden: 12): pre-norm, exact GELU, no dropout."""
+    return nn.TransformerEncoderLayer(8, 2, 12, dropout=0.0, activation="gelu", batch_first=True, norm_first=True)
+
+
+TWINS = {
+    "mlp": (Mlp, (16, 6)),
+    "cnn": (Cnn, (16, 1, 11, 11)),
+    "lstm": (lambda: Recurrent("lstm"), (16, 5, 3)),
+    "gru": (lambda: Recurrent("gru"), (16, 5, 3)),
+    "rnn": (lambda: Recurrent("rnn"), (16, 5, 3)),
+    "transformer": (transformer, (16, 4, 8)),
+}
 
 
 def save_safetensors(state, path):
@@ -87,7 +118,8 @@ def make():
         for _ in range(5):
             x, t = torch.randn(*shape), torch.randint(0, 3, (shape[0],))
             optimizer.zero_grad()
-            nn.functional.cross_entropy(model(x), t).backward()
+            y = model(x)
+            (nn.functional.cross_entropy(y, t) if y.dim() == 2 else ((y - 0.5) ** 2).mean()).backward()
             optimizer.step()
         model.eval()
         x = torch.randn(*shape)
