@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Text.Json;
+
 using AutoGrad.Nn.Data;
 using AutoGrad.Nn.Serialization;
 
@@ -74,6 +77,52 @@ public sealed class ExportCommandTests : IDisposable
             copy.Eval();
             Assert.Equal(expected, copy.Forward(x).ToFloatArray());
         }
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void Weights_trained_by_the_cli_load_into_the_same_net_written_in_pytorch()
+    {
+        // Issue 19's round trip: 'autograd train', 'autograd export --pytorch', then PyTorch 1.13 (CI installs
+        // python3-torch) loads the file into its MultiLayerNet twin with load_state_dict(strict=True).
+        var checkpoint = Path.Combine(_folder, "digits.safetensors");
+        var (code, output, error) = CliRunner.Run("train", "--hidden", "16,12", "--iterations", "50", "--save", checkpoint, "--json");
+        Assert.True(code == 0, error + output);
+        var weights = Path.Combine(_folder, "pytorch.safetensors");
+        (code, output, error) = CliRunner.Run("export", checkpoint, "--pytorch", weights);
+        Assert.True(code == 0, error + output);
+
+        var model = new MultiLayerNet(64, [16, 12], 10, seed: 0);
+        Checkpoint.Load(model, checkpoint);
+        model.Eval();
+        var x = Tensor.FromArray(Dataset.Digits().Features.AsSpan(0, 9 * 64).ToArray(), 9, 64);
+        var inputs = Path.Combine(_folder, "inputs.npz");
+        Npz.Save(inputs, [("input", x)]);
+        var script = Path.Combine(RepositoryRoot(), "tests/AutoGrad.Tests/Nn/Serialization/Fixtures/pytorch_models.py");
+        using var python = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, "run", "digits-mlp", weights, inputs]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var printed = python.StandardOutput.ReadToEnd();
+        var failure = python.StandardError.ReadToEnd();
+        python.WaitForExit();
+        Assert.True(python.ExitCode == 0, failure);
+        using var json = JsonDocument.Parse(printed);
+        var theirs = json.RootElement.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var ours = model.Forward(x).ToDoubleArray();
+        Assert.Equal(ours.Length, theirs.Length);
+        for (var i = 0; i < ours.Length; i++)
+        {
+            Assert.True(Math.Abs(ours[i] - theirs[i]) <= 1e-5 + (1e-5 * Math.Abs(ours[i])), $"element {i}: {ours[i]} here, {theirs[i]} in PyTorch");
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var folder = new DirectoryInfo(AppContext.BaseDirectory);
+        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AutoGrad.sln")))
+        {
+            folder = folder.Parent;
+        }
+
+        return folder?.FullName ?? throw new InvalidOperationException("The repository root (AutoGrad.sln) is not above the test binaries.");
     }
 
     [Fact]

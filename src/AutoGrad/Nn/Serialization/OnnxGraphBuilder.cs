@@ -54,6 +54,7 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
             _nodeOf[node.Output] = i;
             if (node.Op is not LeafOp)
             {
+
                 _current = i;
                 PairConstants(node, _other.NodeAt(i));
                 _names[node.Output] = node.Op.Onnx(node, this);
@@ -78,12 +79,32 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
     {
         foreach (var (input, index, otherInput) in (ReadOnlySpan<(Tensor?, int, Tensor?)>)[(node.A, node.InA, other.A), (node.B, node.InB, other.B), (node.C, node.InC, other.C)])
         {
-            if (input is not null && index < 0 && otherInput is not null && input.Shape != otherInput.Shape)
+            if (input is null || index >= 0 || otherInput is null)
+            {
+                continue;
+            }
+
+            if (input.Shape != otherInput.Shape)
             {
                 _otherConstants[input] = otherInput;
             }
+            else if (!input.ToDoubleArray().AsSpan().SequenceEqual(otherInput.ToDoubleArray()))
+            {
+                // The other recording's input has other values: a constant that follows them was computed from the input
+                // outside the recording (its values read as numbers), and would be frozen in the graph.
+                throw ComputedFromInput(node);
+            }
+        }
+
+        if (!node.Args.Scalar.Equals(other.Args.Scalar))
+        {
+            throw ComputedFromInput(node);
         }
     }
+
+    private static NotSupportedException ComputedFromInput(in Node node) => new(
+        $"Onnx.Export: {node.Op.Name} reads a value computed from the input's values outside the recorded ops (read as numbers, " +
+        "as indices or a condition), which a graph would freeze at the sample's values.");
 
     /// <inheritdoc/>
     public Node OtherRecording => _other.NodeAt(_current);
@@ -102,6 +123,31 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
         _batch ??= Node("Gather", [Node("Shape", ["input"]), Int64s(0)], ("axis", 0L));
         var scaled = k == 1 ? _batch : Node("Mul", [_batch, Int64s(k)]);
         return a == 0 ? scaled : Node("Add", [scaled, Int64s(a)]);
+    }
+
+    /// <summary>
+    /// Refuses a recording whose output does not depend on its input through recorded ops: an op that reads the
+    /// input's values as numbers (an embedding of float ids) cuts the graph, which would then ignore its input.
+    /// </summary>
+    public static void RequireOutputFollowsInput(Tape tape, Tensor input, Tensor output)
+    {
+        var follows = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { input };
+        for (var i = 0; i < tape.NodeCount; i++)
+        {
+            ref readonly var node = ref tape.NodeAt(i);
+            if ((node.A is { } a && follows.Contains(a)) || (node.B is { } b && follows.Contains(b))
+                || (node.C is { } c && follows.Contains(c)) || (node.Args.Inputs?.Any(follows.Contains) ?? false))
+            {
+                follows.Add(node.Output);
+            }
+        }
+
+        if (!follows.Contains(output))
+        {
+            throw new NotSupportedException(
+                "Onnx.Export: the model's output does not depend on its input through recorded ops (an op that reads the input's values as numbers, " +
+                "such as an embedding of float ids, cuts the graph), so the graph would ignore its input.");
+        }
     }
 
     /// <inheritdoc/>

@@ -104,6 +104,23 @@ public sealed class OnnxTests : IDisposable
         Assert.Contains("(3, 3)", constant.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Values_read_from_the_input_outside_the_recording_are_refused_instead_of_frozen()
+    {
+        // An embedding of float ids reads the input as indices: the recorded graph does not depend on the input.
+        var embedding = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new Embedding(5, 3, seed: 1, dtype: DType.Float32), Tensor.FromArray([1f, 4f, 0f], 3, 1)));
+        Assert.Contains("does not depend on its input", embedding.Message, StringComparison.Ordinal);
+
+        // A scale computed from the input's values (read as a number) would be frozen at the sample's.
+        var scalar = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new ScalesByInputMean(), Tensor.RandomNormal([2, 3], seed: 1, dtype: DType.Float32)));
+        Assert.Contains("ScalarArithmetic", scalar.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class ScalesByInputMean : Module
+    {
+        public override Tensor Forward(Tensor input) => Ops.Tanh(input) * input.ToDoubleArray().Average();
+    }
+
     private sealed class AddsBatchSizedConstant(bool uniform) : Module
     {
         public override Tensor Forward(Tensor input) =>
