@@ -421,6 +421,24 @@ public static partial class Ops
     /// <summary>Crop's rule: the gradient padded with zeros (in ops, <see cref="Pad"/>).</summary>
     private readonly struct CropRule : IBackwardRule
     {
+        // A block of every axis: ONNX Slice with starts and ends per axis, the batch axis's end sized at run time.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var other = graph.OtherRecording;
+            int[] before = node.Args.State<int[]>(), otherBefore = other.Args.State<int[]>();
+            int[] dims = node.Output.Shape.Dims.ToArray(), otherDims = other.Output.Shape.Dims.ToArray();
+            var starts = new string[before.Length];
+            var ends = new string[before.Length];
+            for (var d = 0; d < before.Length; d++)
+            {
+                starts[d] = graph.BatchLinear(before[d], otherBefore[d]);
+                ends[d] = graph.BatchLinear(before[d] + dims[d], otherBefore[d] + otherDims[d]);
+            }
+
+            var axes = graph.Int64s([.. Enumerable.Range(0, before.Length).Select(d => (long)d)]);
+            return graph.Node("Slice", [graph.Value(node.A!), graph.Node("Concat", starts, ("axis", 0L)), graph.Node("Concat", ends, ("axis", 0L)), axes]);
+        }
+
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             tangents.A is { } ta ? Crop(ta, node.Output.Shape, node.Args.State<int[]>()) : Tensor.ZerosLike(node.Output);
 

@@ -22,7 +22,7 @@ public sealed class OnnxTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     public static TheoryData<string> Models =>
-        ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax", "transformer-block-causal", "transformer-block", "lstm", "adds-ones", "conv-transpose-pools"];
+        ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax", "transformer-block-causal", "transformer-block", "lstm", "adds-ones", "conv-transpose-pools", "split-narrow-concat"];
 
     private static (Module Model, int[] Item) Build(string kind) => kind switch
     {
@@ -35,6 +35,7 @@ public sealed class OnnxTests : IDisposable
         "transformer-block" => (new TransformerBlock(8, 4, hidden: 12, seed: 9, dtype: DType.Float32), [4, 8]),
         "lstm" => (new Sequential([new Lstm(3, 6, seed: 10, dtype: DType.Float32), new Tanh()]), [5, 3]),
         "adds-ones" => (new AddsBatchSizedConstant(uniform: true), [3]),
+        "split-narrow-concat" => (new SplitsAndJoins(), [4, 6]),
         "conv-transpose-pools" => (new Sequential(
         [
             new Conv2d(2, 4, 3, stride: 2, padding: 1, groups: 2, seed: 11, dtype: DType.Float32), new LeakyRelu(0.1),
@@ -114,6 +115,20 @@ public sealed class OnnxTests : IDisposable
         // A scale computed from the input's values (read as a number) would be frozen at the sample's.
         var scalar = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new ScalesByInputMean(), Tensor.RandomNormal([2, 3], seed: 1, dtype: DType.Float32)));
         Assert.Contains("ScalarArithmetic", scalar.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Split along the last axis, a narrow of the middle one, and a concat back: slices of every kind.</summary>
+    private sealed class SplitsAndJoins : Module
+    {
+        private readonly Linear _linear = new(6, 6, seed: 14, dtype: DType.Float32);
+
+        public override Tensor Forward(Tensor input)
+        {
+            var parts = Ops.Split(Ops.Tanh(input), [2, 4], axis: 2);
+            var middle = Ops.Narrow(parts[1], 1, 1, 3);
+            var joined = Ops.Concat([Ops.Narrow(parts[0], 1, 0, 3) * 2, Ops.Sigmoid(middle)], 2);
+            return Ops.Reshape(_linear.Forward(Ops.Reshape(joined, -1, 6)), input.Shape[0], 3, 6);
+        }
     }
 
     private sealed class ScalesByInputMean : Module
