@@ -43,6 +43,13 @@ internal interface IOnnxGraph
     /// </summary>
     string BatchLinear(long here, long atOther);
 
+    /// <summary>
+    /// A one-dimensional int64 value of <paramref name="here"/>'s ids in order: the graph's input cast to integers when
+    /// the ids are the input's values (an embedding of float ids; <paramref name="atOther"/> then holds the other
+    /// recording's input), else a constant, which must be the same in both recordings.
+    /// </summary>
+    string Indices(IntTensor here, IntTensor atOther);
+
     /// <summary>Adds a node and returns the name of its (first) output.</summary>
     /// <param name="opType">The ONNX operator.</param>
     /// <param name="inputs">Its inputs' value names ("" for an omitted optional input).</param>

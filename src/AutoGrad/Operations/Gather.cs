@@ -204,6 +204,13 @@ public static partial class Ops
 
     private readonly struct IndexSelectRule : IBackwardRule
     {
+        // Gather along the axis; the ids are the graph's input (an embedding of float ids) or a constant.
+        public static string? Onnx(in Node node, IOnnxGraph graph)
+        {
+            var ids = graph.Indices(node.Args.State<IntTensor>(), graph.OtherRecording.Args.State<IntTensor>());
+            return graph.Node("Gather", [graph.Value(node.A!), ids], ("axis", (long)node.Args.Axis));
+        }
+
         // Linear: the tangent's rows picked by the same indices.
         public static Tensor Jvp(in Node node, InputTangents tangents) =>
             tangents.A is { } ta ? IndexSelectCore(ta, node.Args.Axis, node.Args.State<IntTensor>(), "IndexSelect") : Tensor.ZerosLike(node.Output);

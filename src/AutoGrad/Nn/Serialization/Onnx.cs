@@ -62,11 +62,10 @@ public static class Onnx
         try
         {
             var (tape, input, output) = Record(model, sampleInput, tapes);
-            OnnxGraphBuilder.RequireOutputFollowsInput(tape, input, output);
-            var (other, _, _) = Record(model, OneMore(sampleInput), tapes);
+            var (other, otherInput, _) = Record(model, OneMore(sampleInput), tapes);
             RequireSameOps(tape, other);
             var builder = new OnnxGraphBuilder(opset, other, model.StateDict());
-            builder.AddRecording(tape, input, output);
+            builder.AddRecording(tape, input, output, otherInput);
             var proto = new ModelProto
             {
                 IrVersion = 8,
@@ -100,14 +99,16 @@ public static class Onnx
     }
 
     /// <summary>
-    /// The sample with one item more and every value moved (×0.75 + 0.125): shapes that follow the batch and constants
-    /// that follow the input's values both differ from the first recording, and the builder refuses the latter.
+    /// The sample with one item more and its values moved: shapes that follow the batch and constants that follow the
+    /// input's values both differ from the first recording, and the builder refuses the latter. Values are scaled
+    /// (×0.75 + 0.125), or, when all are whole numbers (ids), reversed, so that they stay valid ids.
     /// </summary>
     private static Tensor OneMore(Tensor sample)
     {
         var values = sample.ToDoubleArray();
         var item = values.Length / sample.Shape[0];
-        double[] moved = [.. values.Concat(values[..item]).Select(v => (v * 0.75) + 0.125)];
+        var ids = values.All(v => v == Math.Floor(v));
+        double[] moved = ids ? [.. values.Reverse(), .. values[..item]] : [.. values.Concat(values[..item]).Select(v => (v * 0.75) + 0.125)];
         return Tensor.FromArray(moved, sample.DType, [sample.Shape[0] + 1, .. sample.Shape.Dims[1..]]);
     }
 

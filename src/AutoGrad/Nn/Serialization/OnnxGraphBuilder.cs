@@ -24,6 +24,9 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
     private readonly Dictionary<Tensor, Tensor> _otherConstants = new(ReferenceEqualityComparer.Instance);
     private int _next;
     private int _current;
+    private Tensor? _input;
+    private Tensor? _otherInput;
+    private bool _readsInput;
     private int _sampleBatch;
     private string? _batch;
 
@@ -45,25 +48,42 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
     public GraphProto Graph => _graph;
 
     /// <summary>Adds every node of the recording: the input as the graph's input "input", the rest by their rules.</summary>
-    public void AddRecording(Tape tape, Tensor input, Tensor output)
+    public void AddRecording(Tape tape, Tensor input, Tensor output, Tensor otherInput)
     {
         _sampleBatch = input.Shape[0];
+        (_input, _otherInput) = (input, otherInput);
+
+        // What depends on the input through the recorded ops (or reads it as ids): the output must, or the graph would
+        // ignore its input.
+        var follows = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { input };
         for (var i = 0; i < tape.NodeCount; i++)
         {
             ref readonly var node = ref tape.NodeAt(i);
             _nodeOf[node.Output] = i;
             if (node.Op is not LeafOp)
             {
-
                 _current = i;
+                _readsInput = false;
                 PairConstants(node, _other.NodeAt(i));
                 _names[node.Output] = node.Op.Onnx(node, this);
+                if (_readsInput || (node.A is { } a && follows.Contains(a)) || (node.B is { } b && follows.Contains(b))
+                    || (node.C is { } c && follows.Contains(c)) || (node.Args.Inputs?.Any(follows.Contains) ?? false))
+                {
+                    follows.Add(node.Output);
+                }
             }
             else if (ReferenceEquals(node.Output, input))
             {
                 _names[input] = "input";
                 _graph.Input.Add(ValueInfo("input", input));
             }
+        }
+
+        if (!follows.Contains(output))
+        {
+            throw new NotSupportedException(
+                "Onnx.Export: the model's output does not depend on its input through recorded ops (the input detached, or its values read as " +
+                "numbers), so the graph would ignore its input.");
         }
 
         _graph.Node.Add(new NodeProto { OpType = "Identity", Input = { Value(output) }, Output = { "output" }, Name = "output" });
@@ -125,31 +145,6 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
         return a == 0 ? scaled : Node("Add", [scaled, Int64s(a)]);
     }
 
-    /// <summary>
-    /// Refuses a recording whose output does not depend on its input through recorded ops: an op that reads the
-    /// input's values as numbers (an embedding of float ids) cuts the graph, which would then ignore its input.
-    /// </summary>
-    public static void RequireOutputFollowsInput(Tape tape, Tensor input, Tensor output)
-    {
-        var follows = new HashSet<Tensor>(ReferenceEqualityComparer.Instance) { input };
-        for (var i = 0; i < tape.NodeCount; i++)
-        {
-            ref readonly var node = ref tape.NodeAt(i);
-            if ((node.A is { } a && follows.Contains(a)) || (node.B is { } b && follows.Contains(b))
-                || (node.C is { } c && follows.Contains(c)) || (node.Args.Inputs?.Any(follows.Contains) ?? false))
-            {
-                follows.Add(node.Output);
-            }
-        }
-
-        if (!follows.Contains(output))
-        {
-            throw new NotSupportedException(
-                "Onnx.Export: the model's output does not depend on its input through recorded ops (an op that reads the input's values as numbers, " +
-                "such as an embedding of float ids, cuts the graph), so the graph would ignore its input.");
-        }
-    }
-
     /// <inheritdoc/>
     public string Value(Tensor tensor)
     {
@@ -208,6 +203,45 @@ internal sealed class OnnxGraphBuilder : IOnnxGraph
         proto.RawData = ByteString.CopyFrom([.. mask.AsReadOnlySpan().ToArray().Select(b => b ? (byte)1 : (byte)0)]);
         _graph.Initializer.Add(proto);
         return name;
+    }
+
+    /// <inheritdoc/>
+    public string Indices(IntTensor here, IntTensor atOther)
+    {
+        var ids = here.AsReadOnlySpan();
+        if (SameValues(ids, _input!) && SameValues(atOther.AsReadOnlySpan(), _otherInput!))
+        {
+            _readsInput = true;
+            return Node("Reshape", [Node("Cast", ["input"], ("to", (long)TensorProto.Types.DataType.Int64)), Int64s(-1)]);
+        }
+
+        if (here.Shape != atOther.Shape || !ids.SequenceEqual(atOther.AsReadOnlySpan()))
+        {
+            throw new NotSupportedException(
+                $"Onnx.Export: {_other.NodeAt(_current).Op.Name} reads ids computed from the input outside the recorded ops, which a graph would freeze at the sample's.");
+        }
+
+        return Int64s([.. ids.ToArray().Select(id => (long)id)]);
+    }
+
+    /// <summary>Whether the ids are the input's values, element for element.</summary>
+    private static bool SameValues(ReadOnlySpan<int> ids, Tensor input)
+    {
+        var values = input.ToDoubleArray();
+        if (values.Length != ids.Length)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (values[i] != ids[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <inheritdoc/>

@@ -22,7 +22,7 @@ public sealed class OnnxTests : IDisposable
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     public static TheoryData<string> Models =>
-        ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax", "transformer-block-causal", "transformer-block", "lstm", "adds-ones", "conv-transpose-pools", "split-narrow-concat"];
+        ["mlp-relu", "mlp-batchnorm-tanh", "two-layer", "simple-cnn", "deep-cnn-batchnorm", "gelu-layernorm-softmax", "transformer-block-causal", "transformer-block", "lstm", "adds-ones", "conv-transpose-pools", "split-narrow-concat", "embedding-transformer"];
 
     private static (Module Model, int[] Item) Build(string kind) => kind switch
     {
@@ -36,6 +36,7 @@ public sealed class OnnxTests : IDisposable
         "lstm" => (new Sequential([new Lstm(3, 6, seed: 10, dtype: DType.Float32), new Tanh()]), [5, 3]),
         "adds-ones" => (new AddsBatchSizedConstant(uniform: true), [3]),
         "split-narrow-concat" => (new SplitsAndJoins(), [4, 6]),
+        "embedding-transformer" => (new Sequential([new Embedding(11, 8, seed: 15, dtype: DType.Float32), new TransformerBlock(8, 2, causal: true, seed: 16, dtype: DType.Float32)]), [6]),
         "conv-transpose-pools" => (new Sequential(
         [
             new Conv2d(2, 4, 3, stride: 2, padding: 1, groups: 2, seed: 11, dtype: DType.Float32), new LeakyRelu(0.1),
@@ -50,16 +51,16 @@ public sealed class OnnxTests : IDisposable
     public void Onnx_runtime_gives_the_model_s_outputs_at_batch_sizes_1_and_7(string kind)
     {
         var (model, item) = Build(kind);
-        Train(model, item);
+        Train(model, kind, item);
         var path = Path.Combine(_folder, $"{kind}.onnx");
-        Onnx.Export(model, Tensor.RandomNormal([3, .. item], seed: 20, dtype: DType.Float32), path);
+        Onnx.Export(model, Input(kind, [3, .. item], seed: 20), path);
         Assert.True(model.IsTraining, "the export restores training mode");
 
         using var session = new InferenceSession(path);
         Assert.Equal("input", session.InputMetadata.Keys.Single());
         foreach (var batch in new[] { 1, 7 })
         {
-            var x = Tensor.RandomNormal([batch, .. item], seed: 30 + batch, dtype: DType.Float32);
+            var x = Input(kind, [batch, .. item], seed: 30 + batch);
             model.Eval();
             var expected = model.Forward(x);
             model.Train();
@@ -108,9 +109,12 @@ public sealed class OnnxTests : IDisposable
     [Fact]
     public void Values_read_from_the_input_outside_the_recording_are_refused_instead_of_frozen()
     {
-        // An embedding of float ids reads the input as indices: the recorded graph does not depend on the input.
-        var embedding = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new Embedding(5, 3, seed: 1, dtype: DType.Float32), Tensor.FromArray([1f, 4f, 0f], 3, 1)));
-        Assert.Contains("does not depend on its input", embedding.Message, StringComparison.Ordinal);
+        // A model that detaches its input: the recorded graph never reads the input (the detached copy is a constant of
+        // the sample's values and batch size).
+        var detached = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new Detaching(), Tensor.RandomNormal([2, 3], seed: 1, dtype: DType.Float32)));
+        Assert.Contains("(2, 3) that is (3, 3) at another batch size", detached.Message, StringComparison.Ordinal);
+        var detachedScalar = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new DetachingToScalar(), Tensor.RandomNormal([2, 3], seed: 1, dtype: DType.Float32)));
+        Assert.Contains("does not depend on its input", detachedScalar.Message, StringComparison.Ordinal);
 
         // A scale computed from the input's values (read as a number) would be frozen at the sample's.
         var scalar = Assert.Throws<NotSupportedException>(() => Onnx.ToBytes(new ScalesByInputMean(), Tensor.RandomNormal([2, 3], seed: 1, dtype: DType.Float32)));
@@ -131,6 +135,21 @@ public sealed class OnnxTests : IDisposable
         }
     }
 
+    private sealed class Detaching : Module
+    {
+        private readonly Linear _linear = new(3, 2, seed: 1, dtype: DType.Float32);
+
+        public override Tensor Forward(Tensor input) => _linear.Forward(input.Detach());
+    }
+
+    /// <summary>Its output reads only a parameter: the input is reduced outside the recording and ignored.</summary>
+    private sealed class DetachingToScalar : Module
+    {
+        private readonly Linear _linear = new(3, 2, seed: 1, dtype: DType.Float32);
+
+        public override Tensor Forward(Tensor input) => _linear.Forward(Tensor.Ones([input.Shape[0], 3], DType.Float32)) * 0 + _linear.Bias;
+    }
+
     private sealed class ScalesByInputMean : Module
     {
         public override Tensor Forward(Tensor input) => Ops.Tanh(input) * input.ToDoubleArray().Average();
@@ -142,8 +161,13 @@ public sealed class OnnxTests : IDisposable
             Ops.Tanh(input) + (uniform ? Tensor.Ones(input.Shape.Dims.ToArray(), input.DType) : Tensor.RandomNormal(input.Shape.Dims.ToArray(), seed: 3, dtype: input.DType));
     }
 
+    /// <summary>A model's input: normal values, or for an embedding, whole-number ids below its vocabulary of 11.</summary>
+    private static Tensor Input(string kind, int[] shape, int seed) => kind.StartsWith("embedding", StringComparison.Ordinal)
+        ? Tensor.FromArray(Tensor.RandomUniform(shape, seed, 0, 11, DType.Float64).ToDoubleArray().Select(v => (float)Math.Floor(v)).ToArray(), shape)
+        : Tensor.RandomNormal(shape, seed: seed, dtype: DType.Float32);
+
     /// <summary>A few SGD steps in training mode (batch norm's running statistics and dropout's masks come into play).</summary>
-    private static void Train(Module model, int[] item)
+    private static void Train(Module model, string kind, int[] item)
     {
         if (!model.Parameters().Any())
         {
@@ -156,7 +180,7 @@ public sealed class OnnxTests : IDisposable
         {
             tape.Reset();
             model.ZeroGrad();
-            var x = Tensor.RandomNormal([8, .. item], seed: 10 + step, dtype: DType.Float32);
+            var x = Input(kind, [8, .. item], seed: 10 + step);
             tape.Backward(Ops.Mean(Ops.Square(model.Forward(x) - 0.5)));
             optimizer.Step();
         }
