@@ -149,7 +149,7 @@ internal sealed record TorchTensor(string Name, int[] Shape, Func<Tensor> Export
     public static TorchTensor Transposed(string name, Tensor matrix) =>
         new(name, [matrix.Shape[1], matrix.Shape[0]], () => Operations.Ops.Transpose(matrix), value => Overwrite(matrix, Operations.Ops.Transpose(value)));
 
-    /// <summary>Copies <paramref name="value"/>'s elements into <paramref name="target"/>, converted to its type.</summary>
+    /// <summary>Copies <paramref name="value"/>'s elements into <paramref name="target"/> (which owns its memory), converted to its type.</summary>
     public static void Overwrite(Tensor target, Tensor value)
     {
         var converted = value.DType == target.DType ? value : value.ToType(target.DType);

@@ -64,7 +64,7 @@ public static class Checkpoint
 
         foreach (var (name, tensor) in state)
         {
-            ElementType.Dispatch(tensor.DType, new Restore(loaded[name], tensor));
+            TorchTensor.Overwrite(tensor, loaded[name]);
         }
     }
 
@@ -108,12 +108,6 @@ public static class Checkpoint
             _ => throw new ArgumentException($"checkpoint: '{path}' should end in .safetensors, .pt or .pth.", nameof(path)),
         };
         return model.LoadTorchStateDict(state, strict);
-    }
-
-    private readonly struct Restore(Tensor source, Tensor destination) : IElementAction
-    {
-        public void Run<T>()
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => source.AsReadOnlySpan<T>().CopyTo(destination.AsSpan<T>());
     }
 
     private static string Format(string path)
