@@ -36,9 +36,10 @@ public sealed class PackageTests(Packages packages) : IClassFixture<Packages>
         Assert.Contains("<Using Include=\"AutoGrad.Tensors\" />", props);
         Assert.Equal(props, System.Text.Encoding.UTF8.GetString(Packages.Entry(Library, "build/AutoGrad.props")));
 
-        // Only the two chosen dependencies, nothing from the build (analyzers, test packages).
+        // Only the chosen dependencies (Google.Protobuf for ONNX export), nothing from the build: not Grpc.Tools, which
+        // compiles onnx.proto, nor analyzers or test packages (ONNX Runtime is the tests' alone).
         var dependencies = DependencyIds(Library);
-        Assert.Equal(["CommunityToolkit.HighPerformance", "System.IO.Hashing", "System.Numerics.Tensors"], dependencies);
+        Assert.Equal(["CommunityToolkit.HighPerformance", "Google.Protobuf", "System.IO.Hashing", "System.Numerics.Tensors"], dependencies);
     }
 
     [Fact]
