@@ -90,7 +90,11 @@ public abstract class RecurrentLayer : Module
 
         int hidden = HiddenSize, rows = order.Length * hidden;
         Tensor ToTorch(Tensor ours) => Blocks(ours.Rank == 2 ? Ops.Transpose(ours) : ours, hidden, order);
-        Tensor FromTorch(Tensor theirs) => Blocks(theirs, hidden, inverse) is var ours && ours.Rank == 2 ? Ops.Transpose(ours) : ours;
+        Tensor FromTorch(Tensor theirs)
+        {
+            var ours = Blocks(theirs, hidden, inverse);
+            return ours.Rank == 2 ? Ops.Transpose(ours) : ours;
+        }
 
         yield return new TorchTensor("weight_ih_l0", [rows, InputSize], () => ToTorch(InputWeight), v => TorchTensor.Overwrite(InputWeight, FromTorch(v)));
         yield return new TorchTensor("weight_hh_l0", [rows, hidden], () => ToTorch(HiddenWeight), v => TorchTensor.Overwrite(HiddenWeight, FromTorch(v)));
