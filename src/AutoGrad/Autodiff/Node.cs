@@ -93,6 +93,10 @@ internal struct NodeArgs
     public readonly TState State<TState>()
         where TState : class => (TState)OwnState!;
 
+    /// <summary>The op's own state when it is a <typeparamref name="TState"/>, else null.</summary>
+    public readonly TState? StateAs<TState>()
+        where TState : class => OwnState as TState;
+
     /// <summary>The op's state, wherever the tape keeps it (beside a third input, or alone).</summary>
     private readonly object? OwnState => _state is ThirdInput third ? third.State : _state;
 

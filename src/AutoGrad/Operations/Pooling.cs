@@ -16,6 +16,7 @@ public static partial class Ops
     private static readonly Op s_maxPool2d = new Op<MaxPool2dRule>("MaxPool2d");
     private static readonly Op s_avgPool2d = new Op<AvgPool2dRule>("AvgPool2d", readsInputs: false);
     private static readonly Op s_adaptiveAvgPool2d = new Op<AdaptiveAvgPool2dRule>("AdaptiveAvgPool2d", readsInputs: false);
+    private static readonly PoolState s_tiling2x2 = new(new WindowGeometry(2, 2, 2, 2, 0, 0, 1, 1), CountIncludePad: true);
     private static readonly Op s_adaptiveAvgPool2dAdjoint = new Op<AdaptiveAvgPool2dAdjointRule>("AdaptiveAvgPool2dAdjoint", readsInputs: false);
 
     /// <summary>
@@ -82,8 +83,11 @@ public static partial class Ops
         var (outH, outW) = WindowOutput(op.Name, x.Shape, g);
         var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], x.Shape[1], outH, outW], op.Name, x.Shape));
         var state = PoolState.Of(g, countIncludePad);
-        ElementType.Dispatch(x.DType, new PoolForward(x, y, state, op == s_maxPool2d));
-        Tape.Record(op, y, x, null, null, NodeArgs.Of(state));
+        var maximum = op == s_maxPool2d;
+        var choices = ElementType.Dispatch<PoolForward, Tensor?>(x.DType, new PoolForward(x, y, state, maximum, keepChoices: maximum && Tape.MayRecord(x)));
+
+        // Where the forward pass kept each window's choice, the node's state is that record (of the one window it keeps them for).
+        Tape.Record(op, y, x, null, null, NodeArgs.Of(choices ?? (object)state));
         return y;
     }
 
@@ -223,9 +227,13 @@ public static partial class Ops
         return (w.Top * width) + w.Left;
     }
 
-    private readonly struct PoolForward(Tensor x, Tensor y, PoolState state, bool maximum) : IElementAction
+    /// <summary>
+    /// Pools x into y; returns the windows' choices (<see cref="MaxPool2x2Choices"/>) where <c>keepChoices</c> asks
+    /// for them and the float32 2×2 tiling can keep them, else null.
+    /// </summary>
+    private readonly struct PoolForward(Tensor x, Tensor y, PoolState state, bool maximum, bool keepChoices) : IElementFunction<Tensor?>
     {
-        public void Run<T>()
+        public Tensor? Run<T>()
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             int planes = x.Shape[0] * x.Shape[1], height = x.Shape[2], width = x.Shape[3];
@@ -234,14 +242,21 @@ public static partial class Ops
             var destination = y.Raw<T>();
             if (maximum && typeof(T) == typeof(float) && MaxPool2x2.IsSupported && IsTiling2x2(state.Geometry, height, width))
             {
+                if (keepChoices && MaxPool2x2Choices.IsSupported)
+                {
+                    var choices = Tensor.Uninitialized(DType.Float32, Shape.FromDims([MaxPool2x2Choices.StoreLength(y.Shape.ElementCount)], "MaxPool2d"));
+                    MaxPool2x2Choices.Forward(x.RawSegment<float>(), y.RawSegment<float>(), choices.RawSegment<float>(), planes * windows.OutH, width);
+                    return choices;
+                }
+
                 MaxPool2x2.Forward(x.RawSegment<float>(), y.RawSegment<float>(), planes * windows.OutH, width);
-                return;
+                return null;
             }
 
             if (maximum && state.Geometry.PadH == 0 && state.Geometry.PadW == 0)
             {
                 MaxOfWindows(source, planes, height, width, state.Geometry, windows.OutH, windows.OutW, destination);
-                return;
+                return null;
             }
 
             for (var p = 0; p < planes; p++)
@@ -269,6 +284,8 @@ public static partial class Ops
                     }
                 }
             }
+
+            return null;
         }
     }
 
@@ -365,6 +382,9 @@ public static partial class Ops
         g is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, DilationH: 1, DilationW: 1 } &&
         height % 2 == 0 && width % 2 == 0;
 
+    /// <summary>A max pooling node's window: the 2×2 tiling where its state is the choices its forward pass kept.</summary>
+    private static PoolState MaxPoolState(in Node node) => node.Args.StateAs<Tensor>() is null ? node.Args.State<PoolState>() : s_tiling2x2;
+
     /// <summary>
     /// Max pooling's gradient for 2×2 windows at stride 2 that tile the plane, the pooling of most nets: every input
     /// element belongs to exactly one window, so each window writes its four elements (g at the first one equal to
@@ -450,7 +470,7 @@ public static partial class Ops
     private readonly struct MaxPool2dRule : IBackwardRule
     {
         public static string? Onnx(in Node node, IOnnxGraph graph) =>
-            graph.Node("MaxPool", [graph.Value(node.A!)], OnnxWindow(node.Args.State<PoolState>().Geometry));
+            graph.Node("MaxPool", [graph.Value(node.A!)], OnnxWindow(MaxPoolState(node).Geometry));
 
         // Each window's tangent at its maximum: the tangent unfolded, masked by the same one-hot constant, summed over the window.
         public static Tensor Jvp(in Node node, InputTangents tangents)
@@ -460,7 +480,7 @@ public static partial class Ops
                 return Tensor.ZerosLike(node.Output);
             }
 
-            var state = node.Args.State<PoolState>();
+            var state = MaxPoolState(node);
             var x = node.A!;
             var g = state.Geometry;
             int n = x.Shape[0], c = x.Shape[1], positions = node.Output.Shape[2] * node.Output.Shape[3];
@@ -472,7 +492,7 @@ public static partial class Ops
 
         public static InputGradients Differentiate(in Node node, Tensor upstream)
         {
-            var state = node.Args.State<PoolState>();
+            var state = MaxPoolState(node);
             var x = node.A!;
             var g = state.Geometry;
             int n = x.Shape[0], c = x.Shape[1], positions = upstream.Shape[2] * upstream.Shape[3];
@@ -486,9 +506,15 @@ public static partial class Ops
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var target = tape.BeginGradient<T>(node.InA);
-            var state = node.Args.State<PoolState>();
+            var state = MaxPoolState(node);
             var shape = node.A!.Shape;
-            if (typeof(T) == typeof(float) && MaxPool2x2.IsSupported && IsTiling2x2(state.Geometry, shape[2], shape[3]))
+            if (node.Args.StateAs<Tensor>() is { } choices)
+            {
+                // The choices the forward pass kept (float32, the 2×2 tiling): neither the input nor the output is read again.
+                MaxPool2x2Choices.Backward(
+                    choices.RawSegment<float>(), Reinterpret<T>(tape.UpstreamSegment<T>(index)), Reinterpret<T>(target.Segment), shape[0] * shape[1] * (shape[2] / 2), shape[3]);
+            }
+            else if (typeof(T) == typeof(float) && MaxPool2x2.IsSupported && IsTiling2x2(state.Geometry, shape[2], shape[3]))
             {
                 // The float32 2×2 kernel, its rows shared by the worker threads (PoolBackward's scalar loop is the rest).
                 MaxPool2x2.Backward(

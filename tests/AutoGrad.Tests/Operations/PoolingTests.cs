@@ -68,6 +68,39 @@ public class PoolingTests
     }
 
     [Fact]
+    public void A_recorded_float32_max_pool_keeps_its_choices_and_every_rule_agrees_with_the_unrecorded_pass()
+    {
+        // Recorded, the float32 2×2 pooling keeps each window's choice for its backward pass; unrecorded, it does not.
+        // Both give the same maxima, and the fast rule, the rule in ops (createGraph) and the JVP route alike.
+        var random = new Random(9);
+        var values = Enumerable.Range(0, 3 * 2 * 10 * 28).Select(_ => random.Next(60) == 0 ? double.NaN : random.Next(4) - 1.5).ToArray();
+        var x = Tensor.FromArray(values, 3, 2, 10, 28).ToType(DType.Float32);
+        var unrecorded = Ops.MaxPool2d(x, 2).ToDoubleArray();
+        var g = Tensor.FromArray([.. Enumerable.Range(0, 3 * 2 * 5 * 14).Select(i => (double)(i % 17) - 8)], 3, 2, 5, 14).ToType(DType.Float32);
+
+        using var tape = new Tape();
+        tape.Watch(x);
+        var y = Ops.MaxPool2d(x, 2);
+        Assert.Equal(unrecorded, y.ToDoubleArray());
+        var fast = tape.Gradient(y, [x], g, retainGraph: true)[0].ToDoubleArray();
+        var inOps = tape.Gradient(y, [x], g, createGraph: true)[0].ToDoubleArray();
+        Assert.Equal(fast, inOps);
+
+        using var doubles = new Tape();
+        var x64 = Tensor.FromArray(values, 3, 2, 10, 28);
+        doubles.Watch(x64);
+        var expected = doubles.Gradient(Ops.MaxPool2d(x64, 2), [x64], g.ToType(DType.Float64))[0].ToDoubleArray();
+        Assert.Equal(expected, fast);
+
+        var tangent = Tensor.FromArray([.. Enumerable.Range(0, values.Length).Select(i => (double)(i % 7))], 3, 2, 10, 28).ToType(DType.Float32);
+        var (_, jvp) = Functional.Jvp(v => Ops.MaxPool2d(v, 2), x, tangent);
+
+        // ⟨J t, g⟩ = ⟨t, Jᵀ g⟩: each window's tangent is taken from the element its gradient goes to.
+        var tangents = tangent.ToDoubleArray();
+        Assert.Equal(jvp.ToDoubleArray().Zip(g.ToDoubleArray()).Sum(p => p.First * p.Second), tangents.Zip(fast).Sum(p => p.First * p.Second));
+    }
+
+    [Fact]
     public void Padding_never_wins_a_max_pool_even_against_negative_values()
     {
         var x = Tensor.FromArray([-4.0, -3, -2, -1], 1, 1, 2, 2);
