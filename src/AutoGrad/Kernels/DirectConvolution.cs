@@ -166,6 +166,12 @@ internal static unsafe class DirectConvolution
         fixed (T* a = packedFilters, b = padded, y = output, bs = bias, next = ahead, nextOut = outputAhead)
         fixed (int* o = tables.Offsets)
         {
+            if (plan.PanelRows == 1)
+            {
+                ConvolveWide(plan, a, o, b, tile, segments, y, bs, next, (nint)ahead.Length * sizeof(T), nextOut, (nint)outputAhead.Length * sizeof(T));
+                return;
+            }
+
             var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), nextOut, (nint)outputAhead.Length * sizeof(T), (plan.Columns + width - 1) / width * plan.Panels);
             for (var j = 0; j < plan.Columns; j += width)
             {
@@ -179,6 +185,25 @@ internal static unsafe class DirectConvolution
                     Scatter(tile, width, rows, j / lanes, half ? 1 : 2, segments, y + (first * segments.FilterStride), bs == null ? null : bs + first);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Convolve{T}"/> for a single filter, eight vectors of positions a tile; the last tile ends at the
+    /// last vector and recomputes the positions it shares with the one before (the same sums, stored again), so no
+    /// narrower tile is needed.
+    /// </summary>
+    private static void ConvolveWide<T>(in DirectPlan<T> plan, T* a, int* offsets, T* b, T* tile, in Segments<T> segments, T* y, T* bias, void* next, nint nextBytes, void* nextOut, nint nextOutBytes)
+        where T : unmanaged, INumber<T>
+    {
+        int lanes = Vector512<T>.Count, vectors = GatheredMicroKernel.WideVectors, width = vectors * lanes;
+        var prefetch = new PrefetchCursor(next, nextBytes, nextOut, nextOutBytes, (plan.Columns + width - 1) / width);
+        for (var j = 0; j < plan.Columns; j += width)
+        {
+            var start = Math.Min(j, plan.Columns - width);
+            GatheredMicroKernel.RunWide(plan.Depth, a, offsets, b + start, tile);
+            prefetch.Step();
+            Scatter(tile, width, 1, start / lanes, vectors, segments, y, bias);
         }
     }
 

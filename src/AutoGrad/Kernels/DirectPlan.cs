@@ -40,9 +40,15 @@ internal readonly struct DirectPlan<T>
         Columns = ((Math.Max(OutH, 0) * PaddedW) + vector - 1) / vector * vector;
         Depth = channels * g.KernelSize;
 
-        // Eight-row panels where they waste no more rows than six-row ones (16, 32, 64 filters), else six.
+        // Eight-row panels where they waste no more rows than six-row ones (16, 32, 64 filters), else six; one filter
+        // alone takes the one-row tile, eight vectors wide, where the positions span one.
         int tall = GatheredMicroKernel.TallRows, low = GatheredMicroKernel.Rows;
         PanelRows = (filters + tall - 1) / tall * tall <= (filters + low - 1) / low * low ? tall : low;
+        if (filters == 1 && Columns >= GatheredMicroKernel.WideVectors * vector)
+        {
+            PanelRows = 1;
+        }
+
         Panels = (filters + PanelRows - 1) / PanelRows;
 
         // The last computed position reads (OH − 1 + (kh − 1)d)·Wp + (Wp − 1) + (kw − 1)d + (Columns − OH·Wp) of the
@@ -95,7 +101,7 @@ internal readonly struct DirectPlan<T>
     /// <summary>The product's depth, C·kh·kw.</summary>
     public int Depth { get; }
 
-    /// <summary>Rows of a panel of packed filters: <see cref="GatheredMicroKernel.TallRows"/> or <see cref="GatheredMicroKernel.Rows"/>.</summary>
+    /// <summary>Rows of a panel of packed filters: <see cref="GatheredMicroKernel.TallRows"/>, <see cref="GatheredMicroKernel.Rows"/>, or 1 for the one-row tile.</summary>
     public int PanelRows { get; }
 
     /// <summary>Panels of packed filters.</summary>

@@ -19,6 +19,9 @@ internal static unsafe class GatheredMicroKernel
     /// <summary>Rows of the taller tile, for filter counts that are multiples of 8 (16, 32, 64), which 6-row panels pad.</summary>
     public const int TallRows = 8;
 
+    /// <summary>Vectors of positions in the one-row tile (<see cref="RunWide{T}"/>).</summary>
+    public const int WideVectors = 8;
+
     /// <summary>Whether the kernels run on this machine for <typeparamref name="T"/>.</summary>
     public static bool IsSupported<T>() => Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported;
 
@@ -171,6 +174,37 @@ internal static unsafe class GatheredMicroKernel
         c5.Store(c + (5 * ldc));
         c6.Store(c + (6 * ldc));
         c7.Store(c + (7 * ldc));
+    }
+
+    /// <summary>
+    /// One filter by eight vectors of positions, for a product with a single filter (the input gradient of a
+    /// one-channel image), which a 6- or 8-row tile would compute with all but one row wasted: eight accumulators, and
+    /// per depth step the offset, one broadcast and eight loads of B per eight FMAs. C is one row.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunWide<T>(int depth, T* a, int* offsets, T* b, T* c)
+        where T : unmanaged, INumber<T>
+    {
+        var w = Vector512<T>.Count;
+        Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default, c6 = default, c7 = default;
+        for (var p = 0; p < depth; p++)
+        {
+            var row = b + offsets[p];
+            var x = Vector512.Create(a[p]);
+            c0 = GemmMicroKernel.Fma(x, Vector512.Load(row), c0);
+            c1 = GemmMicroKernel.Fma(x, Vector512.Load(row + w), c1);
+            c2 = GemmMicroKernel.Fma(x, Vector512.Load(row + (2 * w)), c2);
+            c3 = GemmMicroKernel.Fma(x, Vector512.Load(row + (3 * w)), c3);
+            c4 = GemmMicroKernel.Fma(x, Vector512.Load(row + (4 * w)), c4);
+            c5 = GemmMicroKernel.Fma(x, Vector512.Load(row + (5 * w)), c5);
+            c6 = GemmMicroKernel.Fma(x, Vector512.Load(row + (6 * w)), c6);
+            c7 = GemmMicroKernel.Fma(x, Vector512.Load(row + (7 * w)), c7);
+        }
+
+        Store(c, w, c0, c1);
+        Store(c + (2 * w), w, c2, c3);
+        Store(c + (4 * w), w, c4, c5);
+        Store(c + (6 * w), w, c6, c7);
     }
 
     /// <summary>Kernel positions per <see cref="DotTile{T}"/>.</summary>

@@ -48,6 +48,13 @@ internal static unsafe class RowDots
     /// elements with the extra row, (m, n) without.
     /// </summary>
     public static void Accumulate<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> extraRow, ReadOnlySpan<T> b, Span<T> partial)
+        where T : unmanaged, INumber<T> => Accumulate(m, n, k, a, extraRow, b, partial, default);
+
+    /// <summary>
+    /// <see cref="Accumulate{T}(int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T})"/>, and
+    /// meanwhile <paramref name="ahead"/> (the next call's B, say) is prefetched into L2 a few lines per tile.
+    /// </summary>
+    public static void Accumulate<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> extraRow, ReadOnlySpan<T> b, Span<T> partial, ReadOnlySpan<T> ahead)
         where T : unmanaged, INumber<T>
     {
         var rowsA = m + (extraRow.IsEmpty ? 0 : 1);
@@ -56,9 +63,10 @@ internal static unsafe class RowDots
             throw new ArgumentException($"RowDots.Accumulate: operands too short for m = {m}, n = {n}, k = {k}.");
         }
 
-        fixed (T* pa = a, pe = extraRow, pb = b, pp = partial)
+        fixed (T* pa = a, pe = extraRow, pb = b, pp = partial, next = ahead)
         {
-            AccumulateTiles(m, n, k, pa, pe, pb, pp);
+            var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), null, 0, Tiles(rowsA, TileRowsA) * Tiles(n, TileRowsB));
+            AccumulateTiles(m, n, k, pa, pe, pb, pp, ref prefetch);
         }
     }
 
@@ -81,7 +89,7 @@ internal static unsafe class RowDots
         }
     }
 
-    private static void AccumulateTiles<T>(int m, int n, int k, T* a, T* extraRow, T* b, T* partial)
+    private static void AccumulateTiles<T>(int m, int n, int k, T* a, T* extraRow, T* b, T* partial, ref PrefetchCursor prefetch)
         where T : unmanaged, INumber<T>
     {
         var rowsA = m + (extraRow is null ? 0 : 1);
@@ -118,6 +126,7 @@ internal static unsafe class RowDots
                 }
 
                 var tile = (Vector512<T>*)partial + ((((i / TileRowsA) * tilesB) + (j / TileRowsB)) * TileRowsA * TileRowsB);
+                prefetch.Step();
                 Tile(k, tail, fresh, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5], rows[6], rows[7], rows[8], rows[9], tile);
             }
         }

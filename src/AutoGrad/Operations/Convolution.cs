@@ -912,11 +912,14 @@ public static partial class Ops
             for (var i = block * BlockSize; i < last; i++)
             {
                 Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
+                // The next image's upstream gradient comes from memory meanwhile (its columns are unfolded from a small image).
+                var ahead = i + 1 < last ? upstream.Slice((i + 1) * shape.OutputSize, shape.OutputSize) : default;
                 for (var group = 0; group < _groups; group++)
                 {
                     RowDots.Accumulate<T>(
                         depth, filters, positions, cols.Slice(group * depth * positions, depth * positions), wantBias ? ones : default,
-                        upstream.Slice((i * shape.OutputSize) + (group * filters * positions), filters * positions), partials.Slice(group * partialLength, partialLength));
+                        upstream.Slice((i * shape.OutputSize) + (group * filters * positions), filters * positions), partials.Slice(group * partialLength, partialLength),
+                        group == 0 ? ahead : default);
                 }
             }
 

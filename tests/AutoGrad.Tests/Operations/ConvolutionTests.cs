@@ -108,7 +108,9 @@ public class ConvolutionTests
     [InlineData(20, 26, 3, 3, 2, 2, 1)] // DeepConvNet's fourth layer: wider than "same"; the input gradient's padding is 0
     [InlineData(12, 40, 3, 5, 1, 2, 1)] // a kernel wider than high
     [InlineData(8, 8, 3, 3, 1, 1, 1)] // small planes: all ten images side by side
-    public void The_direct_path_agrees_with_the_sum_and_its_gradients_with_the_composition(int height, int width, int kh, int kw, int padH, int padW, int dilation)
+    [InlineData(28, 28, 3, 3, 1, 1, 1, 1, 16)] // DeepConvNet's first layer: the input gradient has one channel (the one-row tile)
+    [InlineData(22, 21, 3, 3, 1, 1, 1, 4, 1)] // one filter: the forward pass takes the one-row tile
+    public void The_direct_path_agrees_with_the_sum_and_its_gradients_with_the_composition(int height, int width, int kh, int kw, int padH, int padW, int dilation, int channels = 3, int filters = 7)
     {
         // Planes the direct convolution (no im2col) takes, several images side by side, in the forward pass, the input
         // gradient and the filter gradient.
@@ -125,16 +127,16 @@ public class ConvolutionTests
         }
 
         // Ten images: more than the filter gradient's eight blocks, so a block sums two of them.
-        var x = Normal(11, 10, 3, height, width);
-        var w = Normal(12, 7, 3, kh, kw);
-        var b = Normal(13, 7);
+        var x = Normal(11, 10, channels, height, width);
+        var w = Normal(12, filters, channels, kh, kw);
+        var b = Normal(13, filters);
         using var tape = new Tape();
         tape.Watch(x);
         tape.Watch(w);
         tape.Watch(b);
         var y = Ops.Conv2d(x, w, b, padding: (padH, padW), dilation: dilation);
         var expected = DirectConv(x, w, b, (padH, padW), dilation, out var outH, out var outW);
-        Assert.Equal(new[] { 10, 7, outH, outW }, y.Shape.Dims.ToArray());
+        Assert.Equal(new[] { 10, filters, outH, outW }, y.Shape.Dims.ToArray());
         AssertClose(expected, y.ToDoubleArray(), 1e-12, 1e-13);
 
         var upstream = Normal(14, y.Shape.Dims.ToArray());
