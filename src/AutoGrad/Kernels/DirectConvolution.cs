@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -96,6 +97,24 @@ internal static unsafe class DirectConvolution
     }
 
     /// <summary>
+    /// For a <see cref="DirectPlan{T}.Winograd"/> plan, writes the transforms of the filters packed in
+    /// <paramref name="packed"/>'s first <see cref="DirectPlan{T}.DirectPackedLength"/> elements after them; else nothing.
+    /// </summary>
+    public static void PrepareWinograd<T>(in DirectPlan<T> plan, Span<T> packed)
+        where T : unmanaged, INumber<T>
+    {
+        if (plan.Winograd)
+        {
+            var filters = MemoryMarshal.Cast<T, float>(packed);
+            WinogradConvolution.TransformFilters(AsSingle(plan), filters[..plan.DirectPackedLength], filters[plan.DirectPackedLength..]);
+        }
+    }
+
+    /// <summary>A plan of float32, which <see cref="DirectPlan{T}.Winograd"/> implies.</summary>
+    private static ref readonly DirectPlan<float> AsSingle<T>(in DirectPlan<T> plan)
+        where T : unmanaged, INumber<T> => ref Unsafe.As<DirectPlan<T>, DirectPlan<float>>(ref Unsafe.AsRef(in plan));
+
+    /// <summary>
     /// Packs the filters of the input gradient: the weight (F, C, kh, kw) read as C filters of depth F·kh·kw, each
     /// kernel flipped, so that dx is the direct convolution of the upstream gradient (see <see cref="PackFilters{T}"/>).
     /// </summary>
@@ -160,6 +179,14 @@ internal static unsafe class DirectConvolution
         ReadOnlySpan<T> ahead = default, ReadOnlySpan<T> outputAhead = default)
         where T : unmanaged, INumber<T>
     {
+        if (plan.Winograd)
+        {
+            WinogradConvolution.Convolve(
+                AsSingle(plan), MemoryMarshal.Cast<T, float>(padded), MemoryMarshal.Cast<T, float>(packedFilters[plan.DirectPackedLength..]),
+                MemoryMarshal.Cast<T, float>(bias), MemoryMarshal.Cast<T, float>(output), MemoryMarshal.Cast<T, float>(ahead), MemoryMarshal.Cast<T, float>(outputAhead));
+            return;
+        }
+
         int lanes = Vector512<T>.Count, width = 2 * lanes, panelSize = plan.PanelRows * plan.Depth;
         var tile = stackalloc T[GatheredMicroKernel.TallRows * width];
         var segments = new Segments<T>(tables, plan.OutH * plan.OutW);
@@ -190,14 +217,26 @@ internal static unsafe class DirectConvolution
 
     /// <summary>
     /// <see cref="Convolve{T}"/> for a single filter, eight vectors of positions a tile; the last tile ends at the
-    /// last vector and recomputes the positions it shares with the one before (the same sums, stored again), so no
-    /// narrower tile is needed.
+    /// last vector and recomputes the positions it shares with the one before (the same sums, stored again), so a
+    /// narrower tile is needed only where all the positions are fewer than one tile's.
     /// </summary>
     private static void ConvolveWide<T>(in DirectPlan<T> plan, T* a, int* offsets, T* b, T* tile, in Segments<T> segments, T* y, T* bias, void* next, nint nextBytes, void* nextOut, nint nextOutBytes)
         where T : unmanaged, INumber<T>
     {
         int lanes = Vector512<T>.Count, vectors = GatheredMicroKernel.WideVectors, width = vectors * lanes;
         var prefetch = new PrefetchCursor(next, nextBytes, nextOut, nextOutBytes, (plan.Columns + width - 1) / width);
+        if (plan.Columns < width)
+        {
+            // Fewer positions than one wide tile (a few small images): a vector at a time.
+            for (var j = 0; j < plan.Columns; j += lanes)
+            {
+                GatheredMicroKernel.RunNarrow(plan.Depth, a, offsets, b + j, tile);
+                Scatter(tile, lanes, 1, j / lanes, 1, segments, y, bias);
+            }
+
+            return;
+        }
+
         for (var j = 0; j < plan.Columns; j += width)
         {
             var start = Math.Min(j, plan.Columns - width);

@@ -41,10 +41,11 @@ internal readonly struct DirectPlan<T>
         Depth = channels * g.KernelSize;
 
         // Eight-row panels where they waste no more rows than six-row ones (16, 32, 64 filters), else six; one filter
-        // alone takes the one-row tile, eight vectors wide, where the positions span one.
+        // alone takes the one-row tile, eight vectors wide. The panels depend on the filters only, so every plan of
+        // a call (WithImages) reads the same packed filters.
         int tall = GatheredMicroKernel.TallRows, low = GatheredMicroKernel.Rows;
         PanelRows = (filters + tall - 1) / tall * tall <= (filters + low - 1) / low * low ? tall : low;
-        if (filters == 1 && Columns >= GatheredMicroKernel.WideVectors * vector)
+        if (filters == 1)
         {
             PanelRows = 1;
         }
@@ -54,6 +55,7 @@ internal readonly struct DirectPlan<T>
         // The last computed position reads (OH − 1 + (kh − 1)d)·Wp + (Wp − 1) + (kw − 1)d + (Columns − OH·Wp) of the
         // last plane: the plane's end, plus the kernel's width and the rounding.
         PaddedLength = (channels * PlaneSize) + (g.DilationW * (g.KernelW - 1)) + Columns - (Math.Max(OutH, 0) * PaddedW);
+        Winograd = WinogradConvolution.Applies(this);
     }
 
     /// <summary>The same plan for <paramref name="images"/> images side by side.</summary>
@@ -134,8 +136,18 @@ internal readonly struct DirectPlan<T>
     /// <summary>Elements of one output image.</summary>
     public int OutputSize => Filters * OutH * OutW;
 
-    /// <summary>Elements of the packed filters.</summary>
-    public int PackedFiltersLength => Panels * PanelRows * Depth;
+    /// <summary>Whether the product runs by Winograd's F(2×2, 3×3) (<see cref="WinogradConvolution"/>) instead of the direct sums.</summary>
+    public bool Winograd { get; }
+
+    /// <summary>Elements of the filters packed for the direct kernel (panels of <see cref="PanelRows"/>).</summary>
+    public int DirectPackedLength => Panels * PanelRows * Depth;
+
+    /// <summary>
+    /// Elements of the packed filters: the direct kernel's panels, then for a <see cref="Winograd"/> plan the
+    /// filters' transforms (<see cref="DirectConvolution.PrepareWinograd{T}"/>), which a smaller plan of the same call
+    /// that is not Winograd's ignores.
+    /// </summary>
+    public int PackedFiltersLength => DirectPackedLength + (Winograd ? WinogradConvolution.TransformedLength(Channels, Filters) : 0);
 
     /// <summary>
     /// Where each vector of computed positions goes in the output (the plan's images, F, OH, OW): its segments, the

@@ -207,6 +207,19 @@ internal static unsafe class GatheredMicroKernel
         Store(c + (6 * w), w, c6, c7);
     }
 
+    /// <summary>One filter by one vector of positions, where the positions are fewer than <see cref="RunWide{T}"/>'s.</summary>
+    public static void RunNarrow<T>(int depth, T* a, int* offsets, T* b, T* c)
+        where T : unmanaged, INumber<T>
+    {
+        var sum = Vector512<T>.Zero;
+        for (var p = 0; p < depth; p++)
+        {
+            sum = GemmMicroKernel.Fma(Vector512.Create(a[p]), Vector512.Load(b + offsets[p]), sum);
+        }
+
+        sum.Store(c);
+    }
+
     /// <summary>Kernel positions per <see cref="DotTile{T}"/>.</summary>
     public const int DotRows = 6;
 

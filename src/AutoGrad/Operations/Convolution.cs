@@ -607,6 +607,7 @@ public static partial class Ops
 
             Prepare(new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images));
             DirectConvolution.PackFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Depth, _plan.PanelRows, _packed);
+            DirectConvolution.PrepareWinograd<T>(_plan, _packed);
             return true;
         }
 
@@ -632,6 +633,7 @@ public static partial class Ops
 
             Prepare(new DirectPlan<T>(shape.Filters, outH, outW, adjoint, shape.Channels, images));
             DirectConvolution.PackFlippedFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Channels, g.KernelH, g.KernelW, _plan.PanelRows, _packed);
+            DirectConvolution.PrepareWinograd<T>(_plan, _packed);
             return true;
         }
 
@@ -709,6 +711,7 @@ public static partial class Ops
             }
 
             DirectConvolution.PackFlippedFilters<T>(_weight.Raw<T>(), shape.Filters, shape.Channels, g.KernelH, g.KernelW, adjoint.PanelRows, _flipped);
+            DirectConvolution.PrepareWinograd<T>(adjoint, _flipped);
             _adjointTables = DirectTables<T>.Rent(adjoint, withSegments: true);
             return true;
         }

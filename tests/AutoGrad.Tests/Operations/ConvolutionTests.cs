@@ -92,6 +92,45 @@ public class ConvolutionTests
         }
     }
 
+    [Theory]
+    [InlineData(16, 16, 28, 28, 1, 7)] // DeepConvNet's second layer; the last group, one image, is too narrow and keeps the direct sums
+    [InlineData(32, 32, 14, 14, 2, 5)] // its fourth: wider than "same"
+    [InlineData(9, 13, 12, 18, 0, 4)] // no padding (the input gradient's is 2); a last block of five filters
+    [InlineData(8, 8, 8, 8, 1, 17)] // sixteen images a row, and one more
+    public void Float32_3x3_convolutions_by_Winograd_agree_with_float64_in_every_pass(int channels, int filters, int height, int width, int padding, int images)
+    {
+        // Float32 3×3 convolutions of eight channels and filters or more run by Winograd's F(2×2, 3×3), forward and
+        // in the input gradient; float64 keeps the direct sums. The two agree to float32's precision.
+        var g = new AutoGrad.Kernels.WindowGeometry(3, 3, 1, 1, padding, padding, 1, 1);
+        var perRow = AutoGrad.Kernels.DirectConvolution.ImagesPerRow(g, height, width, images);
+        Assert.Equal(AutoGrad.Kernels.GatheredMicroKernel.IsSupported<float>(), new AutoGrad.Kernels.DirectPlan<float>(channels, height, width, g, filters, perRow).Winograd);
+
+        var x = Normal(21, images, channels, height, width);
+        var w = Normal(22, filters, channels, 3, 3);
+        var b = Normal(23, filters);
+        var (y64, grads64) = ForwardAndGradients(x, w, b);
+        var (y32, grads32) = ForwardAndGradients(x.ToType(DType.Float32), w.ToType(DType.Float32), b.ToType(DType.Float32));
+        AssertCloseScaled(y64, y32);
+        for (var i = 0; i < grads64.Length; i++)
+        {
+            AssertCloseScaled(grads64[i], grads32[i]);
+        }
+
+        (double[] Output, double[][] Gradients) ForwardAndGradients(Tensor x, Tensor w, Tensor b)
+        {
+            using var tape = new Tape();
+            tape.Watch(x);
+            tape.Watch(w);
+            tape.Watch(b);
+            var y = Ops.Conv2d(x, w, b, padding: padding);
+            var upstream = Normal(24, y.Shape.Dims.ToArray()).ToType(x.DType);
+            return (y.ToDoubleArray(), [.. tape.Gradient(y, [x, w, b], upstream).Select(t => t.ToDoubleArray())]);
+        }
+
+        // Float32 rounding relative to the largest value: a sum of hundreds of products is only that exact.
+        static void AssertCloseScaled(double[] expected, double[] actual) => AssertClose(expected, actual, 1e-5, 2e-6 * expected.Max(Math.Abs));
+    }
+
     [Fact]
     public void Float32_convolution_agrees_with_float64()
     {

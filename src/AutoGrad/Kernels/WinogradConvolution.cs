@@ -1,0 +1,443 @@
+using System.Buffers;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace AutoGrad.Kernels;
+
+/// <summary>
+/// The 3×3 stride-1 convolution of <see cref="DirectConvolution"/>'s padded planes by Winograd's minimal filtering
+/// F(2×2, 3×3) (Lavin and Gray, 2015), in float32: each 2×2 block of outputs comes from a 4×4 patch of the planes as
+/// Y = Aᵀ[Σ_c (G g Gᵀ) ⊙ (Bᵀ d B)]A, 16 multiplications per channel and filter where the direct sum takes 36. The
+/// sums over the channels are 16 small products, one per element of the 4×4 transform, run as register-blocked
+/// vector FMAs (8 filters × 32 patches); the transforms are additions.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The blocks are laid over the planes' computed positions exactly as the direct kernel's outputs are: a pair of
+/// rows, 2×2 blocks at every even column, several images side by side; positions between the images are computed and
+/// dropped, and each valid output is written once, as a run of one image's row. Sixteen blocks along a row are one
+/// vector, the patches' columns de-interleaved from two loads per row; a row's last vector ends at its last block and
+/// recomputes the blocks it shares with the one before (the same sums, written again).
+/// </para>
+/// <para>
+/// The sums differ from the direct kernel's in rounding (the transforms add and subtract before multiplying): within
+/// a few float32 ulps of the largest product, which the float32-against-float64 tests bound. float64, the type for
+/// exact checks, keeps the direct sums.
+/// </para>
+/// </remarks>
+internal static unsafe class WinogradConvolution
+{
+    /// <summary>Filters per register block of the channel sums.</summary>
+    private const int FilterBlock = 8;
+
+    /// <summary>Blocks of 2×2 outputs per vector.</summary>
+    private const int Lanes = 16;
+
+    /// <summary>The fewest channels and filters worth the transforms (DeepConvNet's first layer, one channel, keeps the direct sums).</summary>
+    private const int MinimumChannels = 8;
+
+    // Even lanes of two vectors, then odd lanes: the de-interleaving of a row's columns into a patch column per vector.
+    private static readonly Vector512<int> s_evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> s_odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+
+    // Lane i of the first vector and lane i of the second side by side: the first 16 outputs of a row, then the next.
+    private static readonly Vector512<int> s_lowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    private static readonly Vector512<int> s_highPairs = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+
+    /// <summary>
+    /// Whether <paramref name="plan"/> runs here: float32 on AVX-512, a 3×3 kernel at stride 1 without dilation, an
+    /// even number of output rows, a row of at least one vector of blocks, and at least
+    /// <see cref="MinimumChannels"/> channels and filters.
+    /// </summary>
+    public static bool Applies<T>(in DirectPlan<T> plan)
+        where T : unmanaged, INumber<T> =>
+        typeof(T) == typeof(float) && Avx512F.IsSupported
+        && plan.Geometry is { KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1 }
+        && plan.OutH > 0 && plan.OutH % 2 == 0 && BlocksPerRow(plan.PaddedW) >= Lanes
+        && plan.Channels >= MinimumChannels && plan.Filters >= MinimumChannels;
+
+    /// <summary>
+    /// output (the plan's images, F, OH, OW) = the convolution of the padded planes by the filters packed for the
+    /// direct kernel (<see cref="DirectConvolution.PackFilters{T}"/>: panels of <see cref="DirectPlan{T}.PanelRows"/>
+    /// filters, depth-major), plus <paramref name="bias"/> per filter when there is one; <paramref name="ahead"/> and
+    /// <paramref name="outputAhead"/>, the next group's input and output, are prefetched into L2 meanwhile.
+    /// </summary>
+    public static void Convolve(
+        in DirectPlan<float> plan, ReadOnlySpan<float> padded, ReadOnlySpan<float> transformedFilters, ReadOnlySpan<float> bias, Span<float> output,
+        ReadOnlySpan<float> ahead = default, ReadOnlySpan<float> outputAhead = default)
+    {
+        var blockedFilters = BlockedFilters(plan.Filters);
+        if (transformedFilters.Length < TransformedLength(plan.Channels, plan.Filters))
+        {
+            throw new ArgumentException("The transformed filters do not fit the plan.", nameof(transformedFilters));
+        }
+
+        var patches = ArrayPool<float>.Shared.Rent((16 * plan.Channels * 2 * Lanes) + 16);
+        try
+        {
+            fixed (float* u = transformedFilters, v = patches, x = padded, y = output, b = bias, next = ahead, nextOut = outputAhead)
+            {
+                // Vector-aligned for the patch stores and loads.
+                var aligned = (float*)(((nint)v + 63) & ~(nint)63);
+                var steps = plan.OutH / 2 * ((BlocksPerRow(plan.PaddedW) + (2 * Lanes) - 1) / (2 * Lanes) + 1) * (blockedFilters / FilterBlock);
+                var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(float), nextOut, (nint)outputAhead.Length * sizeof(float), steps);
+                Rows(plan, x, u, blockedFilters, aligned, b, y, ref prefetch);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(patches);
+        }
+    }
+
+    /// <summary>Elements of the filters' transforms: 16 per filter and channel, the filters padded to whole register blocks.</summary>
+    public static int TransformedLength(int channels, int filters) => 16 * channels * BlockedFilters(filters);
+
+    private static int BlockedFilters(int filters) => (filters + FilterBlock - 1) / FilterBlock * FilterBlock;
+
+    /// <summary>Blocks of 2×2 outputs along a padded row: the columns that can hold an output, Wp − 2, in pairs.</summary>
+    private static int BlocksPerRow(int paddedW) => (paddedW - 2 + 1) / 2;
+
+    /// <summary>
+    /// U = G g Gᵀ for every filter and channel, stored [ξν][c][f] with the filters padded to whole register blocks
+    /// (zeros), read from the direct kernel's panels (<see cref="DirectPlan{T}.DirectPackedLength"/> elements); once
+    /// per call, not per group of images.
+    /// </summary>
+    public static void TransformFilters(in DirectPlan<float> plan, ReadOnlySpan<float> packed, Span<float> u)
+    {
+        int channels = plan.Channels, rows = plan.PanelRows, depth = plan.Depth, blockedFilters = BlockedFilters(plan.Filters);
+        u = u[..TransformedLength(channels, plan.Filters)];
+        u.Clear();
+        Span<float> g = stackalloc float[9];
+        Span<float> t = stackalloc float[12];
+        for (var f = 0; f < plan.Filters; f++)
+        {
+            var panel = packed.Slice(f / rows * rows * depth);
+            for (var c = 0; c < channels; c++)
+            {
+                for (var k = 0; k < 9; k++)
+                {
+                    g[k] = panel[(((c * 9) + k) * rows) + (f % rows)];
+                }
+
+                // G g: four rows from three, column by column.
+                for (var j = 0; j < 3; j++)
+                {
+                    float g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+                    t[j] = g0;
+                    t[3 + j] = 0.5f * (g0 + g1 + g2);
+                    t[6 + j] = 0.5f * (g0 - g1 + g2);
+                    t[9 + j] = g2;
+                }
+
+                // (G g) Gᵀ: four columns from three, row by row.
+                for (var i = 0; i < 4; i++)
+                {
+                    float g0 = t[3 * i], g1 = t[(3 * i) + 1], g2 = t[(3 * i) + 2];
+                    u[(((((4 * i) + 0) * channels) + c) * blockedFilters) + f] = g0;
+                    u[(((((4 * i) + 1) * channels) + c) * blockedFilters) + f] = 0.5f * (g0 + g1 + g2);
+                    u[(((((4 * i) + 2) * channels) + c) * blockedFilters) + f] = 0.5f * (g0 - g1 + g2);
+                    u[(((((4 * i) + 3) * channels) + c) * blockedFilters) + f] = g2;
+                }
+            }
+        }
+    }
+
+    /// <summary>Every pair of output rows, in blocks of two vectors of 2×2 blocks (one for a short rest).</summary>
+    private static void Rows(in DirectPlan<float> plan, float* x, float* u, int blockedFilters, float* v, float* bias, float* y, ref PrefetchCursor prefetch)
+    {
+        var blocks = BlocksPerRow(plan.PaddedW);
+        var sums = stackalloc Vector512<float>[16 * FilterBlock * 2];
+        var rowsOut = stackalloc float[FilterBlock * 2 * 4 * Lanes];
+        var runs = stackalloc Run[64];
+        for (var pair = 0; pair < plan.OutH / 2; pair++)
+        {
+            for (var first = 0; first < blocks;)
+            {
+                // Two vectors where more than one is left and two fit in the row, else one; the last ends at the row's
+                // last block.
+                var vectors = blocks >= 2 * Lanes && blocks - first > Lanes ? 2 : 1;
+                var start = Math.Min(first, blocks - (vectors * Lanes));
+                TransformPatches(plan, x + (2 * pair * plan.PaddedW) + (2 * start), vectors, v);
+                var runCount = FindRuns(plan, 2 * start, 2 * vectors * Lanes, runs);
+                for (var f0 = 0; f0 < plan.Filters; f0 += FilterBlock)
+                {
+                    if (vectors == 2)
+                    {
+                        SumChannels2(plan.Channels, u + f0, blockedFilters, v, sums);
+                    }
+                    else
+                    {
+                        SumChannels1(plan.Channels, u + f0, blockedFilters, v, sums);
+                    }
+
+                    prefetch.Step();
+                    var rowsHere = Math.Min(FilterBlock, plan.Filters - f0);
+                    TransformOutputs(sums, vectors, rowsHere, bias == null ? null : bias + f0, rowsOut);
+                    Store(plan, rowsOut, vectors, rowsHere, f0, 2 * pair, runs, runCount, y);
+                }
+
+                first = start + (vectors * Lanes);
+            }
+        }
+    }
+
+    /// <summary>
+    /// V = Bᵀ d B for one or two vectors of patches in every channel, the patches starting at <paramref name="origin"/>
+    /// (the pair's first row, the first block's column) two columns apart; stored [ξν][c][vector].
+    /// </summary>
+    private static void TransformPatches(in DirectPlan<float> plan, float* origin, int vectors, float* v)
+    {
+        int channels = plan.Channels, wp = plan.PaddedW;
+        for (var c = 0; c < channels; c++)
+        {
+            var plane = origin + ((nint)c * plan.PlaneSize);
+            for (var h = 0; h < vectors; h++)
+            {
+                var at = plane + (2 * Lanes * h);
+                Column(at, out var d00, out var d01, out var d02, out var d03);
+                Column(at + wp, out var d10, out var d11, out var d12, out var d13);
+                Column(at + (2 * wp), out var d20, out var d21, out var d22, out var d23);
+                Column(at + (3 * wp), out var d30, out var d31, out var d32, out var d33);
+
+                // Bᵀ d: rows 0 − 2, 1 + 2, 2 − 1, 1 − 3.
+                Vector512<float> t00 = d00 - d20, t01 = d01 - d21, t02 = d02 - d22, t03 = d03 - d23;
+                Vector512<float> t10 = d10 + d20, t11 = d11 + d21, t12 = d12 + d22, t13 = d13 + d23;
+                Vector512<float> t20 = d20 - d10, t21 = d21 - d11, t22 = d22 - d12, t23 = d23 - d13;
+                Vector512<float> t30 = d10 - d30, t31 = d11 - d31, t32 = d12 - d32, t33 = d13 - d33;
+
+                // (Bᵀ d) B: the same on the columns.
+                var stride = (nint)channels * vectors * Lanes;
+                var to = v + ((((nint)c * vectors) + h) * Lanes);
+                Row(to, stride, 0, t00, t01, t02, t03);
+                Row(to, stride, 4, t10, t11, t12, t13);
+                Row(to, stride, 8, t20, t21, t22, t23);
+                Row(to, stride, 12, t30, t31, t32, t33);
+            }
+        }
+    }
+
+    /// <summary>A patch row's four columns for sixteen blocks: columns 2b … 2b + 3 of a row, b = 0 … 15.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Column(float* row, out Vector512<float> c0, out Vector512<float> c1, out Vector512<float> c2, out Vector512<float> c3)
+    {
+        Vector512<float> a = Vector512.Load(row), b = Vector512.Load(row + Lanes), a2 = Vector512.Load(row + 2), b2 = Vector512.Load(row + Lanes + 2);
+        c0 = Avx512F.PermuteVar16x32x2(a, s_evens, b);
+        c1 = Avx512F.PermuteVar16x32x2(a, s_odds, b);
+        c2 = Avx512F.PermuteVar16x32x2(a2, s_evens, b2);
+        c3 = Avx512F.PermuteVar16x32x2(a2, s_odds, b2);
+    }
+
+    /// <summary>Stores one row of V, elements ξν = first … first + 3: columns 0 − 2, 1 + 2, 2 − 1, 1 − 3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Row(float* to, nint stride, int first, Vector512<float> t0, Vector512<float> t1, Vector512<float> t2, Vector512<float> t3)
+    {
+        (t0 - t2).Store(to + (first * stride));
+        (t1 + t2).Store(to + ((first + 1) * stride));
+        (t2 - t1).Store(to + ((first + 2) * stride));
+        (t1 - t3).Store(to + ((first + 3) * stride));
+    }
+
+    /// <summary>M[ξν][f][vector] = Σ_c U[ξν][c][f]·V[ξν][c][vector] for eight filters and two vectors of blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumChannels2(int channels, float* u, int blockedFilters, float* v, Vector512<float>* sums)
+    {
+        for (var e = 0; e < 16; e++)
+        {
+            var ue = u + ((nint)e * channels * blockedFilters);
+            var ve = v + ((nint)e * channels * 2 * Lanes);
+            Vector512<float> s00 = default, s01 = default, s10 = default, s11 = default, s20 = default, s21 = default, s30 = default, s31 = default;
+            Vector512<float> s40 = default, s41 = default, s50 = default, s51 = default, s60 = default, s61 = default, s70 = default, s71 = default;
+            for (var c = 0; c < channels; c++)
+            {
+                var w = ue + ((nint)c * blockedFilters);
+                var p = ve + ((nint)c * 2 * Lanes);
+                Vector512<float> v0 = Vector512.Load(p), v1 = Vector512.Load(p + Lanes);
+                var k = Vector512.Create(w[0]);
+                s00 = GemmMicroKernel.Fma(k, v0, s00);
+                s01 = GemmMicroKernel.Fma(k, v1, s01);
+                k = Vector512.Create(w[1]);
+                s10 = GemmMicroKernel.Fma(k, v0, s10);
+                s11 = GemmMicroKernel.Fma(k, v1, s11);
+                k = Vector512.Create(w[2]);
+                s20 = GemmMicroKernel.Fma(k, v0, s20);
+                s21 = GemmMicroKernel.Fma(k, v1, s21);
+                k = Vector512.Create(w[3]);
+                s30 = GemmMicroKernel.Fma(k, v0, s30);
+                s31 = GemmMicroKernel.Fma(k, v1, s31);
+                k = Vector512.Create(w[4]);
+                s40 = GemmMicroKernel.Fma(k, v0, s40);
+                s41 = GemmMicroKernel.Fma(k, v1, s41);
+                k = Vector512.Create(w[5]);
+                s50 = GemmMicroKernel.Fma(k, v0, s50);
+                s51 = GemmMicroKernel.Fma(k, v1, s51);
+                k = Vector512.Create(w[6]);
+                s60 = GemmMicroKernel.Fma(k, v0, s60);
+                s61 = GemmMicroKernel.Fma(k, v1, s61);
+                k = Vector512.Create(w[7]);
+                s70 = GemmMicroKernel.Fma(k, v0, s70);
+                s71 = GemmMicroKernel.Fma(k, v1, s71);
+            }
+
+            var to = sums + (e * FilterBlock * 2);
+            to[0] = s00;
+            to[1] = s01;
+            to[2] = s10;
+            to[3] = s11;
+            to[4] = s20;
+            to[5] = s21;
+            to[6] = s30;
+            to[7] = s31;
+            to[8] = s40;
+            to[9] = s41;
+            to[10] = s50;
+            to[11] = s51;
+            to[12] = s60;
+            to[13] = s61;
+            to[14] = s70;
+            to[15] = s71;
+        }
+    }
+
+    /// <summary><see cref="SumChannels2"/> for one vector of blocks; the same layout, the second vector's slots unused.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SumChannels1(int channels, float* u, int blockedFilters, float* v, Vector512<float>* sums)
+    {
+        for (var e = 0; e < 16; e++)
+        {
+            var ue = u + ((nint)e * channels * blockedFilters);
+            var ve = v + ((nint)e * channels * Lanes);
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default, s4 = default, s5 = default, s6 = default, s7 = default;
+            for (var c = 0; c < channels; c++)
+            {
+                var w = ue + ((nint)c * blockedFilters);
+                var v0 = Vector512.Load(ve + ((nint)c * Lanes));
+                s0 = GemmMicroKernel.Fma(Vector512.Create(w[0]), v0, s0);
+                s1 = GemmMicroKernel.Fma(Vector512.Create(w[1]), v0, s1);
+                s2 = GemmMicroKernel.Fma(Vector512.Create(w[2]), v0, s2);
+                s3 = GemmMicroKernel.Fma(Vector512.Create(w[3]), v0, s3);
+                s4 = GemmMicroKernel.Fma(Vector512.Create(w[4]), v0, s4);
+                s5 = GemmMicroKernel.Fma(Vector512.Create(w[5]), v0, s5);
+                s6 = GemmMicroKernel.Fma(Vector512.Create(w[6]), v0, s6);
+                s7 = GemmMicroKernel.Fma(Vector512.Create(w[7]), v0, s7);
+            }
+
+            var to = sums + (e * FilterBlock * 2);
+            to[0] = s0;
+            to[2] = s1;
+            to[4] = s2;
+            to[6] = s3;
+            to[8] = s4;
+            to[10] = s5;
+            to[12] = s6;
+            to[14] = s7;
+        }
+    }
+
+    /// <summary>
+    /// Y = Aᵀ M A for <paramref name="rows"/> filters: each filter's two output rows, 32 columns per vector of blocks,
+    /// into <paramref name="rowsOut"/> [filter][row][columns], the bias added where there is one.
+    /// </summary>
+    private static void TransformOutputs(Vector512<float>* sums, int vectors, int rows, float* bias, float* rowsOut)
+    {
+        var width = 2 * Lanes * vectors;
+        for (var f = 0; f < rows; f++)
+        {
+            for (var h = 0; h < vectors; h++)
+            {
+                Vector512<float> M(int e) => sums[(e * FilterBlock * 2) + (f * 2) + h];
+
+                // Aᵀ M: rows 0 + 1 + 2 and 1 − 2 − 3.
+                Vector512<float> o00 = M(0) + M(4) + M(8), o01 = M(1) + M(5) + M(9), o02 = M(2) + M(6) + M(10), o03 = M(3) + M(7) + M(11);
+                Vector512<float> o10 = M(4) - M(8) - M(12), o11 = M(5) - M(9) - M(13), o12 = M(6) - M(10) - M(14), o13 = M(7) - M(11) - M(15);
+
+                // (Aᵀ M) A: the same on the columns.
+                Vector512<float> y00 = o00 + o01 + o02, y01 = o01 - o02 - o03, y10 = o10 + o11 + o12, y11 = o11 - o12 - o13;
+                if (bias != null)
+                {
+                    var b = Vector512.Create(bias[f]);
+                    (y00, y01, y10, y11) = (y00 + b, y01 + b, y10 + b, y11 + b);
+                }
+
+                var top = rowsOut + (f * 2 * width) + (h * 2 * Lanes);
+                var bottom = top + width;
+                Avx512F.PermuteVar16x32x2(y00, s_lowPairs, y01).Store(top);
+                Avx512F.PermuteVar16x32x2(y00, s_highPairs, y01).Store(top + Lanes);
+                Avx512F.PermuteVar16x32x2(y10, s_lowPairs, y11).Store(bottom);
+                Avx512F.PermuteVar16x32x2(y10, s_highPairs, y11).Store(bottom + Lanes);
+            }
+        }
+    }
+
+    /// <summary>A run of one image's outputs among a block's computed columns.</summary>
+    private struct Run
+    {
+        /// <summary>Its first column among the block's.</summary>
+        public int Source;
+
+        /// <summary>The output offset of its first element, for filter 0 and row 0.</summary>
+        public int Destination;
+
+        /// <summary>Its length.</summary>
+        public int Length;
+    }
+
+    /// <summary>The runs of valid outputs among computed columns <paramref name="first"/> … first + width − 1 of a row.</summary>
+    private static int FindRuns(in DirectPlan<float> plan, int first, int width, Run* runs)
+    {
+        var count = 0;
+        for (var image = Math.Max(0, first / plan.ImageStride - 1); image < plan.Images; image++)
+        {
+            int begin = image * plan.ImageStride, end = begin + plan.OutW;
+            int from = Math.Max(begin, first), to = Math.Min(end, first + width);
+            if (begin >= first + width)
+            {
+                break;
+            }
+
+            if (from < to)
+            {
+                runs[count++] = new Run { Source = from - first, Destination = (image * plan.OutputSize) + (from - begin), Length = to - from };
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Writes each filter's two rows' runs to the output.</summary>
+    private static void Store(in DirectPlan<float> plan, float* rowsOut, int vectors, int rows, int firstFilter, int row, Run* runs, int runCount, float* y)
+    {
+        int width = 2 * Lanes * vectors, ow = plan.OutW, planeOut = plan.OutH * ow;
+        for (var f = 0; f < rows; f++)
+        {
+            for (var r = 0; r < 2; r++)
+            {
+                var source = rowsOut + (((f * 2) + r) * width);
+                var rowBase = y + ((nint)(firstFilter + f) * planeOut) + ((row + r) * ow);
+                for (var k = 0; k < runCount; k++)
+                {
+                    CopyRun(source + runs[k].Source, rowBase + runs[k].Destination, runs[k].Length);
+                }
+            }
+        }
+    }
+
+    /// <summary>Copies <paramref name="length"/> floats: whole vectors, then the rest by one masked store.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun(float* source, float* destination, int length)
+    {
+        var i = 0;
+        for (; i + Lanes <= length; i += Lanes)
+        {
+            Vector512.Load(source + i).Store(destination + i);
+        }
+
+        if (i < length)
+        {
+            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(length - i)).AsSingle();
+            Avx512F.MaskStore(destination + i, mask, Vector512.Load(source + i));
+        }
+    }
+}
