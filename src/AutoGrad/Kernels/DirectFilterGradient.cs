@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -145,6 +147,14 @@ internal static unsafe class DirectFilterGradient
     private static void Dots<T>(in DirectPlan<T> plan, ReadOnlySpan<T> padded, ReadOnlySpan<T> spread, int stride, ReadOnlySpan<int> offsets, Span<T> gradientT, bool accumulate, ReadOnlySpan<T> ahead)
         where T : unmanaged, INumber<T>
     {
+        if (WinogradFilterGradient.Pays(plan))
+        {
+            WinogradFilterGradient.Run(
+                Unsafe.As<DirectPlan<T>, DirectPlan<float>>(ref Unsafe.AsRef(in plan)), MemoryMarshal.Cast<T, float>(padded), MemoryMarshal.Cast<T, float>(spread), stride,
+                MemoryMarshal.Cast<T, float>(gradientT), accumulate);
+            return;
+        }
+
         const int tileRows = GatheredMicroKernel.DotRows, tileFilters = GatheredMicroKernel.DotFilters;
         int filters = plan.Filters, depth = plan.Depth, columns = plan.Columns;
         Span<int> rowOffsets = stackalloc int[tileRows];

@@ -33,14 +33,14 @@ internal static unsafe class WinogradConvolution
     private const int FilterBlock = 8;
 
     /// <summary>Blocks of 2×2 outputs per vector.</summary>
-    private const int Lanes = 16;
+    internal const int Lanes = 16;
 
     /// <summary>The fewest channels and filters worth the transforms (DeepConvNet's first layer, one channel, keeps the direct sums).</summary>
     private const int MinimumChannels = 8;
 
     // Even lanes of two vectors, then odd lanes: the de-interleaving of a row's columns into a patch column per vector.
-    private static readonly Vector512<int> s_evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    private static readonly Vector512<int> s_odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    internal static readonly Vector512<int> s_evens = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    internal static readonly Vector512<int> s_odds = Vector512.Create(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
 
     // Lane i of the first vector and lane i of the second side by side: the first 16 outputs of a row, then the next.
     private static readonly Vector512<int> s_lowPairs = Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -49,14 +49,18 @@ internal static unsafe class WinogradConvolution
     /// <summary>
     /// Whether <paramref name="plan"/> runs here: float32 on AVX-512, a 3×3 kernel at stride 1 without dilation, an
     /// even number of output rows, a row of at least one vector of blocks, and at least
-    /// <see cref="MinimumChannels"/> channels and filters.
+    /// <see cref="MinimumChannels"/> channels and filters, the images side by side <see cref="MinimumImageStride"/> or
+    /// more columns apart.
     /// </summary>
     public static bool Applies<T>(in DirectPlan<T> plan)
         where T : unmanaged, INumber<T> =>
         typeof(T) == typeof(float) && Avx512F.IsSupported
         && plan.Geometry is { KernelH: 3, KernelW: 3, StrideH: 1, StrideW: 1, DilationH: 1, DilationW: 1 }
         && plan.OutH > 0 && plan.OutH % 2 == 0 && BlocksPerRow(plan.PaddedW) >= Lanes
-        && plan.Channels >= MinimumChannels && plan.Filters >= MinimumChannels;
+        && plan.Channels >= MinimumChannels && plan.Filters >= MinimumChannels && plan.ImageStride >= MinimumImageStride;
+
+    /// <summary>Columns from one image to the next at least: sixteen columns then cover at most <see cref="MaxSegments"/> runs of outputs.</summary>
+    private const int MinimumImageStride = 6;
 
     /// <summary>
     /// output (the plan's images, F, OH, OW) = the convolution of the padded planes by the filters packed for the
@@ -98,7 +102,7 @@ internal static unsafe class WinogradConvolution
     private static int BlockedFilters(int filters) => (filters + FilterBlock - 1) / FilterBlock * FilterBlock;
 
     /// <summary>Blocks of 2×2 outputs along a padded row: the columns that can hold an output, Wp − 2, in pairs.</summary>
-    private static int BlocksPerRow(int paddedW) => (paddedW - 2 + 1) / 2;
+    internal static int BlocksPerRow(int paddedW) => (paddedW - 2 + 1) / 2;
 
     /// <summary>
     /// U = G g Gᵀ for every filter and channel, stored [ξν][c][f] with the filters padded to whole register blocks
@@ -109,6 +113,17 @@ internal static unsafe class WinogradConvolution
     {
         int channels = plan.Channels, rows = plan.PanelRows, depth = plan.Depth, blockedFilters = BlockedFilters(plan.Filters);
         u = u[..TransformedLength(channels, plan.Filters)];
+        if (rows == FilterBlock && packed.Length >= plan.Panels * rows * depth)
+        {
+            // Eight-row panels hold a register block's filters side by side: one vector per kernel position.
+            fixed (float* from = packed, to = u)
+            {
+                TransformPanels(plan.Panels, channels, depth, blockedFilters, from, to);
+            }
+
+            return;
+        }
+
         u.Clear();
         Span<float> g = stackalloc float[9];
         Span<float> t = stackalloc float[12];
@@ -145,77 +160,130 @@ internal static unsafe class WinogradConvolution
         }
     }
 
-    /// <summary>Every pair of output rows, in blocks of two vectors of 2×2 blocks (one for a short rest).</summary>
-    private static void Rows(in DirectPlan<float> plan, float* x, float* u, int blockedFilters, float* v, float* bias, float* y, ref PrefetchCursor prefetch)
+    /// <summary>
+    /// <see cref="TransformFilters"/> for panels of eight filters, which are the register blocks: each panel's nine
+    /// kernel positions per channel are eight-filter vectors, transformed in vector arithmetic.
+    /// </summary>
+    private static void TransformPanels(int panels, int channels, int depth, int blockedFilters, float* packed, float* u)
     {
-        var blocks = BlocksPerRow(plan.PaddedW);
-        var sums = stackalloc Vector512<float>[16 * FilterBlock * 2];
-        var rowsOut = stackalloc float[FilterBlock * 2 * 4 * Lanes];
-        var runs = stackalloc Run[64];
-        for (var pair = 0; pair < plan.OutH / 2; pair++)
+        var half = Vector256.Create(0.5f);
+        var stride = (nint)channels * blockedFilters;
+        for (var panel = 0; panel < panels; panel++)
         {
-            for (var first = 0; first < blocks;)
+            for (var c = 0; c < channels; c++)
             {
-                // Two vectors where more than one is left and two fit in the row, else one; the last ends at the row's
-                // last block.
-                var vectors = blocks >= 2 * Lanes && blocks - first > Lanes ? 2 : 1;
-                var start = Math.Min(first, blocks - (vectors * Lanes));
-                TransformPatches(plan, x + (2 * pair * plan.PaddedW) + (2 * start), vectors, v);
-                var runCount = FindRuns(plan, 2 * start, 2 * vectors * Lanes, runs);
-                for (var f0 = 0; f0 < plan.Filters; f0 += FilterBlock)
+                var g = packed + ((nint)panel * FilterBlock * depth) + ((nint)c * 9 * FilterBlock);
+                var to = u + ((nint)c * blockedFilters) + (panel * FilterBlock);
+
+                // G g, then (G g) Gᵀ, as in the scalar form, eight filters per vector.
+                for (var i = 0; i < 4; i++)
                 {
-                    if (vectors == 2)
+                    Vector256<float> r0, r1, r2;
+                    var (a0, a1, a2) = (Vector256.Load(g), Vector256.Load(g + FilterBlock), Vector256.Load(g + (2 * FilterBlock)));
+                    var (b0, b1, b2) = (Vector256.Load(g + (3 * FilterBlock)), Vector256.Load(g + (4 * FilterBlock)), Vector256.Load(g + (5 * FilterBlock)));
+                    var (c0, c1, c2) = (Vector256.Load(g + (6 * FilterBlock)), Vector256.Load(g + (7 * FilterBlock)), Vector256.Load(g + (8 * FilterBlock)));
+                    (r0, r1, r2) = i switch
                     {
-                        SumChannels2(plan.Channels, u + f0, blockedFilters, v, sums);
-                    }
-                    else
-                    {
-                        SumChannels1(plan.Channels, u + f0, blockedFilters, v, sums);
-                    }
+                        0 => (a0, a1, a2),
+                        1 => (half * (a0 + b0 + c0), half * (a1 + b1 + c1), half * (a2 + b2 + c2)),
+                        2 => (half * (a0 - b0 + c0), half * (a1 - b1 + c1), half * (a2 - b2 + c2)),
+                        _ => (c0, c1, c2),
+                    };
 
-                    prefetch.Step();
-                    var rowsHere = Math.Min(FilterBlock, plan.Filters - f0);
-                    TransformOutputs(sums, vectors, rowsHere, bias == null ? null : bias + f0, rowsOut);
-                    Store(plan, rowsOut, vectors, rowsHere, f0, 2 * pair, runs, runCount, y);
+                    var row = to + ((nint)(4 * i) * stride);
+                    r0.Store(row);
+                    (half * (r0 + r1 + r2)).Store(row + stride);
+                    (half * (r0 - r1 + r2)).Store(row + (2 * stride));
+                    r2.Store(row + (3 * stride));
                 }
-
-                first = start + (vectors * Lanes);
             }
         }
     }
 
     /// <summary>
-    /// V = Bᵀ d B for one or two vectors of patches in every channel, the patches starting at <paramref name="origin"/>
-    /// (the pair's first row, the first block's column) two columns apart; stored [ξν][c][vector].
+    /// Every pair of output rows in vectors of sixteen 2×2 blocks (a row's last vector ending at its last block), two
+    /// vectors at a time, which may come from two pairs of rows: the channel sums' register block is two vectors wide,
+    /// and a row's short rest would otherwise run one vector wide at half the rate.
     /// </summary>
-    private static void TransformPatches(in DirectPlan<float> plan, float* origin, int vectors, float* v)
+    private static void Rows(in DirectPlan<float> plan, float* x, float* u, int blockedFilters, float* v, float* bias, float* y, ref PrefetchCursor prefetch)
     {
-        int channels = plan.Channels, wp = plan.PaddedW;
-        for (var c = 0; c < channels; c++)
+        int blocks = BlocksPerRow(plan.PaddedW), perRow = (blocks + Lanes - 1) / Lanes, jobs = plan.OutH / 2 * perRow;
+        var sums = stackalloc Vector512<float>[16 * FilterBlock * 2];
+        var origins = stackalloc float*[2];
+        var rows = stackalloc int[2];
+        var segments = stackalloc Segment[2 * 2 * MaxSegments];
+        var counts = stackalloc int[2 * 2];
+        for (var job = 0; job < jobs; job += 2)
         {
-            var plane = origin + ((nint)c * plan.PlaneSize);
+            var vectors = Math.Min(2, jobs - job);
             for (var h = 0; h < vectors; h++)
             {
-                var at = plane + (2 * Lanes * h);
-                Column(at, out var d00, out var d01, out var d02, out var d03);
-                Column(at + wp, out var d10, out var d11, out var d12, out var d13);
-                Column(at + (2 * wp), out var d20, out var d21, out var d22, out var d23);
-                Column(at + (3 * wp), out var d30, out var d31, out var d32, out var d33);
-
-                // Bᵀ d: rows 0 − 2, 1 + 2, 2 − 1, 1 − 3.
-                Vector512<float> t00 = d00 - d20, t01 = d01 - d21, t02 = d02 - d22, t03 = d03 - d23;
-                Vector512<float> t10 = d10 + d20, t11 = d11 + d21, t12 = d12 + d22, t13 = d13 + d23;
-                Vector512<float> t20 = d20 - d10, t21 = d21 - d11, t22 = d22 - d12, t23 = d23 - d13;
-                Vector512<float> t30 = d10 - d30, t31 = d11 - d31, t32 = d12 - d32, t33 = d13 - d33;
-
-                // (Bᵀ d) B: the same on the columns.
-                var stride = (nint)channels * vectors * Lanes;
-                var to = v + ((((nint)c * vectors) + h) * Lanes);
-                Row(to, stride, 0, t00, t01, t02, t03);
-                Row(to, stride, 4, t10, t11, t12, t13);
-                Row(to, stride, 8, t20, t21, t22, t23);
-                Row(to, stride, 12, t30, t31, t32, t33);
+                int pair = (job + h) / perRow, start = Math.Min((job + h) % perRow * Lanes, blocks - Lanes);
+                origins[h] = x + ((nint)2 * pair * plan.PaddedW) + (2 * start);
+                rows[h] = 2 * pair;
+                counts[2 * h] = FindSegments(plan, 2 * start, segments + (2 * h * MaxSegments));
+                counts[(2 * h) + 1] = FindSegments(plan, (2 * start) + Lanes, segments + (((2 * h) + 1) * MaxSegments));
             }
+
+            TransformPatches(plan, origins, vectors, v);
+            for (var f0 = 0; f0 < plan.Filters; f0 += FilterBlock)
+            {
+                if (vectors == 2)
+                {
+                    SumChannels2(plan.Channels, u + f0, blockedFilters, v, sums);
+                }
+                else
+                {
+                    SumChannels1(plan.Channels, u + f0, blockedFilters, v, sums);
+                }
+
+                prefetch.Step();
+                TransformOutputs(plan, sums, vectors, Math.Min(FilterBlock, plan.Filters - f0), f0, bias == null ? null : bias + f0, rows, segments, counts, y);
+            }
+        }
+    }
+
+    /// <summary>
+    /// V = Bᵀ d B for one or two vectors of patches in every channel, vector h's patches starting at
+    /// <paramref name="origins"/>[h] (its pair's first row, its first block's column) two columns apart; stored
+    /// [ξν][c][vector].
+    /// </summary>
+    private static void TransformPatches(in DirectPlan<float> plan, float** origins, int vectors, float* v)
+    {
+        var stride = (nint)plan.Channels * vectors * Lanes;
+        for (var h = 0; h < vectors; h++)
+        {
+            TransformPatch(plan, origins[h], v + ((nint)h * Lanes), stride, vectors * Lanes);
+        }
+    }
+
+    /// <summary>
+    /// V = Bᵀ d B for one vector of patches from <paramref name="origin"/> (channel 0's plane) in every channel:
+    /// element ξν of channel c goes to <paramref name="to"/>[ξν·<paramref name="elementStride"/> + c·<paramref name="channelStride"/>].
+    /// </summary>
+    internal static void TransformPatch(in DirectPlan<float> plan, float* origin, float* to, nint elementStride, nint channelStride)
+    {
+        var wp = plan.PaddedW;
+        for (var c = 0; c < plan.Channels; c++)
+        {
+            var at = origin + ((nint)c * plan.PlaneSize);
+            Column(at, out var d00, out var d01, out var d02, out var d03);
+            Column(at + wp, out var d10, out var d11, out var d12, out var d13);
+            Column(at + (2 * wp), out var d20, out var d21, out var d22, out var d23);
+            Column(at + (3 * wp), out var d30, out var d31, out var d32, out var d33);
+
+            // Bᵀ d: rows 0 − 2, 1 + 2, 2 − 1, 1 − 3.
+            Vector512<float> t00 = d00 - d20, t01 = d01 - d21, t02 = d02 - d22, t03 = d03 - d23;
+            Vector512<float> t10 = d10 + d20, t11 = d11 + d21, t12 = d12 + d22, t13 = d13 + d23;
+            Vector512<float> t20 = d20 - d10, t21 = d21 - d11, t22 = d22 - d12, t23 = d23 - d13;
+            Vector512<float> t30 = d10 - d30, t31 = d11 - d31, t32 = d12 - d32, t33 = d13 - d33;
+
+            // (Bᵀ d) B: the same on the columns.
+            var channel = to + ((nint)c * channelStride);
+            Row(channel, elementStride, 0, t00, t01, t02, t03);
+            Row(channel, elementStride, 4, t10, t11, t12, t13);
+            Row(channel, elementStride, 8, t20, t21, t22, t23);
+            Row(channel, elementStride, 12, t30, t31, t32, t33);
         }
     }
 
@@ -336,15 +404,21 @@ internal static unsafe class WinogradConvolution
         }
     }
 
+    /// <summary>The most runs of one image's row among sixteen computed columns, with images <see cref="MinimumImageStride"/> or more apart.</summary>
+    private const int MaxSegments = 4;
+
     /// <summary>
-    /// Y = Aᵀ M A for <paramref name="rows"/> filters: each filter's two output rows, 32 columns per vector of blocks,
-    /// into <paramref name="rowsOut"/> [filter][row][columns], the bias added where there is one.
+    /// Y = Aᵀ M A for <paramref name="count"/> filters from <paramref name="firstFilter"/>: per vector, each filter's two
+    /// output rows of 32 columns, the bias added where there is one, written straight to the output by the segments of
+    /// each 16 columns (<see cref="FindSegments"/>).
     /// </summary>
-    private static void TransformOutputs(Vector512<float>* sums, int vectors, int rows, float* bias, float* rowsOut)
+    private static void TransformOutputs(
+        in DirectPlan<float> plan, Vector512<float>* sums, int vectors, int count, int firstFilter, float* bias, int* rows, Segment* segments, int* counts, float* y)
     {
-        var width = 2 * Lanes * vectors;
-        for (var f = 0; f < rows; f++)
+        int ow = plan.OutW, planeOut = plan.OutH * ow;
+        for (var f = 0; f < count; f++)
         {
+            var filterOut = y + ((nint)(firstFilter + f) * planeOut);
             for (var h = 0; h < vectors; h++)
             {
                 Vector512<float> M(int e) => sums[(e * FilterBlock * 2) + (f * 2) + h];
@@ -361,83 +435,68 @@ internal static unsafe class WinogradConvolution
                     (y00, y01, y10, y11) = (y00 + b, y01 + b, y10 + b, y11 + b);
                 }
 
-                var top = rowsOut + (f * 2 * width) + (h * 2 * Lanes);
-                var bottom = top + width;
-                Avx512F.PermuteVar16x32x2(y00, s_lowPairs, y01).Store(top);
-                Avx512F.PermuteVar16x32x2(y00, s_highPairs, y01).Store(top + Lanes);
-                Avx512F.PermuteVar16x32x2(y10, s_lowPairs, y11).Store(bottom);
-                Avx512F.PermuteVar16x32x2(y10, s_highPairs, y11).Store(bottom + Lanes);
+                var top = filterOut + ((nint)rows[h] * ow);
+                var bottom = top + ow;
+                Segment* low = segments + (2 * h * MaxSegments), high = low + MaxSegments;
+                int lowCount = counts[2 * h], highCount = counts[(2 * h) + 1];
+                Write(Avx512F.PermuteVar16x32x2(y00, s_lowPairs, y01), top, low, lowCount);
+                Write(Avx512F.PermuteVar16x32x2(y00, s_highPairs, y01), top, high, highCount);
+                Write(Avx512F.PermuteVar16x32x2(y10, s_lowPairs, y11), bottom, low, lowCount);
+                Write(Avx512F.PermuteVar16x32x2(y10, s_highPairs, y11), bottom, high, highCount);
             }
         }
     }
 
-    /// <summary>A run of one image's outputs among a block's computed columns.</summary>
-    private struct Run
+    /// <summary>Sixteen computed columns' lanes that are outputs of one image's row: lane 0's output offset (image and column; filter 0, row 0) and a mask.</summary>
+    private struct Segment
     {
-        /// <summary>Its first column among the block's.</summary>
-        public int Source;
+        public int Offset;
 
-        /// <summary>The output offset of its first element, for filter 0 and row 0.</summary>
-        public int Destination;
+        public Vector512<float> Mask;
 
-        /// <summary>Its length.</summary>
-        public int Length;
+        public bool Whole;
     }
 
-    /// <summary>The runs of valid outputs among computed columns <paramref name="first"/> … first + width − 1 of a row.</summary>
-    private static int FindRuns(in DirectPlan<float> plan, int first, int width, Run* runs)
+    /// <summary>The segments of computed columns <paramref name="first"/> … first + 15 of a row (as <see cref="DirectPlan{T}.FillSegments"/> finds them).</summary>
+    private static int FindSegments(in DirectPlan<float> plan, int first, Segment* segments)
     {
         var count = 0;
-        for (var image = Math.Max(0, first / plan.ImageStride - 1); image < plan.Images; image++)
+        for (var lane = 0; lane < Lanes;)
         {
-            int begin = image * plan.ImageStride, end = begin + plan.OutW;
-            int from = Math.Max(begin, first), to = Math.Min(end, first + width);
-            if (begin >= first + width)
+            int column = first + lane, image = column / plan.ImageStride, x = column - (image * plan.ImageStride);
+            if (image >= plan.Images || x >= plan.OutW)
             {
-                break;
+                lane++;
+                continue;
             }
 
-            if (from < to)
+            var run = Math.Min(plan.OutW - x, Lanes - lane);
+            segments[count++] = new Segment
             {
-                runs[count++] = new Run { Source = from - first, Destination = (image * plan.OutputSize) + (from - begin), Length = to - from };
-            }
+                Offset = (image * plan.OutputSize) + x - lane,
+                Mask = (Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(lane)) & Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(lane + run))).AsSingle(),
+                Whole = run == Lanes,
+            };
+            lane += run;
         }
 
         return count;
     }
 
-    /// <summary>Writes each filter's two rows' runs to the output.</summary>
-    private static void Store(in DirectPlan<float> plan, float* rowsOut, int vectors, int rows, int firstFilter, int row, Run* runs, int runCount, float* y)
-    {
-        int width = 2 * Lanes * vectors, ow = plan.OutW, planeOut = plan.OutH * ow;
-        for (var f = 0; f < rows; f++)
-        {
-            for (var r = 0; r < 2; r++)
-            {
-                var source = rowsOut + (((f * 2) + r) * width);
-                var rowBase = y + ((nint)(firstFilter + f) * planeOut) + ((row + r) * ow);
-                for (var k = 0; k < runCount; k++)
-                {
-                    CopyRun(source + runs[k].Source, rowBase + runs[k].Destination, runs[k].Length);
-                }
-            }
-        }
-    }
-
-    /// <summary>Copies <paramref name="length"/> floats: whole vectors, then the rest by one masked store.</summary>
+    /// <summary>Writes a vector of one row's computed columns through its segments.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun(float* source, float* destination, int length)
+    private static void Write(Vector512<float> values, float* row, Segment* segments, int count)
     {
-        var i = 0;
-        for (; i + Lanes <= length; i += Lanes)
+        for (var k = 0; k < count; k++)
         {
-            Vector512.Load(source + i).Store(destination + i);
-        }
-
-        if (i < length)
-        {
-            var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(length - i)).AsSingle();
-            Avx512F.MaskStore(destination + i, mask, Vector512.Load(source + i));
+            if (segments[k].Whole)
+            {
+                values.Store(row + segments[k].Offset);
+            }
+            else
+            {
+                Avx512F.MaskStore(row + segments[k].Offset, segments[k].Mask, values);
+            }
         }
     }
 }

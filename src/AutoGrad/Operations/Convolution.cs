@@ -657,7 +657,7 @@ public static partial class Ops
             }
 
             var plan = new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images);
-            if (plan.Columns < MinDotColumns * System.Runtime.Intrinsics.Vector512<T>.Count)
+            if (!WinogradFilterGradient.Pays(plan) && plan.Columns < MinDotColumns * System.Runtime.Intrinsics.Vector512<T>.Count)
             {
                 return false;
             }
