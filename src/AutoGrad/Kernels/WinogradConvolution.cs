@@ -421,11 +421,15 @@ internal static unsafe class WinogradConvolution
             var filterOut = y + ((nint)(firstFilter + f) * planeOut);
             for (var h = 0; h < vectors; h++)
             {
-                Vector512<float> M(int e) => sums[(e * FilterBlock * 2) + (f * 2) + h];
+                // Element e of this filter and vector is sums[e·16 + f·2 + h].
+                var m = sums + (f * 2) + h;
+                const int E = FilterBlock * 2;
+                Vector512<float> m0 = m[0], m1 = m[E], m2 = m[2 * E], m3 = m[3 * E], m4 = m[4 * E], m5 = m[5 * E], m6 = m[6 * E], m7 = m[7 * E];
+                Vector512<float> m8 = m[8 * E], m9 = m[9 * E], m10 = m[10 * E], m11 = m[11 * E], m12 = m[12 * E], m13 = m[13 * E], m14 = m[14 * E], m15 = m[15 * E];
 
                 // Aᵀ M: rows 0 + 1 + 2 and 1 − 2 − 3.
-                Vector512<float> o00 = M(0) + M(4) + M(8), o01 = M(1) + M(5) + M(9), o02 = M(2) + M(6) + M(10), o03 = M(3) + M(7) + M(11);
-                Vector512<float> o10 = M(4) - M(8) - M(12), o11 = M(5) - M(9) - M(13), o12 = M(6) - M(10) - M(14), o13 = M(7) - M(11) - M(15);
+                Vector512<float> o00 = m0 + m4 + m8, o01 = m1 + m5 + m9, o02 = m2 + m6 + m10, o03 = m3 + m7 + m11;
+                Vector512<float> o10 = m4 - m8 - m12, o11 = m5 - m9 - m13, o12 = m6 - m10 - m14, o13 = m7 - m11 - m15;
 
                 // (Aᵀ M) A: the same on the columns.
                 Vector512<float> y00 = o00 + o01 + o02, y01 = o01 - o02 - o03, y10 = o10 + o11 + o12, y11 = o11 - o12 - o13;
