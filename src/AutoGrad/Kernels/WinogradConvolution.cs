@@ -19,7 +19,8 @@ namespace AutoGrad.Kernels;
 /// rows, 2×2 blocks at every even column, several images side by side; positions between the images are computed and
 /// dropped, and each valid output is written once, as a run of one image's row. Sixteen blocks along a row are one
 /// vector, the patches' columns de-interleaved from two loads per row; a row's last vector ends at its last block and
-/// recomputes the blocks it shares with the one before (the same sums, written again).
+/// recomputes the blocks it shares with the one before (the same sums, written again). Vectors go two at a time through
+/// the channel sums, from one pair of rows or from two.
 /// </para>
 /// <para>
 /// The sums differ from the direct kernel's in rounding (the transforms add and subtract before multiplying): within
@@ -63,10 +64,10 @@ internal static unsafe class WinogradConvolution
     private const int MinimumImageStride = 6;
 
     /// <summary>
-    /// output (the plan's images, F, OH, OW) = the convolution of the padded planes by the filters packed for the
-    /// direct kernel (<see cref="DirectConvolution.PackFilters{T}"/>: panels of <see cref="DirectPlan{T}.PanelRows"/>
-    /// filters, depth-major), plus <paramref name="bias"/> per filter when there is one; <paramref name="ahead"/> and
-    /// <paramref name="outputAhead"/>, the next group's input and output, are prefetched into L2 meanwhile.
+    /// output (the plan's images, F, OH, OW) = the convolution of the padded planes by the filters whose transforms
+    /// <see cref="TransformFilters"/> wrote, plus <paramref name="bias"/> per filter when there is one;
+    /// <paramref name="ahead"/> and <paramref name="outputAhead"/>, the next group's input and output, are prefetched
+    /// into L2 meanwhile.
     /// </summary>
     public static void Convolve(
         in DirectPlan<float> plan, ReadOnlySpan<float> padded, ReadOnlySpan<float> transformedFilters, ReadOnlySpan<float> bias, Span<float> output,
@@ -85,7 +86,8 @@ internal static unsafe class WinogradConvolution
             {
                 // Vector-aligned for the patch stores and loads.
                 var aligned = (float*)(((nint)v + 63) & ~(nint)63);
-                var steps = plan.OutH / 2 * ((BlocksPerRow(plan.PaddedW) + (2 * Lanes) - 1) / (2 * Lanes) + 1) * (blockedFilters / FilterBlock);
+                var vectors = plan.OutH / 2 * ((BlocksPerRow(plan.PaddedW) + Lanes - 1) / Lanes);
+                var steps = (vectors + 1) / 2 * (blockedFilters / FilterBlock);
                 var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(float), nextOut, (nint)outputAhead.Length * sizeof(float), steps);
                 Rows(plan, x, u, blockedFilters, aligned, b, y, ref prefetch);
             }

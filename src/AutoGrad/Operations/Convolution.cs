@@ -641,7 +641,8 @@ public static partial class Ops
         /// Plans the filter gradient's direct path (<see cref="DirectFilterGradient.Run{T}"/>): dot products
         /// along the positions of a group of images side by side, whose sums cost little only where each covers many of
         /// them (DeepConvNet's second layer: 2.5 → 1.8 ms per batch; three channels: 3× faster than the product on
-        /// columns).
+        /// columns), or, where <see cref="WinogradFilterGradient.Pays{T}"/>, Winograd's transform, which short rows do
+        /// not hurt (DeepConvNet's 64-channel 8×8 layer).
         /// </summary>
         private bool PrepareFilterGradient()
         {
