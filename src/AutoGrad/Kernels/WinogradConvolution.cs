@@ -24,8 +24,8 @@ namespace AutoGrad.Kernels;
 /// </para>
 /// <para>
 /// The sums differ from the direct kernel's in rounding (the transforms add and subtract before multiplying): within
-/// a few float32 ulps of the largest output (three in DeepConvNet's layers against float64), which the tests bound. float64, the type for
-/// exact checks, keeps the direct sums.
+/// a few float32 ulps of the largest output (three in DeepConvNet's layers against float64), which the tests bound.
+/// float64, the type for exact checks, keeps the direct sums.
 /// </para>
 /// </remarks>
 internal static unsafe class WinogradConvolution
