@@ -11,7 +11,8 @@ internal interface IParallelWork
 /// an interlocked counter. Unlike Parallel.For it allocates nothing per call, which keeps training steps
 /// allocation-free. Idle workers spin for a short while before they sleep, so the back-to-back parallel phases of a
 /// training step start in well under a microsecond instead of paying a kernel wake-up each time. A caller that finds
-/// the pool busy (another thread's job) runs its job on its own thread instead of waiting.
+/// the pool busy (another thread's job, or its own job's item starting one) runs its job on its own thread instead of
+/// waiting.
 /// </summary>
 internal static class WorkerPool
 {
@@ -34,7 +35,11 @@ internal static class WorkerPool
     public static void Run(IParallelWork work, int items, int threads)
     {
         threads = Math.Min(threads, items);
-        if (threads <= 1 || !s_gate.TryEnter())
+
+        // The gate is a re-entrant lock: the thread that holds it for a run would enter again from one of that run's
+        // items (a large matrix product inside a convolution's block) and overwrite the run's shared state, so such a
+        // nested run stays on its thread like any other caller that finds the pool busy.
+        if (threads <= 1 || s_gate.IsHeldByCurrentThread || !s_gate.TryEnter())
         {
             for (var i = 0; i < items; i++)
             {
