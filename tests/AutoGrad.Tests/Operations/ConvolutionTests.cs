@@ -92,6 +92,35 @@ public class ConvolutionTests
         }
     }
 
+    [Fact]
+    public void One_filter_over_a_last_group_narrower_than_the_wide_tile_agrees_with_float64()
+    {
+        // Seventeen 8×8 images in float32: sixteen side by side, then one alone, whose 80 computed positions are fewer
+        // than the one-row tile's 128, so that group runs a vector at a time. Values and gradients agree with float64's
+        // (whose wider tile is 64 positions, so it takes the one-row tile there).
+        var x = Normal(31, 17, 3, 8, 8);
+        var w = Normal(32, 1, 3, 3, 3);
+        var b = Normal(33, 1);
+        var upstream = Normal(34, 17, 1, 8, 8);
+        var (y64, grads64) = ForwardAndGradients(x, w, b);
+        var (y32, grads32) = ForwardAndGradients(x.ToType(DType.Float32), w.ToType(DType.Float32), b.ToType(DType.Float32));
+        AssertClose(DirectConv(x, w, b, (1, 1), 1, out _, out _), y64, 1e-12, 1e-13);
+        AssertClose(y64, y32, 1e-5, 1e-5);
+        for (var i = 0; i < grads64.Length; i++)
+        {
+            AssertClose(grads64[i], grads32[i], 1e-5, 1e-4);
+        }
+
+        (double[] Output, double[][] Gradients) ForwardAndGradients(Tensor x, Tensor w, Tensor b)
+        {
+            using var tape = new Tape();
+            tape.Watch(x);
+            tape.Watch(w);
+            var y = Ops.Conv2d(x, w, b, padding: 1);
+            return (y.ToDoubleArray(), [.. tape.Gradient(y, [x, w], upstream.ToType(x.DType)).Select(t => t.ToDoubleArray())]);
+        }
+    }
+
     [Theory]
     [InlineData(16, 16, 28, 28, 1, 19)] // DeepConvNet's second layer; the filter gradient's last block, one image, is too narrow and keeps the direct sums
     [InlineData(32, 32, 14, 14, 2, 10)] // its fourth: wider than "same"
