@@ -200,8 +200,8 @@ internal static unsafe class Gemm
             Reserve(ref _packedB, (Math.Min(n, ColumnBlock) + _columns) * (_wholeDepth ? _depthBlocks * DepthBlock : Math.Min(k, DepthBlock)));
             fixed (T* pa = _packedA, pb = _packedB)
             {
-                _pa = pa;
-                _pb = pb;
+                _pa = CacheLines.Align(pa);
+                _pb = CacheLines.Align(pb);
                 for (_jc = 0; _jc < _nPanels; _jc += ColumnBlock)
                 {
                     _nc = Math.Min(ColumnBlock, _nPanels - _jc);
@@ -231,8 +231,9 @@ internal static unsafe class Gemm
 
             // Both on the calling thread, after the panels: at most 20 columns, and a fixed order for any thread count.
             Reserve(ref _narrowB, (tail > 0 && transposeB) || (narrow > 0 && !transposeB) ? Math.Max(tail, narrow) * k : 0);
-            fixed (T* scratch = _narrowB)
+            fixed (T* narrowB = _narrowB)
             {
+                var scratch = CacheLines.Align(narrowB);
                 if (tail > 0)
                 {
                     TailPanel(_nPanels, tail, scratch);
@@ -396,10 +397,11 @@ internal static unsafe class Gemm
 
         private static void Reserve(ref T[] buffer, int length)
         {
-            if (buffer.Length < length)
+            if (buffer.Length < CacheLines.RentLength<T>(length))
             {
-                // Pinned, so the raw pointers the workers hold stay valid without a fixed block on their side.
-                buffer = GC.AllocateUninitializedArray<T>(length, pinned: true);
+                // Pinned, so the raw pointers the workers hold stay valid without a fixed block on their side; a line
+                // longer, so that the panels can start on a cache line.
+                buffer = GC.AllocateUninitializedArray<T>(CacheLines.RentLength<T>(length), pinned: true);
             }
         }
 

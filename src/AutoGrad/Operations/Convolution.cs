@@ -533,10 +533,10 @@ public static partial class Ops
                 : !_direct ? shape.ColumnSize
                 : _fusedInput ? DirectFilterGradient.BackwardWorkspaceLength(_plan, _adjoint)
                 : Step == Phase.FilterGradient ? _plan.FilterWorkspaceLength : _plan.WorkspaceLength;
-            var columns = ArrayPool<T>.Shared.Rent(size);
+            var columns = ArrayPool<T>.Shared.Rent(CacheLines.RentLength<T>(size));
             try
             {
-                var cols = columns.AsSpan(0, size);
+                var cols = CacheLines.Aligned(columns, size);
                 switch (Step)
                 {
                     case Phase.Forward when _direct:
