@@ -66,7 +66,37 @@ internal static unsafe class RowDots
         fixed (T* pa = a, pe = extraRow, pb = b, pp = partial, next = ahead)
         {
             var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), null, 0, Tiles(rowsA, TileRowsA) * Tiles(n, TileRowsB));
-            AccumulateTiles(m, n, k, pa, pe, pb, pp, ref prefetch);
+            AccumulateTiles(m, n, k, pa, null, pe, pb, pp, ref prefetch);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Accumulate{T}(int, int, int, ReadOnlySpan{T}, ReadOnlySpan{T}, ReadOnlySpan{T}, Span{T}, ReadOnlySpan{T})"/>
+    /// with A's row i read from <paramref name="a"/> at <paramref name="rowOffsets"/>[i] rather than at i·k: rows may
+    /// overlap (a convolution's columns as windows of <see cref="ShiftedRows"/>' copies).
+    /// </summary>
+    public static void Accumulate<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> extraRow, ReadOnlySpan<T> b, Span<T> partial, ReadOnlySpan<T> ahead)
+        where T : unmanaged, INumber<T>
+    {
+        var rowsA = m + (extraRow.IsEmpty ? 0 : 1);
+        if (k < MinimumDepth<T>() || rowOffsets.Length < m || b.Length < n * k || (!extraRow.IsEmpty && extraRow.Length < k) || partial.Length < PartialLength<T>(rowsA, n))
+        {
+            throw new ArgumentException($"RowDots.Accumulate: operands too short for m = {m}, n = {n}, k = {k}.");
+        }
+
+        for (var i = 0; i < m; i++)
+        {
+            if (rowOffsets[i] < 0 || rowOffsets[i] > a.Length - k)
+            {
+                throw new ArgumentException($"RowDots.Accumulate: row {i} at {rowOffsets[i]} runs past A's {a.Length} elements (k = {k}).", nameof(rowOffsets));
+            }
+        }
+
+        fixed (T* pa = a, pe = extraRow, pb = b, pp = partial, next = ahead)
+        fixed (int* offsets = rowOffsets)
+        {
+            var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), null, 0, Tiles(rowsA, TileRowsA) * Tiles(n, TileRowsB));
+            AccumulateTiles(m, n, k, pa, offsets, pe, pb, pp, ref prefetch);
         }
     }
 
@@ -89,7 +119,7 @@ internal static unsafe class RowDots
         }
     }
 
-    private static void AccumulateTiles<T>(int m, int n, int k, T* a, T* extraRow, T* b, T* partial, ref PrefetchCursor prefetch)
+    private static void AccumulateTiles<T>(int m, int n, int k, T* a, int* rowOffsets, T* extraRow, T* b, T* partial, ref PrefetchCursor prefetch)
         where T : unmanaged, INumber<T>
     {
         var rowsA = m + (extraRow is null ? 0 : 1);
@@ -122,7 +152,7 @@ internal static unsafe class RowDots
                 for (var r = 0; r < TileRowsA; r++)
                 {
                     var row = Math.Min(i + r, rowsA - 1);
-                    rows[r] = row < m ? a + ((nint)row * k) : extraRow;
+                    rows[r] = row >= m ? extraRow : a + (rowOffsets is null ? (nint)row * k : rowOffsets[row]);
                 }
 
                 var tile = (Vector512<T>*)partial + ((((i / TileRowsA) * tilesB) + (j / TileRowsB)) * TileRowsA * TileRowsB);

@@ -92,7 +92,8 @@ public sealed class DeepConvNet : Module
                 h = Ops.Relu(poolAfter ? Ops.MaxPool2d(h, 2) : h);
             }
 
-            h = Dropout.Forward(Ops.Relu(Affine1.Forward(Ops.Flatten(h))));
+            // Affine reads (N, C, H, W) as N rows: no Flatten node to copy the gradient back into the pooled shape.
+            h = Dropout.Forward(Ops.Relu(Affine1.Forward(h)));
         }
 
         return Affine2.Forward(h);

@@ -69,7 +69,9 @@ public sealed class SimpleConvNet : Module
             // ReLU after the pooling rather than before, as DeepConvNet does: the same values and gradients bit for
             // bit (max and ReLU commute), with a quarter of the ReLU's work (SimpleConvNet's step: see benchmarks.md).
             var pooled = Ops.Relu(Ops.MaxPool2d(Conv.Forward(images), 2));
-            hidden = Ops.Relu(Affine1.Forward(Ops.Flatten(pooled)));
+            // Affine reads (N, C, H, W) as N rows, as the book's Affine does: no Flatten node, whose backward pass would
+            // copy the 1.7 MB gradient from one shape to the other.
+            hidden = Ops.Relu(Affine1.Forward(pooled));
         }
 
         return Affine2.Forward(hidden);

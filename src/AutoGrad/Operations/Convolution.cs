@@ -891,39 +891,84 @@ public static partial class Ops
         /// <summary>Rows of the dot products' A per group: the kernel positions, and a row of ones when the bias gradient is wanted.</summary>
         private int DotRows => Shape.Depth + (BlockBiasGradients.Length > 0 ? 1 : 0);
 
-        /// <summary>The dot products' workspace: the columns, every group's partial sums and a row of ones.</summary>
-        private int DotsWorkspaceLength() => Shape.ColumnSize + (_groups * RowDots.PartialLength<T>(DotRows, Shape.FiltersPerGroup)) + Shape.Positions;
+        /// <summary>
+        /// The dot products' workspace: the columns (or, at stride 1 without dilation, the image's shifted copies that
+        /// stand for them), every group's partial sums and a row of ones.
+        /// </summary>
+        private int DotsWorkspaceLength() => ColumnsForDots + (_groups * RowDots.PartialLength<T>(DotRows, Shape.FiltersPerGroup)) + Shape.Positions;
+
+        /// <summary>The elements of the dots' columns: one image's shifted copies where they fit, else its im2col columns.</summary>
+        private int ColumnsForDots => ShiftedRows.Fits(_g)
+            ? ShiftedRows.Length(Shape.Channels, _g, _g.OutputHeight(Shape.Height), _g.OutputWidth(Shape.Width))
+            : Shape.ColumnSize;
 
         /// <summary>
         /// The filter gradient of images block·BlockSize … last − 1 as sums of dot products along the output positions
         /// (<see cref="RowDots"/>): per image and group, each column row against each upstream gradient row, summed in
         /// vectors over the block's images and reduced once (SimpleConvNet's 5×5 layer: 30×25 sums of 576-position
         /// rows, which the GEMM padded to 6×32 tiles after transposing the upstream gradient at every image). A row of
-        /// ones among the columns' makes the bias gradient the same pass's by-product.
+        /// ones among the columns' makes the bias gradient the same pass's by-product. At stride 1 without dilation the
+        /// column rows are windows of <see cref="ShiftedRows"/>' copies, a quarter of im2col's writes for a 5×5 kernel,
+        /// which stay in L1 while the upstream gradient streams past them.
         /// </summary>
         private void FiltersByDots(int block, int last, Span<T> workspace)
         {
             var shape = Shape;
             int depth = shape.Depth, filters = shape.FiltersPerGroup, positions = shape.Positions, rows = DotRows;
             var partialLength = RowDots.PartialLength<T>(rows, filters);
-            var cols = workspace[..shape.ColumnSize];
-            var partials = workspace.Slice(shape.ColumnSize, _groups * partialLength);
-            var ones = workspace.Slice(shape.ColumnSize + partials.Length, positions);
+            var columnsLength = ColumnsForDots;
+            var cols = workspace[..columnsLength];
+            var partials = workspace.Slice(columnsLength, _groups * partialLength);
+            var ones = workspace.Slice(columnsLength + partials.Length, positions);
             partials.Clear();
             ones.Fill(T.One);
             var wantBias = BlockBiasGradients.Length > 0;
-            ReadOnlySpan<T> images = _x.Raw<T>(), upstream = Upstream;
-            for (var i = block * BlockSize; i < last; i++)
+            var shifted = ShiftedRows.Fits(_g);
+            var offsets = shifted ? ArrayPool<int>.Shared.Rent(shape.Channels * _g.KernelSize) : null;
+            try
             {
-                Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
-                // The next image's upstream gradient comes from memory meanwhile (its columns are unfolded from a small image).
-                var ahead = i + 1 < last ? upstream.Slice((i + 1) * shape.OutputSize, shape.OutputSize) : default;
-                for (var group = 0; group < _groups; group++)
+                if (offsets is not null)
                 {
-                    RowDots.Accumulate<T>(
-                        depth, filters, positions, cols.Slice(group * depth * positions, depth * positions), wantBias ? ones : default,
-                        upstream.Slice((i * shape.OutputSize) + (group * filters * positions), filters * positions), partials.Slice(group * partialLength, partialLength),
-                        group == 0 ? ahead : default);
+                    ShiftedRows.Offsets(shape.Channels, _g, _g.OutputHeight(shape.Height), _g.OutputWidth(shape.Width), offsets);
+                }
+
+                ReadOnlySpan<T> images = _x.Raw<T>(), upstream = Upstream;
+                for (var i = block * BlockSize; i < last; i++)
+                {
+                    var image = images.Slice(i * shape.ImageSize, shape.ImageSize);
+                    if (shifted)
+                    {
+                        ShiftedRows.Copy(image, shape.Channels, shape.Height, shape.Width, _g, cols);
+                    }
+                    else
+                    {
+                        Kernels.Im2Col.Unfold(image, shape.Channels, shape.Height, shape.Width, _g, cols);
+                    }
+
+                    // The next image's upstream gradient comes from memory meanwhile (its columns are unfolded from a small image).
+                    var ahead = i + 1 < last ? upstream.Slice((i + 1) * shape.OutputSize, shape.OutputSize) : default;
+                    for (var group = 0; group < _groups; group++)
+                    {
+                        ReadOnlySpan<T> groupUpstream = upstream.Slice((i * shape.OutputSize) + (group * filters * positions), filters * positions);
+                        var partial = partials.Slice(group * partialLength, partialLength);
+                        if (offsets is not null)
+                        {
+                            RowDots.Accumulate<T>(depth, filters, positions, cols, offsets.AsSpan(group * depth, depth), wantBias ? ones : default, groupUpstream, partial, group == 0 ? ahead : default);
+                        }
+                        else
+                        {
+                            RowDots.Accumulate<T>(
+                                depth, filters, positions, cols.Slice(group * depth * positions, depth * positions), wantBias ? ones : default, groupUpstream, partial,
+                                group == 0 ? ahead : default);
+                        }
+                    }
+                }
+            }
+            finally
+            {
+                if (offsets is not null)
+                {
+                    ArrayPool<int>.Shared.Return(offsets);
                 }
             }
 

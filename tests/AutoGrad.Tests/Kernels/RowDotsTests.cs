@@ -99,4 +99,42 @@ public class RowDotsTests
         Assert.Contains("m = 2, n = 2, k = 16", ex.Message);
         Assert.Throws<ArgumentException>(() => RowDots.Accumulate<float>(2, 2, 8, new float[16], default, new float[16], partial));
     }
+
+    [Fact]
+    public void Rows_read_at_offsets_may_overlap_and_give_the_sums_of_the_rows_they_name()
+    {
+        if (!RowDots.IsSupported)
+        {
+            return; // the kernel needs Vector512; convolutions keep to the GEMM without it
+        }
+
+        // Seven rows of 40 out of one buffer of 100, overlapping and out of order, with a tail of 8 lanes.
+        const int m = 7, n = 5, k = 40;
+        int[] offsets = [0, 60, 3, 17, 59, 1, 33];
+        var random = new SeededRandom(7);
+        var a = Enumerable.Range(0, 100).Select(_ => random.NextNormal()).ToArray();
+        var b = Enumerable.Range(0, n * k).Select(_ => random.NextNormal()).ToArray();
+        var partial = new double[RowDots.PartialLength<double>(m, n)];
+        RowDots.Accumulate<double>(m, n, k, a, offsets, default, b, partial, default);
+        var c = new double[m * n];
+        RowDots.Reduce<double>(0, m, n, partial, c, rowStride: n, columnStride: 1, add: false);
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var expected = 0.0;
+                for (var p = 0; p < k; p++)
+                {
+                    expected += a[offsets[i] + p] * b[(j * k) + p];
+                }
+
+                Assert.Equal(expected, c[(i * n) + j], 1e-12);
+            }
+        }
+
+        // A row that would run past A's end is refused, naming it.
+        int[] past = [0, 61];
+        var ex = Assert.Throws<ArgumentException>(() => RowDots.Accumulate<double>(2, n, k, a, past, default, b, partial, default));
+        Assert.Contains("row 1 at 61", ex.Message);
+    }
 }

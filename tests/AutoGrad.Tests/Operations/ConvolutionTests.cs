@@ -255,20 +255,24 @@ public class ConvolutionTests
     [InlineData(2, 1, true)] // stride 2: no direct path; 17×17 = 289 positions
     [InlineData(1, 2, false)]
     [InlineData(1, 1, false)] // SimpleConvNet's shape of layer: 5×5, no padding, 31×31 → 27×27 (729 positions, a tail of 9 lanes)
-    public void The_row_dot_filter_gradient_sums_the_images_of_a_block_as_the_composition_does(int stride, int groups, bool withBias)
+    [InlineData(1, 1, true, 2, 1)] // padding (2, 1) around a 5×3 kernel: the shifted copies' rows and columns of zeros
+    [InlineData(1, 2, true, 3, 4)] // padding wider than the kernel's reach on one side: whole columns of zeros
+    public void The_row_dot_filter_gradient_sums_the_images_of_a_block_as_the_composition_does(int stride, int groups, bool withBias, int padH = 0, int padW = 0)
     {
         // Output planes of at least 256 positions off the direct path: the filter gradient (and the bias gradient, a
         // row of ones among the columns) are sums of dot products over the positions (Kernels.RowDots), ten images in
-        // eight blocks, so some blocks sum two.
+        // eight blocks, so some blocks sum two. At stride 1 the column rows are windows of the image's shifted copies
+        // (Kernels.ShiftedRows), whose padding the padded rows exercise.
         var kernel = groups == 1 && stride == 1 ? 5 : 3;
+        var kernelW = padH + padW > 0 ? 3 : kernel;
         var side = stride == 2 ? 35 : 31;
         var x = Normal(21, 10, 4, side, side);
-        var w = Normal(22, 6, 4 / groups, kernel, kernel);
+        var w = Normal(22, 6, 4 / groups, kernel, kernelW);
         var b = Normal(23, 6);
         using var tape = new Tape();
         tape.Watch(w);
         tape.Watch(b);
-        var y = Ops.Conv2d(x, w, withBias ? b : null, stride: stride, groups: groups);
+        var y = Ops.Conv2d(x, w, withBias ? b : null, stride: stride, padding: (padH, padW), groups: groups);
         Assert.True(y.Shape[2] * y.Shape[3] >= AutoGrad.Kernels.RowDots.WorthwhileDepth<double>());
         Tensor[] sources = withBias ? [w, b] : [w];
         var upstream = Normal(24, y.Shape.Dims.ToArray());
