@@ -530,6 +530,7 @@ public static partial class Ops
         {
             var shape = Shape;
             var size = _dots ? DotsWorkspaceLength()
+                : !_direct && Step == Phase.Forward ? ForwardWorkspaceLength
                 : !_direct ? shape.ColumnSize
                 : _fusedInput ? DirectFilterGradient.BackwardWorkspaceLength(_plan, _adjoint)
                 : Step == Phase.FilterGradient ? _plan.FilterWorkspaceLength : _plan.WorkspaceLength;
@@ -767,11 +768,39 @@ public static partial class Ops
             }
         }
 
+        /// <summary>
+        /// Whether the forward pass reads the columns from the image's shifted copies (<see cref="ShiftedConvolution"/>):
+        /// for shallow sums, where im2col and the GEMM's packing cost most next to the products (SimpleConvNet's 25-deep
+        /// layer, few-channel first layers); deep ones keep the GEMM, whose blocking and narrow tails serve them better.
+        /// </summary>
+        private bool ShiftedForward => ShiftedConvolution.IsSupported && ShiftedRows.Fits(_g) && Shape.Depth <= ShiftedConvolution.WorthwhileDepth;
+
+        /// <summary>The forward pass's workspace off the direct path: the columns, or the shifted copies with their slack.</summary>
+        private int ForwardWorkspaceLength => ShiftedForward
+            ? ShiftedRows.Length(Shape.Channels, _g, _g.OutputHeight(Shape.Height), _g.OutputWidth(Shape.Width)) + ShiftedConvolution.Slack<T>()
+            : Shape.ColumnSize;
+
         private void Forward(int image, Span<T> cols)
         {
             var shape = Shape;
             ReadOnlySpan<T> filters = _weight.Raw<T>();
             var output = _y.Raw<T>().Slice(image * shape.OutputSize, shape.OutputSize);
+            if (ShiftedForward)
+            {
+                Span<int> offsets = stackalloc int[shape.Channels * _g.KernelSize];
+                ShiftedRows.Offsets(shape.Channels, _g, _g.OutputHeight(shape.Height), _g.OutputWidth(shape.Width), offsets);
+                ShiftedRows.Copy<T>(_x.Raw<T>().Slice(image * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
+                for (var group = 0; group < _groups; group++)
+                {
+                    ShiftedConvolution.Run<T>(
+                        shape.FiltersPerGroup, shape.Depth, shape.Positions, filters.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
+                        cols, offsets.Slice(group * shape.Depth, shape.Depth), Bias is null ? default : Bias.Raw<T>().Slice(group * shape.FiltersPerGroup, shape.FiltersPerGroup),
+                        output.Slice(group * shape.FiltersPerGroup * shape.Positions, shape.FiltersPerGroup * shape.Positions));
+                }
+
+                return;
+            }
+
             Kernels.Im2Col.Unfold<T>(_x.Raw<T>().Slice(image * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
             for (var group = 0; group < _groups; group++)
             {
