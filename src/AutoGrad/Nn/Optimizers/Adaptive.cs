@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 using AutoGrad.Tensors;
 
@@ -157,7 +158,29 @@ public class Adam(
         var eps = T.CreateTruncating(_epsilon);
         T c1 = T.One - b1, c2 = T.One - b2;
         var i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+        {
+            // The same operations per element, on 512-bit vectors (Vector<T> stays 256 bits wide on AVX-512 machines):
+            // half the square roots and divisions issued.
+            var vp = MemoryMarshal.Cast<T, Vector512<T>>(parameter);
+            var vg = MemoryMarshal.Cast<T, Vector512<T>>(gradient);
+            var vm = MemoryMarshal.Cast<T, Vector512<T>>(m);
+            var vv = MemoryMarshal.Cast<T, Vector512<T>>(v);
+            Vector512<T> vb1 = Vector512.Create(b1), vb2 = Vector512.Create(b2), vc1 = Vector512.Create(c1), vc2 = Vector512.Create(c2);
+            Vector512<T> vstep = Vector512.Create(step), vroot2 = Vector512.Create(root2), veps = Vector512.Create(eps);
+            for (var k = 0; k < vp.Length; k++)
+            {
+                var g = vg[k];
+                var mk = (vm[k] * vb1) + (g * vc1);
+                var vk = (vv[k] * vb2) + (g * g * vc2);
+                vm[k] = mk;
+                vv[k] = vk;
+                vp[k] -= vstep * (mk / ((Vector512.Sqrt(vk) / vroot2) + veps));
+            }
+
+            i = vp.Length * Vector512<T>.Count;
+        }
+        else if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
         {
             var vp = MemoryMarshal.Cast<T, Vector<T>>(parameter);
             var vg = MemoryMarshal.Cast<T, Vector<T>>(gradient);
