@@ -83,31 +83,36 @@ internal static unsafe class ShiftedConvolution
                     starts[r] = b is null ? T.Zero : b[filter];
                 }
 
+                var valid = Math.Min(Rows, filters - f);
                 for (var q = 0; q < positions; q += width)
                 {
-                    Tile(depth, rows, q, weightRows, starts, tile);
-                    int count = Math.Min(width, positions - q), valid = Math.Min(Rows, filters - f);
+                    var count = Math.Min(width, positions - q);
+                    var target = output + ((nint)f * positions) + q;
+
+                    // Whole tiles of six filters go from the registers to y; a last filter tile or position block
+                    // narrower than the tile goes through a buffer and only its part is copied out.
+                    if (count == width && valid == Rows)
+                    {
+                        Tile(depth, rows, q, weightRows, starts, (Vector512<T>*)target, positions);
+                        continue;
+                    }
+
+                    Tile(depth, rows, q, weightRows, starts, tile, 2 * Vector512<T>.Count);
                     for (var r = 0; r < valid; r++)
                     {
-                        var target = output + ((nint)(f + r) * positions) + q;
-                        if (count == width)
-                        {
-                            tile[2 * r].Store(target);
-                            tile[(2 * r) + 1].Store(target + Vector512<T>.Count);
-                        }
-                        else
-                        {
-                            new ReadOnlySpan<T>((T*)(tile + (2 * r)), count).CopyTo(new Span<T>(target, count));
-                        }
+                        new ReadOnlySpan<T>((T*)tile + (r * width), count).CopyTo(new Span<T>(target + ((nint)r * positions), count));
                     }
                 }
             }
         }
     }
 
-    /// <summary>The 6 × 2-vector tile at positions q … q + 2·lanes − 1, its twelve sums in registers over the depth.</summary>
+    /// <summary>
+    /// The 6 × 2-vector tile at positions q … q + 2·lanes − 1, its twelve sums in registers over the depth, stored to
+    /// six rows <paramref name="stride"/> elements apart from <paramref name="target"/> on.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<T>(int depth, T** rows, int q, T** weightRows, T* starts, Vector512<T>* tile)
+    private static void Tile<T>(int depth, T** rows, int q, T** weightRows, T* starts, Vector512<T>* target, nint stride)
         where T : unmanaged, INumber<T>
     {
         var lanes = Vector512<T>.Count;
@@ -140,7 +145,18 @@ internal static unsafe class ShiftedConvolution
             c51 = GemmMicroKernel.Fma(x, b1, c51);
         }
 
-        (tile[0], tile[1], tile[2], tile[3], tile[4], tile[5]) = (c00, c01, c10, c11, c20, c21);
-        (tile[6], tile[7], tile[8], tile[9], tile[10], tile[11]) = (c30, c31, c40, c41, c50, c51);
+        var t = (T*)target;
+        c00.Store(t);
+        c01.Store(t + lanes);
+        c10.Store(t + stride);
+        c11.Store(t + stride + lanes);
+        c20.Store(t + (2 * stride));
+        c21.Store(t + (2 * stride) + lanes);
+        c30.Store(t + (3 * stride));
+        c31.Store(t + (3 * stride) + lanes);
+        c40.Store(t + (4 * stride));
+        c41.Store(t + (4 * stride) + lanes);
+        c50.Store(t + (5 * stride));
+        c51.Store(t + (5 * stride) + lanes);
     }
 }
