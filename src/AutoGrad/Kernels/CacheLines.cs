@@ -23,12 +23,15 @@ internal static class CacheLines
     /// from its first element on a cache line. The address is read once: should the collector move the array later, the
     /// span follows it and stays correct, merely unaligned (rented arrays of this size seldom move).
     /// </summary>
-    public static unsafe Span<T> Aligned<T>(T[] array, int length)
+    public static Span<T> Aligned<T>(T[] array, int length)
+        where T : unmanaged => array.AsSpan(Skip(array), length);
+
+    /// <summary>The elements of <paramref name="array"/> before its first one on a cache line, as its address reads now.</summary>
+    public static unsafe int Skip<T>(T[] array)
         where T : unmanaged
     {
         var address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
-        var skip = (int)((Bytes - (address & (Bytes - 1))) & (Bytes - 1)) / Unsafe.SizeOf<T>();
-        return array.AsSpan(skip, length);
+        return (int)((Bytes - (address & (Bytes - 1))) & (Bytes - 1)) / Unsafe.SizeOf<T>();
     }
 
     /// <summary>The first address at or after <paramref name="pointer"/> on a cache line (for pinned buffers a line longer than needed).</summary>

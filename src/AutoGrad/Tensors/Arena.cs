@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+
+using AutoGrad.Kernels;
 
 namespace AutoGrad.Tensors;
 
@@ -54,13 +55,15 @@ internal sealed class Arena : IDisposable
 
     /// <summary>Returns <paramref name="length"/> uninitialized elements that stay valid until the next reset.</summary>
     public ArraySegment<T> Allocate<T>(int length)
+        where T : unmanaged
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         return Chunks<T>().Allocate(length);
     }
 
     // The type test folds away when the JIT specializes for float or double, leaving a field load.
-    private ChunkList<T> Chunks<T>() => typeof(T) == typeof(float)
+    private ChunkList<T> Chunks<T>()
+        where T : unmanaged => typeof(T) == typeof(float)
         ? Unsafe.As<ChunkList<T>>(_floats)
         : Unsafe.As<ChunkList<T>>(_doubles);
 
@@ -128,6 +131,7 @@ internal sealed class Arena : IDisposable
     }
 
     private sealed class ChunkList<T>
+        where T : unmanaged
     {
         private static readonly int LineElements = 64 / Unsafe.SizeOf<T>();
 
@@ -202,16 +206,7 @@ internal sealed class Arena : IDisposable
         private static T[] NewChunk(int size) => GC.AllocateUninitializedArray<T>(size, pinned: true);
 
         /// <summary>The first element of chunk <paramref name="index"/> on a cache-line boundary (0 when there is no chunk).</summary>
-        private unsafe int Start(int index)
-        {
-            if (index >= _chunks.Count)
-            {
-                return 0;
-            }
-
-            var address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_chunks[index]));
-            return (int)((64 - (address & 63)) & 63) / Unsafe.SizeOf<T>();
-        }
+        private int Start(int index) => index < _chunks.Count ? CacheLines.Skip(_chunks[index]) : 0;
 
         public void Release()
         {
