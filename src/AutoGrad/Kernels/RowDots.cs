@@ -57,17 +57,12 @@ internal static unsafe class RowDots
     public static void Accumulate<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<T> extraRow, ReadOnlySpan<T> b, Span<T> partial, ReadOnlySpan<T> ahead)
         where T : unmanaged, INumber<T>
     {
-        var rowsA = m + (extraRow.IsEmpty ? 0 : 1);
-        if (k < MinimumDepth<T>() || a.Length < m * k || b.Length < n * k || (!extraRow.IsEmpty && extraRow.Length < k) || partial.Length < PartialLength<T>(rowsA, n))
+        if (a.Length < m * k)
         {
             throw new ArgumentException($"RowDots.Accumulate: operands too short for m = {m}, n = {n}, k = {k}.");
         }
 
-        fixed (T* pa = a, pe = extraRow, pb = b, pp = partial, next = ahead)
-        {
-            var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), null, 0, Tiles(rowsA, TileRowsA) * Tiles(n, TileRowsB));
-            AccumulateTiles(m, n, k, pa, null, pe, pb, pp, ref prefetch);
-        }
+        AccumulateRows(m, n, k, a, default, extraRow, b, partial, ahead);
     }
 
     /// <summary>
@@ -78,8 +73,7 @@ internal static unsafe class RowDots
     public static void Accumulate<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> extraRow, ReadOnlySpan<T> b, Span<T> partial, ReadOnlySpan<T> ahead)
         where T : unmanaged, INumber<T>
     {
-        var rowsA = m + (extraRow.IsEmpty ? 0 : 1);
-        if (k < MinimumDepth<T>() || rowOffsets.Length < m || b.Length < n * k || (!extraRow.IsEmpty && extraRow.Length < k) || partial.Length < PartialLength<T>(rowsA, n))
+        if (rowOffsets.Length < m)
         {
             throw new ArgumentException($"RowDots.Accumulate: operands too short for m = {m}, n = {n}, k = {k}.");
         }
@@ -92,12 +86,7 @@ internal static unsafe class RowDots
             }
         }
 
-        fixed (T* pa = a, pe = extraRow, pb = b, pp = partial, next = ahead)
-        fixed (int* offsets = rowOffsets)
-        {
-            var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), null, 0, Tiles(rowsA, TileRowsA) * Tiles(n, TileRowsB));
-            AccumulateTiles(m, n, k, pa, offsets, pe, pb, pp, ref prefetch);
-        }
+        AccumulateRows(m, n, k, a, rowOffsets, extraRow, b, partial, ahead);
     }
 
     /// <summary>
@@ -116,6 +105,24 @@ internal static unsafe class RowDots
         fixed (T* pp = partial, pc = c)
         {
             ReduceTiles(firstRow, m, n, pp, pc, rowStride, columnStride, add);
+        }
+    }
+
+    /// <summary>Both overloads' shared checks and body; A's rows at i·k when <paramref name="rowOffsets"/> is empty.</summary>
+    private static void AccumulateRows<T>(int m, int n, int k, ReadOnlySpan<T> a, ReadOnlySpan<int> rowOffsets, ReadOnlySpan<T> extraRow, ReadOnlySpan<T> b, Span<T> partial, ReadOnlySpan<T> ahead)
+        where T : unmanaged, INumber<T>
+    {
+        var rowsA = m + (extraRow.IsEmpty ? 0 : 1);
+        if (k < MinimumDepth<T>() || b.Length < n * k || (!extraRow.IsEmpty && extraRow.Length < k) || partial.Length < PartialLength<T>(rowsA, n))
+        {
+            throw new ArgumentException($"RowDots.Accumulate: operands too short for m = {m}, n = {n}, k = {k}.");
+        }
+
+        fixed (T* pa = a, pe = extraRow, pb = b, pp = partial, next = ahead)
+        fixed (int* offsets = rowOffsets)
+        {
+            var prefetch = new PrefetchCursor(next, (nint)ahead.Length * sizeof(T), null, 0, Tiles(rowsA, TileRowsA) * Tiles(n, TileRowsB));
+            AccumulateTiles(m, n, k, pa, offsets, pe, pb, pp, ref prefetch);
         }
     }
 

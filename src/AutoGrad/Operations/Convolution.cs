@@ -776,9 +776,13 @@ public static partial class Ops
         private bool ShiftedForward => ShiftedConvolution.IsSupported && ShiftedRows.Fits(_g) && Shape.Depth <= ShiftedConvolution.WorthwhileDepth;
 
         /// <summary>The forward pass's workspace off the direct path: the columns, or the shifted copies with their slack.</summary>
-        private int ForwardWorkspaceLength => ShiftedForward
-            ? ShiftedRows.Length(Shape.Channels, _g, _g.OutputHeight(Shape.Height), _g.OutputWidth(Shape.Width)) + ShiftedConvolution.Slack<T>()
-            : Shape.ColumnSize;
+        private int ForwardWorkspaceLength => ShiftedForward ? ShiftedCopiesLength + ShiftedConvolution.Slack<T>() : Shape.ColumnSize;
+
+        /// <summary>The elements of one image's shifted copies (<see cref="ShiftedRows"/>).</summary>
+        private int ShiftedCopiesLength => ShiftedRows.Length(Shape.Channels, _g, _g.OutputHeight(Shape.Height), _g.OutputWidth(Shape.Width));
+
+        /// <summary>Where each of im2col's rows starts in the shifted copies, in im2col's row order.</summary>
+        private void ShiftedOffsets(Span<int> offsets) => ShiftedRows.Offsets(Shape.Channels, _g, _g.OutputHeight(Shape.Height), _g.OutputWidth(Shape.Width), offsets);
 
         private void Forward(int image, Span<T> cols)
         {
@@ -788,7 +792,7 @@ public static partial class Ops
             if (ShiftedForward)
             {
                 Span<int> offsets = stackalloc int[shape.Channels * _g.KernelSize];
-                ShiftedRows.Offsets(shape.Channels, _g, _g.OutputHeight(shape.Height), _g.OutputWidth(shape.Width), offsets);
+                ShiftedOffsets(offsets);
                 ShiftedRows.Copy<T>(_x.Raw<T>().Slice(image * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
                 for (var group = 0; group < _groups; group++)
                 {
@@ -927,9 +931,7 @@ public static partial class Ops
         private int DotsWorkspaceLength() => ColumnsForDots + (_groups * RowDots.PartialLength<T>(DotRows, Shape.FiltersPerGroup)) + Shape.Positions;
 
         /// <summary>The elements of the dots' columns: one image's shifted copies where they fit, else its im2col columns.</summary>
-        private int ColumnsForDots => ShiftedRows.Fits(_g)
-            ? ShiftedRows.Length(Shape.Channels, _g, _g.OutputHeight(Shape.Height), _g.OutputWidth(Shape.Width))
-            : Shape.ColumnSize;
+        private int ColumnsForDots => ShiftedRows.Fits(_g) ? ShiftedCopiesLength : Shape.ColumnSize;
 
         /// <summary>
         /// The filter gradient of images block·BlockSize … last − 1 as sums of dot products along the output positions
@@ -958,7 +960,7 @@ public static partial class Ops
             {
                 if (offsets is not null)
                 {
-                    ShiftedRows.Offsets(shape.Channels, _g, _g.OutputHeight(shape.Height), _g.OutputWidth(shape.Width), offsets);
+                    ShiftedOffsets(offsets);
                 }
 
                 ReadOnlySpan<T> images = _x.Raw<T>(), upstream = Upstream;
