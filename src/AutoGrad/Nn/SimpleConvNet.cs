@@ -7,7 +7,9 @@ namespace AutoGrad.Nn;
 /// The book's SimpleConvNet (chapter 7): convolution (30 filters 5×5, stride 1, no padding) → ReLU → 2×2 max pooling
 /// → Affine 100 → ReLU → Affine to the classes; train it with <see cref="Ops.SoftmaxWithLoss(Tensor, ReadOnlyMemory{int})"/>.
 /// It takes images (N, C, H, W), or flat rows (N, C·H·W), which it views as images without copying. The ReLU before
-/// the pooling runs after it, the same function bit for bit (max and ReLU commute) on a quarter of the elements.
+/// the pooling runs after it, the same function bit for bit (max and ReLU commute) on a quarter of the elements, and
+/// the convolution and the pooling run as one op (<see cref="Ops.Conv2dMaxPool2d"/>), which never stores the
+/// convolution's output.
 /// </summary>
 public sealed class SimpleConvNet : Module
 {
@@ -68,7 +70,8 @@ public sealed class SimpleConvNet : Module
             var images = input.Rank == 2 ? Ops.Reshape(input, input.Shape[0], Channels, Height, Width) : input;
             // ReLU after the pooling rather than before, as DeepConvNet does: the same values and gradients bit for
             // bit (max and ReLU commute), with a quarter of the ReLU's work (SimpleConvNet's step: see benchmarks.md).
-            var pooled = Ops.Relu(Ops.MaxPool2d(Conv.Forward(images), 2));
+            // The convolution and its pooling as one op: each image's 24×24 maps are pooled while in cache, never stored.
+            var pooled = Ops.Relu(Ops.Conv2dMaxPool2d(images, Conv.Weight, Conv.Bias, 2, Conv.Stride, Conv.Padding, Conv.Dilation, Conv.Groups));
             // Affine reads (N, C, H, W) as N rows, as the book's Affine does: no Flatten node, whose backward pass would
             // copy the 1.7 MB gradient from one shape to the other.
             hidden = Ops.Relu(Affine1.Forward(pooled));

@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 using AutoGrad.Autodiff;
 using AutoGrad.Kernels;
@@ -76,35 +78,9 @@ public static partial class Ops
     /// <returns>(N, F, OH, OW) with OH = ⌊(H + 2p − d(kh − 1) − 1) / s⌋ + 1, and OW alike.</returns>
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias = null, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null, int groups = 1)
     {
-        Check.NotNull(x, "Conv2d", nameof(x));
-        Check.NotNull(weight, "Conv2d", nameof(weight));
-        Check.SameType(x, weight, "Conv2d");
-        RequireRank(x, 4, "Conv2d", "x", "(N, C, H, W)");
-        RequireRank(weight, 4, "Conv2d", "weight", "(F, C / groups, kh, kw)");
-        int channels = x.Shape[1], filters = weight.Shape[0];
-        if (groups < 1 || channels % groups != 0 || filters % groups != 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"Conv2d: groups {groups} must be positive and divide both the {channels} channels of x {x.Shape} and the {filters} filters of weight {weight.Shape}.");
-        }
-
-        if (weight.Shape[1] * groups != channels)
-        {
-            throw new ShapeMismatchException($"Conv2d: weight {weight.Shape} expects {weight.Shape[1] * groups} input channels ({weight.Shape[1]} per group × {groups} groups), but x {x.Shape} has {channels}.");
-        }
-
-        if (bias is not null)
-        {
-            Check.NotNull(bias, "Conv2d", nameof(bias));
-            Check.SameType(x, bias, "Conv2d");
-            if (bias.Rank != 1 || bias.Length != filters)
-            {
-                throw new ShapeMismatchException($"Conv2d: bias {bias.Shape} must hold one value per filter, ({filters},), for weight {weight.Shape}.");
-            }
-        }
-
-        var g = Window("Conv2d", (weight.Shape[2], weight.Shape[3]), stride, padding, dilation);
+        var g = ConvolutionWindow("Conv2d", x, weight, bias, stride, padding, dilation, groups);
         var (outH, outW) = WindowOutput("Conv2d", x.Shape, g);
-        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], filters, outH, outW], "Conv2d", x.Shape, weight.Shape));
+        var y = Tensor.Uninitialized(x.DType, Shape.FromDims([x.Shape[0], weight.Shape[0], outH, outW], "Conv2d", x.Shape, weight.Shape));
         ElementType.Dispatch(x.DType, new ConvForward(x, weight, bias, y, g, groups));
         Tape.Record(s_conv2d, y, x, weight, bias, NodeArgs.Of(WindowState.Of(g, x.Shape[2], x.Shape[3], groups)));
         return y;
@@ -203,6 +179,41 @@ public static partial class Ops
         ElementType.Dispatch(x.DType, new ConvTransposeForward(x, weight, bias, y, g, groups));
         Tape.Record(s_convTranspose2d, y, x, weight, bias, NodeArgs.Of(WindowState.Of(g, (int)outH, (int)outW, groups)));
         return y;
+    }
+
+    /// <summary>
+    /// Checks a convolution's arguments (x (N, C, H, W), weight (F, C / groups, kh, kw), bias (F,) or null, the
+    /// groups) and returns its window; <paramref name="op"/> names the op in the exceptions.
+    /// </summary>
+    private static WindowGeometry ConvolutionWindow(string op, Tensor x, Tensor weight, Tensor? bias, Size2d? stride, Size2d? padding, Size2d? dilation, int groups)
+    {
+        Check.NotNull(x, op, nameof(x));
+        Check.NotNull(weight, op, nameof(weight));
+        Check.SameType(x, weight, op);
+        RequireRank(x, 4, op, "x", "(N, C, H, W)");
+        RequireRank(weight, 4, op, "weight", "(F, C / groups, kh, kw)");
+        int channels = x.Shape[1], filters = weight.Shape[0];
+        if (groups < 1 || channels % groups != 0 || filters % groups != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(groups), groups, $"{op}: groups {groups} must be positive and divide both the {channels} channels of x {x.Shape} and the {filters} filters of weight {weight.Shape}.");
+        }
+
+        if (weight.Shape[1] * groups != channels)
+        {
+            throw new ShapeMismatchException($"{op}: weight {weight.Shape} expects {weight.Shape[1] * groups} input channels ({weight.Shape[1]} per group × {groups} groups), but x {x.Shape} has {channels}.");
+        }
+
+        if (bias is not null)
+        {
+            Check.NotNull(bias, op, nameof(bias));
+            Check.SameType(x, bias, op);
+            if (bias.Rank != 1 || bias.Length != filters)
+            {
+                throw new ShapeMismatchException($"{op}: bias {bias.Shape} must hold one value per filter, ({filters},), for weight {weight.Shape}.");
+            }
+        }
+
+        return Window(op, (weight.Shape[2], weight.Shape[3]), stride, padding, dilation);
     }
 
     /// <summary>A window's geometry from the public arguments, refusing sizes no framework accepts.</summary>
@@ -441,6 +452,30 @@ public static partial class Ops
 
         public int BlockSize { get; set; }
 
+        /// <summary>
+        /// The window of a max pooling fused after the convolution (<see cref="Conv2dMaxPool2d"/>; (0, 0) when none):
+        /// the forward pass then pools each image's output, which stays in the workspace, into <see cref="Pooled"/> and
+        /// <see cref="Choices"/>, and the filter gradient scatters each image's upstream gradient from the pooled one
+        /// (<see cref="Pooled"/> again) and the choices into the workspace right before it is read.
+        /// </summary>
+        public (int Height, int Width) Pool { get; set; }
+
+        /// <summary>The pooled output (forward) or its gradient (filter gradient), when <see cref="Pool"/> is set.</summary>
+        public ArraySegment<T> Pooled { get; set; }
+
+        /// <summary>The pooling's choices (<see cref="PoolChoices"/>; bytes in a float32 tensor), when <see cref="Pool"/> is set.</summary>
+        public Tensor? Choices { get; set; }
+
+        private bool Pooling => Pool.Height > 0;
+
+        /// <summary>The pooled elements of one image.</summary>
+        private int PooledImageSize => Shape.Filters * (Shape.OutputHeight / Pool.Height) * (Shape.OutputWidth / Pool.Width);
+
+        /// <summary>The workspace for one image's output planes when pooling, whole cache lines so that what follows starts on one.</summary>
+        private int PlanesLength => Pooling ? (Shape.OutputSize + LineElements - 1) / LineElements * LineElements : 0;
+
+        private static int LineElements => 64 / Unsafe.SizeOf<T>();
+
         private Tensor _x = null!;
         private Tensor _weight = null!;
         private Tensor _y = null!;
@@ -468,16 +503,19 @@ public static partial class Ops
 
         public static ConvImages<T> ForThisThread() => s_instance ??= new ConvImages<T>();
 
-        public void Set(Phase step, Tensor x, Tensor weight, Tensor y, ConvShape shape, in WindowGeometry g, int groups)
+        public void Set(Phase step, Tensor x, Tensor weight, Tensor? y, ConvShape shape, in WindowGeometry g, int groups)
         {
             Step = step;
             _x = x;
             _weight = weight;
-            _y = y;
+            _y = y!;
             Shape = shape;
             _g = g;
             _groups = groups;
             Bias = null;
+            Pool = default;
+            Pooled = default;
+            Choices = null;
         }
 
         public void Run(int items)
@@ -522,7 +560,9 @@ public static partial class Ops
                 // Let go of the tensors, so the reused instance keeps no step's memory alive.
                 _x = _weight = _y = null!;
                 Bias = null;
-                Upstream = InputGradient = default;
+                Upstream = InputGradient = Pooled = default;
+                Pool = default;
+                Choices = null;
             }
         }
 
@@ -534,10 +574,13 @@ public static partial class Ops
                 : !_direct ? shape.ColumnSize
                 : _fusedInput ? DirectFilterGradient.BackwardWorkspaceLength(_plan, _adjoint)
                 : Step == Phase.FilterGradient ? _plan.FilterWorkspaceLength : _plan.WorkspaceLength;
-            var columns = ArrayPool<T>.Shared.Rent(CacheLines.RentLength<T>(size));
+            var planesLength = PlanesLength;
+            var columns = ArrayPool<T>.Shared.Rent(CacheLines.RentLength<T>(planesLength + size));
             try
             {
-                var cols = CacheLines.Aligned(columns, size);
+                var workspace = CacheLines.Aligned(columns, planesLength + size);
+                var planes = workspace[..planesLength];
+                var cols = workspace[planesLength..];
                 switch (Step)
                 {
                     case Phase.Forward when _direct:
@@ -561,7 +604,7 @@ public static partial class Ops
                         }
 
                     case Phase.Forward:
-                        Forward(item, cols);
+                        Forward(item, cols, planes);
                         break;
                     case Phase.InputGradient when _direct:
                         {
@@ -586,7 +629,7 @@ public static partial class Ops
                         Backward(item, cols);
                         break;
                     default:
-                        Filters(item, cols);
+                        Filters(item, cols, planes);
                         break;
                 }
             }
@@ -601,7 +644,7 @@ public static partial class Ops
         {
             var shape = Shape;
             var images = DirectConvolution.ImagesPerRow(_g, shape.Height, shape.Width, shape.Images);
-            if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width, images))
+            if (Pooling || !DirectForwardPays)
             {
                 return false;
             }
@@ -611,6 +654,13 @@ public static partial class Ops
             DirectConvolution.PrepareWinograd<T>(_plan, _packed);
             return true;
         }
+
+        /// <summary>
+        /// Whether the forward pass would take the direct path (which works on several images side by side, so a
+        /// pooling cannot follow it image by image), for the shapes of the last <see cref="Set"/>.
+        /// </summary>
+        public bool DirectForwardPays =>
+            _groups == 1 && DirectConvolution.Worthwhile<T>(_g, Shape.Height, Shape.Width, DirectConvolution.ImagesPerRow(_g, Shape.Height, Shape.Width, Shape.Images));
 
         /// <summary>
         /// Plans the input gradient's direct path: at stride 1, dx is the convolution of the upstream gradient by the
@@ -625,7 +675,7 @@ public static partial class Ops
                 return false;
             }
 
-            int outH = _y.Shape[2], outW = _y.Shape[3];
+            int outH = shape.OutputHeight, outW = shape.OutputWidth;
             var images = DirectConvolution.ImagesPerRow(adjoint, outH, outW, shape.Images);
             if (!DirectConvolution.Worthwhile<T>(adjoint, outH, outW, images))
             {
@@ -647,19 +697,7 @@ public static partial class Ops
         /// </summary>
         private bool PrepareFilterGradient()
         {
-            var shape = Shape;
-            // A group never spans two blocks: a block's images are split into equal groups (13 images of 14×14, eleven
-            // a row: 7 and 6 rather than 11 and 2), and a block smaller than a row makes the dot products shorter.
-            var perRow = DirectConvolution.ImagesPerRow(_g, shape.Height, shape.Width, shape.Images);
-            var groups = (BlockSize + perRow - 1) / perRow;
-            var images = (BlockSize + groups - 1) / groups;
-            if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width, images))
-            {
-                return false;
-            }
-
-            var plan = new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images);
-            if (!WinogradFilterGradient.Pays(plan) && plan.Columns < MinDotColumns * System.Runtime.Intrinsics.Vector512<T>.Count)
+            if (Pooling || FilterGradientPlan() is not { } plan)
             {
                 return false;
             }
@@ -668,6 +706,27 @@ public static partial class Ops
             BiasGradientDone = BlockBiasGradients.Length > 0;
             InputGradientDone = _fusedInput = InputGradient.Count > 0 && PrepareFusedInputGradient();
             return true;
+        }
+
+        /// <summary>
+        /// The direct filter gradient's plan for the shapes and <see cref="BlockSize"/> of the last <see cref="Set"/>,
+        /// or null where it does not pay.
+        /// </summary>
+        public DirectPlan<T>? FilterGradientPlan()
+        {
+            var shape = Shape;
+            // A group never spans two blocks: a block's images are split into equal groups (13 images of 14×14, eleven
+            // a row: 7 and 6 rather than 11 and 2), and a block smaller than a row makes the dot products shorter.
+            var perRow = DirectConvolution.ImagesPerRow(_g, shape.Height, shape.Width, shape.Images);
+            var groups = (BlockSize + perRow - 1) / perRow;
+            var images = (BlockSize + groups - 1) / groups;
+            if (_groups != 1 || !DirectConvolution.Worthwhile<T>(_g, shape.Height, shape.Width, images))
+            {
+                return null;
+            }
+
+            var plan = new DirectPlan<T>(shape.Channels, shape.Height, shape.Width, _g, shape.Filters, images);
+            return !WinogradFilterGradient.Pays(plan) && plan.Columns < MinDotColumns * System.Runtime.Intrinsics.Vector512<T>.Count ? null : plan;
         }
 
         /// <summary>
@@ -694,7 +753,7 @@ public static partial class Ops
                 return false;
             }
 
-            int outH = _y.Shape[2], outW = _y.Shape[3];
+            int outH = shape.OutputHeight, outW = shape.OutputWidth;
             if (!DirectConvolution.Worthwhile<T>(adjointGeometry, outH, outW, _plan.Images))
             {
                 return false;
@@ -784,11 +843,28 @@ public static partial class Ops
         /// <summary>Where each of im2col's rows starts in the shifted copies, in im2col's row order.</summary>
         private void ShiftedOffsets(Span<int> offsets) => ShiftedRows.Offsets(Shape.Channels, _g, _g.OutputHeight(Shape.Height), _g.OutputWidth(Shape.Width), offsets);
 
-        private void Forward(int image, Span<T> cols)
+        /// <summary>
+        /// One image's output, into the output tensor, or, when pooling, into <paramref name="planes"/> (in cache) and
+        /// from there pooled into the pooled tensor and the choices.
+        /// </summary>
+        private void Forward(int image, Span<T> cols, Span<T> planes)
+        {
+            var shape = Shape;
+            var output = Pooling ? planes : _y.Raw<T>().Slice(image * shape.OutputSize, shape.OutputSize);
+            Convolve(image, cols, output);
+            if (Pooling)
+            {
+                var size = PooledImageSize;
+                PoolChoices.Forward<T>(
+                    output, shape.Filters, shape.OutputHeight, shape.OutputWidth, Pool.Height, Pool.Width, Pooled.AsSpan(image * size, size),
+                    MemoryMarshal.AsBytes(Choices!.Raw<float>()).Slice(image * size, size));
+            }
+        }
+
+        private void Convolve(int image, Span<T> cols, Span<T> output)
         {
             var shape = Shape;
             ReadOnlySpan<T> filters = _weight.Raw<T>();
-            var output = _y.Raw<T>().Slice(image * shape.OutputSize, shape.OutputSize);
             if (ShiftedForward)
             {
                 Span<int> offsets = stackalloc int[shape.Channels * _g.KernelSize];
@@ -842,7 +918,26 @@ public static partial class Ops
             Kernels.Im2Col.FoldConsuming<T>(cols, shape.Channels, shape.Height, shape.Width, _g, dx);
         }
 
-        private void Filters(int block, Span<T> cols)
+        /// <summary>
+        /// Image <paramref name="image"/>'s upstream gradient: its slice of <see cref="Upstream"/>, or, when pooling,
+        /// scattered from the pooled gradient and the choices into <paramref name="planes"/>.
+        /// </summary>
+        private ReadOnlySpan<T> ImageUpstream(int image, Span<T> planes)
+        {
+            var shape = Shape;
+            if (!Pooling)
+            {
+                return Upstream.AsSpan(image * shape.OutputSize, shape.OutputSize);
+            }
+
+            var size = PooledImageSize;
+            PoolChoices.Scatter<T>(
+                MemoryMarshal.AsBytes(Choices!.Raw<float>()).Slice(image * size, size), Pooled.AsSpan(image * size, size), shape.Filters, shape.OutputHeight, shape.OutputWidth,
+                Pool.Height, Pool.Width, planes);
+            return planes;
+        }
+
+        private void Filters(int block, Span<T> cols, Span<T> planes)
         {
             var shape = Shape;
             var filterSize = shape.Filters * shape.Depth;
@@ -899,13 +994,14 @@ public static partial class Ops
 
             if (_dots)
             {
-                FiltersByDots(block, last, cols);
+                FiltersByDots(block, last, cols, planes);
                 return;
             }
 
             for (var i = block * BlockSize; i < last; i++)
             {
                 Kernels.Im2Col.Unfold(images.Slice(i * shape.ImageSize, shape.ImageSize), shape.Channels, shape.Height, shape.Width, _g, cols);
+                var imageUpstream = ImageUpstream(i, planes);
                 for (var group = 0; group < _groups; group++)
                 {
                     // dWᵀ = columns · gᵀ rather than dW = g · columnsᵀ: the product then packs the small g instead
@@ -914,7 +1010,7 @@ public static partial class Ops
                     Gemm.Multiply<T>(
                         false, true, shape.Depth, shape.FiltersPerGroup, shape.Positions,
                         cols.Slice(group * shape.Depth * shape.Positions, shape.Depth * shape.Positions),
-                        upstream.Slice((i * shape.OutputSize) + (group * shape.FiltersPerGroup * shape.Positions), shape.FiltersPerGroup * shape.Positions),
+                        imageUpstream.Slice(group * shape.FiltersPerGroup * shape.Positions, shape.FiltersPerGroup * shape.Positions),
                         gradient.Slice(group * shape.FiltersPerGroup * shape.Depth, shape.FiltersPerGroup * shape.Depth),
                         accumulate: i > block * BlockSize);
                 }
@@ -942,7 +1038,7 @@ public static partial class Ops
         /// column rows are windows of <see cref="ShiftedRows"/>' copies, a quarter of im2col's writes for a 5×5 kernel,
         /// which stay in L1 while the upstream gradient streams past them.
         /// </summary>
-        private void FiltersByDots(int block, int last, Span<T> workspace)
+        private void FiltersByDots(int block, int last, Span<T> workspace, Span<T> planes)
         {
             var shape = Shape;
             int depth = shape.Depth, filters = shape.FiltersPerGroup, positions = shape.Positions, rows = DotRows;
@@ -976,11 +1072,13 @@ public static partial class Ops
                         Kernels.Im2Col.Unfold(image, shape.Channels, shape.Height, shape.Width, _g, cols);
                     }
 
-                    // The next image's upstream gradient comes from memory meanwhile (its columns are unfolded from a small image).
-                    var ahead = i + 1 < last ? upstream.Slice((i + 1) * shape.OutputSize, shape.OutputSize) : default;
+                    // The next image's upstream gradient comes from memory meanwhile (its columns are unfolded from a small
+                    // image); a pooled one is scattered into the workspace, which is in cache already.
+                    var ahead = i + 1 < last && !Pooling ? upstream.Slice((i + 1) * shape.OutputSize, shape.OutputSize) : default;
+                    var imageUpstream = ImageUpstream(i, planes);
                     for (var group = 0; group < _groups; group++)
                     {
-                        ReadOnlySpan<T> groupUpstream = upstream.Slice((i * shape.OutputSize) + (group * filters * positions), filters * positions);
+                        var groupUpstream = imageUpstream.Slice(group * filters * positions, filters * positions);
                         var partial = partials.Slice(group * partialLength, partialLength);
                         if (offsets is not null)
                         {
@@ -1114,6 +1212,11 @@ public static partial class Ops
     private readonly struct ConvShape
     {
         public ConvShape(Shape x, Shape weight, Shape y, in WindowGeometry g, int groups)
+            : this(x, weight, y[2], y[3], g, groups)
+        {
+        }
+
+        public ConvShape(Shape x, Shape weight, int outputHeight, int outputWidth, in WindowGeometry g, int groups)
         {
             Images = x[0];
             Channels = x[1];
@@ -1123,7 +1226,9 @@ public static partial class Ops
             Groups = groups;
             FiltersPerGroup = Filters / groups;
             Depth = Channels / groups * g.KernelSize;
-            Positions = y[2] * y[3];
+            OutputHeight = outputHeight;
+            OutputWidth = outputWidth;
+            Positions = outputHeight * outputWidth;
             ImageSize = Channels * Height * Width;
             OutputSize = Filters * Positions;
             ColumnSize = Channels * g.KernelSize * Positions;
@@ -1145,6 +1250,10 @@ public static partial class Ops
 
         /// <summary>The rows of one group's columns: (C / groups)·kh·kw.</summary>
         public int Depth { get; }
+
+        public int OutputHeight { get; }
+
+        public int OutputWidth { get; }
 
         /// <summary>The output positions of one image, OH·OW.</summary>
         public int Positions { get; }
@@ -1228,140 +1337,215 @@ public static partial class Ops
                 tangents.C is { } tb ? Reshape(tb, 1, -1, 1, 1) : null);
         }
 
-        public static InputGradients Differentiate(in Node node, Tensor upstream)
-        {
-            var state = node.Args.State<WindowState>();
-            var g = state.Geometry;
-            Tensor x = node.A!, weight = node.B!;
-            int n = x.Shape[0], channels = x.Shape[1], filters = weight.Shape[0], groups = state.Groups;
-            int depth = channels / groups * g.KernelSize, positions = upstream.Shape[2] * upstream.Shape[3];
-            var grouped = Reshape(upstream, n, groups, filters / groups, positions);
-            var filterRows = Reshape(weight, groups, filters / groups, depth);
-            Tensor? dx = null, dw = null, db = null;
-            if (node.InA >= 0)
-            {
-                var columns = Reshape(MatMul(Permute(filterRows, 0, 2, 1), grouped), n, channels * g.KernelSize, positions);
-                dx = Fold(columns, state.Height, state.Width, g);
-            }
-
-            if (node.InB >= 0)
-            {
-                var columns = Reshape(Unfold(x, g), n, groups, depth, positions);
-                dw = Reshape(Sum(MatMul(grouped, Permute(columns, 0, 1, 3, 2)), 0), weight.Shape.Dims);
-            }
-
-            if (node.InC >= 0)
-            {
-                db = Sum(Sum(Reshape(upstream, n, filters, positions), 2), 0);
-            }
-
-            return new(dx, dw, db);
-        }
+        public static InputGradients Differentiate(in Node node, Tensor upstream) => ConvolutionGradientsInOps(node, upstream, node.Args.State<WindowState>());
 
         public static void Backward<T>(Tape tape, int index, in Node node)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
             var state = node.Args.State<WindowState>();
-            var g = state.Geometry;
-            Tensor x = node.A!, weight = node.B!;
-            var shape = new ConvShape(x.Shape, weight.Shape, node.Output.Shape, g, state.Groups);
-            var upstream = tape.Upstream<T>(index);
-            var work = ConvImages<T>.ForThisThread();
-            bool inputDone = false, biasDone = false;
-            if (node.InB >= 0)
+            var shape = new ConvShape(node.A!.Shape, node.B!.Shape, node.Output.Shape, state.Geometry, state.Groups);
+            ConvolutionGradients<T>(tape, node, shape, state, tape.UpstreamSegment<T>(index), default);
+        }
+    }
+
+    /// <summary>
+    /// A convolution's gradients in ops (so they differentiate again), for node <paramref name="node"/> (x, W and b as
+    /// its inputs) and the upstream gradient of its (N, F, OH, OW) output: dx = col2im(Wᵀ·g), dW = Σ g·colsᵀ, db = Σ g.
+    /// </summary>
+    private static InputGradients ConvolutionGradientsInOps(in Node node, Tensor upstream, WindowState state)
+    {
+        var g = state.Geometry;
+        Tensor x = node.A!, weight = node.B!;
+        int n = x.Shape[0], channels = x.Shape[1], filters = weight.Shape[0], groups = state.Groups;
+        int depth = channels / groups * g.KernelSize, positions = upstream.Shape[2] * upstream.Shape[3];
+        var grouped = Reshape(upstream, n, groups, filters / groups, positions);
+        var filterRows = Reshape(weight, groups, filters / groups, depth);
+        Tensor? dx = null, dw = null, db = null;
+        if (node.InA >= 0)
+        {
+            var columns = Reshape(MatMul(Permute(filterRows, 0, 2, 1), grouped), n, channels * g.KernelSize, positions);
+            dx = Fold(columns, state.Height, state.Width, g);
+        }
+
+        if (node.InB >= 0)
+        {
+            var columns = Reshape(Unfold(x, g), n, groups, depth, positions);
+            dw = Reshape(Sum(MatMul(grouped, Permute(columns, 0, 1, 3, 2)), 0), weight.Shape.Dims);
+        }
+
+        if (node.InC >= 0)
+        {
+            db = Sum(Sum(Reshape(upstream, n, filters, positions), 2), 0);
+        }
+
+        return new(dx, dw, db);
+    }
+
+    /// <summary>
+    /// A max pooling's gradient for the filter gradient to scatter image by image (<see cref="Conv2dMaxPool2d"/>):
+    /// the pooling's window, the gradient of its output and its choices; none when the choices are null.
+    /// </summary>
+    private readonly record struct PooledGradient<T>((int Height, int Width) Pool, ArraySegment<T> Gradient, Tensor? Choices);
+
+    /// <summary>
+    /// A convolution's gradients for node <paramref name="node"/> (x, W and b as its inputs), from the upstream
+    /// gradient of its (N, F, OH, OW) output, or, without the input gradient, from a max pooling's gradient scattered
+    /// image by image (<paramref name="pooled"/>; <paramref name="upstream"/> is then empty). Per image and group:
+    /// dW += g·colsᵀ and dcols = Wᵀ·g folded into dx, with the columns formed again rather than kept from the forward
+    /// pass (they are kh·kw times the input), the images split across the worker threads; db sums g over images and positions.
+    /// </summary>
+    private static void ConvolutionGradients<T>(Tape tape, in Node node, in ConvShape shape, WindowState state, ArraySegment<T> upstream, PooledGradient<T> pooled)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var g = state.Geometry;
+        Tensor x = node.A!, weight = node.B!;
+        var work = ConvImages<T>.ForThisThread();
+        if (pooled.Choices is not null && !ScattersPerImage(work, node, shape, state))
+        {
+            // The input gradient and the direct filter gradient read the whole upstream gradient: scatter it first.
+            var length = shape.Images * shape.OutputSize;
+            var whole = ArrayPool<T>.Shared.Rent(length);
+            try
             {
-                var dw = tape.BeginGradient<T>(node.InB);
-                var filterSize = shape.Filters * shape.Depth;
-                if (shape.Images == 0)
+                PoolChoices.Scatter<T>(
+                    MemoryMarshal.AsBytes(pooled.Choices.Raw<float>()), pooled.Gradient, shape.Images * shape.Filters, shape.OutputHeight, shape.OutputWidth,
+                    pooled.Pool.Height, pooled.Pool.Width, whole.AsSpan(0, length));
+                ConvolutionGradients<T>(tape, node, shape, state, new ArraySegment<T>(whole, 0, length), default);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(whole);
+            }
+
+            return;
+        }
+
+        bool inputDone = false, biasDone = false;
+        if (node.InB >= 0)
+        {
+            var dw = tape.BeginGradient<T>(node.InB);
+            var filterSize = shape.Filters * shape.Depth;
+            if (shape.Images == 0)
+            {
+                dw.Span.Clear();
+            }
+            else
+            {
+                // Fixed blocks of images (their number depends on the batch only), summed in block order. The pass
+                // may also compute the input and bias gradients, reading the upstream gradient once for all three.
+                var blocks = Math.Min(shape.Images, ConvImages<T>.MaxBlocks);
+                var partials = ArrayPool<T>.Shared.Rent(blocks * filterSize);
+                var biasPartials = node.InC >= 0 ? ArrayPool<T>.Shared.Rent(blocks * shape.Filters) : null;
+                var dx = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
+                try
                 {
-                    dw.Span.Clear();
-                }
-                else
-                {
-                    // Fixed blocks of images (their number depends on the batch only), summed in block order. The pass
-                    // may also compute the input and bias gradients, reading the upstream gradient once for all three.
-                    var blocks = Math.Min(shape.Images, ConvImages<T>.MaxBlocks);
-                    var partials = ArrayPool<T>.Shared.Rent(blocks * filterSize);
-                    var biasPartials = node.InC >= 0 ? ArrayPool<T>.Shared.Rent(blocks * shape.Filters) : null;
-                    var dx = node.InA >= 0 ? tape.BeginGradient<T>(node.InA) : default;
-                    try
+                    work.Set(ConvImages<T>.Phase.FilterGradient, x, weight, null, shape, g, state.Groups);
+                    work.Upstream = upstream;
+                    if (pooled.Choices is not null)
                     {
-                        work.Set(ConvImages<T>.Phase.FilterGradient, x, weight, node.Output, shape, g, state.Groups);
-                        work.Upstream = tape.UpstreamSegment<T>(index);
-                        work.InputGradient = node.InA >= 0 ? dx.Segment : default;
-                        work.BlockBiasGradients = biasPartials ?? [];
-                        work.BlockGradients = partials;
-                        work.BlockSize = (shape.Images + blocks - 1) / blocks;
-                        work.Run((shape.Images + work.BlockSize - 1) / work.BlockSize);
-                        (inputDone, biasDone) = (work.InputGradientDone, work.BiasGradientDone);
-                        var used = (shape.Images + work.BlockSize - 1) / work.BlockSize;
-                        var sum = partials.AsSpan(0, filterSize);
+                        (work.Pool, work.Pooled, work.Choices) = (pooled.Pool, pooled.Gradient, pooled.Choices);
+                    }
+
+                    work.InputGradient = node.InA >= 0 ? dx.Segment : default;
+                    work.BlockBiasGradients = biasPartials ?? [];
+                    work.BlockGradients = partials;
+                    work.BlockSize = (shape.Images + blocks - 1) / blocks;
+                    work.Run((shape.Images + work.BlockSize - 1) / work.BlockSize);
+                    (inputDone, biasDone) = (work.InputGradientDone, work.BiasGradientDone);
+                    var used = (shape.Images + work.BlockSize - 1) / work.BlockSize;
+                    var sum = partials.AsSpan(0, filterSize);
+                    for (var b = 1; b < used; b++)
+                    {
+                        System.Numerics.Tensors.TensorPrimitives.Add(sum, partials.AsSpan(b * filterSize, filterSize), sum);
+                    }
+
+                    TransposeGroups<T>(sum, shape, dw.Span);
+                    if (biasDone)
+                    {
+                        var db = tape.BeginGradient<T>(node.InC);
+                        biasPartials.AsSpan(0, shape.Filters).CopyTo(db.Span);
                         for (var b = 1; b < used; b++)
                         {
-                            System.Numerics.Tensors.TensorPrimitives.Add(sum, partials.AsSpan(b * filterSize, filterSize), sum);
+                            System.Numerics.Tensors.TensorPrimitives.Add(db.Span, biasPartials.AsSpan(b * shape.Filters, shape.Filters), db.Span);
                         }
 
-                        TransposeGroups<T>(sum, shape, dw.Span);
-                        if (biasDone)
-                        {
-                            var db = tape.BeginGradient<T>(node.InC);
-                            biasPartials.AsSpan(0, shape.Filters).CopyTo(db.Span);
-                            for (var b = 1; b < used; b++)
-                            {
-                                System.Numerics.Tensors.TensorPrimitives.Add(db.Span, biasPartials.AsSpan(b * shape.Filters, shape.Filters), db.Span);
-                            }
-
-                            tape.Commit(db);
-                        }
-
-                        if (inputDone)
-                        {
-                            tape.Commit(dx);
-                        }
-                    }
-                    finally
-                    {
-                        work.BlockGradients = [];
-                        ArrayPool<T>.Shared.Return(partials);
-                        if (biasPartials is not null)
-                        {
-                            ArrayPool<T>.Shared.Return(biasPartials);
-                        }
+                        tape.Commit(db);
                     }
 
-                    if (node.InA >= 0 && !inputDone)
+                    if (inputDone)
                     {
-                        InputGradient(tape, node, work, shape, g, state.Groups, index, dx);
-                        inputDone = true;
+                        tape.Commit(dx);
+                    }
+                }
+                finally
+                {
+                    work.BlockGradients = [];
+                    ArrayPool<T>.Shared.Return(partials);
+                    if (biasPartials is not null)
+                    {
+                        ArrayPool<T>.Shared.Return(biasPartials);
                     }
                 }
 
-                tape.Commit(dw);
+                if (node.InA >= 0 && !inputDone)
+                {
+                    InputGradient(tape, node, work, shape, g, state.Groups, upstream, dx);
+                    inputDone = true;
+                }
             }
 
-            if (node.InC >= 0 && !biasDone)
-            {
-                var db = tape.BeginGradient<T>(node.InC);
-                SumPerChannel(upstream, shape.Images, shape.Filters, shape.Positions, db.Span);
-                tape.Commit(db);
-            }
-
-            if (node.InA >= 0 && !inputDone)
-            {
-                InputGradient(tape, node, work, shape, g, state.Groups, index, tape.BeginGradient<T>(node.InA));
-            }
+            tape.Commit(dw);
         }
 
-        /// <summary>The input gradient in a pass of its own, into <paramref name="dx"/>, which it commits.</summary>
-        private static void InputGradient<T>(Tape tape, in Node node, ConvImages<T> work, in ConvShape shape, in WindowGeometry g, int groups, int index, GradientTarget<T> dx)
-            where T : unmanaged, IFloatingPointIeee754<T>
+        if (node.InC >= 0 && !biasDone)
         {
-            work.Set(ConvImages<T>.Phase.InputGradient, node.A!, node.B!, node.Output, shape, g, groups);
-            work.Upstream = tape.UpstreamSegment<T>(index);
-            work.InputGradient = dx.Segment;
-            work.Run(shape.Images);
-            tape.Commit(dx);
+            // A max pooling's scatter moves each g without changing it, so the pooled gradient sums to the same.
+            var db = tape.BeginGradient<T>(node.InC);
+            if (pooled.Choices is not null)
+            {
+                SumPerChannel<T>(pooled.Gradient, shape.Images, shape.Filters, pooled.Gradient.Count / Math.Max(1, shape.Images * shape.Filters), db.Span);
+            }
+            else
+            {
+                SumPerChannel<T>(upstream, shape.Images, shape.Filters, shape.Positions, db.Span);
+            }
+
+            tape.Commit(db);
         }
+
+        if (node.InA >= 0 && !inputDone)
+        {
+            InputGradient(tape, node, work, shape, g, state.Groups, upstream, tape.BeginGradient<T>(node.InA));
+        }
+    }
+
+    /// <summary>
+    /// Whether a pooled gradient can be scattered image by image inside the filter gradient's pass: not when the input
+    /// gradient is wanted too, nor where the filter gradient takes the direct path, which reads several images at once.
+    /// </summary>
+    private static bool ScattersPerImage<T>(ConvImages<T> work, in Node node, in ConvShape shape, WindowState state)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (node.InA >= 0 || node.InB < 0 || shape.Images == 0)
+        {
+            return node.InA < 0;
+        }
+
+        work.Set(ConvImages<T>.Phase.FilterGradient, node.A!, node.B!, null, shape, state.Geometry, state.Groups);
+        var blocks = Math.Min(shape.Images, ConvImages<T>.MaxBlocks);
+        work.BlockSize = (shape.Images + blocks - 1) / blocks;
+        return work.FilterGradientPlan() is null;
+    }
+
+    /// <summary>The input gradient in a pass of its own, into <paramref name="dx"/>, which it commits.</summary>
+    private static void InputGradient<T>(Tape tape, in Node node, ConvImages<T> work, in ConvShape shape, in WindowGeometry g, int groups, ArraySegment<T> upstream, GradientTarget<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        work.Set(ConvImages<T>.Phase.InputGradient, node.A!, node.B!, null, shape, g, groups);
+        work.Upstream = upstream;
+        work.InputGradient = dx.Segment;
+        work.Run(shape.Images);
+        tape.Commit(dx);
     }
 
     /// <summary>

@@ -66,6 +66,10 @@ public sealed partial class Tensor
     /// <inheritdoc cref="Ops.Conv2d(Tensor, Tensor, Tensor, Size2d?, Size2d?, Size2d?, int)"/>
     public Tensor Conv2d(Tensor weight, Tensor? bias = null, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null, int groups = 1) => Ops.Conv2d(this, weight, bias, stride, padding, dilation, groups);
 
+    /// <inheritdoc cref="Ops.Conv2dMaxPool2d(Tensor, Tensor, Tensor, Size2d, Size2d?, Size2d?, Size2d?, int)"/>
+    public Tensor Conv2dMaxPool2d(Tensor weight, Tensor? bias, Size2d pool, Size2d? stride = null, Size2d? padding = null, Size2d? dilation = null, int groups = 1) =>
+        Ops.Conv2dMaxPool2d(this, weight, bias, pool, stride, padding, dilation, groups);
+
     /// <inheritdoc cref="Ops.ConvTranspose2d(Tensor, Tensor, Tensor, Size2d?, Size2d?, Size2d?, Size2d?, int)"/>
     public Tensor ConvTranspose2d(Tensor weight, Tensor? bias = null, Size2d? stride = null, Size2d? padding = null, Size2d? outputPadding = null, Size2d? dilation = null, int groups = 1) => Ops.ConvTranspose2d(this, weight, bias, stride, padding, outputPadding, dilation, groups);
 

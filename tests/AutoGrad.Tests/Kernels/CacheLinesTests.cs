@@ -14,11 +14,12 @@ public unsafe class CacheLinesTests
     [InlineData(100_003)]
     public void An_aligned_workspace_starts_on_a_cache_line_and_has_the_length_asked_for(int length)
     {
-        // Rented arrays of many sizes start at many offsets from a line; each must find its line within the slack.
+        // Rented arrays of many sizes start at many offsets from a line; each must find its line within the slack. They
+        // are pinned here so that a collection (other tests run meanwhile) cannot move them between the two reads.
         for (var extra = 0; extra < 40; extra++)
         {
-            var floats = new float[CacheLines.RentLength<float>(length) + extra];
-            var doubles = new double[CacheLines.RentLength<double>(length) + extra];
+            var floats = GC.AllocateArray<float>(CacheLines.RentLength<float>(length) + extra, pinned: true);
+            var doubles = GC.AllocateArray<double>(CacheLines.RentLength<double>(length) + extra, pinned: true);
             var f = CacheLines.Aligned(floats, length);
             var d = CacheLines.Aligned(doubles, length);
 
