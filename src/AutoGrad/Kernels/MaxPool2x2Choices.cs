@@ -57,10 +57,57 @@ internal static class MaxPool2x2Choices
             throw new ArgumentException("The rows' lengths do not fit one output row of 2×2 windows.", nameof(output));
         }
 
-        ref var t = ref MemoryMarshal.GetReference(top);
-        ref var b = ref MemoryMarshal.GetReference(bottom);
-        ref var o = ref MemoryMarshal.GetReference(output);
-        ref var c = ref MemoryMarshal.GetReference(choices);
+        PoolRow(ref MemoryMarshal.GetReference(top), ref MemoryMarshal.GetReference(bottom), ref MemoryMarshal.GetReference(output), ref MemoryMarshal.GetReference(choices), outW);
+    }
+
+    /// <summary>
+    /// <paramref name="rows"/> output rows at once: output row r pools input rows 2r and 2r + 1 of
+    /// <paramref name="width"/> elements (a last odd column is left out), so the rows of many planes of even height
+    /// are one call, checked once (per-row calls cost as much as the pooling for 24-wide planes).
+    /// </summary>
+    public static void PoolRows(ReadOnlySpan<float> input, int rows, int width, Span<float> output, Span<byte> choices)
+    {
+        var outW = width / 2;
+        if (rows < 0 || width < 0 || (long)input.Length < 2L * rows * width || (long)output.Length < (long)rows * outW || (long)choices.Length < (long)rows * outW)
+        {
+            throw new ArgumentException("The spans do not fit the rows of 2×2 windows.", nameof(output));
+        }
+
+        ref var i0 = ref MemoryMarshal.GetReference(input);
+        ref var o0 = ref MemoryMarshal.GetReference(output);
+        ref var c0 = ref MemoryMarshal.GetReference(choices);
+        for (var r = 0; r < rows; r++)
+        {
+            ref var top = ref Unsafe.Add(ref i0, 2 * r * width);
+            PoolRow(ref top, ref Unsafe.Add(ref top, width), ref Unsafe.Add(ref o0, r * outW), ref Unsafe.Add(ref c0, r * outW), outW);
+        }
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="PoolRows"/>: input rows 2r and 2r + 1 of <paramref name="gradient"/> get output
+    /// row r's g at each window's choice and 0 at its other elements (a last odd column is not written).
+    /// </summary>
+    public static void RouteRows(ReadOnlySpan<byte> choices, ReadOnlySpan<float> upstream, int rows, int width, Span<float> gradient)
+    {
+        var outW = width / 2;
+        if (rows < 0 || width < 0 || (long)gradient.Length < 2L * rows * width || (long)upstream.Length < (long)rows * outW || (long)choices.Length < (long)rows * outW)
+        {
+            throw new ArgumentException("The spans do not fit the rows of 2×2 windows.", nameof(gradient));
+        }
+
+        ref var c0 = ref MemoryMarshal.GetReference(choices);
+        ref var g0 = ref MemoryMarshal.GetReference(upstream);
+        ref var d0 = ref MemoryMarshal.GetReference(gradient);
+        for (var r = 0; r < rows; r++)
+        {
+            ref var top = ref Unsafe.Add(ref d0, 2 * r * width);
+            RouteRow(ref Unsafe.Add(ref c0, r * outW), ref Unsafe.Add(ref g0, r * outW), ref top, ref Unsafe.Add(ref top, width), outW);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PoolRow(ref float t, ref float b, ref float o, ref byte c, int outW)
+    {
         nuint j = 0;
         for (; j + 8 <= (nuint)outW; j += 8)
         {
@@ -100,10 +147,12 @@ internal static class MaxPool2x2Choices
             throw new ArgumentException("The rows' lengths do not fit one output row of 2×2 windows.", nameof(upstream));
         }
 
-        ref var c = ref MemoryMarshal.GetReference(choices);
-        ref var g = ref MemoryMarshal.GetReference(upstream);
-        ref var dt = ref MemoryMarshal.GetReference(gradTop);
-        ref var db = ref MemoryMarshal.GetReference(gradBottom);
+        RouteRow(ref MemoryMarshal.GetReference(choices), ref MemoryMarshal.GetReference(upstream), ref MemoryMarshal.GetReference(gradTop), ref MemoryMarshal.GetReference(gradBottom), outW);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RouteRow(ref byte c, ref float g, ref float dt, ref float db, int outW)
+    {
         nuint j = 0;
         for (; j + 8 <= (nuint)outW; j += 8)
         {
@@ -214,13 +263,7 @@ internal static class MaxPool2x2Choices
         public void Run(int start, int length)
         {
             var outW = width / 2;
-            var bytes = MemoryMarshal.AsBytes(choices.AsSpan());
-            for (var row = start; row < start + length; row++)
-            {
-                Forward(
-                    input.AsSpan(2 * row * width, width), input.AsSpan(((2 * row) + 1) * width, width), output.AsSpan(row * outW, outW),
-                    bytes.Slice(row * outW, outW));
-            }
+            PoolRows(input.AsSpan(2 * start * width, 2 * length * width), length, width, output.AsSpan(start * outW, length * outW), MemoryMarshal.AsBytes(choices.AsSpan()).Slice(start * outW, length * outW));
         }
     }
 
@@ -229,12 +272,7 @@ internal static class MaxPool2x2Choices
         public void Run(int start, int length)
         {
             var outW = width / 2;
-            ReadOnlySpan<byte> bytes = MemoryMarshal.AsBytes(choices.AsSpan());
-            for (var row = start; row < start + length; row++)
-            {
-                int top = 2 * row * width, bottom = top + width;
-                Backward(bytes.Slice(row * outW, outW), upstream.AsSpan(row * outW, outW), gradient.AsSpan(top, width), gradient.AsSpan(bottom, width));
-            }
+            RouteRows(MemoryMarshal.AsBytes(choices.AsSpan()).Slice(start * outW, length * outW), upstream.AsSpan(start * outW, length * outW), length, width, gradient.AsSpan(2 * start * width, 2 * length * width));
         }
     }
 }

@@ -30,16 +30,18 @@ internal static class PoolChoices
         Require(source.Length, planes * height * width, pooled.Length, choices.Length, windows, poolH, poolW);
         if (typeof(T) == typeof(float) && poolH == 2 && poolW == 2 && MaxPool2x2Choices.IsSupported)
         {
+            // Planes of even height are one run of row pairs; an odd one's last row is no window's.
             var input = MemoryMarshal.Cast<T, float>(source);
             var output = MemoryMarshal.Cast<T, float>(pooled);
+            if (height % 2 == 0)
+            {
+                MaxPool2x2Choices.PoolRows(input, planes * outH, width, output, choices);
+                return;
+            }
+
             for (var p = 0; p < planes; p++)
             {
-                for (var i = 0; i < outH; i++)
-                {
-                    var top = ((p * height) + (2 * i)) * width;
-                    var row = ((p * outH) + i) * outW;
-                    MaxPool2x2Choices.Forward(input.Slice(top, width), input.Slice(top + width, width), output.Slice(row, outW), choices.Slice(row, outW));
-                }
+                MaxPool2x2Choices.PoolRows(input.Slice(p * height * width, height * width), outH, width, output.Slice(p * outH * outW, outH * outW), choices.Slice(p * outH * outW, outH * outW));
             }
 
             return;
@@ -83,22 +85,28 @@ internal static class PoolChoices
         if (typeof(T) == typeof(float) && poolH == 2 && poolW == 2 && MaxPool2x2Choices.IsSupported)
         {
             var g = MemoryMarshal.Cast<T, float>(upstream);
-            var target = MemoryMarshal.Cast<T, float>(gradient);
-            for (var p = 0; p < planes; p++)
+            var target = MemoryMarshal.Cast<T, float>(gradient)[..(planes * height * width)];
+            if (height % 2 == 0)
             {
-                var plane = target.Slice(p * height * width, height * width);
-                for (var i = 0; i < outH; i++)
+                MaxPool2x2Choices.RouteRows(choices, g, planes * outH, width, target);
+            }
+            else
+            {
+                for (var p = 0; p < planes; p++)
                 {
-                    var row = ((p * outH) + i) * outW;
-                    Span<float> top = plane.Slice(2 * i * width, width), bottom = plane.Slice(((2 * i) + 1) * width, width);
-                    MaxPool2x2Choices.Backward(choices.Slice(row, outW), g.Slice(row, outW), top, bottom);
-                    if (width % 2 != 0)
-                    {
-                        top[^1] = bottom[^1] = 0;
-                    }
+                    var plane = target.Slice(p * height * width, height * width);
+                    MaxPool2x2Choices.RouteRows(choices.Slice(p * outH * outW, outH * outW), g.Slice(p * outH * outW, outH * outW), outH, width, plane);
+                    plane[((height - 1) * width)..].Clear();
                 }
+            }
 
-                plane[(2 * outH * width)..].Clear();
+            if (width % 2 != 0)
+            {
+                // The last column, which no window covers.
+                for (var row = width - 1; row < target.Length; row += width)
+                {
+                    target[row] = 0;
+                }
             }
 
             return;
