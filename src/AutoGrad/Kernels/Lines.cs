@@ -23,8 +23,23 @@ internal static class Lines
             throw new ArgumentException("The lines differ in length.", nameof(destination));
         }
 
-        ref var s = ref MemoryMarshal.GetReference(source);
-        ref var d = ref MemoryMarshal.GetReference(destination);
+        if (n < Vector128<T>.Count || !Vector128.IsHardwareAccelerated)
+        {
+            source.CopyTo(destination);
+            return;
+        }
+
+        Copy(ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(destination), n);
+    }
+
+    /// <summary>
+    /// The <paramref name="n"/> elements from <paramref name="s"/> on to <paramref name="d"/> on, unchecked: for loops
+    /// over many lines whose bounds the caller checked once. <paramref name="n"/> must be at least one 128-bit vector.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Copy<T>(ref T s, ref T d, int n)
+        where T : struct
+    {
         // The last vector ends at the line's end and may overlap the one before it, which is harmless for a copy.
         if (Vector512.IsHardwareAccelerated && n >= Vector512<T>.Count)
         {
@@ -55,10 +70,6 @@ internal static class Lines
             }
 
             Vector128.LoadUnsafe(ref s, last).StoreUnsafe(ref d, last);
-        }
-        else
-        {
-            source.CopyTo(destination);
         }
     }
 

@@ -6,6 +6,7 @@ public class ShiftedRowsTests
 {
     [Theory]
     [InlineData(1, 28, 28, 5, 5, 0, 0)] // SimpleConvNet's layer
+    [InlineData(2, 9, 12, 3, 5, 0, 0)] // no padding, two channels, a rectangular kernel: the unchecked line copies
     [InlineData(3, 9, 11, 3, 3, 1, 1)]
     [InlineData(2, 7, 6, 5, 3, 2, 1)] // a rectangular kernel with padding that differs between the axes
     [InlineData(2, 6, 5, 3, 3, 3, 4)] // padding wider than the kernel reaches: whole rows and columns of zeros
