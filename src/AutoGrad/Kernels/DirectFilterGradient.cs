@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -43,6 +44,7 @@ internal static unsafe class DirectFilterGradient
 
         // The spare rows past the last filter are read by a ragged last tile: zeros, not stale values.
         spread[(filters * columns)..].Clear();
+        var lineCopies = plan.OutW >= Vector128<T>.Count && Vector128.IsHardwareAccelerated;
         for (var f = 0; f < filters; f++)
         {
             var rows = spread.Slice(f * columns, columns);
@@ -50,6 +52,19 @@ internal static unsafe class DirectFilterGradient
             for (var j = 0; j < plan.Images; j++)
             {
                 var source = upstream.Slice((j * filters * positions) + (f * positions), positions);
+                if (lineCopies)
+                {
+                    // Inside the plan's rows by its construction: one unchecked vector copy a line (see DirectConvolution.Pad).
+                    ref var from = ref MemoryMarshal.GetReference(source);
+                    ref var to = ref Unsafe.Add(ref MemoryMarshal.GetReference(rows), j * plan.ImageStride);
+                    for (var y = 0; y < plan.OutH; y++)
+                    {
+                        Lines.Copy(ref Unsafe.Add(ref from, y * plan.OutW), ref Unsafe.Add(ref to, y * plan.PaddedW), plan.OutW);
+                    }
+
+                    continue;
+                }
+
                 for (var y = 0; y < plan.OutH; y++)
                 {
                     Lines.Copy<T>(source.Slice(y * plan.OutW, plan.OutW), rows.Slice((y * plan.PaddedW) + (j * plan.ImageStride), plan.OutW));
