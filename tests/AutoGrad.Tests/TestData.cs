@@ -27,6 +27,31 @@ internal static class TestData
         Assert.True(result.Passed, result.ToString());
     }
 
+    /// <summary>Runs <paramref name="run"/> with the worker threads capped at <paramref name="threads"/>, the cap restored after.</summary>
+    public static TResult WithThreads<TResult>(int threads, Func<TResult> run)
+    {
+        var saved = AutoGrad.Kernels.Parallelism.MaxThreads;
+        AutoGrad.Kernels.Parallelism.MaxThreads = threads;
+        try
+        {
+            return run();
+        }
+        finally
+        {
+            AutoGrad.Kernels.Parallelism.MaxThreads = saved;
+        }
+    }
+
+    /// <summary>Asserts that each float32 array of <paramref name="actual"/> equals its counterpart in <paramref name="expected"/> bit for bit.</summary>
+    public static void AssertSameBits(float[][] expected, float[][] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.Equal(expected[i].Select(BitConverter.SingleToInt32Bits), actual[i].Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
     public static void AssertClose(ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, double relative, double absolute = 0)
     {
         Assert.Equal(expected.Length, actual.Length);

@@ -80,33 +80,19 @@ public class ConvolutionPoolingTests
     [Fact]
     public void Gradients_are_bit_identical_for_any_thread_count()
     {
-        static float[][] Gradients(int threads)
+        static float[][] Gradients()
         {
-            var saved = AutoGrad.Kernels.Parallelism.MaxThreads;
-            AutoGrad.Kernels.Parallelism.MaxThreads = threads;
-            try
-            {
-                var x = Tensor.RandomNormal([13, 1, 28, 28], 38);
-                var w = Tensor.RandomNormal([30, 1, 5, 5], 39);
-                var b = Tensor.RandomNormal([30], 40);
-                using var tape = new Tape();
-                tape.Watch(w);
-                tape.Watch(b);
-                var y = Ops.Conv2dMaxPool2d(x, w, b, 2);
-                return [y.ToFloatArray(), .. tape.Gradient(Ops.Sum(y * y), w, b).Select(g => g.ToFloatArray())];
-            }
-            finally
-            {
-                AutoGrad.Kernels.Parallelism.MaxThreads = saved;
-            }
+            var x = Tensor.RandomNormal([13, 1, 28, 28], 38);
+            var w = Tensor.RandomNormal([30, 1, 5, 5], 39);
+            var b = Tensor.RandomNormal([30], 40);
+            using var tape = new Tape();
+            tape.Watch(w);
+            tape.Watch(b);
+            var y = Ops.Conv2dMaxPool2d(x, w, b, 2);
+            return [y.ToFloatArray(), .. tape.Gradient(Ops.Sum(y * y), w, b).Select(g => g.ToFloatArray())];
         }
 
-        var one = Gradients(1);
-        var two = Gradients(2);
-        for (var i = 0; i < one.Length; i++)
-        {
-            Assert.Equal(one[i].Select(BitConverter.SingleToInt32Bits), two[i].Select(BitConverter.SingleToInt32Bits));
-        }
+        AssertSameBits(WithThreads(1, Gradients), WithThreads(2, Gradients));
     }
 
     [Fact]

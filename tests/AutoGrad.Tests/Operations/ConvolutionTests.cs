@@ -62,34 +62,20 @@ public class ConvolutionTests
     {
         // The images are split across threads, and the filter gradient is summed over fixed blocks of images in
         // block order, so the thread count changes no bit.
-        static float[][] Gradients(int threads)
+        static float[][] Gradients()
         {
-            var saved = AutoGrad.Kernels.Parallelism.MaxThreads;
-            AutoGrad.Kernels.Parallelism.MaxThreads = threads;
-            try
-            {
-                var x = Tensor.RandomNormal([13, 3, 9, 9], 1);
-                var w = Tensor.RandomNormal([8, 3, 3, 3], 2);
-                var b = Tensor.RandomNormal([8], 3);
-                using var tape = new Tape();
-                tape.Watch(x);
-                tape.Watch(w);
-                tape.Watch(b);
-                var y = Ops.Conv2d(x, w, b, padding: 1);
-                return [y.ToFloatArray(), .. tape.Gradient(Ops.Sum(y * y), x, w, b).Select(g => g.ToFloatArray())];
-            }
-            finally
-            {
-                AutoGrad.Kernels.Parallelism.MaxThreads = saved;
-            }
+            var x = Tensor.RandomNormal([13, 3, 9, 9], 1);
+            var w = Tensor.RandomNormal([8, 3, 3, 3], 2);
+            var b = Tensor.RandomNormal([8], 3);
+            using var tape = new Tape();
+            tape.Watch(x);
+            tape.Watch(w);
+            tape.Watch(b);
+            var y = Ops.Conv2d(x, w, b, padding: 1);
+            return [y.ToFloatArray(), .. tape.Gradient(Ops.Sum(y * y), x, w, b).Select(g => g.ToFloatArray())];
         }
 
-        var one = Gradients(1);
-        var two = Gradients(2);
-        for (var i = 0; i < one.Length; i++)
-        {
-            Assert.Equal(one[i].Select(BitConverter.SingleToInt32Bits), two[i].Select(BitConverter.SingleToInt32Bits));
-        }
+        AssertSameBits(WithThreads(1, Gradients), WithThreads(2, Gradients));
     }
 
     [Fact]
