@@ -478,7 +478,8 @@ public static partial class Ops
 
         private Tensor _x = null!;
         private Tensor _weight = null!;
-        private Tensor _y = null!;
+        // The output, for the forward pass (null for the backward phases, and when a fused pooling takes the output).
+        private Tensor? _y;
         private WindowGeometry _g;
         private int _groups;
 
@@ -508,7 +509,7 @@ public static partial class Ops
             Step = step;
             _x = x;
             _weight = weight;
-            _y = y!;
+            _y = y;
             Shape = shape;
             _g = g;
             _groups = groups;
@@ -558,7 +559,8 @@ public static partial class Ops
                 BlockBiasGradients = [];
 
                 // Let go of the tensors, so the reused instance keeps no step's memory alive.
-                _x = _weight = _y = null!;
+                _x = _weight = null!;
+                _y = null;
                 Bias = null;
                 Upstream = InputGradient = Pooled = default;
                 Pool = default;
@@ -592,8 +594,8 @@ public static partial class Ops
                                 ReadOnlySpan<T> x = _x.Raw<T>();
                                 DirectConvolution.Run(
                                     plan, x.Slice(first * shape.ImageSize, count * shape.ImageSize), _packed, tables,
-                                    Bias is null ? default : Bias.Raw<T>(), _y.Raw<T>().Slice(first * shape.OutputSize, count * shape.OutputSize), cols,
-                                    NextGroup(x, first + count, shape.ImageSize), NextGroup(_y.Raw<T>(), first + count, shape.OutputSize));
+                                    Bias is null ? default : Bias.Raw<T>(), _y!.Raw<T>().Slice(first * shape.OutputSize, count * shape.OutputSize), cols,
+                                    NextGroup(x, first + count, shape.ImageSize), NextGroup(_y!.Raw<T>(), first + count, shape.OutputSize));
                             }
                             finally
                             {
@@ -850,7 +852,7 @@ public static partial class Ops
         private void Forward(int image, Span<T> cols, Span<T> planes)
         {
             var shape = Shape;
-            var output = Pooling ? planes : _y.Raw<T>().Slice(image * shape.OutputSize, shape.OutputSize);
+            var output = Pooling ? planes : _y!.Raw<T>().Slice(image * shape.OutputSize, shape.OutputSize);
             Convolve(image, cols, output);
             if (Pooling)
             {
