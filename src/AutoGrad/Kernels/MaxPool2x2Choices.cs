@@ -68,10 +68,7 @@ internal static class MaxPool2x2Choices
     public static void PoolRows(ReadOnlySpan<float> input, int rows, int width, Span<float> output, Span<byte> choices)
     {
         var outW = width / 2;
-        if (rows < 0 || width < 0 || (long)input.Length < 2L * rows * width || (long)output.Length < (long)rows * outW || (long)choices.Length < (long)rows * outW)
-        {
-            throw new ArgumentException("The spans do not fit the rows of 2×2 windows.", nameof(output));
-        }
+        RequireRows(input.Length, output.Length, choices.Length, rows, width);
 
         ref var i0 = ref MemoryMarshal.GetReference(input);
         ref var o0 = ref MemoryMarshal.GetReference(output);
@@ -90,10 +87,7 @@ internal static class MaxPool2x2Choices
     public static void RouteRows(ReadOnlySpan<byte> choices, ReadOnlySpan<float> upstream, int rows, int width, Span<float> gradient)
     {
         var outW = width / 2;
-        if (rows < 0 || width < 0 || (long)gradient.Length < 2L * rows * width || (long)upstream.Length < (long)rows * outW || (long)choices.Length < (long)rows * outW)
-        {
-            throw new ArgumentException("The spans do not fit the rows of 2×2 windows.", nameof(gradient));
-        }
+        RequireRows(gradient.Length, upstream.Length, choices.Length, rows, width);
 
         ref var c0 = ref MemoryMarshal.GetReference(choices);
         ref var g0 = ref MemoryMarshal.GetReference(upstream);
@@ -102,6 +96,16 @@ internal static class MaxPool2x2Choices
         {
             ref var top = ref Unsafe.Add(ref d0, 2 * r * width);
             RouteRow(ref Unsafe.Add(ref c0, r * outW), ref Unsafe.Add(ref g0, r * outW), ref top, ref Unsafe.Add(ref top, width), outW);
+        }
+    }
+
+    /// <summary>Refuses lengths that do not hold <paramref name="rows"/> output rows of <paramref name="width"/>-wide input row pairs.</summary>
+    private static void RequireRows(int planeElements, int pooledElements, int choiceBytes, int rows, int width)
+    {
+        long windows = (long)rows * (width / 2);
+        if (rows < 0 || width < 0 || planeElements < 2L * rows * width || pooledElements < windows || choiceBytes < windows)
+        {
+            throw new ArgumentException($"The spans do not fit {rows} rows of 2×2 windows over rows {width} wide.");
         }
     }
 
