@@ -20,12 +20,22 @@ internal static unsafe class Prefetch
 
         fixed (T* start = span)
         {
-            var bytes = (byte*)start;
-            var length = span.Length * sizeof(T);
-            for (var offset = 0; offset < length; offset += CacheLine)
-            {
-                Sse.Prefetch0(bytes + offset);
-            }
+            Lines(start, span.Length * sizeof(T));
+        }
+    }
+
+    /// <summary>Asks the CPU to start loading the lines of <paramref name="bytes"/> bytes from <paramref name="start"/> (pinned) into cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Lines(void* start, int bytes)
+    {
+        if (!Sse.IsSupported)
+        {
+            return;
+        }
+
+        for (var offset = 0; offset < bytes; offset += CacheLine)
+        {
+            Sse.Prefetch0((byte*)start + offset);
         }
     }
 }

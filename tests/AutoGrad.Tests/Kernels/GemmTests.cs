@@ -84,6 +84,47 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(true, false, 1024, 300, 256)] // a transposed A 4 KB a row: packed 16 panels at a time, a ragged last panel of 4
+    [InlineData(true, true, 1024, 270, 260)]
+    [InlineData(false, false, 50, 2100, 256)] // a row-major A 8 KB a row: packed by row copies, 2 rows in its last panel
+    [InlineData(false, true, 50, 2100, 300)]
+    public void Packed_A_matches_a_float64_reference_and_any_thread_count(bool transposeA, bool transposeB, int m, int k, int n)
+    {
+        var random = new SeededRandom(m + k + n);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextNormal()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextNormal()).ToArray();
+        var initial = Enumerable.Range(0, m * n).Select(_ => (float)random.NextNormal()).ToArray();
+        var reference = initial.Select(v => (double)v).ToArray();
+        Gemm.Direct<double>(transposeA, transposeB, m, n, k, a.Select(v => (double)v).ToArray(), b.Select(v => (double)v).ToArray(), reference, accumulate: true);
+        var results = new[] { 1, 2 }.Select(threads => TestData.WithThreads(threads, () =>
+        {
+            var c = (float[])initial.Clone();
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, c, accumulate: true);
+            return c;
+        })).ToArray();
+
+        TestData.AssertSameBits([results[0]], [results[1]]);
+        for (var i = 0; i < reference.Length; i++)
+        {
+            Assert.True(Math.Abs(reference[i] - results[0][i]) <= 1e-5 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"C[{i / n}, {i % n}] = {results[0][i]}, expected {reference[i]}");
+        }
+
+        // And float64, whose transposed A packs at 512 rows (4 KB) and row-major A from 1,024 columns (8 KB).
+        var (m64, k64) = transposeA ? (512, k) : (m, 1100);
+        var n64 = 520;
+        var a64 = Enumerable.Range(0, m64 * k64).Select(_ => random.NextNormal()).ToArray();
+        var b64 = Enumerable.Range(0, k64 * n64).Select(_ => random.NextNormal()).ToArray();
+        var c64 = new double[m64 * n64];
+        var expected64 = new double[m64 * n64];
+        Gemm.Multiply<double>(transposeA, transposeB, m64, n64, k64, a64, b64, c64, accumulate: false);
+        Gemm.Direct<double>(transposeA, transposeB, m64, n64, k64, a64, b64, expected64, accumulate: false);
+        for (var i = 0; i < c64.Length; i++)
+        {
+            Assert.True(Math.Abs(expected64[i] - c64[i]) <= 1e-12 * (Math.Sqrt(k64) + Math.Abs(expected64[i])), $"float64 C[{i / n64}, {i % n64}] = {c64[i]}, expected {expected64[i]}");
+        }
+    }
+
+    [Theory]
     [InlineData(false, false, 100, 784, 50)]
     [InlineData(true, false, 784, 100, 50)]
     [InlineData(false, true, 100, 50, 784)]
