@@ -155,9 +155,7 @@ public sealed class DataLoader
         if (!pixels.IsEmpty)
         {
             // pixel / divisor, rounded once: the same floats the eager conversion gives.
-            var target = features.AsSpan<float>().Slice(offset, length);
-            TensorPrimitives.ConvertTruncating<byte, float>(pixels.Slice(start, length), target);
-            TensorPrimitives.Divide(target, _data.PixelDivisor, target);
+            ByteScaling.Divide(pixels.Slice(start, length), _data.PixelDivisor, features.AsSpan<float>().Slice(offset, length));
             return;
         }
 

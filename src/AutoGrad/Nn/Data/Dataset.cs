@@ -88,8 +88,7 @@ public sealed partial class Dataset
             if (_features is null)
             {
                 var features = new float[_pixels!.Length];
-                System.Numerics.Tensors.TensorPrimitives.ConvertTruncating<byte, float>(_pixels, features);
-                System.Numerics.Tensors.TensorPrimitives.Divide(features, _divisor, features);
+                Kernels.ByteScaling.Divide(_pixels, _divisor, features);
                 Interlocked.CompareExchange(ref _features, features, null);
             }
 
