@@ -36,15 +36,24 @@ internal static unsafe class Gemm
     private const int PanelsPerItem = 4;
 
     /// <summary>
-    /// A is packed only when it is transposed, its rows lie a multiple of 4 KB apart, and each packed panel serves at
-    /// least this many B panels; otherwise the kernel reads it in place. Packing (a scalar gather into 6-row panels)
-    /// cost 10% of a 1024³ product, while the kernel's six in-place streams run at the peak (2026-11-27, Zen 5, one
-    /// thread, GFLOP/s in place against packed: 1024³ NN 237–246 against 213–222, NT 239–249 against 216–230, 4096³ NN
-    /// 237–239 against 222–226, 256³ NN 246–253 against 204–216, TN 242–255 against 202–207). A transposed A read in
-    /// place steps one row of memory per depth step; with rows 4 KB apart every step lands in the same cache sets, and
-    /// m = 1024 or 2048 fell to 164 GFLOP/s (packed 222–232), so those stay packed.
+    /// A is packed only where each packed panel serves at least this many B panels, and then only where reading it in
+    /// place thrashes a cache (<see cref="PackTransposedFromBytes"/>, <see cref="PackRowsFromBytes"/>); otherwise the
+    /// kernel reads it in place. Packing by a scalar gather into 6-row panels cost 10% of a 1024³ product, while the
+    /// kernel's six in-place streams run at the peak (2026-11-27, Zen 5, one thread, GFLOP/s in place against packed:
+    /// 1024³ NN 237–246 against 213–222, 256³ NN 246–253 against 204–216, TN 242–255 against 202–207). A transposed A
+    /// read in place steps one row of memory per depth step; with rows a multiple of 2 KB apart every step lands in the
+    /// same few cache sets (m = 1024 or 2048 fell to 164 GFLOP/s against 222–232 packed; 512³ TN 75–82% of the FMA peak
+    /// against 82–84%), so those are packed.
     /// </summary>
     private const int PackAFromPanels = 8;
+
+    /// <summary>
+    /// A transposed A whose rows are not a multiple of 2 KB apart is still packed when it holds this many bytes (4 MB):
+    /// then it streams from L3 or memory, where the six-value reads of each depth step wait on a new line every step
+    /// (3000³ TN 77 → 87–92% of the FMA peak, alternating runs, Zen 5, one thread), while a small one stays in L2 and
+    /// packing it costs more than it saves (256³ TN 87 → 80%, 768³ 86 → 80%).
+    /// </summary>
+    private const long PackTransposedFromBytes = 4L << 20;
 
     /// <summary>
     /// A row-major A is packed (its six rows of each panel copied one after another) when its rows lie at least this many
@@ -225,7 +234,7 @@ internal static unsafe class Gemm
             var tail = half > 0 && n - half - narrow >= _columns ? half + _columns : half;
             _nPanels = n - tail - narrow;
             var panelsAll = (Math.Min(_nPanels, ColumnBlock) + _columns - 1) / _columns;
-            _packA = transposeA && panelsAll >= PackAFromPanels && (long)m * sizeof(T) % 4096 == 0;
+            _packA = transposeA && panelsAll >= PackAFromPanels && ((long)m * sizeof(T) % 2048 == 0 || (long)m * k * sizeof(T) >= PackTransposedFromBytes);
             _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
             _wholeDepth = !_packA && m >= GemmMicroKernel.Rows && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
             _packA |= !transposeA && !_wholeDepth && panelsAll >= PackAFromPanels && (long)k * sizeof(T) >= PackRowsFromBytes;

@@ -86,6 +86,7 @@ public class GemmTests
     [Theory]
     [InlineData(true, false, 1024, 300, 256)] // a transposed A 4 KB a row: packed 16 panels at a time, a ragged last panel of 4
     [InlineData(true, true, 1024, 270, 260)]
+    [InlineData(true, false, 700, 1600, 256)] // rows 2,800 bytes apart but 4.5 MB in all: packed for its size
     [InlineData(false, false, 50, 2100, 256)] // a row-major A 8 KB a row: packed by row copies, 2 rows in its last panel
     [InlineData(false, true, 50, 2100, 300)]
     public void Packed_A_matches_a_float64_reference_and_any_thread_count(bool transposeA, bool transposeB, int m, int k, int n)
