@@ -52,8 +52,12 @@ internal static unsafe class WinogradFilterGradient
         // Vectors of blocks per product: as many as keep the transformed patches near BufferedElements.
         var chunk = Math.Clamp(BufferedElements / (16 * channels * lanes), 1, vectors);
         var depth = chunk * lanes;
-        var patches = ArrayPool<float>.Shared.Rent(16 * channels * depth);
-        var upstream = ArrayPool<float>.Shared.Rent(16 * filters * depth);
+
+        // One vector between the elements' matrices: without it they lie 16 KB apart (BufferedElements floats), and
+        // each channel's 16 transformed elements fall in one set of the L1 cache (see WinogradConvolution.ElementStride).
+        int patchStride = (channels * depth) + lanes, upstreamStride = (filters * depth) + lanes;
+        var patches = ArrayPool<float>.Shared.Rent(16 * patchStride);
+        var upstream = ArrayPool<float>.Shared.Rent(16 * upstreamStride);
         var sums = ArrayPool<float>.Shared.Rent(16 * channels * filters);
         try
         {
@@ -67,8 +71,8 @@ internal static unsafe class WinogradFilterGradient
                     {
                         int vector = first + j, pair = vector / perRow, begin = vector % perRow * lanes, start = Math.Min(begin, blocks - lanes);
                         var offset = ((nint)2 * pair * plan.PaddedW) + (2 * start);
-                        WinogradConvolution.TransformPatch(plan, x + offset, v + ((nint)j * lanes), (nint)channels * depth, depth);
-                        TransformUpstream(filters, g + offset, stride, plan.PaddedW, begin - start, w + ((nint)j * lanes), (nint)filters * depth, depth);
+                        WinogradConvolution.TransformPatch(plan, x + offset, v + ((nint)j * lanes), patchStride, depth);
+                        TransformUpstream(filters, g + offset, stride, plan.PaddedW, begin - start, w + ((nint)j * lanes), upstreamStride, depth);
                     }
 
                     // Σ over the blocks, per element: (C × F) += V (C × blocks) · Ŷᵀ (blocks × F); a last short chunk
@@ -78,12 +82,12 @@ internal static unsafe class WinogradFilterGradient
                     {
                         if (used < depth)
                         {
-                            ClearColumns(patches.AsSpan(e * channels * depth, channels * depth), depth, used);
-                            ClearColumns(upstream.AsSpan(e * filters * depth, filters * depth), depth, used);
+                            ClearColumns(patches.AsSpan(e * patchStride, channels * depth), depth, used);
+                            ClearColumns(upstream.AsSpan(e * upstreamStride, filters * depth), depth, used);
                         }
 
                         Gemm.Multiply<float>(
-                            false, true, channels, filters, depth, patches.AsSpan(e * channels * depth, channels * depth), upstream.AsSpan(e * filters * depth, filters * depth),
+                            false, true, channels, filters, depth, patches.AsSpan(e * patchStride, channels * depth), upstream.AsSpan(e * upstreamStride, filters * depth),
                             sums.AsSpan(e * channels * filters, channels * filters), accumulate: true);
                     }
                 }
