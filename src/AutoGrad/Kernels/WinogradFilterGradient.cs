@@ -20,14 +20,16 @@ namespace AutoGrad.Kernels;
 internal static unsafe class WinogradFilterGradient
 {
     /// <summary>The fewest channels and filters for which the transforms pay here.</summary>
-    private const int MinimumChannels = 64;
+    private const int MinimumChannels = 32;
 
     /// <summary>
     /// Whether the filter gradient of a <see cref="DirectPlan{T}.Winograd"/> plan runs here rather than as direct dot
-    /// products: where channels and filters are both 64 or more. The transforms' cost grows with channels plus filters
-    /// and the products' with channels times filters, and the 16 products over the blocks are small matrices: on
-    /// DeepConvNet's layers (Zen 5, one thread, each layer alone) 64 → 64 went 6.7 → 6.3 ms, while 32 → 64 went
-    /// 3.6 → 3.9, 32 → 32 6.5 → 7.3 and 16 → 16 6.3 → 9.5.
+    /// products: where channels and filters are both 32 or more. The transforms' cost grows with channels plus filters
+    /// and the products' with channels times filters, and the 16 products over the blocks are small matrices. On
+    /// DeepConvNet's layers (Zen 5, one thread, each layer forward and backward alone): 64 → 64 went 6.7 → 6.3 ms when
+    /// this path came; once the transformed elements no longer shared L1 sets (<see cref="Run"/>), five alternating
+    /// pairs gave 32 → 64 5.04–5.29 → 4.73–4.96 ms and 32 → 32 8.78–9.08 → 8.47–9.01, while 16 → 16 (9.5–9.7 → 10.0–11.1)
+    /// and 16 → 32 (4.3–4.5 → 4.6–5.4) still lose.
     /// </summary>
     public static bool Pays<T>(in DirectPlan<T> plan)
         where T : unmanaged, System.Numerics.INumber<T> => plan.Winograd && plan.Channels >= MinimumChannels && plan.Filters >= MinimumChannels;

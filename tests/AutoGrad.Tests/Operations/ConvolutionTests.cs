@@ -109,14 +109,14 @@ public class ConvolutionTests
 
     [Theory]
     [InlineData(16, 16, 28, 28, 1, 19)] // DeepConvNet's second layer; the filter gradient's last block, one image, is too narrow and keeps the direct sums
-    [InlineData(32, 32, 14, 14, 2, 10)] // its fourth: wider than "same"
+    [InlineData(32, 32, 14, 14, 2, 10)] // its fourth: wider than "same"; the filter gradient by Winograd (32 channels and filters)
     [InlineData(9, 13, 12, 18, 0, 9)] // no padding (the input gradient's is 2); a last block of five filters
     [InlineData(8, 8, 8, 8, 1, 33)] // sixteen images a row, and one more
     [InlineData(64, 64, 8, 8, 1, 33)] // DeepConvNet's last layer: the filter gradient by Winograd too
     public void Float32_3x3_convolutions_by_Winograd_agree_with_float64_in_every_pass(int channels, int filters, int height, int width, int padding, int images)
     {
         // Float32 3×3 convolutions of eight channels and filters or more run by Winograd's F(2×2, 3×3), forward and in
-        // the input gradient, and with 64 or more, in the filter gradient too; float64 keeps the direct sums. The two
+        // the input gradient, and with 32 or more, in the filter gradient too; float64 keeps the direct sums. The two
         // agree to float32's precision.
         var g = new AutoGrad.Kernels.WindowGeometry(3, 3, 1, 1, padding, padding, 1, 1);
         var perRow = AutoGrad.Kernels.DirectConvolution.ImagesPerRow(g, height, width, images);
