@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AutoGrad.Kernels;
 
@@ -16,6 +17,11 @@ internal static class GeluSingle
     private const float Erx = (float)ErrorFunction.Erx;
     private const float InverseSqrt2 = 0.70710678118654752440f;
     private const float InverseSqrt2Pi = 0.39894228040143267794f;
+    private const float Log2E = 1.44269504088896340736f;
+
+    /// <summary>ln 2 in two parts: the first with 9 significant bits (355/512), so n·Ln2High is exact for |n| &lt; 2^15.</summary>
+    private const float Ln2High = 0.693359375f;
+    private const float Ln2Low = -2.12194440e-4f;
 
     /// <summary>|x|/√2 from which erfc is 0 in float32 (erfc(10.06) is below the smallest float).</summary>
     private const float TailEnd = 10.06f;
@@ -27,7 +33,7 @@ internal static class GeluSingle
     private static readonly float[] s_rb = Single(ErrorFunction.Rb), s_sb = Single(ErrorFunction.Sb);
 
     /// <summary>Whether the vector path runs; without it the float64 path serves.</summary>
-    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+    public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>y = GELU(x) elementwise.</summary>
     public static void Forward(ReadOnlySpan<float> x, Span<float> y) => Run(x, default, y, derivative: false);
@@ -145,7 +151,35 @@ internal static class GeluSingle
         var v = Vector512.Abs(x);
         var high = (v.AsUInt32() & Vector512.Create(0xFFFF_F000u)).AsSingle();
         var half = Vector512.Create(-0.5f);
-        return Vector512.Exp(half * high * high) * Vector512.Exp(half * (v - high) * (v + high)) * Vector512.Create(InverseSqrt2Pi);
+        return ExpSum(half * high * high, half * (v - high) * (v + high)) * Vector512.Create(InverseSqrt2Pi);
+    }
+
+    /// <summary>
+    /// e^(exact + rest) per lane, for an <paramref name="exact"/> part that holds the large, exactly known share of
+    /// the exponent (−x²/2 with x cut to 12 bits) and a <paramref name="rest"/> known less exactly. n, the nearest
+    /// multiple of ln 2 to the sum, is taken out of the exact part, in two pieces (Cody and Waite: n·ln2High is exact),
+    /// before the rest is added, so the sum is never rounded as a whole; e^r (|r| ≤ 0.35 and a rounding) comes from
+    /// its Taylor series to r⁷ (truncation under 0.2 ulp), and 2^n is applied by vscalefps, which also rounds
+    /// subnormal results once. One
+    /// such call costs about what a quarter of <see cref="Vector512.Exp(Vector512{float})"/> does (which works in
+    /// float64 lanes), and the GELU's derivative took two of those per vector: in a TransformerBlock's backward pass
+    /// they were 6% of the step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> ExpSum(Vector512<float> exact, Vector512<float> rest)
+    {
+        var n = Vector512.Round((exact + rest) * Vector512.Create(Log2E));
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), exact);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r) + rest;
+        var p = Vector512.Create(1 / 5040f);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1 / 720f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1 / 120f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1 / 24f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1 / 6f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(0.5f));
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        p = Vector512.FusedMultiplyAdd(p, r, Vector512<float>.One);
+        return Avx512F.Scale(p, n);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -170,8 +204,7 @@ internal static class GeluSingle
             var ratio = Horner(s_ra, s_rb, below, s) / Horner(s_sa, s_sb, below, s);
             var v = Vector512.Abs(x);
             var high = (v.AsUInt32() & Vector512.Create(0xFFFF_F000u)).AsSingle();
-            var erfc = Vector512.Exp((half * -high * high) - Vector512.Create(0.5625f))
-                * Vector512.Exp(ratio - (half * (v - high) * (v + high))) / a;
+            var erfc = ExpSum(half * -high * high, ratio - Vector512.Create(0.5625f) - (half * (v - high) * (v + high))) / a;
             erfc = Vector512.ConditionalSelect(Vector512.LessThan(a, Vector512.Create(TailEnd)), erfc, Vector512<float>.Zero);
             result = Vector512.ConditionalSelect(negative, half * erfc, one - (half * erfc));
         }
