@@ -160,10 +160,9 @@ internal static class GeluSingle
     /// multiple of ln 2 to the sum, is taken out of the exact part, in two pieces (Cody and Waite: n·ln2High is exact),
     /// before the rest is added, so the sum is never rounded as a whole; e^r (|r| ≤ 0.35 and a rounding) comes from
     /// its Taylor series to r⁷ (truncation under 0.2 ulp), and 2^n is applied by vscalefps, which also rounds
-    /// subnormal results once. One
-    /// such call costs about what a quarter of <see cref="Vector512.Exp(Vector512{float})"/> does (which works in
-    /// float64 lanes), and the GELU's derivative took two of those per vector: in a TransformerBlock's backward pass
-    /// they were 6% of the step.
+    /// subnormal results once. It replaced two calls of <see cref="Vector512.Exp(Vector512{float})"/> per vector: in a
+    /// TransformerBlock's step (perf, one thread) the derivative's pass fell from 10.3% of the samples (5.8% in those
+    /// calls) to 1.5%, and the worst error in the left tail from 37 to 4 half-ulps (see the tests).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> ExpSum(Vector512<float> exact, Vector512<float> rest)
