@@ -55,8 +55,9 @@ internal static unsafe class WinogradFilterGradient
         var chunk = Math.Clamp(BufferedElements / (16 * channels * lanes), 1, vectors);
         var depth = chunk * lanes;
 
-        // One vector between the elements' matrices: without it they lie 16 KB apart (BufferedElements floats), and
-        // each channel's 16 transformed elements fall in one set of the L1 cache (see WinogradConvolution.ElementStride).
+        // One vector between the elements' matrices: without it they lie 16 KB apart (a sixteenth of BufferedElements,
+        // unless the plan has fewer vectors), and each channel's 16 transformed elements fall in one set of the L1 cache
+        // (see WinogradConvolution.ElementStride).
         int patchStride = (channels * depth) + lanes, upstreamStride = (filters * depth) + lanes;
         var patches = ArrayPool<float>.Shared.Rent(16 * patchStride);
         var upstream = ArrayPool<float>.Shared.Rent(16 * upstreamStride);
