@@ -18,11 +18,12 @@ namespace AutoGrad.Cli.Commands;
 internal static class BenchCommand
 {
     private static readonly (int M, int K, int N)[] s_gemmShapes = [(1024, 1024, 1024), (256, 256, 256), (100, 784, 50)];
+    private static readonly (int M, int K, int N)[] s_gemm64Shapes = [(1024, 1024, 1024), (256, 256, 256)];
     private static readonly string[] s_models = ["784-50-10 SGD", "784-100-10 SGD", "784-1000-1000-10 Adam"];
 
     public static Command Create(IAnsiConsole console, TextWriter stdout)
     {
-        var json = new Option<bool>("--json") { Description = "Print one JSON object (fmaPeakGflops, gemmGflops, gemmPercentOfPeak, tapeNsPerOp, stepMicroseconds) instead of tables." };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (fmaPeakGflops, gemmGflops, gemmPercentOfPeak, their float64 twins, tapeNsPerOp, stepMicroseconds) instead of tables." };
         var quick = new Option<bool>("--quick") { Description = "Fewer repetitions (a few seconds, noisier)." };
         var command = new Command("bench", "Measure matrix products, tape overhead and training steps on this machine.") { json, quick };
         command.SetAction(result =>
@@ -47,26 +48,14 @@ internal static class BenchCommand
     {
         var threads = new SortedSet<int> { 1, Environment.ProcessorCount };
         var saved = Parallelism.MaxThreads;
-        var gemm = new Dictionary<string, Dictionary<string, double>>();
-        var percent = new Dictionary<string, Dictionary<string, double>>();
         try
         {
-            // The yardstick first, measured in the same run: a GEMM on t threads is quoted against t times one core's peak.
+            // The yardsticks first, measured in the same run: a GEMM on t threads is quoted against t times one core's
+            // peak in its own precision.
             var peak = FmaPeak.MeasureGflops(rounds);
-            foreach (var (m, k, n) in s_gemmShapes)
-            {
-                var shape = $"{m}x{k}x{n}";
-                var byThreads = gemm[shape] = [];
-                var ofPeak = percent[shape] = [];
-                foreach (var t in threads)
-                {
-                    Parallelism.MaxThreads = t;
-                    var gflops = MatMulGflops(m, k, n, rounds);
-                    byThreads[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(gflops, 1);
-                    ofPeak[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(100 * gflops / (t * peak), 1);
-                }
-            }
-
+            var peak64 = FmaPeak.MeasureDoubleGflops(rounds);
+            var (gemm, percent) = MeasureGemm(s_gemmShapes, DType.Float32, peak, threads, rounds);
+            var (gemm64, percent64) = MeasureGemm(s_gemm64Shapes, DType.Float64, peak64, threads, rounds);
             Parallelism.MaxThreads = saved;
             var steps = s_models.ToDictionary(model => model, model => Math.Round(StepMicroseconds(model, rounds), 1));
             return new BenchReport(
@@ -75,6 +64,9 @@ internal static class BenchCommand
                 Math.Round(peak, 1),
                 gemm,
                 percent,
+                Math.Round(peak64, 1),
+                gemm64,
+                percent64,
                 Math.Round(TapeNanosecondsPerOp(rounds), 1),
                 steps);
         }
@@ -84,10 +76,33 @@ internal static class BenchCommand
         }
     }
 
-    private static double MatMulGflops(int m, int k, int n, int rounds)
+    /// <summary>GFLOP/s and percent of <paramref name="peak"/> for each shape and thread count, keyed "m×k×n" then "t".</summary>
+    private static (Dictionary<string, Dictionary<string, double>> Gflops, Dictionary<string, Dictionary<string, double>> Percent) MeasureGemm(
+        (int M, int K, int N)[] shapes, DType dtype, double peak, SortedSet<int> threads, int rounds)
     {
-        var a = Tensor.RandomNormal([m, k], seed: 1);
-        var b = Tensor.RandomNormal([k, n], seed: 2);
+        var gemm = new Dictionary<string, Dictionary<string, double>>();
+        var percent = new Dictionary<string, Dictionary<string, double>>();
+        foreach (var (m, k, n) in shapes)
+        {
+            var shape = $"{m}x{k}x{n}";
+            var byThreads = gemm[shape] = [];
+            var ofPeak = percent[shape] = [];
+            foreach (var t in threads)
+            {
+                Parallelism.MaxThreads = t;
+                var gflops = MatMulGflops(m, k, n, dtype, rounds);
+                byThreads[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(gflops, 1);
+                ofPeak[t.ToString(CultureInfo.InvariantCulture)] = Math.Round(100 * gflops / (t * peak), 1);
+            }
+        }
+
+        return (gemm, percent);
+    }
+
+    private static double MatMulGflops(int m, int k, int n, DType dtype, int rounds)
+    {
+        var a = Tensor.RandomNormal([m, k], seed: 1, dtype: dtype);
+        var b = Tensor.RandomNormal([k, n], seed: 2, dtype: dtype);
         using var tape = new Tape(); // results land in the arena: no allocation per call
         var calls = Math.Max(1, (int)(2e8 / (2.0 * m * n * k)));
         var seconds = Median(rounds, () =>
@@ -164,22 +179,8 @@ internal static class BenchCommand
 
     private static void Print(IAnsiConsole console, BenchReport report)
     {
-        var title = string.Create(
-            CultureInfo.InvariantCulture,
-            $"float32 matrix product, GFLOP/s and % of the FMA peak ({report.FmaPeakGflops:F1} GFLOP/s a core, measured now; {report.Cores} cores, {report.VectorBits}-bit vectors)");
-        var gemm = new Table().Title(title).AddColumn("m×k×n");
-        var threadCounts = report.GemmGflops.First().Value.Keys.ToList();
-        foreach (var t in threadCounts)
-        {
-            gemm.AddColumn(new TableColumn($"{t} thread{(t == "1" ? string.Empty : "s")}").RightAligned());
-        }
-
-        foreach (var (shape, byThreads) in report.GemmGflops)
-        {
-            gemm.AddRow([shape, .. threadCounts.Select(t => string.Create(CultureInfo.InvariantCulture, $"{byThreads[t]:F1} ({report.GemmPercentOfPeak[shape][t]:F0}%)"))]);
-        }
-
-        console.Write(gemm);
+        console.Write(GemmTable("float32", report.FmaPeakGflops, report.Cores, report.VectorBits, report.GemmGflops, report.GemmPercentOfPeak));
+        console.Write(GemmTable("float64", report.FmaPeakFloat64Gflops, report.Cores, report.VectorBits, report.GemmFloat64Gflops, report.GemmFloat64PercentOfPeak));
         var other = new Table().AddColumns("measure", "AutoGrad", "PyTorch 1.13 on the reference machine");
         other.Columns[1].RightAligned();
         other.Columns[2].RightAligned();
@@ -194,6 +195,26 @@ internal static class BenchCommand
         console.Write(other);
     }
 
+    private static Table GemmTable(string precision, double peak, int cores, int vectorBits, Dictionary<string, Dictionary<string, double>> gflops, Dictionary<string, Dictionary<string, double>> percent)
+    {
+        var title = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{precision} matrix product, GFLOP/s and % of the {precision} FMA peak ({peak:F1} GFLOP/s a core, measured now; {cores} cores, {vectorBits}-bit vectors)");
+        var table = new Table().Title(title).AddColumn("m×k×n");
+        var threadCounts = gflops.First().Value.Keys.ToList();
+        foreach (var t in threadCounts)
+        {
+            table.AddColumn(new TableColumn($"{t} thread{(t == "1" ? string.Empty : "s")}").RightAligned());
+        }
+
+        foreach (var (shape, byThreads) in gflops)
+        {
+            table.AddRow([shape, .. threadCounts.Select(t => string.Create(CultureInfo.InvariantCulture, $"{byThreads[t]:F1} ({percent[shape][t]:F0}%)"))]);
+        }
+
+        return table;
+    }
+
     /// <summary>The JSON shape of <c>autograd bench --json</c>.</summary>
     internal sealed record BenchReport(
         [property: System.Text.Json.Serialization.JsonPropertyName("cores")] int Cores,
@@ -201,6 +222,9 @@ internal static class BenchCommand
         [property: System.Text.Json.Serialization.JsonPropertyName("fmaPeakGflops")] double FmaPeakGflops,
         [property: System.Text.Json.Serialization.JsonPropertyName("gemmGflops")] Dictionary<string, Dictionary<string, double>> GemmGflops,
         [property: System.Text.Json.Serialization.JsonPropertyName("gemmPercentOfPeak")] Dictionary<string, Dictionary<string, double>> GemmPercentOfPeak,
+        [property: System.Text.Json.Serialization.JsonPropertyName("fmaPeakFloat64Gflops")] double FmaPeakFloat64Gflops,
+        [property: System.Text.Json.Serialization.JsonPropertyName("gemmFloat64Gflops")] Dictionary<string, Dictionary<string, double>> GemmFloat64Gflops,
+        [property: System.Text.Json.Serialization.JsonPropertyName("gemmFloat64PercentOfPeak")] Dictionary<string, Dictionary<string, double>> GemmFloat64PercentOfPeak,
         [property: System.Text.Json.Serialization.JsonPropertyName("tapeNsPerOp")] double TapeNsPerOp,
         [property: System.Text.Json.Serialization.JsonPropertyName("stepMicroseconds")] Dictionary<string, double> StepMicroseconds);
 }

@@ -1,14 +1,17 @@
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace AutoGrad.Kernels;
 
 /// <summary>
-/// This machine's float32 FMA peak on one core, measured: twelve independent chains of vector fused multiply-adds
-/// (enough to keep two FMA pipes of latency 4 busy), nothing loaded or stored in the loop. It is the yardstick that
-/// GEMM and convolution figures are quoted against ("83% of the FMA peak measured in the same run"), since the
-/// machines this library runs on differ and a clock speed on paper says little under a hypervisor.
+/// This machine's FMA peak on one core, measured, in float32 and in float64: twelve independent chains of vector fused
+/// multiply-adds (enough to keep two FMA pipes of latency 4 busy), nothing loaded or stored in the loop. It is the
+/// yardstick that GEMM and convolution figures are quoted against ("83% of the FMA peak measured in the same run"),
+/// since the machines this library runs on differ and a clock speed on paper says little under a hypervisor. A float64
+/// vector holds half the lanes, so its peak is about half the float32 one; it is measured rather than assumed, as some
+/// cores run double FMAs at a lower rate.
 /// </summary>
 public static class FmaPeak
 {
@@ -20,81 +23,138 @@ public static class FmaPeak
     /// <summary>Floats per vector the chains use: Vector512 where the JIT accelerates it, else Vector256.</summary>
     public static int Lanes => Vector512.IsHardwareAccelerated ? Vector512<float>.Count : Vector256<float>.Count;
 
+    /// <summary>Doubles per vector the float64 chains use: half of <see cref="Lanes"/>.</summary>
+    public static int DoubleLanes => Lanes / 2;
+
     /// <summary>Floating-point operations in <see cref="Run"/> of <paramref name="iterations"/> trips: 2 per lane per FMA.</summary>
     /// <param name="iterations">Loop trips.</param>
     /// <returns>The count.</returns>
     public static double Flops(int iterations) => 2.0 * Chains * Lanes * iterations;
 
-    /// <summary>Runs the twelve chains for <paramref name="iterations"/> trips on the calling thread.</summary>
+    /// <summary>Floating-point operations in <see cref="RunDouble"/> of <paramref name="iterations"/> trips.</summary>
+    /// <param name="iterations">Loop trips.</param>
+    /// <returns>The count.</returns>
+    public static double DoubleFlops(int iterations) => 2.0 * Chains * DoubleLanes * iterations;
+
+    /// <summary>Runs the twelve float32 chains for <paramref name="iterations"/> trips on the calling thread.</summary>
     /// <param name="iterations">Loop trips, at least 0.</param>
     /// <returns>A value computed from every chain, so the JIT keeps them.</returns>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static float Run(int iterations)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(iterations);
-        return Vector512.IsHardwareAccelerated ? Chains512(iterations) : Chains256(iterations);
+        return Vector512.IsHardwareAccelerated ? Chains512(iterations, 0.9999f, 1e-4f) : Chains256(iterations, 0.9999f, 1e-4f);
     }
 
-    /// <summary>GFLOP/s of the fastest of <paramref name="rounds"/> timed runs, after one warm-up run, on the calling thread.</summary>
+    /// <summary>Runs the twelve float64 chains for <paramref name="iterations"/> trips on the calling thread.</summary>
+    /// <param name="iterations">Loop trips, at least 0.</param>
+    /// <returns>A value computed from every chain, so the JIT keeps them.</returns>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static double RunDouble(int iterations)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(iterations);
+        return Vector512.IsHardwareAccelerated ? Chains512(iterations, 0.9999, 1e-4) : Chains256(iterations, 0.9999, 1e-4);
+    }
+
+    /// <summary>float32 GFLOP/s of the fastest of <paramref name="rounds"/> timed runs, after one warm-up run, on the calling thread.</summary>
     /// <param name="rounds">Timed runs, at least 1.</param>
     /// <returns>The peak in GFLOP/s.</returns>
     public static double MeasureGflops(int rounds = 15)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        var sink = Run(Iterations);
+        return Flops(Iterations) / Fastest(rounds, static () => Run(Iterations)) / 1e9;
+    }
+
+    /// <summary>float64 GFLOP/s of the fastest of <paramref name="rounds"/> timed runs, after one warm-up run, on the calling thread.</summary>
+    /// <param name="rounds">Timed runs, at least 1.</param>
+    /// <returns>The float64 peak in GFLOP/s.</returns>
+    public static double MeasureDoubleGflops(int rounds = 15)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
+        return DoubleFlops(Iterations) / Fastest(rounds, static () => RunDouble(Iterations)) / 1e9;
+    }
+
+    /// <summary>Seconds of the fastest of <paramref name="rounds"/> timed calls of <paramref name="run"/>, after one untimed call.</summary>
+    private static double Fastest(int rounds, Func<double> run)
+    {
+        var sink = run();
         var best = double.MaxValue;
         for (var i = 0; i < rounds; i++)
         {
             var clock = Stopwatch.StartNew();
-            sink += Run(Iterations);
+            sink += run();
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
 
         GC.KeepAlive(sink);
-        return Flops(Iterations) / best / 1e9;
+        return best;
     }
 
-    private static float Chains512(int iterations)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
     {
-        Vector512<float> m = Vector512.Create(0.9999f), c = Vector512.Create(1e-4f), a0 = Vector512<float>.One;
-        Vector512<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        if (typeof(T) == typeof(float))
+        {
+            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
+        }
+
+        return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<T> Fma<T>(Vector256<T> x, Vector256<T> y, Vector256<T> z)
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
+        }
+
+        return Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
+    }
+
+    private static T Chains512<T>(int iterations, T multiplier, T addend)
+        where T : unmanaged, INumber<T>
+    {
+        Vector512<T> m = Vector512.Create(multiplier), c = Vector512.Create(addend), a0 = Vector512<T>.One;
+        Vector512<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
         for (var i = 0; i < iterations; i++)
         {
-            a0 = Vector512.FusedMultiplyAdd(a0, m, c);
-            a1 = Vector512.FusedMultiplyAdd(a1, m, c);
-            a2 = Vector512.FusedMultiplyAdd(a2, m, c);
-            a3 = Vector512.FusedMultiplyAdd(a3, m, c);
-            a4 = Vector512.FusedMultiplyAdd(a4, m, c);
-            a5 = Vector512.FusedMultiplyAdd(a5, m, c);
-            a6 = Vector512.FusedMultiplyAdd(a6, m, c);
-            a7 = Vector512.FusedMultiplyAdd(a7, m, c);
-            a8 = Vector512.FusedMultiplyAdd(a8, m, c);
-            a9 = Vector512.FusedMultiplyAdd(a9, m, c);
-            a10 = Vector512.FusedMultiplyAdd(a10, m, c);
-            a11 = Vector512.FusedMultiplyAdd(a11, m, c);
+            a0 = Fma(a0, m, c);
+            a1 = Fma(a1, m, c);
+            a2 = Fma(a2, m, c);
+            a3 = Fma(a3, m, c);
+            a4 = Fma(a4, m, c);
+            a5 = Fma(a5, m, c);
+            a6 = Fma(a6, m, c);
+            a7 = Fma(a7, m, c);
+            a8 = Fma(a8, m, c);
+            a9 = Fma(a9, m, c);
+            a10 = Fma(a10, m, c);
+            a11 = Fma(a11, m, c);
         }
 
         return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
     }
 
-    private static float Chains256(int iterations)
+    private static T Chains256<T>(int iterations, T multiplier, T addend)
+        where T : unmanaged, INumber<T>
     {
-        Vector256<float> m = Vector256.Create(0.9999f), c = Vector256.Create(1e-4f), a0 = Vector256<float>.One;
-        Vector256<float> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
+        Vector256<T> m = Vector256.Create(multiplier), c = Vector256.Create(addend), a0 = Vector256<T>.One;
+        Vector256<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
         for (var i = 0; i < iterations; i++)
         {
-            a0 = Vector256.FusedMultiplyAdd(a0, m, c);
-            a1 = Vector256.FusedMultiplyAdd(a1, m, c);
-            a2 = Vector256.FusedMultiplyAdd(a2, m, c);
-            a3 = Vector256.FusedMultiplyAdd(a3, m, c);
-            a4 = Vector256.FusedMultiplyAdd(a4, m, c);
-            a5 = Vector256.FusedMultiplyAdd(a5, m, c);
-            a6 = Vector256.FusedMultiplyAdd(a6, m, c);
-            a7 = Vector256.FusedMultiplyAdd(a7, m, c);
-            a8 = Vector256.FusedMultiplyAdd(a8, m, c);
-            a9 = Vector256.FusedMultiplyAdd(a9, m, c);
-            a10 = Vector256.FusedMultiplyAdd(a10, m, c);
-            a11 = Vector256.FusedMultiplyAdd(a11, m, c);
+            a0 = Fma(a0, m, c);
+            a1 = Fma(a1, m, c);
+            a2 = Fma(a2, m, c);
+            a3 = Fma(a3, m, c);
+            a4 = Fma(a4, m, c);
+            a5 = Fma(a5, m, c);
+            a6 = Fma(a6, m, c);
+            a7 = Fma(a7, m, c);
+            a8 = Fma(a8, m, c);
+            a9 = Fma(a9, m, c);
+            a10 = Fma(a10, m, c);
+            a11 = Fma(a11, m, c);
         }
 
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);

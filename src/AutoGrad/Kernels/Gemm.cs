@@ -238,7 +238,7 @@ internal static unsafe class Gemm
             _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
             _wholeDepth = !_packA && m >= GemmMicroKernel.Rows && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
             _packA |= !transposeA && !_wholeDepth && panelsAll >= PackAFromPanels && (long)k * sizeof(T) >= PackRowsFromBytes;
-            Reserve(ref _packedA, _packA ? _panelsA * GemmMicroKernel.Rows * Math.Min(k, DepthBlock) : 0);
+            Reserve(ref _packedA, _packA ? _panelsA * PanelStrideA(Math.Min(k, DepthBlock)) : 0);
             Reserve(ref _packedB, (Math.Min(n, ColumnBlock) + _columns) * (_wholeDepth ? _depthBlocks * DepthBlock : Math.Min(k, DepthBlock)));
             fixed (T* pa = _packedA, pb = _packedB)
             {
@@ -362,13 +362,14 @@ internal static unsafe class Gemm
                 // transposed in registers where they fit (a convolution's filter gradient with 16 filters is this
                 // tile alone: DeepConvNet's second layer 2.7 → 1.9 ms per batch of 100).
                 var first = 0;
-                if (typeof(T) == typeof(float) && w % 16 == 0 && TransposeBlock.IsSupported)
+                var side = TransposeBlock.Side<T>();
+                if (w % side == 0 && TransposeBlock.IsSupported)
                 {
-                    for (; first + 16 <= _k; first += 16)
+                    for (; first + side <= _k; first += side)
                     {
-                        for (var jj = 0; jj < w; jj += 16)
+                        for (var jj = 0; jj < w; jj += side)
                         {
-                            TransposeBlock.Float16((float*)(_b + ((nint)(j + jj) * _k) + first), _k, (float*)(scratch + (first * w) + jj), w);
+                            TransposeBlock.Square(_b + ((nint)(j + jj) * _k) + first, _k, scratch + (first * w) + jj, w);
                         }
                     }
                 }
@@ -447,6 +448,16 @@ internal static unsafe class Gemm
             }
         }
 
+        /// <summary>
+        /// Elements from one packed A panel to the next at depth <paramref name="kc"/>: the panel and one cache line
+        /// more. Packing a transposed A writes sixteen panels a depth step at a time; a panel of 6 × 256 doubles is
+        /// 12 KB, so without the line those sixteen stores would land in one or two sets of L1 and evict each other.
+        /// </summary>
+        private static int PanelStrideA(int kc) => (GemmMicroKernel.Rows * kc) + (CacheLines.Bytes / sizeof(T));
+
+        /// <summary>Where packed panel <paramref name="panel"/> of A starts, at the current depth block.</summary>
+        private T* PackedPanelA(int panel) => _pa + ((nint)panel * PanelStrideA(_kc));
+
         /// <summary>Packing items for A: groups of <see cref="PanelsPerPackA"/> panels.</summary>
         private int PackGroupsA => (_panelsA + PanelsPerPackA - 1) / PanelsPerPackA;
 
@@ -464,7 +475,7 @@ internal static unsafe class Gemm
             {
                 for (var panel = first; panel < end; panel++)
                 {
-                    PackA(panel, _pa + ((nint)panel * mr * _kc), _pc, _kc);
+                    PackA(panel, PackedPanelA(panel), _pc, _kc);
                 }
 
                 return;
@@ -489,14 +500,14 @@ internal static unsafe class Gemm
 
                 for (var panel = first; panel < wide; panel++)
                 {
-                    CopyEight(src + (panel * mr), _pa + ((nint)panel * mr * _kc) + (p * mr));
+                    CopyEight(src + (panel * mr), PackedPanelA(panel) + (p * mr));
                 }
             }
 
             for (var panel = first; panel < end; panel++)
             {
                 var from = panel < wide ? _kc - 1 : 0;
-                PackA(panel, _pa + ((nint)panel * mr * _kc) + (from * mr), _pc + from, _kc - from);
+                PackA(panel, PackedPanelA(panel) + (from * mr), _pc + from, _kc - from);
             }
         }
 
@@ -547,31 +558,32 @@ internal static unsafe class Gemm
             var cols = Math.Min(nr, _n - j0);
             if (_transposeB)
             {
-                // op(B)'s columns are rows of B: transpose 16×16 blocks in registers (float32). A ragged last panel
-                // (a convolution's filter gradient has 30 or 16 filters) copies its last rows into a zero-padded
-                // block first rather than falling back to the element-by-element loop for the whole panel.
+                // op(B)'s columns are rows of B: transpose square blocks in registers (16×16 floats, 8×8 doubles). A
+                // ragged last panel (a convolution's filter gradient has 30 or 16 filters) copies its last rows into a
+                // zero-padded block first rather than falling back to the element-by-element loop for the whole panel.
                 var first = 0;
-                if (typeof(T) == typeof(float) && nr % 16 == 0 && TransposeBlock.IsSupported)
+                var side = TransposeBlock.Side<T>();
+                if (nr % side == 0 && TransposeBlock.IsSupported)
                 {
-                    var ragged = stackalloc float[16 * 16];
-                    for (; first + 16 <= kc; first += 16)
+                    var ragged = stackalloc T[side * side];
+                    for (; first + side <= kc; first += side)
                     {
-                        for (var j = 0; j < nr; j += 16)
+                        for (var j = 0; j < nr; j += side)
                         {
-                            var rows = Math.Clamp(cols - j, 0, 16);
-                            var from = (float*)(_b + ((nint)(j0 + j) * _k) + pc + first);
-                            if (rows < 16)
+                            var rows = Math.Clamp(cols - j, 0, side);
+                            var from = _b + ((nint)(j0 + j) * _k) + pc + first;
+                            if (rows < side)
                             {
-                                new Span<float>(ragged, 16 * 16).Clear();
+                                new Span<T>(ragged, side * side).Clear();
                                 for (var r = 0; r < rows; r++)
                                 {
-                                    new ReadOnlySpan<float>(from + ((nint)r * _k), 16).CopyTo(new Span<float>(ragged + (r * 16), 16));
+                                    new ReadOnlySpan<T>(from + ((nint)r * _k), side).CopyTo(new Span<T>(ragged + (r * side), side));
                                 }
 
                                 from = ragged;
                             }
 
-                            TransposeBlock.Float16(from, rows < 16 ? 16 : _k, (float*)(dst + (first * nr) + j), nr);
+                            TransposeBlock.Square(from, rows < side ? side : _k, dst + (first * nr) + j, nr);
                         }
                     }
                 }
@@ -621,7 +633,7 @@ internal static unsafe class Gemm
                     nint rowStride, depthStride;
                     if (_packA)
                     {
-                        a = _pa + ((nint)(i / mr) * mr * kc);
+                        a = PackedPanelA(i / mr);
                         rowStride = _transposeA ? 1 : kc;
                         depthStride = _transposeA ? mr : 1;
                     }

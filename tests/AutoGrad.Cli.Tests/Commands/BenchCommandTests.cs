@@ -33,6 +33,22 @@ public class BenchCommandTests
             }
         }
 
+        // The float64 products likewise, against the float64 peak, which is half the lanes of the float32 one.
+        var peak64 = root.GetProperty("fmaPeakFloat64Gflops").GetDouble();
+        Assert.InRange(peak64, peak / 4, peak);
+        var gemm64 = root.GetProperty("gemmFloat64Gflops");
+        Assert.Equal(["1024x1024x1024", "256x256x256"], gemm64.EnumerateObject().Select(p => p.Name));
+        var percent64 = root.GetProperty("gemmFloat64PercentOfPeak");
+        foreach (var shape in gemm64.EnumerateObject())
+        {
+            foreach (var t in shape.Value.EnumerateObject())
+            {
+                Assert.InRange(t.Value.GetDouble(), 0.001, 10_000);
+                var expected = 100 * t.Value.GetDouble() / (int.Parse(t.Name, System.Globalization.CultureInfo.InvariantCulture) * peak64);
+                Assert.Equal(expected, percent64.GetProperty(shape.Name).GetProperty(t.Name).GetDouble(), 0.2);
+            }
+        }
+
         Assert.InRange(root.GetProperty("tapeNsPerOp").GetDouble(), 1, 100_000);
         var steps = root.GetProperty("stepMicroseconds");
         Assert.Equal(3, steps.EnumerateObject().Count());

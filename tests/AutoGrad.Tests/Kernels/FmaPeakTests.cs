@@ -13,6 +13,8 @@ public class FmaPeakTests
         var lanes = Vector512.IsHardwareAccelerated ? 16 : 8;
         Assert.Equal(lanes, FmaPeak.Lanes);
         Assert.Equal(2.0 * 12 * lanes * 1000, FmaPeak.Flops(1000));
+        Assert.Equal(lanes / 2, FmaPeak.DoubleLanes);
+        Assert.Equal(2.0 * 12 * (lanes / 2) * 1000, FmaPeak.DoubleFlops(1000));
     }
 
     [Fact]
@@ -24,6 +26,12 @@ public class FmaPeakTests
         Assert.Equal(12f * FmaPeak.Lanes, FmaPeak.Run(1000), 1e-2f);
         Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeak.Run(-1));
         Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeak.MeasureGflops(0));
+
+        // The float64 chains run the same recurrence in double, where 1000 trips stay within 1e-9 of 1 a lane.
+        Assert.Equal(12.0 * FmaPeak.DoubleLanes, FmaPeak.RunDouble(0));
+        Assert.Equal(12.0 * FmaPeak.DoubleLanes, FmaPeak.RunDouble(1000), 1e-9);
+        Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeak.RunDouble(-1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FmaPeak.MeasureDoubleGflops(0));
     }
 
     [Fact]
@@ -32,5 +40,7 @@ public class FmaPeakTests
         // Not a speed claim: CI runs this beside other test processes.
         var gflops = FmaPeak.MeasureGflops(rounds: 2);
         Assert.True(double.IsFinite(gflops) && gflops > 0.1, $"{gflops} GFLOP/s");
+        var doubles = FmaPeak.MeasureDoubleGflops(rounds: 2);
+        Assert.True(double.IsFinite(doubles) && doubles > 0.05, $"{doubles} GFLOP/s in float64");
     }
 }
