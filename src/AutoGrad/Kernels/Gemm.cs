@@ -600,6 +600,20 @@ internal static unsafe class Gemm
                 return;
             }
 
+            if (cols == nr && nr == 2 * Vector512<T>.Count && Vector512.IsHardwareAccelerated)
+            {
+                // A whole panel row is two vectors: copied inline. A Memmove call and an empty Clear call per 128-byte
+                // row were 4.7% of a 256³ float64 product.
+                var row = _b + ((nint)pc * _n) + j0;
+                for (var p = 0; p < kc; p++, row += _n)
+                {
+                    Vector512.Store(Vector512.Load(row), dst + (p * nr));
+                    Vector512.Store(Vector512.Load(row + Vector512<T>.Count), dst + (p * nr) + Vector512<T>.Count);
+                }
+
+                return;
+            }
+
             for (var p = 0; p < kc; p++)
             {
                 var src = new ReadOnlySpan<T>(_b + ((nint)(pc + p) * _n) + j0, cols);

@@ -18,6 +18,31 @@ public class WorkerPoolTests
         Assert.All(innerSums, sum => Assert.Equal((long)inner * (inner - 1) / 2, sum));
     }
 
+    [Fact]
+    public void Back_to_back_short_runs_each_run_every_item_once_whether_the_worker_is_spinning_asleep_or_late()
+    {
+        // Short jobs, some after a pause long enough for the worker to fall asleep: the caller often drains every item
+        // before the worker wakes and withdraws its slot; the worker must then neither run an item twice nor count
+        // itself into the next job (which would let that job return before its items ran).
+        for (var run = 0; run < 3000; run++)
+        {
+            if (run % 500 == 0)
+            {
+                Thread.Sleep(5);
+            }
+
+            var items = 1 + (run % 7);
+            var counts = new int[items];
+            WorkerPool.Run(new Count(counts), items, 2);
+            Assert.All(counts, count => Assert.Equal(1, count));
+        }
+    }
+
+    private sealed class Count(int[] counts) : IParallelWork
+    {
+        public void Execute(int item) => Interlocked.Increment(ref counts[item]);
+    }
+
     private sealed class Outer(int[] counts, long[] sums, int inner) : IParallelWork
     {
         public void Execute(int item)
