@@ -122,7 +122,7 @@ internal static class WorkerPool
                 Interlocked.Add(ref s_running, -unclaimed);
             }
 
-            s_serialRuns = s_backOff.Record(absent: unclaimed > 0);
+            s_serialRuns = s_backOff.Record(absent: unclaimed == threads - 1);
 
             // Even when this thread's items throw, the workers that did join must finish before the job can be replaced.
             var spin = default(SpinWait);
