@@ -1,6 +1,6 @@
 // Issue 17's GEMM peer: torch.mm (MKL inside LibTorch) on float32 squares of side 256 … 4096 in the four transpose
-// combinations, as op(A)·op(B) with op a transposed view (MKL takes the flag, nothing is copied). One JSON line per
-// product: the median GFLOP/s.
+// combinations, as op(A)·op(B) with op a transposed view (MKL takes the flag, nothing is copied), then float64 squares
+// of side 256 and 1024 (dgemm). One JSON line per product: the median GFLOP/s.
 using System.Text.Json;
 
 
@@ -10,10 +10,16 @@ internal static class GemmWorkloads
 {
     public static void Run(int threads)
     {
-        foreach (var n in new[] { 256, 512, 1024, 2048, 4096 })
+        Run(threads, [256, 512, 1024, 2048, 4096], torch.ScalarType.Float32, "sgemm");
+        Run(threads, [256, 1024], torch.ScalarType.Float64, "dgemm");
+    }
+
+    private static void Run(int threads, int[] sides, torch.ScalarType type, string name)
+    {
+        foreach (var n in sides)
         {
-            var a = torch.rand(n, n);
-            var b = torch.rand(n, n);
+            var a = torch.rand(n, n, dtype: type);
+            var b = torch.rand(n, n, dtype: type);
             foreach (var (ta, tb) in new[] { (false, false), (false, true), (true, false), (true, true) })
             {
                 var left = ta ? a.t() : a;
@@ -27,7 +33,7 @@ internal static class GemmWorkloads
                     Math.Min(repeats, 200));
                 Console.WriteLine(JsonSerializer.Serialize(new
                 {
-                    workload = $"sgemm {n}³ {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}",
+                    workload = $"{name} {n}³ {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}",
                     threads,
                     torchsharp = "0.107.0",
                     gflops = Math.Round(2.0 * n * n * n / (ms / 1e3) / 1e9, 1),
