@@ -90,28 +90,6 @@ public static class FmaPeak
         return best;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma<T>(Vector512<T> x, Vector512<T> y, Vector512<T> z)
-    {
-        if (typeof(T) == typeof(float))
-        {
-            return Vector512.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        }
-
-        return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Fma<T>(Vector256<T> x, Vector256<T> y, Vector256<T> z)
-    {
-        if (typeof(T) == typeof(float))
-        {
-            return Vector256.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), z.AsSingle()).As<float, T>();
-        }
-
-        return Vector256.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
-    }
-
     private static T Chains512<T>(int iterations, T multiplier, T addend)
         where T : unmanaged, INumber<T>
     {
@@ -119,18 +97,18 @@ public static class FmaPeak
         Vector512<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
         for (var i = 0; i < iterations; i++)
         {
-            a0 = Fma(a0, m, c);
-            a1 = Fma(a1, m, c);
-            a2 = Fma(a2, m, c);
-            a3 = Fma(a3, m, c);
-            a4 = Fma(a4, m, c);
-            a5 = Fma(a5, m, c);
-            a6 = Fma(a6, m, c);
-            a7 = Fma(a7, m, c);
-            a8 = Fma(a8, m, c);
-            a9 = Fma(a9, m, c);
-            a10 = Fma(a10, m, c);
-            a11 = Fma(a11, m, c);
+            a0 = GemmMicroKernel.Fma(a0, m, c);
+            a1 = GemmMicroKernel.Fma(a1, m, c);
+            a2 = GemmMicroKernel.Fma(a2, m, c);
+            a3 = GemmMicroKernel.Fma(a3, m, c);
+            a4 = GemmMicroKernel.Fma(a4, m, c);
+            a5 = GemmMicroKernel.Fma(a5, m, c);
+            a6 = GemmMicroKernel.Fma(a6, m, c);
+            a7 = GemmMicroKernel.Fma(a7, m, c);
+            a8 = GemmMicroKernel.Fma(a8, m, c);
+            a9 = GemmMicroKernel.Fma(a9, m, c);
+            a10 = GemmMicroKernel.Fma(a10, m, c);
+            a11 = GemmMicroKernel.Fma(a11, m, c);
         }
 
         return Vector512.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);
@@ -143,18 +121,18 @@ public static class FmaPeak
         Vector256<T> a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0, a10 = a0, a11 = a0;
         for (var i = 0; i < iterations; i++)
         {
-            a0 = Fma(a0, m, c);
-            a1 = Fma(a1, m, c);
-            a2 = Fma(a2, m, c);
-            a3 = Fma(a3, m, c);
-            a4 = Fma(a4, m, c);
-            a5 = Fma(a5, m, c);
-            a6 = Fma(a6, m, c);
-            a7 = Fma(a7, m, c);
-            a8 = Fma(a8, m, c);
-            a9 = Fma(a9, m, c);
-            a10 = Fma(a10, m, c);
-            a11 = Fma(a11, m, c);
+            a0 = GemmMicroKernel.Fma(a0, m, c);
+            a1 = GemmMicroKernel.Fma(a1, m, c);
+            a2 = GemmMicroKernel.Fma(a2, m, c);
+            a3 = GemmMicroKernel.Fma(a3, m, c);
+            a4 = GemmMicroKernel.Fma(a4, m, c);
+            a5 = GemmMicroKernel.Fma(a5, m, c);
+            a6 = GemmMicroKernel.Fma(a6, m, c);
+            a7 = GemmMicroKernel.Fma(a7, m, c);
+            a8 = GemmMicroKernel.Fma(a8, m, c);
+            a9 = GemmMicroKernel.Fma(a9, m, c);
+            a10 = GemmMicroKernel.Fma(a10, m, c);
+            a11 = GemmMicroKernel.Fma(a11, m, c);
         }
 
         return Vector256.Sum(a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9 + a10 + a11);

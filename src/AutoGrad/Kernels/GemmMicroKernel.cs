@@ -303,8 +303,9 @@ internal static unsafe class GemmMicroKernel
         return Vector512.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), z.AsDouble()).As<double, T>();
     }
 
+    /// <summary>The 256-bit twin of <see cref="Fma{T}(Vector512{T}, Vector512{T}, Vector512{T})"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<T> Fma<T>(Vector256<T> x, Vector256<T> y, Vector256<T> z)
+    internal static Vector256<T> Fma<T>(Vector256<T> x, Vector256<T> y, Vector256<T> z)
     {
         if (typeof(T) == typeof(float))
         {

@@ -12,7 +12,8 @@ internal interface IParallelWork
 /// allocation-free. Idle workers spin for a short while before they sleep, so the back-to-back parallel phases of a
 /// training step start in well under a microsecond instead of paying a kernel wake-up each time. A caller that finds
 /// the pool busy (another thread's job, or its own job's item starting one) runs its job on its own thread instead of
-/// waiting.
+/// waiting, and so does every caller for a while after the workers have kept missing their jobs
+/// (<see cref="WorkerBackOff"/>).
 /// </summary>
 internal static class WorkerPool
 {
