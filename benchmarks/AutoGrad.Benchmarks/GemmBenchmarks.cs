@@ -54,9 +54,10 @@ public class GemmBenchmarks
     /// The values in a pinned buffer from a cache line on, as a tape's results and the convolution's workspaces lie (and
     /// as peers allocate): a product into a C off a line stores each row's vectors across two lines (4096³, 3% slower).
     /// </summary>
-    private static Memory<float> OnCacheLine(float[] values)
+    internal static Memory<T> OnCacheLine<T>(T[] values)
+        where T : unmanaged
     {
-        var buffer = GC.AllocateArray<float>(CacheLines.RentLength<float>(values.Length), pinned: true);
+        var buffer = GC.AllocateArray<T>(CacheLines.RentLength<T>(values.Length), pinned: true);
         var start = CacheLines.Skip(buffer);
         values.CopyTo(buffer, start);
         return buffer.AsMemory(start, values.Length);

@@ -31,21 +31,12 @@ public class GemmFloat64Benchmarks
     {
         _n = int.Parse(Shape.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
         Parallelism.MaxThreads = Threads;
-        _a = OnCacheLine(Tensor.RandomNormal([_n * _n], seed: 1, dtype: DType.Float64).ToDoubleArray());
-        _b = OnCacheLine(Tensor.RandomNormal([_n * _n], seed: 2, dtype: DType.Float64).ToDoubleArray());
-        _c = OnCacheLine(new double[_n * _n]);
+        _a = GemmBenchmarks.OnCacheLine(Tensor.RandomNormal([_n * _n], seed: 1, dtype: DType.Float64).ToDoubleArray());
+        _b = GemmBenchmarks.OnCacheLine(Tensor.RandomNormal([_n * _n], seed: 2, dtype: DType.Float64).ToDoubleArray());
+        _c = GemmBenchmarks.OnCacheLine(new double[_n * _n]);
     }
 
     /// <summary>C = op(A)·op(B), n×n×n; GFLOP/s = 2n³ / mean.</summary>
     [Benchmark]
     public void Dgemm() => Gemm.Multiply<double>(TransposeA, TransposeB, _n, _n, _n, _a.Span, _b.Span, _c.Span, accumulate: false);
-
-    /// <summary>The values in a pinned buffer from a cache line on, as a tape's results lie (see <see cref="GemmBenchmarks"/>).</summary>
-    private static Memory<double> OnCacheLine(double[] values)
-    {
-        var buffer = GC.AllocateArray<double>(CacheLines.RentLength<double>(values.Length), pinned: true);
-        var start = CacheLines.Skip(buffer);
-        values.CopyTo(buffer, start);
-        return buffer.AsMemory(start, values.Length);
-    }
 }
