@@ -4,13 +4,14 @@ namespace AutoGrad.Kernels;
 
 /// <summary>
 /// When to stop offering work to the pool's workers for a while. A run in which no worker arrived before the calling
-/// thread had claimed every item is an absence (with many workers, one that joined makes the run shared). On a VM whose vCPUs share physical cores (this project's 2-vCPU
-/// machine, in some phases) workers that keep missing their runs sit on a vCPU the host has parked or time-slices
-/// with the caller's: the caller then did every item itself and still ran slower than on one thread (an LSTM
-/// training step at 52–57 ms with the worker absent from 140 of its 199 runs, against 35 ms on one thread), because
-/// the spinning worker took half of the shared core. Running alone for a while lets the worker fall asleep and hand the
-/// core back. The back-off starts at about one LSTM step's worth of runs, doubles while the absences go on, and is
-/// short again once the workers have joined <see cref="PresentToReset"/> runs in a row.
+/// thread had claimed every item is an absence (with many workers, one that joined makes the run shared). On this
+/// project's 2-vCPU VM, in some phases, the worker misses most runs and the caller, doing every item itself, still runs
+/// slower than on one thread (an LSTM training step at 52–57 ms with the worker absent from 140 of its 199 runs,
+/// against 35 ms on one thread): most likely the host then time-slices the two vCPUs on one physical core, so the
+/// spinning worker takes half of the caller's time (the VM reports no steal time to confirm it). Running alone for a
+/// while lets the worker fall asleep and hand the core back. The back-off starts at about one LSTM step's worth of
+/// runs, doubles while the absences go on, and is short again once the workers have joined
+/// <see cref="PresentToReset"/> runs in a row.
 /// </summary>
 internal sealed class WorkerBackOff
 {
