@@ -10,8 +10,9 @@ namespace AutoGrad.Kernels;
 /// </summary>
 /// <remarks>
 /// <para>The structure is GotoBLAS/BLIS: for each block of B (<see cref="DepthBlock"/> deep, <see cref="ColumnBlock"/>
-/// wide) the block is packed into panels <c>Columns</c> wide and, where its layout would thrash the caches, op(A) into
-/// panels 6 rows high (otherwise the kernel reads A in place); then a 6 × Columns register-blocked micro-kernel
+/// wide) the block is packed into panels <c>Columns</c> wide (with few rows of A, each panel inside the work item that
+/// uses it: <see cref="FewPanelsA"/>) and, where its layout would thrash the caches, op(A) into panels 6 rows high
+/// (otherwise the kernel reads A in place); then a 6 × Columns register-blocked micro-kernel
 /// (<see cref="GemmMicroKernel"/>) runs over every tile. Packing reads A or B with whichever strides the transpose
 /// implies, so no transpose is ever materialized.</para>
 /// <para>Both the packing and the tiles are shared among threads by <see cref="WorkerPool"/>. Each element of C is
@@ -86,10 +87,23 @@ internal static unsafe class Gemm
     }
 
     /// <summary>
-    /// A row-major B is read in place (no packing) when op(A) has at most this many 6-row panels: each B panel then
-    /// serves so few tiles that copying it costs more than the strided reads. Only a ragged last panel is packed.
+    /// When op(A) has at most this many 6-row panels (a training batch of up to 192), a depth-blocked product packs each
+    /// B panel inside the work item that runs its tiles, into the thread's own L1-sized buffer
+    /// (<see cref="PanelScratch{T}"/>), and one item covers all the rows, so every panel is packed once, goes from L1
+    /// to the kernel and is never written to L2 or L3 as a whole packed block. B was read in place for such products
+    /// until 2026-11-28, which thrashed L1 wherever its rows lie a multiple of 1 KB apart and waited on a line per
+    /// depth step elsewhere (Zen 5, one thread, % of the FMA peak, in place → packed in the item: 96x1000x1024 46–50 →
+    /// 70–80, 192x1024x1024 45–49 → 71–84, 100x1000x1000 59–74 → 68–78). Whole-depth products: <see cref="InPlaceStrideBytes"/>.
     /// </summary>
-    private const int BInPlaceUpToPanelsA = 32;
+    private const int FewPanelsA = 32;
+
+    /// <summary>
+    /// With few rows of A and whole-depth panels, a row-major B is read in place unless its rows lie a multiple of this
+    /// many bytes apart: then a panel's rows share a quarter of L1's sets or fewer and evict each other (96x1000x256,
+    /// rows 1 KB apart, 52–65% of the FMA peak in place, 75–78% packed), while elsewhere a packing phase costs what it
+    /// saves or more (64x64x32 76–80% in place against 72–76% packed; 30x25x576 65% against 70%).
+    /// </summary>
+    private const int InPlaceStrideBytes = 512;
 
     /// <summary>Below this many multiply-adds packing costs more than it saves.</summary>
     private const long SmallWork = 16 * 16 * 16;
@@ -202,12 +216,15 @@ internal static unsafe class Gemm
         private T* _a, _b, _c, _pa, _pb;
         private bool _transposeA, _transposeB, _add, _packing, _packA;
         private int _m, _n, _k, _pc, _kc, _jc, _nc, _panelsA, _panelsB, _itemsN, _rowChunk, _depthBlocks, _nPanels;
-        private bool _wholeDepth, _accumulate, _bInPlace;
+        private bool _wholeDepth, _accumulate, _bInPlace, _packBInItem;
 
         public static GemmJob<T> ForThisThread() => s_job ??= new GemmJob<T>();
 
-        /// <summary>B panels that need packing: all of them, or with B read in place only a ragged last one.</summary>
-        private int PackedPanelsB => !_bInPlace ? _panelsB : _nc % _columns == 0 ? 0 : 1;
+        /// <summary>
+        /// B panels the packing phase packs: all of them; none where each item packs its own; with B read in place only
+        /// a ragged last one.
+        /// </summary>
+        private int PackedPanelsB => _packBInItem ? 0 : !_bInPlace ? _panelsB : _nc % _columns == 0 ? 0 : 1;
 
         /// <summary>The panel index packing item <paramref name="item"/> refers to.</summary>
         private int PackedPanel(int item) => _bInPlace ? _panelsB - 1 : item;
@@ -235,11 +252,18 @@ internal static unsafe class Gemm
             _nPanels = n - tail - narrow;
             var panelsAll = (Math.Min(_nPanels, ColumnBlock) + _columns - 1) / _columns;
             _packA = transposeA && panelsAll >= PackAFromPanels && ((long)m * sizeof(T) % 2048 == 0 || (long)m * k * sizeof(T) >= PackTransposedFromBytes);
-            _bInPlace = !transposeB && _panelsA <= BInPlaceUpToPanelsA;
             _wholeDepth = !_packA && m >= GemmMicroKernel.Rows && n <= ColumnBlock && (long)panelsAll * _columns * k <= WholeDepthLimit;
+            _packBInItem = _panelsA <= FewPanelsA && !_wholeDepth;
+            _bInPlace = _panelsA <= FewPanelsA && _wholeDepth && !transposeB && (long)n * sizeof(T) % InPlaceStrideBytes != 0;
+            if (_packBInItem && (panelsAll + PanelsPerItem - 1) / PanelsPerItem >= threads)
+            {
+                // Every row in one item, so each B panel is packed once; the threads share the panels instead.
+                _rowChunk = _panelsA * GemmMicroKernel.Rows;
+            }
+
             _packA |= !transposeA && !_wholeDepth && panelsAll >= PackAFromPanels && (long)k * sizeof(T) >= PackRowsFromBytes;
             Reserve(ref _packedA, _packA ? _panelsA * PanelStrideA(Math.Min(k, DepthBlock)) : 0);
-            Reserve(ref _packedB, (Math.Min(n, ColumnBlock) + _columns) * (_wholeDepth ? _depthBlocks * DepthBlock : Math.Min(k, DepthBlock)));
+            Reserve(ref _packedB, _packBInItem ? 0 : (Math.Min(n, ColumnBlock) + _columns) * (_wholeDepth ? _depthBlocks * DepthBlock : Math.Min(k, DepthBlock)));
             fixed (T* pa = _packedA, pb = _packedB)
             {
                 _pa = CacheLines.Align(pa);
@@ -263,9 +287,14 @@ internal static unsafe class Gemm
                     {
                         _kc = Math.Min(DepthBlock, k - _pc);
                         _add = accumulate || _pc > 0;
-                        _packing = true;
-                        WorkerPool.Run(this, PackedPanelsB + (_packA ? PackGroupsA : 0), threads);
-                        _packing = false;
+                        var packingItems = PackedPanelsB + (_packA ? PackGroupsA : 0);
+                        if (packingItems > 0)
+                        {
+                            _packing = true;
+                            WorkerPool.Run(this, packingItems, threads);
+                            _packing = false;
+                        }
+
                         WorkerPool.Run(this, rowItems * _itemsN, threads);
                     }
                 }
@@ -632,6 +661,7 @@ internal static unsafe class Gemm
             var panelEnd = Math.Min(_panelsB, (panelGroup + 1) * PanelsPerItem);
             var edge = stackalloc T[mr * 32];
             var edgeA = stackalloc T[mr * DepthBlock];
+            var scratch = _packBInItem ? PanelScratch<T>.ForThisThread(nr * kc) : null;
             for (var panel = panelGroup * PanelsPerItem; panel < panelEnd; panel++)
             {
                 var j = _jc + (panel * nr);
@@ -639,6 +669,12 @@ internal static unsafe class Gemm
                 var inPlace = _bInPlace && cols == nr;
                 var b = inPlace ? _b + ((nint)pc * _n) + j : packedB + ((nint)panel * nr * kc);
                 var bStride = inPlace ? _n : nr;
+                if (_packBInItem)
+                {
+                    PackB(panel, pc, kc, scratch);
+                    b = scratch;
+                }
+
                 for (var i = rowBlock * _rowChunk; i < iEnd; i += mr)
                 {
                     var rows = Math.Min(mr, _m - i);

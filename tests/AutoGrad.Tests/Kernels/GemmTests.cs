@@ -126,6 +126,48 @@ public class GemmTests
     }
 
     [Theory]
+    [InlineData(false, false, 100)] // 17 row panels, the last one overlapping the one above
+    [InlineData(true, false, 100)]
+    [InlineData(false, true, 100)]
+    [InlineData(true, true, 100)]
+    [InlineData(false, false, 4)] // fewer rows than one tile
+    [InlineData(true, true, 4)]
+    public void Few_rows_pack_each_B_panel_inside_its_item_for_any_thread_count(bool transposeA, bool transposeB, int m)
+    {
+        // Three depth blocks (600 = 256 + 256 + 88) and 1,081 columns: 33 whole panels and a ragged one of 25, too
+        // deep for whole-depth panels, so each B panel is packed by the item that uses it.
+        const int k = 600, n = 1081;
+        var random = new SeededRandom(m + 17);
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextNormal()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextNormal()).ToArray();
+        var initial = Enumerable.Range(0, m * n).Select(_ => (float)random.NextNormal()).ToArray();
+        var reference = initial.Select(v => (double)v).ToArray();
+        var a64 = a.Select(v => (double)v).ToArray();
+        var b64 = b.Select(v => (double)v).ToArray();
+        Gemm.Direct<double>(transposeA, transposeB, m, n, k, a64, b64, reference, accumulate: true);
+        var results = new[] { 1, 2 }.Select(threads => TestData.WithThreads(threads, () =>
+        {
+            var c = (float[])initial.Clone();
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, c, accumulate: true);
+            return c;
+        })).ToArray();
+
+        TestData.AssertSameBits([results[0]], [results[1]]);
+        for (var i = 0; i < reference.Length; i++)
+        {
+            Assert.True(Math.Abs(reference[i] - results[0][i]) <= 1e-5 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"C[{i / n}, {i % n}] = {results[0][i]}, expected {reference[i]}");
+        }
+
+        // float64, whose panels are 16 wide: 67 whole ones and a ragged one of 9.
+        var c64 = initial.Select(v => (double)v).ToArray();
+        Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a64, b64, c64, accumulate: true);
+        for (var i = 0; i < reference.Length; i++)
+        {
+            Assert.True(Math.Abs(reference[i] - c64[i]) <= 1e-12 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"float64 C[{i / n}, {i % n}] = {c64[i]}, expected {reference[i]}");
+        }
+    }
+
+    [Theory]
     [InlineData(false, false, 100, 784, 50)]
     [InlineData(true, false, 784, 100, 50)]
     [InlineData(false, true, 100, 50, 784)]
