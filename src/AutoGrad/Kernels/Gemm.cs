@@ -669,7 +669,10 @@ internal static unsafe class Gemm
                 var inPlace = _bInPlace && cols == nr;
                 var b = inPlace ? _b + ((nint)pc * _n) + j : packedB + ((nint)panel * nr * kc);
                 var bStride = inPlace ? _n : nr;
-                if (_packBInItem)
+
+                // A whole row-major panel is packed by its first tile, which reads it in place; others are packed here.
+                var packFirstTile = _packBInItem && !_transposeB && cols == nr;
+                if (_packBInItem && !packFirstTile)
                 {
                     PackB(panel, pc, kc, scratch);
                     b = scratch;
@@ -727,6 +730,22 @@ internal static unsafe class Gemm
                     }
 
                     var c = _c + ((nint)i * _n) + j;
+                    if (packFirstTile)
+                    {
+                        // The first tile: B in place, copied to scratch as it is read; the tiles below read scratch.
+                        var target = rows == mr && shift == 0 ? c : edge;
+                        GemmMicroKernel.RunPackingB(kc, a, rowStride, depthStride, _b + ((nint)pc * _n) + j, _n, target, rows == mr && shift == 0 ? _n : nr, add && target == c, scratch);
+                        packFirstTile = false;
+                        b = scratch;
+                        bStride = nr;
+                        if (target != c)
+                        {
+                            StoreEdge(edge, nr, shift, shift + rows, c - ((nint)shift * _n), cols, add);
+                        }
+
+                        continue;
+                    }
+
                     if (rows == mr && cols == nr)
                     {
                         GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, c, _n, add);

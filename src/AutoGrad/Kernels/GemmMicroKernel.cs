@@ -33,17 +33,52 @@ internal static unsafe class GemmMicroKernel
     {
         if (Uses512)
         {
-            Run512(depth, a, rowStride, depthStride, b, bStride, c, ldc, add);
+            Run512<T, KeepB>(depth, a, rowStride, depthStride, b, bStride, c, ldc, add, null);
         }
         else
         {
-            Run256(depth, a, rowStride, depthStride, b, bStride, c, ldc, add);
+            Run256<T, KeepB>(depth, a, rowStride, depthStride, b, bStride, c, ldc, add, null);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run512<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add)
+    /// <summary>
+    /// <see cref="Run{T}"/> that also writes each depth step's Columns values of B to <paramref name="packedB"/>, one
+    /// after another: the first tile of a panel read in place packs it for the tiles after it, so the panel's trip from
+    /// L3 overlaps that tile's multiply-adds instead of preceding them in a separate copy.
+    /// </summary>
+    public static void RunPackingB<T>(int depth, T* a, nint rowStride, nint depthStride, T* b, nint bStride, T* c, nint ldc, bool add, T* packedB)
         where T : unmanaged, INumber<T>
+    {
+        if (Uses512)
+        {
+            Run512<T, CopyB>(depth, a, rowStride, depthStride, b, bStride, c, ldc, add, packedB);
+        }
+        else
+        {
+            Run256<T, CopyB>(depth, a, rowStride, depthStride, b, bStride, c, ldc, add, packedB);
+        }
+    }
+
+    /// <summary>Whether a kernel writes the B values it reads to a packed panel; a type argument, so each choice compiles to its own loop.</summary>
+    private interface IBCopy
+    {
+        static abstract bool Copies { get; }
+    }
+
+    private readonly struct KeepB : IBCopy
+    {
+        public static bool Copies => false;
+    }
+
+    private readonly struct CopyB : IBCopy
+    {
+        public static bool Copies => true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run512<T, TCopy>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add, T* packed)
+        where T : unmanaged, INumber<T>
+        where TCopy : struct, IBCopy
     {
         var w = Vector512<T>.Count;
         PrefetchTile(c, ldc, 2 * w * sizeof(T));
@@ -54,6 +89,13 @@ internal static unsafe class GemmMicroKernel
         {
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + w);
+            if (TCopy.Copies)
+            {
+                Vector512.Store(b0, packed);
+                Vector512.Store(b1, packed + w);
+                packed += 2 * w;
+            }
+
             var x = Vector512.Create(a[0]);
             c00 = Fma(x, b0, c00);
             c01 = Fma(x, b1, c01);
@@ -85,8 +127,9 @@ internal static unsafe class GemmMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Run256<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add)
+    private static void Run256<T, TCopy>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add, T* packed)
         where T : unmanaged, INumber<T>
+        where TCopy : struct, IBCopy
     {
         var w = Vector256<T>.Count;
         PrefetchTile(c, ldc, 2 * w * sizeof(T));
@@ -97,6 +140,13 @@ internal static unsafe class GemmMicroKernel
         {
             var b0 = Vector256.Load(b);
             var b1 = Vector256.Load(b + w);
+            if (TCopy.Copies)
+            {
+                Vector256.Store(b0, packed);
+                Vector256.Store(b1, packed + w);
+                packed += 2 * w;
+            }
+
             var x = Vector256.Create(a[0]);
             c00 = Fma(x, b0, c00);
             c01 = Fma(x, b1, c01);

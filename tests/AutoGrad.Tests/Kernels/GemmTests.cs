@@ -126,17 +126,18 @@ public class GemmTests
     }
 
     [Theory]
-    [InlineData(false, false, 100)] // 17 row panels, the last one overlapping the one above
-    [InlineData(true, false, 100)]
-    [InlineData(false, true, 100)]
-    [InlineData(true, true, 100)]
-    [InlineData(false, false, 4)] // fewer rows than one tile
-    [InlineData(true, true, 4)]
-    public void Few_rows_pack_each_B_panel_inside_its_item_for_any_thread_count(bool transposeA, bool transposeB, int m)
+    [InlineData(false, false, 100, 600, 1081)] // 17 row panels, the last one overlapping the one above
+    [InlineData(true, false, 100, 600, 1081)]
+    [InlineData(false, true, 100, 600, 1081)]
+    [InlineData(true, true, 100, 600, 1081)]
+    [InlineData(false, false, 4, 600, 1081)] // fewer rows than one tile
+    [InlineData(true, true, 4, 600, 1081)]
+    [InlineData(false, false, 13, 6000, 120)] // too few panels to share: two threads split the rows, one of them 1 row
+    public void Few_rows_pack_each_B_panel_inside_its_item_for_any_thread_count(bool transposeA, bool transposeB, int m, int k, int n)
     {
-        // Three depth blocks (600 = 256 + 256 + 88) and 1,081 columns: 33 whole panels and a ragged one of 25, too
-        // deep for whole-depth panels, so each B panel is packed by the item that uses it.
-        const int k = 600, n = 1081;
+        // Several depth blocks (600 = 256 + 256 + 88) and 1,081 columns: 33 whole panels and a ragged one of 25, too
+        // deep for whole-depth panels, so each B panel is packed by the item that uses it (a row-major one by the
+        // first tile that reads it in place).
         var random = new SeededRandom(m + 17);
         var a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextNormal()).ToArray();
         var b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextNormal()).ToArray();
@@ -158,7 +159,7 @@ public class GemmTests
             Assert.True(Math.Abs(reference[i] - results[0][i]) <= 1e-5 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"C[{i / n}, {i % n}] = {results[0][i]}, expected {reference[i]}");
         }
 
-        // float64, whose panels are 16 wide: 67 whole ones and a ragged one of 9.
+        // float64, whose panels are 16 wide (1,081 columns: 67 whole ones and a ragged one of 9).
         var c64 = initial.Select(v => (double)v).ToArray();
         Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a64, b64, c64, accumulate: true);
         for (var i = 0; i < reference.Length; i++)
