@@ -90,18 +90,21 @@ internal static unsafe class Gemm
     /// When op(A) has at most this many 6-row panels (a training batch of up to 192), a depth-blocked product packs each
     /// B panel inside the work item that runs its tiles, into the thread's own L1-sized buffer
     /// (<see cref="PanelScratch{T}"/>), and one item covers all the rows, so every panel is packed once, goes from L1
-    /// to the kernel and is never written to L2 or L3 as a whole packed block. B was read in place for such products
+    /// to the kernel and is never written to L2 or L3 as a whole packed block. A row-major panel is packed by its first
+    /// tile, which reads it in place (<see cref="GemmMicroKernel.RunPackingB{T}"/>), so that its trip from L3 overlaps
+    /// multiply-adds. B was read in place for such products
     /// until 2026-11-28, which thrashed L1 wherever its rows lie a multiple of 1 KB apart and waited on a line per
     /// depth step elsewhere (Zen 5, one thread, % of the FMA peak, in place → packed in the item: 96x1000x1024 46–50 →
-    /// 70–80, 192x1024x1024 45–49 → 71–84, 100x1000x1000 59–74 → 68–78). Whole-depth products: <see cref="InPlaceStrideBytes"/>.
+    /// 70–80, 192x1024x1024 45–49 → 71–84, 128x1024x1024 61 → 87, 100x1000x1000 TN 70–71 → 80–81; two threads on
+    /// 100x1000x1000 NN lost 144% → 126% of one peak). Whole-depth products: <see cref="InPlaceStrideBytes"/>.
     /// </summary>
     private const int FewPanelsA = 32;
 
     /// <summary>
     /// With few rows of A and whole-depth panels, a row-major B is read in place unless its rows lie a multiple of this
     /// many bytes apart: then a panel's rows share a quarter of L1's sets or fewer and evict each other (96x1000x256,
-    /// rows 1 KB apart, 52–65% of the FMA peak in place, 75–78% packed), while elsewhere a packing phase costs what it
-    /// saves or more (64x64x32 76–80% in place against 72–76% packed; 30x25x576 65% against 70%).
+    /// rows 1 KB apart, 52–78% of the FMA peak in place, 75–86% packed), while elsewhere a packing phase costs what it
+    /// saves or more (64x64x32 79–80% in place against 62–76% packed; 30x25x576 70–72% against 50–65%).
     /// </summary>
     private const int InPlaceStrideBytes = 512;
 
@@ -666,13 +669,15 @@ internal static unsafe class Gemm
             {
                 var j = _jc + (panel * nr);
                 var cols = Math.Min(nr, _n - j);
-                var inPlace = _bInPlace && cols == nr;
+
+                // B is read in place by every tile of a whole-depth panel (_bInPlace), or by the first tile of a whole
+                // row-major panel packed inside this item, which packs it for the tiles below as it goes; other panels
+                // packed inside this item are packed here.
+                var packInto = _packBInItem && !_transposeB && cols == nr ? scratch : null;
+                var inPlace = cols == nr && (_bInPlace || packInto != null);
                 var b = inPlace ? _b + ((nint)pc * _n) + j : packedB + ((nint)panel * nr * kc);
                 var bStride = inPlace ? _n : nr;
-
-                // A whole row-major panel is packed by its first tile, which reads it in place; others are packed here.
-                var packFirstTile = _packBInItem && !_transposeB && cols == nr;
-                if (_packBInItem && !packFirstTile)
+                if (_packBInItem && packInto == null)
                 {
                     PackB(panel, pc, kc, scratch);
                     b = scratch;
@@ -729,32 +734,26 @@ internal static unsafe class Gemm
                         depthStride = 1;
                     }
 
+                    // An edge tile is computed whole into scratch, and then the part inside C is added or copied.
                     var c = _c + ((nint)i * _n) + j;
-                    if (packFirstTile)
+                    var whole = rows == mr && cols == nr;
+                    var target = whole ? c : edge;
+                    if (packInto != null)
                     {
-                        // The first tile: B in place, copied to scratch as it is read; the tiles below read scratch.
-                        var target = rows == mr && shift == 0 ? c : edge;
-                        GemmMicroKernel.RunPackingB(kc, a, rowStride, depthStride, _b + ((nint)pc * _n) + j, _n, target, rows == mr && shift == 0 ? _n : nr, add && target == c, scratch);
-                        packFirstTile = false;
-                        b = scratch;
+                        GemmMicroKernel.RunPackingB(kc, a, rowStride, depthStride, b, bStride, target, whole ? _n : nr, whole && add, packInto);
+                        b = packInto;
                         bStride = nr;
-                        if (target != c)
-                        {
-                            StoreEdge(edge, nr, shift, shift + rows, c - ((nint)shift * _n), cols, add);
-                        }
-
-                        continue;
+                        packInto = null;
                     }
-
-                    if (rows == mr && cols == nr)
+                    else
                     {
-                        GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, c, _n, add);
-                        continue;
+                        GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, target, whole ? _n : nr, whole && add);
                     }
 
-                    // An edge tile: compute the full tile into scratch, then add or copy the part inside C.
-                    GemmMicroKernel.Run(kc, a, rowStride, depthStride, b, bStride, edge, nr, add: false);
-                    StoreEdge(edge, nr, shift, shift + rows, c - ((nint)shift * _n), cols, add);
+                    if (!whole)
+                    {
+                        StoreEdge(edge, nr, shift, shift + rows, c - ((nint)shift * _n), cols, add);
+                    }
                 }
             }
         }

@@ -92,23 +92,7 @@ public class GemmTests
     public void Packed_A_matches_a_float64_reference_and_any_thread_count(bool transposeA, bool transposeB, int m, int k, int n)
     {
         var random = new SeededRandom(m + k + n);
-        var a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextNormal()).ToArray();
-        var b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextNormal()).ToArray();
-        var initial = Enumerable.Range(0, m * n).Select(_ => (float)random.NextNormal()).ToArray();
-        var reference = initial.Select(v => (double)v).ToArray();
-        Gemm.Direct<double>(transposeA, transposeB, m, n, k, a.Select(v => (double)v).ToArray(), b.Select(v => (double)v).ToArray(), reference, accumulate: true);
-        var results = new[] { 1, 2 }.Select(threads => TestData.WithThreads(threads, () =>
-        {
-            var c = (float[])initial.Clone();
-            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, c, accumulate: true);
-            return c;
-        })).ToArray();
-
-        TestData.AssertSameBits([results[0]], [results[1]]);
-        for (var i = 0; i < reference.Length; i++)
-        {
-            Assert.True(Math.Abs(reference[i] - results[0][i]) <= 1e-5 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"C[{i / n}, {i % n}] = {results[0][i]}, expected {reference[i]}");
-        }
+        AssertFloat32OnOneAndTwoThreadsMatchesFloat64(transposeA, transposeB, m, n, k, random);
 
         // And float64, whose transposed A packs at 512 rows (4 KB) and row-major A from 1,024 columns (8 KB).
         var (m64, k64) = transposeA ? (512, k) : (m, 1100);
@@ -139,29 +123,11 @@ public class GemmTests
         // deep for whole-depth panels, so each B panel is packed by the item that uses it (a row-major one by the
         // first tile that reads it in place).
         var random = new SeededRandom(m + 17);
-        var a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextNormal()).ToArray();
-        var b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextNormal()).ToArray();
-        var initial = Enumerable.Range(0, m * n).Select(_ => (float)random.NextNormal()).ToArray();
-        var reference = initial.Select(v => (double)v).ToArray();
-        var a64 = a.Select(v => (double)v).ToArray();
-        var b64 = b.Select(v => (double)v).ToArray();
-        Gemm.Direct<double>(transposeA, transposeB, m, n, k, a64, b64, reference, accumulate: true);
-        var results = new[] { 1, 2 }.Select(threads => TestData.WithThreads(threads, () =>
-        {
-            var c = (float[])initial.Clone();
-            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, c, accumulate: true);
-            return c;
-        })).ToArray();
-
-        TestData.AssertSameBits([results[0]], [results[1]]);
-        for (var i = 0; i < reference.Length; i++)
-        {
-            Assert.True(Math.Abs(reference[i] - results[0][i]) <= 1e-5 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"C[{i / n}, {i % n}] = {results[0][i]}, expected {reference[i]}");
-        }
+        var (a, b, initial, reference) = AssertFloat32OnOneAndTwoThreadsMatchesFloat64(transposeA, transposeB, m, n, k, random);
 
         // float64, whose panels are 16 wide (1,081 columns: 67 whole ones and a ragged one of 9).
         var c64 = initial.Select(v => (double)v).ToArray();
-        Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a64, b64, c64, accumulate: true);
+        Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a.Select(v => (double)v).ToArray(), b.Select(v => (double)v).ToArray(), c64, accumulate: true);
         for (var i = 0; i < reference.Length; i++)
         {
             Assert.True(Math.Abs(reference[i] - c64[i]) <= 1e-12 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"float64 C[{i / n}, {i % n}] = {c64[i]}, expected {reference[i]}");
@@ -202,5 +168,32 @@ public class GemmTests
         {
             Assert.Equal(reference[i], single[i], Math.Max(1e-3, Math.Abs(reference[i]) * 1e-5));
         }
+    }
+
+    /// <summary>
+    /// C += op(A)·op(B) in float32 from seeded normal operands, on one thread and on two: the same bits both ways, and
+    /// within float32 accuracy of the float64 reference it returns with the operands and C's starting values.
+    /// </summary>
+    private static (float[] A, float[] B, float[] Initial, double[] Reference) AssertFloat32OnOneAndTwoThreadsMatchesFloat64(bool transposeA, bool transposeB, int m, int n, int k, SeededRandom random)
+    {
+        var a = Enumerable.Range(0, m * k).Select(_ => (float)random.NextNormal()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => (float)random.NextNormal()).ToArray();
+        var initial = Enumerable.Range(0, m * n).Select(_ => (float)random.NextNormal()).ToArray();
+        var reference = initial.Select(v => (double)v).ToArray();
+        Gemm.Direct<double>(transposeA, transposeB, m, n, k, a.Select(v => (double)v).ToArray(), b.Select(v => (double)v).ToArray(), reference, accumulate: true);
+        var results = new[] { 1, 2 }.Select(threads => TestData.WithThreads(threads, () =>
+        {
+            var c = (float[])initial.Clone();
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a, b, c, accumulate: true);
+            return c;
+        })).ToArray();
+
+        TestData.AssertSameBits([results[0]], [results[1]]);
+        for (var i = 0; i < reference.Length; i++)
+        {
+            Assert.True(Math.Abs(reference[i] - results[0][i]) <= 1e-5 * (Math.Sqrt(k) + Math.Abs(reference[i])), $"C[{i / n}, {i % n}] = {results[0][i]}, expected {reference[i]}");
+        }
+
+        return (a, b, initial, reference);
     }
 }
