@@ -30,8 +30,8 @@ internal static unsafe class Gemm
     /// <summary>Columns of B packed at once, from this machine's share of L3 (<see cref="ColumnsFor"/>; 4096 with 16 MB a core).</summary>
     public static readonly int ColumnBlock = ColumnsFor(CacheSizes.Current, DepthBlock);
 
-    /// <summary>Rows of A one work item covers (a multiple of 6; 96 × 256 floats = 96 KB stays in L2).</summary>
-    public const int RowBlock = 96;
+    /// <summary>Rows of A one work item covers, from this machine's L2 (<see cref="RowsFor"/>; 96 with 1 MB and depth 256).</summary>
+    public static readonly int RowBlock = RowsFor(CacheSizes.Current, DepthBlock);
 
     /// <summary>B panels one work item covers, so items are large enough to amortize scheduling.</summary>
     private const int PanelsPerItem = 4;
@@ -68,8 +68,8 @@ internal static unsafe class Gemm
     /// <summary>Depth steps ahead that packing a transposed A prefetches its rows.</summary>
     private const int PackAhead = 8;
 
-    /// <summary>Panels of A one packing item covers (96 rows, a work item's row block).</summary>
-    private const int PanelsPerPackA = RowBlock / 6;
+    /// <summary>Panels of A one packing item covers (a work item's row block).</summary>
+    private static readonly int PanelsPerPackA = RowBlock / GemmMicroKernel.Rows;
 
     /// <summary>Eight values from <paramref name="from"/> to <paramref name="to"/>, as one vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -131,6 +131,13 @@ internal static unsafe class Gemm
     /// to C; a multiple of 16 (the transposing packer's block), within [64, 512].
     /// </summary>
     internal static int DepthFor(CacheInfo caches) => Math.Clamp(caches.L1Data * 2 / 3 / 128 / 16 * 16, 64, 512);
+
+    /// <summary>
+    /// The rows of A a work item covers for <paramref name="caches"/> and block depth <paramref name="depth"/>: its
+    /// rows of A, as floats, take 3/32 of L2 (96 × 256 floats, 96 KB of a 1 MB L2, as tuned on a Zen 5), leaving the
+    /// rest to the B block streaming past and to C; a multiple of the 6-row tile, within [48, 384].
+    /// </summary>
+    internal static int RowsFor(CacheInfo caches, int depth) => Math.Clamp((int)((long)caches.L2 * 3 / 32 / (depth * 4)) / GemmMicroKernel.Rows * GemmMicroKernel.Rows, 48, 384);
 
     /// <summary>
     /// The columns packed at once for <paramref name="caches"/>: the packed block of B (depth × columns, 4 bytes each)
@@ -494,8 +501,9 @@ internal static unsafe class Gemm
         private int PackGroupsA => (_panelsA + PanelsPerPackA - 1) / PanelsPerPackA;
 
         /// <summary>
-        /// Panels <paramref name="group"/>·16 … +15 of op(A), depth _pc … _pc+_kc. A transposed A is packed a depth step
-        /// at a time across the whole group, so each row of A is read once, in order, for sixteen panels (panel by panel,
+        /// The <see cref="PanelsPerPackA"/> panels of op(A) in <paramref name="group"/> (16 on a 1 MB L2), depth _pc … _pc+_kc.
+        /// A transposed A is packed a depth step at a time across the whole group, so each row of A is read once, in
+        /// order, for all its panels (panel by panel,
         /// every step of a panel lands on a new row 4 KB or more away, and the next panel fetches the same rows again).
         /// </summary>
         private void PackGroupA(int group)

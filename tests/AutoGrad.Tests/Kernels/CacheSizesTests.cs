@@ -57,19 +57,27 @@ public sealed class CacheSizesTests : IDisposable
     [Fact]
     public void The_blocking_follows_the_caches_and_keeps_the_tuned_values_where_they_were_tuned()
     {
-        // The Zen 5 sizes (also the fallback) give the constants tuned there: depth 256, 4096 columns.
+        // The Zen 5 sizes (also the fallback) give the constants tuned there: depth 256, 4096 columns, 96 rows.
         Assert.Equal(256, Gemm.DepthFor(CacheInfo.Fallback));
         Assert.Equal(4096, Gemm.ColumnsFor(CacheInfo.Fallback, 256));
+        Assert.Equal(96, Gemm.RowsFor(CacheInfo.Fallback, 256));
 
         // A Skylake-SP Xeon core: 32 KB L1, 1 MB L2, 1.375 MB of L3: a shallower panel and a block that fits its share.
         var skylake = new CacheInfo(32 << 10, 1 << 20, 1408 << 10, FromMachine: true);
         Assert.Equal(160, Gemm.DepthFor(skylake));
         Assert.Equal(544, Gemm.ColumnsFor(skylake, 160));
         Assert.True(544 * 160 * 4 <= skylake.L3PerCore / 4);
+        Assert.Equal(150, Gemm.RowsFor(skylake, 160));
+
+        // A Sapphire Rapids core's 2 MB L2 (48 KB L1, so depth 256) holds twice the rows.
+        Assert.Equal(192, Gemm.RowsFor(new CacheInfo(48 << 10, 2 << 20, 1920 << 10, FromMachine: true), 256));
 
         // Whatever the machine says, within bounds.
         Assert.Equal(64, Gemm.DepthFor(new CacheInfo(4 << 10, 1 << 20, 1 << 20, true)));
         Assert.Equal(8192, Gemm.ColumnsFor(new CacheInfo(48 << 10, 1 << 20, 512 << 20, true), 256));
+        Assert.Equal(384, Gemm.RowsFor(new CacheInfo(48 << 10, 32 << 20, 1 << 20, true), 64));
+        Assert.Equal(48, Gemm.RowsFor(new CacheInfo(48 << 10, 256 << 10, 1 << 20, true), 512));
         Assert.Equal(Gemm.DepthFor(CacheSizes.Current), Gemm.DepthBlock);
+        Assert.Equal(Gemm.RowsFor(CacheSizes.Current, Gemm.DepthBlock), Gemm.RowBlock);
     }
 }
