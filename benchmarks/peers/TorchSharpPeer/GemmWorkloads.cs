@@ -28,20 +28,7 @@ internal static class GemmWorkloads
         // A transposed operand is stored the other way round and multiplied through a transposed view.
         var left = ta ? torch.rand(k, m).t() : torch.rand(m, k);
         var right = tb ? torch.rand(n, k).t() : torch.rand(k, n);
-        var flops = 2.0 * m * n * k;
-        var ms = Timing.MedianMs(
-            () =>
-            {
-                using var product = torch.mm(left, right);
-            },
-            Math.Clamp((int)(4e10 / flops), 5, 200));
-        Console.WriteLine(JsonSerializer.Serialize(new
-        {
-            workload = $"sgemm {shape}",
-            threads,
-            torchsharp = "0.107.0",
-            gflops = Math.Round(flops / (ms / 1e3) / 1e9, 1),
-        }));
+        TimeProduct($"sgemm {shape}", threads, left, right, 2.0 * m * n * k);
     }
 
     private static void Run(int threads, int[] sides, torch.ScalarType type, string name)
@@ -54,21 +41,26 @@ internal static class GemmWorkloads
             {
                 var left = ta ? a.t() : a;
                 var right = tb ? b.t() : b;
-                var repeats = Math.Max(5, (int)(4e10 / (2.0 * n * n * n)));
-                var ms = Timing.MedianMs(
-                    () =>
-                    {
-                        using var product = torch.mm(left, right);
-                    },
-                    Math.Min(repeats, 200));
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    workload = $"{name} {n}³ {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}",
-                    threads,
-                    torchsharp = "0.107.0",
-                    gflops = Math.Round(2.0 * n * n * n / (ms / 1e3) / 1e9, 1),
-                }));
+                TimeProduct($"{name} {n}³ {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')}", threads, left, right, 2.0 * n * n * n);
             }
         }
+    }
+
+    /// <summary>Times torch.mm(left, right) (median of up to 200 runs, about 40 GFLOP in all) and prints one JSON line.</summary>
+    private static void TimeProduct(string workload, int threads, torch.Tensor left, torch.Tensor right, double flops)
+    {
+        var ms = Timing.MedianMs(
+            () =>
+            {
+                using var product = torch.mm(left, right);
+            },
+            Math.Clamp((int)(4e10 / flops), 5, 200));
+        Console.WriteLine(JsonSerializer.Serialize(new
+        {
+            workload,
+            threads,
+            torchsharp = "0.107.0",
+            gflops = Math.Round(flops / (ms / 1e3) / 1e9, 1),
+        }));
     }
 }
