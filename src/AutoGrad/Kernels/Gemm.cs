@@ -228,6 +228,11 @@ internal static unsafe class Gemm
         private int _m, _n, _k, _pc, _kc, _jc, _nc, _panelsA, _panelsB, _itemsN, _rowChunk, _depthBlocks, _nPanels;
         private bool _wholeDepth, _accumulate, _bInPlace, _packBInItem;
 
+        // The tail panel's columns, its op(B) and the rows one work item covers (0 outside the tail's run).
+        private T* _tailB;
+        private nint _tailBStride;
+        private int _tailJ, _tailW, _tailRows;
+
         public static GemmJob<T> ForThisThread() => s_job ??= new GemmJob<T>();
 
         /// <summary>
@@ -256,9 +261,10 @@ internal static unsafe class Gemm
             // Columns past the last whole panel: a 6×32 tile would pad them to 32. With AVX-512, a remainder of one
             // vector plus a few columns runs its vector together with the last whole panel in a three-vector tile
             // (50 = 48 + 2), or alone in a one-vector tile when no panel precedes it (20 = 16 + 4), and its last ≤ 4
-            // columns as dot products; other remainders stay padded.
+            // columns as dot products; a remainder under one vector runs in the one-vector tile with masked loads and
+            // stores (10, 42 = 32 + 10) unless it is ≤ 4 columns deep enough for the dot products; others stay padded.
             var (half, narrow) = SplitRemainder(m, n);
-            var tail = half > 0 && n - half - narrow >= _columns ? half + _columns : half;
+            var tail = half == _columns / 2 && n - half - narrow >= _columns ? half + _columns : half;
             _nPanels = n - tail - narrow;
             var panelsAll = (Math.Min(_nPanels, ColumnBlock) + _columns - 1) / _columns;
             _packA = transposeA && panelsAll >= PackAFromPanels && ((long)m * sizeof(T) % 2048 == 0 || (long)m * k * sizeof(T) >= PackTransposedFromBytes);
@@ -310,14 +316,15 @@ internal static unsafe class Gemm
                 }
             }
 
-            // Both on the calling thread, after the panels: at most 20 columns, and a fixed order for any thread count.
+            // After the panels: the tail's rows shared among the threads, the narrow columns on the calling thread (at
+            // most 4 of them); each element of C still comes from one thread in a fixed order.
             Reserve(ref _narrowB, (tail > 0 && transposeB) || (narrow > 0 && !transposeB) ? Math.Max(tail, narrow) * k : 0);
             fixed (T* narrowB = _narrowB)
             {
                 var scratch = CacheLines.Align(narrowB);
                 if (tail > 0)
                 {
-                    TailPanel(_nPanels, tail, scratch);
+                    TailPanel(_nPanels, tail, scratch, threads);
                 }
 
                 if (narrow > 0)
@@ -331,7 +338,11 @@ internal static unsafe class Gemm
 
         public void Execute(int item)
         {
-            if (_packing && _wholeDepth)
+            if (_tailRows > 0)
+            {
+                TailRows(item * _tailRows, Math.Min(_m, (item + 1) * _tailRows));
+            }
+            else if (_packing && _wholeDepth)
             {
                 // Item = (depth block, panel); each panel holds its whole depth contiguously, so one kernel call per
                 // tile walks all of k (the sums stay in registers instead of going through C once per depth block).
@@ -363,36 +374,44 @@ internal static unsafe class Gemm
             }
         }
 
-        /// <summary>How many of the columns past the whole panels go to the one-vector tile and to the narrow kernels.</summary>
+        /// <summary>
+        /// How many of the columns past the whole panels go to the one-vector tile and to the narrow kernels. A Half
+        /// under one vector goes to the masked one-vector tile.
+        /// </summary>
         private (int Half, int Narrow) SplitRemainder(int m, int n)
         {
             var rest = n % _columns;
             var vector = _columns / 2;
-            var rowsSuffice = m >= GemmMicroKernel.Rows && (!_transposeA || m >= GemmNarrow.MinimumRows<T>());
-
-            // A shallow product leaves the dot products mostly scalar tails; padding is cheaper there.
-            var deepEnough = _k >= GemmNarrow.MinimumDepth<T>();
-            if (rest == 0 || !GemmMicroKernel.Uses512 || !rowsSuffice || !deepEnough)
+            if (rest == 0 || !GemmMicroKernel.Uses512)
             {
                 return (0, 0);
             }
 
-            if (rest >= vector && rest - vector <= GemmNarrow.MaxColumns)
+            // A shallow product leaves the dot products mostly scalar tails; padding is cheaper there.
+            var rowsSuffice = m >= GemmMicroKernel.Rows && (!_transposeA || m >= GemmNarrow.MinimumRows<T>());
+            var narrowFits = rowsSuffice && _k >= GemmNarrow.MinimumDepth<T>();
+            if (narrowFits && rest >= vector && rest - vector <= GemmNarrow.MaxColumns)
             {
                 return (vector, rest - vector);
             }
 
-            return rest <= GemmNarrow.MaxColumns ? (0, rest) : (0, 0);
+            if (narrowFits && rest <= GemmNarrow.MaxColumns)
+            {
+                return (0, rest);
+            }
+
+            // Fewer columns than a vector past the panels (the book's output layer has 10 in all): a 6 × 32 panel
+            // would do twice the work of the masked one-vector tile (100x10x50 and 50x10x100 took 2.2 µs each).
+            return rest < vector && m >= GemmMicroKernel.Rows ? (rest, 0) : (0, 0);
         }
 
         /// <summary>
-        /// Columns j … j+w−1 of C over the whole depth, with the one-vector tile (w = one vector) or the three-vector
-        /// tile (w = three).
+        /// Columns j … j+w−1 of C over the whole depth, with the one-vector tile (w = one vector; masked when fewer) or
+        /// the three-vector tile (w = three), its rows shared among <paramref name="threads"/> threads.
         /// </summary>
-        private void TailPanel(int j, int w, T* scratch)
+        private void TailPanel(int j, int w, T* scratch, int threads)
         {
             const int mr = GemmMicroKernel.Rows;
-            var three = w > _columns;
             T* b;
             nint bStride;
             if (_transposeB)
@@ -430,8 +449,28 @@ internal static unsafe class Gemm
                 bStride = _n;
             }
 
+            (_tailJ, _tailW, _tailBStride) = (j, w, bStride);
+            _tailB = b;
+
+            // Rows split evenly in whole tiles, as the panels' are; a tail of 10 columns on one thread while the other
+            // idled made a 1000x42x300 product 1.5x slower on two threads than the padded panel it replaced.
+            var tiles = (_m + mr - 1) / mr;
+            var items = Math.Min(threads, tiles);
+            _tailRows = (tiles + items - 1) / items * mr;
+            WorkerPool.Run(this, (_m + _tailRows - 1) / _tailRows, threads);
+            _tailRows = 0;
+            _tailB = null;
+        }
+
+        /// <summary>Rows <paramref name="from"/> … <paramref name="to"/>−1 (from a multiple of 6) of the tail panel.</summary>
+        private void TailRows(int from, int to)
+        {
+            const int mr = GemmMicroKernel.Rows;
+            var (j, w, bStride) = (_tailJ, _tailW, _tailBStride);
+            var b = _tailB;
+            var three = w > _columns;
             var edge = stackalloc T[mr * w];
-            for (var i = 0; i < _m; i += mr)
+            for (var i = from; i < to; i += mr)
             {
                 // The last rows reuse the tile above (m ≥ 6 here) into scratch and keep only the new rows.
                 var shift = Math.Max(0, i + mr - _m);
@@ -444,6 +483,10 @@ internal static unsafe class Gemm
                 if (three)
                 {
                     GemmMicroKernel.RunThree(_k, a, rowStride, depthStride, b, bStride, target, ldc, add);
+                }
+                else if (w < _columns / 2)
+                {
+                    GemmMicroKernel.RunMasked(_k, a, rowStride, depthStride, b, bStride, target, ldc, add, w);
                 }
                 else
                 {

@@ -182,15 +182,48 @@ internal static unsafe class GemmMicroKernel
     /// panel before it to join in <see cref="RunThree{T}"/> (20 columns are this and 4). Operands as in
     /// <see cref="Run{T}"/>; AVX-512 only.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunHalf<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add)
+        where T : unmanaged, INumber<T> => RunOne<T, WholeVector>(depth, a, rs, ds, b, bs, c, ldc, add, Vector512<T>.AllBitsSet);
+
+    /// <summary>
+    /// The half-width tile for a product with fewer columns than one vector in all (the book's output layer has 10):
+    /// B is read and C read and written with masked loads and stores of the first <paramref name="columns"/> lanes,
+    /// so nothing past them is touched and no copy pads B. It does the work of 16 columns, where the whole panel it
+    /// replaces did that of 32. Operands as in <see cref="Run{T}"/>; AVX-512 only.
+    /// </summary>
+    public static void RunMasked<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add, int columns)
         where T : unmanaged, INumber<T>
+    {
+        var mask = Vector512.LessThan(Vector512<T>.Indices, Vector512.Create(T.CreateTruncating(columns)));
+        RunOne<T, PartVector>(depth, a, rs, ds, b, bs, c, ldc, add, mask);
+    }
+
+    /// <summary>Whether a one-vector tile covers a whole vector of columns or only the lanes of a mask; a type argument, so each choice compiles to its own loop.</summary>
+    private interface ILanes
+    {
+        static abstract bool Masked { get; }
+    }
+
+    private readonly struct WholeVector : ILanes
+    {
+        public static bool Masked => false;
+    }
+
+    private readonly struct PartVector : ILanes
+    {
+        public static bool Masked => true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunOne<T, TLanes>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add, Vector512<T> mask)
+        where T : unmanaged, INumber<T>
+        where TLanes : struct, ILanes
     {
         nint r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs, r5 = 5 * rs;
         Vector512<T> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
         for (var p = 0; p < depth; p++)
         {
-            var v = Vector512.Load(b);
+            var v = TLanes.Masked ? LoadMasked(b, mask) : Vector512.Load(b);
             c0 = Fma(Vector512.Create(a[0]), v, c0);
             c1 = Fma(Vector512.Create(a[rs]), v, c1);
             c2 = Fma(Vector512.Create(a[r2]), v, c2);
@@ -201,12 +234,56 @@ internal static unsafe class GemmMicroKernel
             b += bs;
         }
 
+        if (TLanes.Masked)
+        {
+            StoreMasked(c, c0, add, mask);
+            StoreMasked(c + ldc, c1, add, mask);
+            StoreMasked(c + (2 * ldc), c2, add, mask);
+            StoreMasked(c + (3 * ldc), c3, add, mask);
+            StoreMasked(c + (4 * ldc), c4, add, mask);
+            StoreMasked(c + (5 * ldc), c5, add, mask);
+            return;
+        }
+
         StoreOne(c, c0, add);
         StoreOne(c + ldc, c1, add);
         StoreOne(c + (2 * ldc), c2, add);
         StoreOne(c + (3 * ldc), c3, add);
         StoreOne(c + (4 * ldc), c4, add);
         StoreOne(c + (5 * ldc), c5, add);
+    }
+
+    /// <summary>The lanes of <paramref name="mask"/> from <paramref name="from"/>, zeros elsewhere; the lanes outside it are never read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> LoadMasked<T>(T* from, Vector512<T> mask)
+        where T : unmanaged
+    {
+        if (typeof(T) == typeof(float))
+        {
+            return Avx512F.MaskLoad((float*)from, mask.AsSingle(), Vector512<float>.Zero).As<float, T>();
+        }
+
+        return Avx512F.MaskLoad((double*)from, mask.AsDouble(), Vector512<double>.Zero).As<double, T>();
+    }
+
+    /// <summary>Stores (or adds to what is there) the lanes of <paramref name="mask"/>; the memory past them is not touched.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreMasked<T>(T* row, Vector512<T> value, bool add, Vector512<T> mask)
+        where T : unmanaged, INumber<T>
+    {
+        if (add)
+        {
+            value += LoadMasked(row, mask);
+        }
+
+        if (typeof(T) == typeof(float))
+        {
+            Avx512F.MaskStore((float*)row, mask.AsSingle(), value.AsSingle());
+        }
+        else
+        {
+            Avx512F.MaskStore((double*)row, mask.AsDouble(), value.AsDouble());
+        }
     }
 
     /// <summary>

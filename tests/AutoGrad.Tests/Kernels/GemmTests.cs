@@ -39,9 +39,11 @@ public class GemmTests
         // Column counts on both sides of the 32- and 16-wide panels (50 and 10 are the MLP's), rows below and above a
         // vector (16) and the 6-row tile, depths with and without a vector tail. 50 and 84 (float) and 26 (double)
         // end in the three-vector tile, 84 after a whole panel. 25×30×576 is the filter gradient of SimpleConvNet
-        // (a ragged transposed B panel).
+        // (a ragged transposed B panel). Fewer columns than a vector, alone (10, 7, 3) or past whole panels (42 = 32 +
+        // 10 float, 17 = 16 + 1), run in the masked one-vector tile, the 3 because its depth is too shallow for the dot
+        // products.
         var data = new TheoryData<bool, bool, int, int, int>();
-        foreach (var (m, n, k) in new[] { (100, 50, 784), (784, 50, 100), (100, 10, 50), (17, 33, 19), (16, 1, 5), (6, 31, 64), (5, 47, 300), (131, 18, 17), (40, 95, 3), (20, 26, 40), (19, 84, 70), (25, 30, 576) })
+        foreach (var (m, n, k) in new[] { (100, 50, 784), (784, 50, 100), (100, 10, 50), (17, 33, 19), (16, 1, 5), (6, 31, 64), (5, 47, 300), (131, 18, 17), (40, 95, 3), (20, 26, 40), (19, 84, 70), (25, 30, 576), (23, 42, 100), (9, 7, 70), (29, 3, 20) })
         {
             foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
@@ -139,6 +141,9 @@ public class GemmTests
     [InlineData(true, false, 784, 100, 50)]
     [InlineData(false, true, 100, 50, 784)]
     [InlineData(false, false, 130, 300, 700)]
+    [InlineData(false, false, 2000, 500, 10)] // the masked one-vector tile alone, its rows shared by the threads
+    [InlineData(true, false, 1000, 300, 42)] // a whole panel, then the masked tile over the last 10 columns
+    [InlineData(false, true, 2000, 100, 50)] // the three-vector tile and two dot-product columns
     public void Results_are_bit_identical_for_any_thread_count(bool transposeA, bool transposeB, int m, int k, int n)
     {
         var random = new SeededRandom(9);
@@ -167,6 +172,37 @@ public class GemmTests
         for (var i = 0; i < reference.Length; i += 37)
         {
             Assert.Equal(reference[i], single[i], Math.Max(1e-3, Math.Abs(reference[i]) * 1e-5));
+        }
+    }
+
+    [Theory]
+    [InlineData(false, false, 96, 10, 50)] // 16 whole tiles: the last row of C is stored straight from the tile
+    [InlineData(true, false, 50, 10, 100)] // the last tile overlaps the one above and goes through scratch
+    [InlineData(false, true, 29, 42, 30)]
+    [InlineData(true, true, 30, 3, 20)]
+    public void The_masked_tile_writes_no_element_past_C(bool transposeA, bool transposeB, int m, int n, int k)
+    {
+        // C is the front of a longer buffer whose rest holds NaN: a lane stored past the last column of the last row
+        // would land there (for float64 too: 10 and 3 columns are under its 8-double vector, 42 = 32 + 8 + 2).
+        var random = new SeededRandom(m + n + k);
+        var a = Enumerable.Range(0, m * k).Select(_ => random.NextNormal()).ToArray();
+        var b = Enumerable.Range(0, k * n).Select(_ => random.NextNormal()).ToArray();
+        foreach (var accumulate in new[] { false, true })
+        {
+            var c64 = Enumerable.Repeat(1.0, m * n).Concat(Enumerable.Repeat(double.NaN, 32)).ToArray();
+            var c32 = Enumerable.Repeat(1f, m * n).Concat(Enumerable.Repeat(float.NaN, 32)).ToArray();
+            Gemm.Multiply<double>(transposeA, transposeB, m, n, k, a, b, c64, accumulate);
+            Gemm.Multiply<float>(transposeA, transposeB, m, n, k, a.Select(v => (float)v).ToArray(), b.Select(v => (float)v).ToArray(), c32, accumulate);
+            Assert.All(c64[(m * n)..], v => Assert.True(double.IsNaN(v)));
+            Assert.All(c32[(m * n)..], v => Assert.True(float.IsNaN(v)));
+            var expected = new double[m * n];
+            Gemm.Direct<double>(transposeA, transposeB, m, n, k, a, b, expected, accumulate: false);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                var want = expected[i] + (accumulate ? 1 : 0);
+                Assert.True(Math.Abs(want - c64[i]) <= 1e-10 * (1 + Math.Abs(want)), $"float64 C[{i / n}, {i % n}] = {c64[i]}, expected {want}");
+                Assert.True(Math.Abs(want - c32[i]) <= 1e-4 * (Math.Sqrt(k) + Math.Abs(want)), $"float32 C[{i / n}, {i % n}] = {c32[i]}, expected {want}");
+            }
         }
     }
 
