@@ -24,8 +24,9 @@ public class GemmBenchmarks
     private Memory<float> _c;
     private int _m, _n, _k;
 
+    /// <summary>m×k×n, then TN or NT for a transposed operand.</summary>
     [Params("1024x1024x1024", "1024x1024x1024 TN", "1024x1024x1024 NT", "4096x4096x4096", "4096x4096x4096 TN", "4096x4096x4096 NT", "100x784x50", "784x100x50 TN", "100x50x784 NT", "100x784x1000", "100x1000x1000", "100x1000x1000 NT", "128x1024x1024", "128x4096x1024")]
-    public string Shape { get; set; } = "";
+    public virtual string Shape { get; set; } = "";
 
     [Params(1, 2)]
     public int Threads { get; set; }

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace AutoGrad.Kernels;
 
@@ -368,6 +369,12 @@ internal static unsafe class GemmNarrow
     private static void StoreColumns<T>(Vector512<T>* columns, T* c, int n, nint start, int from, int j, int colCount, bool add)
         where T : unmanaged, INumber<T>
     {
+        if (typeof(T) == typeof(float) && colCount == 2 && from <= start)
+        {
+            StorePairs(columns[0].AsSingle(), columns[1].AsSingle(), (float*)c + (start * n) + j, n, add);
+            return;
+        }
+
         var w = Vector512<T>.Count;
         for (var col = 0; col < colCount; col++)
         {
@@ -378,5 +385,43 @@ internal static unsafe class GemmNarrow
                 *target = add ? *target + lanes[lane] : lanes[lane];
             }
         }
+    }
+
+    /// <summary>
+    /// Sixteen rows of two adjacent float columns, <paramref name="left"/> and <paramref name="right"/>, to C from
+    /// <paramref name="c"/> (rows <paramref name="n"/> apart): the two vectors are interleaved into row pairs in
+    /// registers and each pair goes to its row as one 8-byte store. Storing the lanes one by one from memory took about a
+    /// third of the two columns' time (784x2x100, the book's weight gradient past its 48-column tile).
+    /// </summary>
+    private static void StorePairs(Vector512<float> left, Vector512<float> right, float* c, int n, bool add)
+    {
+        // Per 128-bit lane q: low holds rows 4q and 4q+1 as (left, right) pairs, high holds rows 4q+2 and 4q+3.
+        var low = Avx512F.UnpackLow(left, right).AsDouble();
+        var high = Avx512F.UnpackHigh(left, right).AsDouble();
+        StoreFourRows(low.GetLower().GetLower(), high.GetLower().GetLower(), c, n, add);
+        StoreFourRows(low.GetLower().GetUpper(), high.GetLower().GetUpper(), c + (4 * (nint)n), n, add);
+        StoreFourRows(low.GetUpper().GetLower(), high.GetUpper().GetLower(), c + (8 * (nint)n), n, add);
+        StoreFourRows(low.GetUpper().GetUpper(), high.GetUpper().GetUpper(), c + (12 * (nint)n), n, add);
+    }
+
+    /// <summary>Rows 0 and 1 from the halves of <paramref name="first"/>, rows 2 and 3 from those of <paramref name="second"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFourRows(Vector128<double> first, Vector128<double> second, float* c, int n, bool add)
+    {
+        StoreTwoRows(first, c, c + n, add);
+        StoreTwoRows(second, c + (2 * (nint)n), c + (3 * (nint)n), add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTwoRows(Vector128<double> pairs, float* top, float* bottom, bool add)
+    {
+        if (add)
+        {
+            var old = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)top), (double*)bottom);
+            pairs = Sse.Add(pairs.AsSingle(), old.AsSingle()).AsDouble();
+        }
+
+        Sse2.StoreScalar((double*)top, pairs);
+        Sse2.StoreHigh((double*)bottom, pairs);
     }
 }
