@@ -186,10 +186,11 @@ internal static unsafe class GemmMicroKernel
         where T : unmanaged, INumber<T> => RunOne<T, WholeVector>(depth, a, rs, ds, b, bs, c, ldc, add, Vector512<T>.AllBitsSet);
 
     /// <summary>
-    /// The half-width tile for a product with fewer columns than one vector in all (the book's output layer has 10):
-    /// B is read and C read and written with masked loads and stores of the first <paramref name="columns"/> lanes,
-    /// so nothing past them is touched and no copy pads B. It does the work of 16 columns, where the whole panel it
-    /// replaces did that of 32. Operands as in <see cref="Run{T}"/>; AVX-512 only.
+    /// The half-width tile for fewer columns than one vector: all of a narrow product's (the book's output layer has
+    /// 10) or those past its whole panels (42 = 32 + 10). B is read and C read and written with masked loads and
+    /// stores of the first <paramref name="columns"/> lanes, so nothing past them is touched and no copy pads B. It
+    /// does the work of 16 columns where the padded panel it replaces did that of 32. Operands as in
+    /// <see cref="Run{T}"/>; AVX-512 only.
     /// </summary>
     public static void RunMasked<T>(int depth, T* a, nint rs, nint ds, T* b, nint bs, T* c, nint ldc, bool add, int columns)
         where T : unmanaged, INumber<T>
