@@ -375,6 +375,12 @@ internal static unsafe class GemmNarrow
             return;
         }
 
+        if (typeof(T) == typeof(float) && colCount == 4 && from <= start)
+        {
+            StoreQuads(columns, (float*)c + (start * n) + j, n, add);
+            return;
+        }
+
         var w = Vector512<T>.Count;
         for (var col = 0; col < colCount; col++)
         {
@@ -402,6 +408,53 @@ internal static unsafe class GemmNarrow
         StoreFourRows(low.GetLower().GetUpper(), high.GetLower().GetUpper(), c + (4 * (nint)n), n, add);
         StoreFourRows(low.GetUpper().GetLower(), high.GetUpper().GetLower(), c + (8 * (nint)n), n, add);
         StoreFourRows(low.GetUpper().GetUpper(), high.GetUpper().GetUpper(), c + (12 * (nint)n), n, add);
+    }
+
+    /// <summary>
+    /// Sixteen rows of four adjacent float columns (<paramref name="columns"/>[0…3]) to C from <paramref name="c"/>
+    /// (rows <paramref name="n"/> apart): a 4×4 transpose inside each 128-bit lane turns the four column vectors into
+    /// four vectors of rows, and each row goes out as one 16-byte store (784x100x100 TN, the 784-100-10 net's weight
+    /// gradient, ends in four such columns).
+    /// </summary>
+    private static void StoreQuads<T>(Vector512<T>* columns, float* c, int n, bool add)
+        where T : unmanaged
+    {
+        var (c0, c1, c2, c3) = (columns[0].AsSingle(), columns[1].AsSingle(), columns[2].AsSingle(), columns[3].AsSingle());
+        var low01 = Avx512F.UnpackLow(c0, c1).AsDouble();
+        var high01 = Avx512F.UnpackHigh(c0, c1).AsDouble();
+        var low23 = Avx512F.UnpackLow(c2, c3).AsDouble();
+        var high23 = Avx512F.UnpackHigh(c2, c3).AsDouble();
+
+        // Lane q of row t holds row 4q + t of the block.
+        var row0 = Avx512F.UnpackLow(low01, low23).AsSingle();
+        var row1 = Avx512F.UnpackHigh(low01, low23).AsSingle();
+        var row2 = Avx512F.UnpackLow(high01, high23).AsSingle();
+        var row3 = Avx512F.UnpackHigh(high01, high23).AsSingle();
+        StoreRowQuads(row0.GetLower().GetLower(), row1.GetLower().GetLower(), row2.GetLower().GetLower(), row3.GetLower().GetLower(), c, n, add);
+        StoreRowQuads(row0.GetLower().GetUpper(), row1.GetLower().GetUpper(), row2.GetLower().GetUpper(), row3.GetLower().GetUpper(), c + (4 * (nint)n), n, add);
+        StoreRowQuads(row0.GetUpper().GetLower(), row1.GetUpper().GetLower(), row2.GetUpper().GetLower(), row3.GetUpper().GetLower(), c + (8 * (nint)n), n, add);
+        StoreRowQuads(row0.GetUpper().GetUpper(), row1.GetUpper().GetUpper(), row2.GetUpper().GetUpper(), row3.GetUpper().GetUpper(), c + (12 * (nint)n), n, add);
+    }
+
+    /// <summary>Four rows of four floats, one from each argument, to rows 0…3 from <paramref name="c"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRowQuads(Vector128<float> r0, Vector128<float> r1, Vector128<float> r2, Vector128<float> r3, float* c, int n, bool add)
+    {
+        StoreQuad(r0, c, add);
+        StoreQuad(r1, c + n, add);
+        StoreQuad(r2, c + (2 * (nint)n), add);
+        StoreQuad(r3, c + (3 * (nint)n), add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreQuad(Vector128<float> row, float* target, bool add)
+    {
+        if (add)
+        {
+            row += Vector128.Load(target);
+        }
+
+        row.Store(target);
     }
 
     /// <summary>Rows 0 and 1 from the halves of <paramref name="first"/>, rows 2 and 3 from those of <paramref name="second"/>.</summary>
