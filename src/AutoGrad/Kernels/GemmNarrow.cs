@@ -377,7 +377,7 @@ internal static unsafe class GemmNarrow
 
         if (typeof(T) == typeof(float) && colCount == 4 && from <= start)
         {
-            StoreQuads(columns, (float*)c + (start * n) + j, n, add);
+            StoreQuads((Vector512<float>*)columns, (float*)c + (start * n) + j, n, add);
             return;
         }
 
@@ -410,16 +410,36 @@ internal static unsafe class GemmNarrow
         StoreFourRows(low.GetUpper().GetUpper(), high.GetUpper().GetUpper(), c + (12 * (nint)n), n, add);
     }
 
+    /// <summary>Rows 0 and 1 from the halves of <paramref name="first"/>, rows 2 and 3 from those of <paramref name="second"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreFourRows(Vector128<double> first, Vector128<double> second, float* c, int n, bool add)
+    {
+        StoreTwoRows(first, c, c + n, add);
+        StoreTwoRows(second, c + (2 * (nint)n), c + (3 * (nint)n), add);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTwoRows(Vector128<double> pairs, float* top, float* bottom, bool add)
+    {
+        if (add)
+        {
+            var old = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)top), (double*)bottom);
+            pairs = Sse.Add(pairs.AsSingle(), old.AsSingle()).AsDouble();
+        }
+
+        Sse2.StoreScalar((double*)top, pairs);
+        Sse2.StoreHigh((double*)bottom, pairs);
+    }
+
     /// <summary>
     /// Sixteen rows of four adjacent float columns (<paramref name="columns"/>[0…3]) to C from <paramref name="c"/>
     /// (rows <paramref name="n"/> apart): a 4×4 transpose inside each 128-bit lane turns the four column vectors into
     /// four vectors of rows, and each row goes out as one 16-byte store (784x100x100 TN, the 784-100-10 net's weight
     /// gradient, ends in four such columns).
     /// </summary>
-    private static void StoreQuads<T>(Vector512<T>* columns, float* c, int n, bool add)
-        where T : unmanaged
+    private static void StoreQuads(Vector512<float>* columns, float* c, int n, bool add)
     {
-        var (c0, c1, c2, c3) = (columns[0].AsSingle(), columns[1].AsSingle(), columns[2].AsSingle(), columns[3].AsSingle());
+        var (c0, c1, c2, c3) = (columns[0], columns[1], columns[2], columns[3]);
         var low01 = Avx512F.UnpackLow(c0, c1).AsDouble();
         var high01 = Avx512F.UnpackHigh(c0, c1).AsDouble();
         var low23 = Avx512F.UnpackLow(c2, c3).AsDouble();
@@ -455,26 +475,5 @@ internal static unsafe class GemmNarrow
         }
 
         row.Store(target);
-    }
-
-    /// <summary>Rows 0 and 1 from the halves of <paramref name="first"/>, rows 2 and 3 from those of <paramref name="second"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreFourRows(Vector128<double> first, Vector128<double> second, float* c, int n, bool add)
-    {
-        StoreTwoRows(first, c, c + n, add);
-        StoreTwoRows(second, c + (2 * (nint)n), c + (3 * (nint)n), add);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreTwoRows(Vector128<double> pairs, float* top, float* bottom, bool add)
-    {
-        if (add)
-        {
-            var old = Sse2.LoadHigh(Sse2.LoadScalarVector128((double*)top), (double*)bottom);
-            pairs = Sse.Add(pairs.AsSingle(), old.AsSingle()).AsDouble();
-        }
-
-        Sse2.StoreScalar((double*)top, pairs);
-        Sse2.StoreHigh((double*)bottom, pairs);
     }
 }
