@@ -235,23 +235,28 @@ internal static unsafe class GemmMicroKernel
             b += bs;
         }
 
+        StoreRow<T, TLanes>(c, c0, add, mask);
+        StoreRow<T, TLanes>(c + ldc, c1, add, mask);
+        StoreRow<T, TLanes>(c + (2 * ldc), c2, add, mask);
+        StoreRow<T, TLanes>(c + (3 * ldc), c3, add, mask);
+        StoreRow<T, TLanes>(c + (4 * ldc), c4, add, mask);
+        StoreRow<T, TLanes>(c + (5 * ldc), c5, add, mask);
+    }
+
+    /// <summary>A one-vector tile's row to C (or added to it): the whole vector, or only the lanes of <paramref name="mask"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow<T, TLanes>(T* row, Vector512<T> value, bool add, Vector512<T> mask)
+        where T : unmanaged, INumber<T>
+        where TLanes : struct, ILanes
+    {
         if (TLanes.Masked)
         {
-            StoreMasked(c, c0, add, mask);
-            StoreMasked(c + ldc, c1, add, mask);
-            StoreMasked(c + (2 * ldc), c2, add, mask);
-            StoreMasked(c + (3 * ldc), c3, add, mask);
-            StoreMasked(c + (4 * ldc), c4, add, mask);
-            StoreMasked(c + (5 * ldc), c5, add, mask);
-            return;
+            StoreMasked(row, value, add, mask);
         }
-
-        StoreOne(c, c0, add);
-        StoreOne(c + ldc, c1, add);
-        StoreOne(c + (2 * ldc), c2, add);
-        StoreOne(c + (3 * ldc), c3, add);
-        StoreOne(c + (4 * ldc), c4, add);
-        StoreOne(c + (5 * ldc), c5, add);
+        else
+        {
+            StoreOne(row, value, add);
+        }
     }
 
     /// <summary>The lanes of <paramref name="mask"/> from <paramref name="from"/>, zeros elsewhere; the lanes outside it are never read.</summary>
