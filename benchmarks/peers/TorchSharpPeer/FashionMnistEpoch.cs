@@ -46,7 +46,8 @@ internal static class FashionMnistEpoch
         Console.WriteLine(JsonSerializer.Serialize(new { workload = "SimpleConvNet Fashion-MNIST epoch", threads, torchsharp = "0.107.0", seconds, testAccuracy = accuracy }));
     }
 
-    private static Tensor Images(string name)
+    /// <summary>An IDX image file as floats in [0, 1], shaped (count, 1, rows, columns).</summary>
+    internal static Tensor Images(string name)
     {
         var data = Read(name);
         int count = BigEndian(data, 4), rows = BigEndian(data, 8), columns = BigEndian(data, 12);
@@ -54,7 +55,8 @@ internal static class FashionMnistEpoch
         return torch.tensor(pixels, [count, 1, rows, columns]);
     }
 
-    private static Tensor Labels(string name)
+    /// <summary>An IDX label file as int64 class indices.</summary>
+    internal static Tensor Labels(string name)
     {
         var data = Read(name);
         return torch.tensor(data.AsSpan(8, BigEndian(data, 4)).ToArray().Select(b => (long)b).ToArray());

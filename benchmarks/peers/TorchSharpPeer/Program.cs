@@ -2,7 +2,7 @@
 // fixed batch of 100 images 1×28×28 (zero_grad, forward, cross-entropy, backward, Adam), and DeepConvNet's six
 // convolutions alone (forward, and backward to the input and the filters). One JSON line per workload: the median ms.
 // With "epoch" after the thread count: one epoch of SimpleConvNet on Fashion-MNIST instead (FashionMnistEpoch.cs);
-// with "sequence", issue 15's LSTM step and transformer block (SequenceWorkloads.cs); with "gemm", issue 17's
+// with "book" (and optionally a step count), the book's 784-50-10 Fashion-MNIST loop (BookLoop.cs); with "sequence", issue 15's LSTM step and transformer block (SequenceWorkloads.cs); with "gemm", issue 17's
 // torch.mm figures (GemmWorkloads.cs).
 using System.Text.Json;
 
@@ -17,6 +17,12 @@ torch.manual_seed(1);
 if (args.Length > 1 && args[1] == "epoch")
 {
     FashionMnistEpoch.Run(threads, SimpleConvNet);
+    return;
+}
+
+if (args.Length > 1 && args[1] == "book")
+{
+    BookLoop.Run(threads, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 10_000);
     return;
 }
 

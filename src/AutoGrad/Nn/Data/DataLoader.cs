@@ -121,6 +121,14 @@ public sealed class DataLoader
         // a few ahead while copying this one overlaps those waits (measured 35 → 23 µs per batch of 100 on Fashion-MNIST).
         const int ahead = 4;
         var d = _data.FeatureCount;
+
+        // First one line of every row, all at once: each row starts a page of its own, and touching them together
+        // lets those pages' translations and first lines load side by side instead of one row at a time.
+        for (var i = 0; i < indices.Length; i++)
+        {
+            PrefetchRow(pixels, indices[i] * d, 1);
+        }
+
         for (var i = 0; i < Math.Min(ahead, indices.Length); i++)
         {
             PrefetchRow(pixels, indices[i] * d, d);

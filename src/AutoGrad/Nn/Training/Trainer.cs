@@ -51,7 +51,7 @@ public sealed record TrainingProgress(int Iteration, int TotalIterations, int Ep
 /// <param name="TestAccuracy">Accuracy on the test set at the end.</param>
 /// <param name="FinalLoss">The loss of the last step.</param>
 /// <param name="Iterations">Steps taken.</param>
-/// <param name="TrainingSeconds">Wall time of the steps alone (no evaluation).</param>
+/// <param name="TrainingSeconds">Wall time of the loop: batches, steps, the loss and accuracy sums and schedule steps; not evaluations or the progress callback.</param>
 /// <param name="TotalSeconds">Wall time including evaluations.</param>
 /// <param name="Epochs">One progress record per completed epoch (and one for a final partial epoch).</param>
 /// <param name="Losses">The loss of every step, for reproducibility checks and plots.</param>
@@ -99,38 +99,34 @@ public static partial class Trainer
 
         var losses = new List<double>(total);
         var epochs = new List<TrainingProgress>();
-        var stepClock = new Stopwatch();
+        var loopClock = new Stopwatch();
         var totalClock = Stopwatch.StartNew();
-        double epochLoss = 0, epochCorrect = 0;
-        int epochSamples = 0, epochSteps = 0;
         double? testAccuracy = null;
         model.Train();
         using var tape = new Tape();
+        var steps = new ClassificationSteps(model, optimizer, loader, tape);
         for (var iteration = 1; iteration <= total; iteration++)
         {
-            stepClock.Start();
-            var batch = loader.Next();
-            var (loss, scores) = Step(model, optimizer, tape, batch.Features, batch.Labels);
-            var lossValue = loss.ToScalar();
-            stepClock.Stop();
+            loopClock.Start();
+            losses.Add(steps.Take());
+            if (options.Schedule is { Unit: ScheduleUnit.Batch } batchSchedule)
+            {
+                batchSchedule.Step();
+            }
 
-            losses.Add(lossValue);
-            epochLoss += lossValue;
-            epochSteps++;
-            epochCorrect += CountCorrect(scores, batch.Labels.Span);
-            epochSamples += batch.Size;
+            loopClock.Stop();
             var endOfEpoch = iteration % loader.BatchesPerEpoch == 0 || iteration == total;
             if (endOfEpoch && (options.EvaluateEachEpoch || iteration == total))
             {
                 testAccuracy = Accuracy(model, test, options.DType);
             }
 
-            if (options.Schedule is { Unit: ScheduleUnit.Batch } batchSchedule)
+            if (progress is null && !endOfEpoch)
             {
-                batchSchedule.Step();
+                continue;
             }
 
-            var report = new TrainingProgress(iteration, total, loader.Epoch + 1, epochLoss / epochSteps, epochCorrect / epochSamples, testAccuracy);
+            var report = steps.Report(iteration, total, testAccuracy);
             progress?.Invoke(report);
             if (endOfEpoch)
             {
@@ -141,14 +137,13 @@ public static partial class Trainer
 
                 options.Plateau?.Step(report.Loss);
                 epochs.Add(report);
-                epochLoss = epochCorrect = 0;
-                epochSamples = epochSteps = 0;
+                steps.StartEpoch();
             }
         }
 
         var trainAccuracy = Accuracy(model, train, options.DType);
         testAccuracy = Accuracy(model, test, options.DType);
-        return new TrainingResult(trainAccuracy, testAccuracy.Value, losses[^1], total, stepClock.Elapsed.TotalSeconds, totalClock.Elapsed.TotalSeconds, epochs, losses);
+        return new TrainingResult(trainAccuracy, testAccuracy.Value, losses[^1], total, loopClock.Elapsed.TotalSeconds, totalClock.Elapsed.TotalSeconds, epochs, losses);
     }
 
     /// <summary>
@@ -250,27 +245,38 @@ public static partial class Trainer
         return (double)correct / data.Count;
     }
 
-    private static int CountCorrect(Tensor scores, ReadOnlySpan<int> labels)
+    // Read through one typed span: the indexer dispatches on the element type for every score, which cost the book's
+    // loop 7 µs a step (a tenth of the step itself) for 1,000 scores.
+    internal static int CountCorrect(Tensor scores, ReadOnlySpan<int> labels) =>
+        ElementType.Dispatch<CorrectCount, int>(scores.DType, new CorrectCount(scores, labels));
+
+    /// <summary>The rows of a score matrix whose first highest score is at their label.</summary>
+    private readonly ref struct CorrectCount(Tensor scores, ReadOnlySpan<int> labels) : IElementFunction<int>
     {
-        var classes = scores.Shape[-1];
-        var correct = 0;
-        for (var i = 0; i < labels.Length; i++)
+        private readonly ReadOnlySpan<int> _labels = labels;
+
+        public int Run<T>()
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            var best = 0;
-            var bestScore = scores[i, 0];
-            for (var c = 1; c < classes; c++)
+            var classes = scores.Shape[-1];
+            var all = scores.AsReadOnlySpan<T>();
+            var correct = 0;
+            for (var i = 0; i < _labels.Length; i++)
             {
-                var s = scores[i, c];
-                if (s > bestScore)
+                var row = all.Slice(i * classes, classes);
+                var best = 0;
+                for (var c = 1; c < row.Length; c++)
                 {
-                    best = c;
-                    bestScore = s;
+                    if (row[c] > row[best])
+                    {
+                        best = c;
+                    }
                 }
+
+                correct += best == _labels[i] ? 1 : 0;
             }
 
-            correct += best == labels[i] ? 1 : 0;
+            return correct;
         }
-
-        return correct;
     }
 }

@@ -33,6 +33,26 @@ public class TrainerTests
         Assert.Equal(first.Select(BitConverter.DoubleToInt64Bits), second.Select(BitConverter.DoubleToInt64Bits));
     }
 
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void Accuracy_counts_the_rows_whose_first_highest_score_is_their_label(DType dtype)
+    {
+        // Identity weights: each row's scores are its features. A tie goes to the lower class, as argmax does.
+        float[] features = [1, 5, 2, /**/ 3, 3, 0, /**/ 0, 4, 4, /**/ 0, 0, 9, /**/ 7, 1, 1];
+        int[] labels = [1, 0, 1, 2, 2];
+        var model = new Linear(3, 3, dtype: dtype);
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                model.Weight[i, j] = i == j ? 1 : 0;
+            }
+        }
+
+        Assert.Equal(4.0 / 5, Trainer.Accuracy(model, new Dataset("ties", features, labels, featureCount: 3, classCount: 3), dtype));
+    }
+
     [Fact]
     public void Training_in_float64_works_too()
     {
