@@ -1,8 +1,6 @@
 using AutoGrad.Kernels;
 using AutoGrad.Tensors;
 
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
-
 namespace AutoGrad.Nn.Data;
 
 /// <summary>One mini-batch: features (batch, D) and labels. Both buffers are reused by the loader for later batches.</summary>
@@ -114,79 +112,29 @@ public sealed class DataLoader
 
     private void Fill(Tensor features, ReadOnlySpan<int> indices)
     {
-        // An image set still kept as bytes is widened per row (a quarter of the memory traffic of its floats).
+        // An image set still kept as bytes is widened as it is gathered (a quarter of the memory traffic of its floats).
         var pixels = DType == DType.Float32 ? _data.Pixels : default;
-
-        // Shuffled rows defeat the hardware prefetcher, so each row's first touch waits on memory; asking for rows
-        // a few ahead while copying this one overlaps those waits (measured 35 → 23 µs per batch of 100 on Fashion-MNIST).
-        const int ahead = 4;
-        var d = _data.FeatureCount;
-
-        // First one line of every row, all at once: each row starts a page of its own, and touching them together
-        // lets those pages' translations and first lines load side by side instead of one row at a time.
-        for (var i = 0; i < indices.Length; i++)
+        if (pixels.IsEmpty)
         {
-            PrefetchRow(pixels, indices[i] * d, 1);
+            ElementType.Dispatch(DType, new RowsCopy(_data.Features, _data.FeatureCount, indices, features));
         }
-
-        for (var i = 0; i < Math.Min(ahead, indices.Length); i++)
+        else
         {
-            PrefetchRow(pixels, indices[i] * d, d);
+            RowGather.Bytes(pixels, _data.FeatureCount, indices, _data.PixelDivisor, features.AsSpan<float>());
         }
 
         for (var i = 0; i < indices.Length; i++)
         {
-            if (i + ahead < indices.Length)
-            {
-                PrefetchRow(pixels, indices[i + ahead] * d, d);
-            }
-
-            CopyRow(pixels, indices[i] * d, d, features, i * d);
             _labels[i] = _data.Labels[indices[i]];
         }
     }
 
-    private void PrefetchRow(ReadOnlySpan<byte> pixels, int start, int length)
+    /// <summary>The float features' rows into the batch, widened exactly for a float64 batch.</summary>
+    private readonly ref struct RowsCopy(float[] features, int rowLength, ReadOnlySpan<int> indices, Tensor batch) : IElementAction
     {
-        if (pixels.IsEmpty)
-        {
-            Prefetch.Span<float>(_data.Features.AsSpan(start, length));
-        }
-        else
-        {
-            Prefetch.Span(pixels.Slice(start, length));
-        }
-    }
-
-    private void CopyRow(ReadOnlySpan<byte> pixels, int start, int length, Tensor features, int offset)
-    {
-        if (!pixels.IsEmpty)
-        {
-            // pixel / divisor, rounded once: the same floats the eager conversion gives.
-            ByteScaling.Divide(pixels.Slice(start, length), _data.PixelDivisor, features.AsSpan<float>().Slice(offset, length));
-            return;
-        }
-
-        ElementType.Dispatch(DType, new RowCopy(_data.Features.AsSpan(start, length), features, offset));
-    }
-
-    /// <summary>One row of float features into the batch, widened exactly for a float64 batch.</summary>
-    private readonly ref struct RowCopy(ReadOnlySpan<float> row, Tensor features, int offset) : IElementAction
-    {
-        private readonly ReadOnlySpan<float> _row = row;
+        private readonly ReadOnlySpan<int> _indices = indices;
 
         public void Run<T>()
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-        {
-            var destination = features.AsSpan<T>().Slice(offset, _row.Length);
-            if (typeof(T) == typeof(float))
-            {
-                _row.CopyTo(System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(destination)); // the common case: a plain copy
-            }
-            else
-            {
-                TensorPrimitives.ConvertChecked<float, T>(_row, destination);
-            }
-        }
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => RowGather.Floats(features, rowLength, _indices, batch.AsSpan<T>());
     }
 }
