@@ -142,7 +142,11 @@ public sealed partial class Dataset
     /// <returns>The subset.</returns>
     public Dataset Subset(ReadOnlySpan<int> indices, string? name = null)
     {
-        var features = new float[indices.Length * FeatureCount];
+        // A set still kept as bytes gives a subset of bytes: asking for Features here would widen all of it (188 MB of
+        // floats for Fashion-MNIST's training set) to copy a few rows.
+        var pixels = _features is null ? _pixels : null;
+        var features = pixels is null ? new float[indices.Length * FeatureCount] : null;
+        var subsetPixels = pixels is null ? null : new byte[indices.Length * FeatureCount];
         var labels = new int[indices.Length];
         for (var i = 0; i < indices.Length; i++)
         {
@@ -151,11 +155,21 @@ public sealed partial class Dataset
                 throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Subset: index {indices[i]} at position {i} is outside the {Count} samples of {Name}.");
             }
 
-            Features.AsSpan(indices[i] * FeatureCount, FeatureCount).CopyTo(features.AsSpan(i * FeatureCount));
+            if (pixels is null)
+            {
+                Features.AsSpan(indices[i] * FeatureCount, FeatureCount).CopyTo(features.AsSpan(i * FeatureCount));
+            }
+            else
+            {
+                pixels.AsSpan(indices[i] * FeatureCount, FeatureCount).CopyTo(subsetPixels.AsSpan(i * FeatureCount));
+            }
+
             labels[i] = Labels[indices[i]];
         }
 
-        return new Dataset(name ?? Name, features, labels, FeatureCount, ClassCount) { ImageShape = ImageShape };
+        return subsetPixels is null
+            ? new Dataset(name ?? Name, features!, labels, FeatureCount, ClassCount) { ImageShape = ImageShape }
+            : new Dataset(name ?? Name, subsetPixels, _divisor, labels, FeatureCount, ClassCount) { ImageShape = ImageShape };
     }
 
     /// <summary>

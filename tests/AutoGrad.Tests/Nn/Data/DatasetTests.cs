@@ -33,6 +33,19 @@ public class DatasetTests
     }
 
     [Fact]
+    public void A_subset_of_a_set_kept_as_bytes_stays_bytes_and_holds_the_same_values()
+    {
+        byte[] pixels = [0, 51, 102, 153, 204, 255, 1, 2, 3];
+        var data = new Dataset("bytes", pixels, 255f, [0, 1, 2], featureCount: 3, classCount: 3) { ImageShape = (1, 1, 3) };
+        var subset = data.Subset([2, 0, 2], "picked");
+        Assert.False(subset.Pixels.IsEmpty);
+        Assert.True(data.Pixels.Length == pixels.Length, "the whole set was widened to floats"); // still bytes
+        Assert.Equal([1 / 255f, 2 / 255f, 3 / 255f, 0f, 51 / 255f, 102 / 255f, 1 / 255f, 2 / 255f, 3 / 255f], subset.Features);
+        Assert.Equal([2, 0, 2], subset.Labels);
+        Assert.Equal(("picked", (1, 1, 3)), (subset.Name, subset.ImageShape));
+    }
+
+    [Fact]
     public void Standardize_uses_the_given_statistics()
     {
         var data = new Dataset("toy", [1f, 10f, 3f, 10f], [0, 1], 2, 2);
