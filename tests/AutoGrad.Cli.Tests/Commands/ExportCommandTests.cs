@@ -16,6 +16,7 @@ namespace AutoGrad.Cli.Tests.Commands;
 /// gives in ONNX Runtime the outputs the trained model gives, and the PyTorch-layout weights load back to the same
 /// outputs.
 /// </summary>
+[Collection(nameof(ThreadCountCollection))]
 public sealed class ExportCommandTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("autograd-export-").FullName;

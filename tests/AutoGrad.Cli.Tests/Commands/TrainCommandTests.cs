@@ -3,6 +3,7 @@ using System.Xml.Linq;
 
 namespace AutoGrad.Cli.Tests.Commands;
 
+[Collection(nameof(ThreadCountCollection))]
 public sealed class TrainCommandTests : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("autograd-cli-").FullName;

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace AutoGrad.Cli.Tests.Commands;
 
+[Collection(nameof(ThreadCountCollection))]
 public class TrainModelTests
 {
     [Fact]
