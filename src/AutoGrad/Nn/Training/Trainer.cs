@@ -121,6 +121,7 @@ public static partial class Trainer
                 testAccuracy = Accuracy(model, test, options.DType);
             }
 
+            // A report is made only where someone reads it, so that a step allocates nothing for it.
             if (progress is null && !endOfEpoch)
             {
                 continue;
