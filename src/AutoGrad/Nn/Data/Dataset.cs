@@ -142,11 +142,6 @@ public sealed partial class Dataset
     /// <returns>The subset.</returns>
     public Dataset Subset(ReadOnlySpan<int> indices, string? name = null)
     {
-        // A set still kept as bytes gives a subset of bytes: asking for Features here would widen all of it (188 MB of
-        // floats for Fashion-MNIST's training set) to copy a few rows.
-        var pixels = _features is null ? _pixels : null;
-        var features = pixels is null ? new float[indices.Length * FeatureCount] : null;
-        var subsetPixels = pixels is null ? null : new byte[indices.Length * FeatureCount];
         var labels = new int[indices.Length];
         for (var i = 0; i < indices.Length; i++)
         {
@@ -155,21 +150,26 @@ public sealed partial class Dataset
                 throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"Subset: index {indices[i]} at position {i} is outside the {Count} samples of {Name}.");
             }
 
-            if (pixels is null)
-            {
-                Features.AsSpan(indices[i] * FeatureCount, FeatureCount).CopyTo(features.AsSpan(i * FeatureCount));
-            }
-            else
-            {
-                pixels.AsSpan(indices[i] * FeatureCount, FeatureCount).CopyTo(subsetPixels.AsSpan(i * FeatureCount));
-            }
-
             labels[i] = Labels[indices[i]];
         }
 
-        return subsetPixels is null
-            ? new Dataset(name ?? Name, features!, labels, FeatureCount, ClassCount) { ImageShape = ImageShape }
-            : new Dataset(name ?? Name, subsetPixels, _divisor, labels, FeatureCount, ClassCount) { ImageShape = ImageShape };
+        // A set still kept as bytes gives a subset of bytes: asking for Features here would widen all of it (188 MB of
+        // floats for Fashion-MNIST's training set) to copy a few rows.
+        return _features is null && _pixels is { } pixels
+            ? new Dataset(name ?? Name, PickRows(pixels, indices, FeatureCount), _divisor, labels, FeatureCount, ClassCount) { ImageShape = ImageShape }
+            : new Dataset(name ?? Name, PickRows(Features, indices, FeatureCount), labels, FeatureCount, ClassCount) { ImageShape = ImageShape };
+    }
+
+    /// <summary>The rows <paramref name="indices"/> (checked by the caller) of <paramref name="source"/>, <paramref name="width"/> values each, one after another.</summary>
+    private static T[] PickRows<T>(T[] source, ReadOnlySpan<int> indices, int width)
+    {
+        var rows = new T[indices.Length * width];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            source.AsSpan(indices[i] * width, width).CopyTo(rows.AsSpan(i * width));
+        }
+
+        return rows;
     }
 
     /// <summary>
