@@ -36,7 +36,7 @@ internal static class BookLoop
 
         var order = torch.randperm(count);
         var clock = Stopwatch.StartNew();
-        for (int step = 0, start = count; step < iterations; step++, start += Batch)
+        for (int step = 0, start = 0; step < iterations; step++, start += Batch)
         {
             using var scope = torch.NewDisposeScope();
             if (start + Batch > count)
