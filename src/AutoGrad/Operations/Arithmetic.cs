@@ -201,6 +201,32 @@ public static partial class Ops
     private static void ReduceInto<T>(Tape tape, int node, ReadOnlySpan<T> full, ReadOnlySpan<int> fullDims, Tensor input, bool negate = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (input.Length == full.Length)
+        {
+            // Nothing was broadcast, so the gradient is ±g itself: written into the input's slot, or added to what is
+            // there in the same pass (a parameter used many times, a residual connection) instead of a scratch copy
+            // and a second pass to add it.
+            var slot = tape.BeginSummedGradient<T>(node, out var accumulate);
+            if (accumulate && negate)
+            {
+                TensorPrimitives.Subtract(slot, full, slot);
+            }
+            else if (accumulate)
+            {
+                TensorPrimitives.Add(slot, full, slot);
+            }
+            else if (negate)
+            {
+                TensorPrimitives.Negate(full, slot);
+            }
+            else
+            {
+                full.CopyTo(slot);
+            }
+
+            return;
+        }
+
         var target = tape.BeginGradient<T>(node);
         Broadcast.SumTo(full, fullDims, target.Span, input.Shape.Dims);
         if (negate)
@@ -215,6 +241,23 @@ public static partial class Ops
     private static void ProductInto<T>(Tape tape, int node, ReadOnlySpan<T> g, ReadOnlySpan<int> gDims, Tensor other, Tensor input, bool divide)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (!divide && input.Length == g.Length && other.Length == g.Length)
+        {
+            // Nothing broadcast: g ⊙ other goes straight into the input's slot, or is added to it in the same pass
+            // ((g·other) + slot, rounded as the product and the sum were before, in two passes).
+            var slot = tape.BeginSummedGradient<T>(node, out var accumulate);
+            if (accumulate)
+            {
+                TensorPrimitives.MultiplyAdd(g, other.Raw<T>(), slot, slot);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(g, other.Raw<T>(), slot);
+            }
+
+            return;
+        }
+
         var target = tape.BeginGradient<T>(node);
         var full = input.Length == g.Length ? target.Span : tape.Scratch<T>(g.Length);
         if (divide)

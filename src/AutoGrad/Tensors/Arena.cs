@@ -136,6 +136,9 @@ internal sealed class Arena : IDisposable
         private static readonly int LineElements = 64 / Unsafe.SizeOf<T>();
 
         private readonly List<T[]> _chunks = [];
+
+        // The chunk allocations come from, _chunks[_chunk], kept apart so that allocating reads one field, not the list.
+        private T[]? _current;
         private int _chunk;
         private int _offset;
         private long _usedBefore;
@@ -146,12 +149,13 @@ internal sealed class Arena : IDisposable
 
         public ArraySegment<T> Allocate(int length)
         {
-            if (_chunks.Count == 0 || _offset + length > _chunks[_chunk].Length)
+            var chunk = _current;
+            if (chunk is null || _offset + length > chunk.Length)
             {
-                Advance(length);
+                chunk = Advance(length);
             }
 
-            var segment = new ArraySegment<T>(_chunks[_chunk], _offset, length);
+            var segment = new ArraySegment<T>(chunk, _offset, length);
 
             // Round offsets up to a cache line (64 bytes: 16 floats or 8 doubles) so two small tensors never share one,
             // and no more: a scalar costs one line, not the 128 bytes that padding to 16 doubles took.
@@ -159,7 +163,7 @@ internal sealed class Arena : IDisposable
             return segment;
         }
 
-        private void Advance(int length)
+        private T[] Advance(int length)
         {
             if (_chunks.Count > 0)
             {
@@ -181,6 +185,7 @@ internal sealed class Arena : IDisposable
             }
 
             _offset = Start(_chunk);
+            return _current = _chunks[_chunk];
         }
 
         public void Reset()
@@ -194,6 +199,7 @@ internal sealed class Arena : IDisposable
             }
 
             _chunk = 0;
+            _current = _chunks.Count > 0 ? _chunks[0] : null;
             _offset = Start(0);
             _usedBefore = 0;
         }
@@ -211,6 +217,7 @@ internal sealed class Arena : IDisposable
         public void Release()
         {
             _chunks.Clear();
+            _current = null;
             _chunk = 0;
             _offset = 0;
             _usedBefore = 0;

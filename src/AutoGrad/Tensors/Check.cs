@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
 namespace AutoGrad.Tensors;
 
 /// <summary>
@@ -6,11 +9,11 @@ namespace AutoGrad.Tensors;
 /// </summary>
 internal static class Check
 {
-    public static void NotNull(Tensor? x, string op, string name)
+    public static void NotNull([NotNull] Tensor? x, string op, string name)
     {
         if (x is null)
         {
-            throw new ArgumentNullException(name, $"{op}: argument '{name}' is null.");
+            ThrowNull(op, name);
         }
 
         x.EnsureAlive(op);
@@ -31,8 +34,7 @@ internal static class Check
     {
         if (a.DType != b.DType)
         {
-            throw new DTypeMismatchException(
-                $"{op}: cannot mix {a.DType.Name()} {a.Shape} with {b.DType.Name()} {b.Shape}; convert one with ToType().");
+            ThrowMixedTypes(a, b, op);
         }
     }
 
@@ -86,4 +88,14 @@ internal static class Check
             }
         }
     }
+
+    // The throws live in methods of their own, so that the checks every op makes stay small enough to inline.
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowNull(string op, string name) => throw new ArgumentNullException(name, $"{op}: argument '{name}' is null.");
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowMixedTypes(Tensor a, Tensor b, string op) => throw new DTypeMismatchException(
+        $"{op}: cannot mix {a.DType.Name()} {a.Shape} with {b.DType.Name()} {b.Shape}; convert one with ToType().");
 }

@@ -130,7 +130,11 @@ public sealed partial class Tensor
     public bool IsTapeOwned => _arena is not null;
 
     /// <summary>True while the memory can be read: always for owned tensors; for arena tensors, until the tape is reset or disposed.</summary>
-    public bool IsAlive => _arena is null || (_arena.Generation == _generation && !_arena.IsDisposed);
+    public bool IsAlive
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _arena is null || (_arena.Generation == _generation && !_arena.IsDisposed);
+    }
 
     /// <summary>
     /// How many times the library has handed out this tensor's memory for writing (<see cref="AsSpan{T}"/>, <see cref="Fill"/>,
