@@ -3,7 +3,7 @@
 // convolutions alone (forward, and backward to the input and the filters). One JSON line per workload: the median ms.
 // With "epoch" after the thread count: one epoch of SimpleConvNet on Fashion-MNIST instead (FashionMnistEpoch.cs);
 // with "book" (and optionally a step count), the book's 784-50-10 Fashion-MNIST loop (BookLoop.cs); with "sequence", issue 15's LSTM step and transformer block (SequenceWorkloads.cs); with "gemm", issue 17's
-// torch.mm figures (GemmWorkloads.cs).
+// torch.mm figures (GemmWorkloads.cs; "gemm quick" for compare.py's few).
 using System.Text.Json;
 
 using TorchSharp;
@@ -34,7 +34,7 @@ if (args.Length > 1 && args[1] == "sequence")
 
 if (args.Length > 1 && args[1] == "gemm")
 {
-    GemmWorkloads.Run(threads);
+    GemmWorkloads.Run(threads, quick: args.Length > 2 && args[2] == "quick");
     return;
 }
 
