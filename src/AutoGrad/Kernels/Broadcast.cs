@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace AutoGrad.Kernels;
 
@@ -49,6 +50,11 @@ internal static class Broadcast
     }
 
     /// <summary>d = a ∘ b with NumPy broadcasting; <paramref name="outDims"/> is the broadcast of the two input shapes.</summary>
+    /// <remarks>
+    /// Inlined for operands of one shape, the common case, which then costs no call beyond the kernel's; the
+    /// broadcasting cases, with their stack buffers, are a method of their own.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Binary<T, TKernel>(ReadOnlySpan<T> a, ReadOnlySpan<int> aDims, ReadOnlySpan<T> b, ReadOnlySpan<int> bDims, Span<T> d, ReadOnlySpan<int> outDims)
         where T : IFloatingPointIeee754<T>
         where TKernel : IBinaryKernel<T>
@@ -59,6 +65,14 @@ internal static class Broadcast
             return;
         }
 
+        Broadcasting<T, TKernel>(a, aDims, b, bDims, d, outDims);
+    }
+
+    /// <summary><see cref="Binary{T, TKernel}"/> where an operand is broadcast.</summary>
+    private static void Broadcasting<T, TKernel>(ReadOnlySpan<T> a, ReadOnlySpan<int> aDims, ReadOnlySpan<T> b, ReadOnlySpan<int> bDims, Span<T> d, ReadOnlySpan<int> outDims)
+        where T : IFloatingPointIeee754<T>
+        where TKernel : IBinaryKernel<T>
+    {
         if (b.Length == 1 && a.Length == d.Length)
         {
             TKernel.Apply(a, b[0], d);
