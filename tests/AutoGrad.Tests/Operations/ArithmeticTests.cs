@@ -69,9 +69,11 @@ public class ArithmeticTests
     public void An_input_used_by_many_ops_collects_every_gradient_by_hand(DType dtype, bool intoGrad)
     {
         // w is the first input of two products, both inputs of w·w, the second of a difference and the first of
-        // another; v is only subtracted. Each use after the first adds into w's gradient in place (product, sum and
-        // difference rules alike). d/dw = x1 + x2 + 2w − 1 + 1 = [13, 17, 21]; d/dv = −1. Small integers, exact in
-        // both types. intoGrad: Backward into a zeroed Grad, whose memory the first use overwrites.
+        // another, and last the second input of v·w, after v was looked up (the tape's two-leaf cache swaps them);
+        // v is subtracted, then multiplied. Each use after the first adds into w's gradient in place (product, sum
+        // and difference rules alike). d/dw = x1 + x2 + 2w − 1 + 1 + v = [18, 22, 26]; d/dv = −1 + w = [0, 1, 2].
+        // Small integers, exact in both types. intoGrad: Backward into a zeroed Grad, whose memory the first use
+        // overwrites.
         var w = Tensor.FromArray([1.0, 2, 3], 3).ToType(dtype);
         var v = Tensor.FromArray([5.0, 5, 5], 3).ToType(dtype);
         var x1 = Tensor.FromArray([4.0, 5, 6], 3).ToType(dtype);
@@ -80,7 +82,7 @@ public class ArithmeticTests
         w.RequiresGrad = true;
         v.RequiresGrad = true;
         using var tape = new Tape();
-        var y = Ops.Sum((w * x1) + (w * x2) + (x3 - w) + (w - x1) + (w * w) + (x3 - v));
+        var y = Ops.Sum((w * x1) + (w * x2) + (x3 - w) + (w - x1) + (w * w) + (x3 - v) + (v * w));
         if (intoGrad)
         {
             w.Grad = Tensor.Full(99.0, [3], dtype);
@@ -88,14 +90,14 @@ public class ArithmeticTests
             w.ZeroGrad();
             v.ZeroGrad();
             tape.Backward(y);
-            Assert.Equal([13.0, 17, 21], w.Grad!.ToDoubleArray());
-            Assert.Equal([-1.0, -1, -1], v.Grad!.ToDoubleArray());
+            Assert.Equal([18.0, 22, 26], w.Grad!.ToDoubleArray());
+            Assert.Equal([0.0, 1, 2], v.Grad!.ToDoubleArray());
             return;
         }
 
         var g = tape.Gradient(y, [w, v]);
-        Assert.Equal([13.0, 17, 21], g[0].ToDoubleArray());
-        Assert.Equal([-1.0, -1, -1], g[1].ToDoubleArray());
+        Assert.Equal([18.0, 22, 26], g[0].ToDoubleArray());
+        Assert.Equal([0.0, 1, 2], g[1].ToDoubleArray());
     }
 
     [Fact]
