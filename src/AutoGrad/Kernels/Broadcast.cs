@@ -68,6 +68,13 @@ internal static class Broadcast
         Broadcasting<T, TKernel>(a, aDims, b, bDims, d, outDims);
     }
 
+    /// <summary>
+    /// True when an operand of <paramref name="dims"/> (<paramref name="length"/> elements) is one row of
+    /// <paramref name="width"/>, broadcast along every other dimension: its last dimension is the width and the rest
+    /// are ones.
+    /// </summary>
+    private static bool IsRow(ReadOnlySpan<int> dims, int length, int width) => dims.Length > 0 && dims[^1] == width && length == width;
+
     /// <summary><see cref="Binary{T, TKernel}"/> where an operand is broadcast.</summary>
     private static void Broadcasting<T, TKernel>(ReadOnlySpan<T> a, ReadOnlySpan<int> aDims, ReadOnlySpan<T> b, ReadOnlySpan<int> bDims, Span<T> d, ReadOnlySpan<int> outDims)
         where T : IFloatingPointIeee754<T>
@@ -87,6 +94,29 @@ internal static class Broadcast
 
         if (d.Length == 0)
         {
+            return;
+        }
+
+        // A row (x·W + b's bias) against every row of the other operand: the kernel row by row, without the strided
+        // plan, which costs a tiny op more than the arithmetic.
+        var width = outDims.IsEmpty ? 1 : outDims[^1];
+        if (a.Length == d.Length && IsRow(bDims, b.Length, width))
+        {
+            for (var row = 0; row < d.Length; row += width)
+            {
+                TKernel.Apply(a.Slice(row, width), b, d.Slice(row, width));
+            }
+
+            return;
+        }
+
+        if (b.Length == d.Length && IsRow(aDims, a.Length, width))
+        {
+            for (var row = 0; row < d.Length; row += width)
+            {
+                TKernel.Apply(a, b.Slice(row, width), d.Slice(row, width));
+            }
+
             return;
         }
 
@@ -154,6 +184,18 @@ internal static class Broadcast
 
         if (src.Length == 0)
         {
+            return;
+        }
+
+        // A row's gradient (a bias's): the rows of src added in order, as the strided plan would add them.
+        var width = srcDims.IsEmpty ? 1 : srcDims[^1];
+        if (IsRow(dstDims, dst.Length, width))
+        {
+            for (var row = 0; row < src.Length; row += width)
+            {
+                TensorPrimitives.Add(dst, src.Slice(row, width), dst);
+            }
+
             return;
         }
 

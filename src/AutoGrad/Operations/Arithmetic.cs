@@ -201,39 +201,32 @@ public static partial class Ops
     private static void ReduceInto<T>(Tape tape, int node, ReadOnlySpan<T> full, ReadOnlySpan<int> fullDims, Tensor input, bool negate = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (input.Length == full.Length)
+        if (!negate || input.Length == full.Length)
         {
-            // Nothing was broadcast, so the gradient is ±g itself: written into the input's slot, or added to what is
-            // there in the same pass (a parameter used many times, a residual connection) instead of a scratch copy
-            // and a second pass to add it.
+            // g summed to the input's shape (g itself when nothing was broadcast), written into the input's slot or
+            // added to what is there in the same pass (a parameter used many times, a bias shared by the steps of a
+            // recurrence, a residual connection) instead of into scratch and then added in a second pass.
             var slot = tape.BeginSummedGradient<T>(node, out var accumulate);
-            if (accumulate && negate)
+            if (!negate)
             {
-                TensorPrimitives.Subtract(slot, full, slot);
+                Broadcast.SumTo(full, fullDims, slot, input.Shape.Dims, accumulate);
             }
             else if (accumulate)
             {
-                TensorPrimitives.Add(slot, full, slot);
-            }
-            else if (negate)
-            {
-                TensorPrimitives.Negate(full, slot);
+                TensorPrimitives.Subtract(slot, full, slot);
             }
             else
             {
-                full.CopyTo(slot);
+                TensorPrimitives.Negate(full, slot);
             }
 
             return;
         }
 
+        // A broadcast subtrahend: its sums negated in scratch (or in its fresh slot), then added.
         var target = tape.BeginGradient<T>(node);
         Broadcast.SumTo(full, fullDims, target.Span, input.Shape.Dims);
-        if (negate)
-        {
-            TensorPrimitives.Negate(target.Span, target.Span);
-        }
-
+        TensorPrimitives.Negate(target.Span, target.Span);
         tape.Commit(target);
     }
 

@@ -100,6 +100,41 @@ public class ArithmeticTests
         Assert.Equal([0.0, 1, 2], g[1].ToDoubleArray());
     }
 
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void A_broadcast_bias_used_by_many_sums_collects_every_gradient_by_hand(DType dtype)
+    {
+        // b (3) is broadcast over the rows of three 2×3 inputs, as a recurrence's bias is over its steps: subtracted
+        // first, then added twice, each result weighted by its own M. The sweep meets the sums first (the first
+        // writes b's slot, the second adds its column sums in place) and the difference last (its negated sums
+        // added from scratch). d/db = colsum(M1) + colsum(M2) − colsum(M3) = [5, 7, 9] + [3, 3, 3] − [1, 1, 1].
+        Tensor Matrix(params double[] values) => Tensor.FromArray(values, 2, 3).ToType(dtype);
+        var b = Tensor.FromArray([0.5, -1, 2], 3).ToType(dtype);
+        b.RequiresGrad = true;
+        var (x1, x2, x3) = (Matrix(1, 2, 3, 4, 5, 6), Matrix(0, 1, 0, 1, 0, 1), Matrix(2, 2, 2, 3, 3, 3));
+        var (m1, m2, m3) = (Matrix(1, 2, 3, 4, 5, 6), Matrix(1, 1, 1, 2, 2, 2), Matrix(1, 0, 1, 0, 1, 0));
+        using var tape = new Tape();
+        var y = Ops.Sum(((x3 - b) * m3) + ((x1 + b) * m1) + ((x2 + b) * m2));
+        Assert.Equal([7.0, 9, 11], tape.Gradient(y, [b])[0].ToDoubleArray());
+    }
+
+    [Fact]
+    public void A_row_against_every_row_matches_by_hand_on_either_side()
+    {
+        // The row-by-row path of broadcasting (a bias over a batch): the row second and first, where the order matters.
+        var m = Tensor.FromArray([1.0, 2, 3, 4, 5, 6], 2, 3);
+        var r = Tensor.FromArray([10.0, 20, 30], 3);
+        Assert.Equal([-9.0, -18, -27, -6, -15, -24], (m - r).ToDoubleArray());
+        Assert.Equal([9.0, 18, 27, 6, 15, 24], (r - m).ToDoubleArray());
+        Assert.Equal([10.0, 10, 10, 2.5, 4, 5], (r / m).ToDoubleArray());
+        var weights = Tensor.FromArray([1.0, 2, 3, 4, 5, 6], 2, 3);
+        r.RequiresGrad = true;
+        using var tape = new Tape();
+        var y = Ops.Sum((r - m) * weights);
+        Assert.Equal([5.0, 7, 9], tape.Gradient(y, [r])[0].ToDoubleArray()); // the column sums of the weights
+    }
+
     [Fact]
     public void Scalar_forms_have_the_right_values_and_gradients()
     {
