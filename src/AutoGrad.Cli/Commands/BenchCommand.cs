@@ -145,9 +145,13 @@ internal static class BenchCommand
         w.RequiresGrad = bias.RequiresGrad = true;
         using var tape = new Tape();
 
-        // Warmed up for half a second: a round takes about 15 ms, and the chain's small methods run as tier-0 code
-        // until the JIT has recompiled them (the --quick figure read 165 ns where steady code takes 75).
-        var seconds = Median(rounds, warmUpSeconds: 0.5, () =>
+        // Warmed up for half a second, not two rounds of about 15 ms: the arena and the node list reach their steady
+        // size, and the precompiled framework code the chain calls is recompiled at tier 1 (the CLI compiles
+        // AutoGrad's own code fully optimized at once).
+        var seconds = Median(rounds, Chains, warmUpSeconds: 0.5);
+        return seconds / chains / ops * 1e9;
+
+        void Chains()
         {
             for (var c = 0; c < chains; c++)
             {
@@ -160,8 +164,7 @@ internal static class BenchCommand
 
                 tape.Backward(Ops.Sum(h));
             }
-        });
-        return seconds / chains / ops * 1e9;
+        }
     }
 
     private static double StepMicroseconds(string name, int rounds)
@@ -183,11 +186,8 @@ internal static class BenchCommand
         return seconds / steps * 1e6;
     }
 
-    /// <summary>The median wall time of <paramref name="rounds"/> runs, after two warm-up runs.</summary>
-    private static double Median(int rounds, Action run) => Median(rounds, warmUpSeconds: 0, run);
-
     /// <summary>The median wall time of <paramref name="rounds"/> runs, after at least two warm-up runs and <paramref name="warmUpSeconds"/>.</summary>
-    private static double Median(int rounds, double warmUpSeconds, Action run)
+    private static double Median(int rounds, Action run, double warmUpSeconds = 0)
     {
         var warmUp = Stopwatch.StartNew();
         run();
